@@ -1,0 +1,51 @@
+/**
+ * RecordingExecutor is the unit-test fake: it records every call (argv, netns, stdin) and answers
+ * from a handler, so tests assert exactly which commands a piece of code would run.
+ */
+import { type CommandResult, type CommandSpec, type DaemonSpec, ExecError, type Executor } from "./types.js";
+
+/** FakeReply is what a handler returns for one call: output, or an exit code that makes the call fail. */
+export type FakeReply = Partial<CommandResult> | undefined;
+
+/** RecordedCall is one command the code under test asked to run. */
+export interface RecordedCall {
+  argv: string[];
+  netns: string | null;
+  stdin: string | undefined;
+  env: CommandSpec["env"];
+}
+
+/** RecordingExecutor records commands instead of running them. */
+export class RecordingExecutor implements Executor {
+  readonly calls: RecordedCall[] = [];
+  private nextPid = 1000;
+  constructor(private readonly handler: (call: RecordedCall) => FakeReply = () => undefined) {}
+
+  async run(spec: CommandSpec): Promise<CommandResult> {
+    const call = this.record(spec);
+    const reply = this.handler(call) ?? {};
+    const result = { stdout: reply.stdout ?? "", stderr: reply.stderr ?? "", code: reply.code ?? 0 };
+    if (!(spec.okCodes ?? [0]).includes(result.code)) throw new ExecError(spec, result.code, result.stderr);
+    return result;
+  }
+
+  async daemon(spec: DaemonSpec): Promise<number> {
+    await this.run(spec);
+    return this.nextPid++;
+  }
+
+  async interactive(spec: CommandSpec): Promise<number> {
+    return (await this.run({ ...spec, okCodes: [] }).catch((e: ExecError) => ({ code: e.code ?? 1 }))).code;
+  }
+
+  /** commands lists the recorded argv lines joined by spaces, prefixed with the netns when there is one. */
+  commands(): string[] {
+    return this.calls.map((c) => (c.netns === null ? "" : `[${c.netns}] `) + c.argv.join(" "));
+  }
+
+  private record(spec: CommandSpec): RecordedCall {
+    const call = { argv: [...spec.argv], netns: spec.netns, stdin: spec.stdin, env: spec.env };
+    this.calls.push(call);
+    return call;
+  }
+}

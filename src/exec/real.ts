@@ -1,0 +1,105 @@
+/**
+ * RealExecutor spawns processes with execFile-style argument arrays (no shell), entering the target
+ * network namespace with nsenter, which unlike `ip netns exec` does not remount /sys.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import {
+  type CommandResult,
+  type CommandSpec,
+  type DaemonSpec,
+  ExecError,
+  type Executor,
+  wrapArgv,
+} from "./types.js";
+
+function childEnv(extra: CommandSpec["env"]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** RealExecutor runs commands on this machine. */
+export class RealExecutor implements Executor {
+  run(spec: CommandSpec): Promise<CommandResult> {
+    const [cmd, ...args] = wrapArgv(spec);
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd as string, args, {
+        env: childEnv(spec.env),
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), spec.timeoutMs ?? 120_000);
+      timer.unref();
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.stderr.on("data", (b: Buffer) => err.push(b));
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        reject(new ExecError(spec, null, "", e));
+      });
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        const stdout = Buffer.concat(out).toString();
+        const stderr = Buffer.concat(err).toString();
+        const rc = code ?? (signal ? 128 : -1);
+        if ((spec.okCodes ?? [0]).includes(rc)) resolve({ stdout, stderr, code: rc });
+        else reject(new ExecError(spec, rc, signal ? `${stderr}killed by ${signal}` : stderr));
+      });
+      child.stdin.on("error", () => {}); // the command may exit before reading all input
+      child.stdin.end(spec.stdin ?? "");
+    });
+  }
+
+  daemon(spec: DaemonSpec): Promise<number> {
+    const [cmd, ...args] = wrapArgv(spec);
+    const log = openSync(spec.logFile, "a");
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd as string, args, {
+        env: childEnv(spec.env),
+        stdio: ["ignore", "pipe", log],
+        detached: true,
+      });
+      closeSync(log);
+      let seen = "";
+      const timer = setTimeout(
+        () => fail(new Error(`no "${spec.readyLine}" within ${spec.timeoutMs ?? 10_000} ms`)),
+        spec.timeoutMs ?? 10_000,
+      );
+      const fail = (e: unknown) => {
+        clearTimeout(timer);
+        if (child.pid !== undefined) {
+          try {
+            process.kill(child.pid, "SIGKILL");
+          } catch {}
+        }
+        reject(new ExecError(spec, child.exitCode, `see ${spec.logFile}`, e));
+      };
+      child.on("error", fail);
+      child.on("exit", (code) =>
+        fail(new Error(`exited with code ${code} before it was ready (log: ${spec.logFile})`)),
+      );
+      child.stdout?.on("data", (b: Buffer) => {
+        seen += b.toString();
+        if (!seen.split("\n").includes(spec.readyLine)) return;
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        child.stdout?.destroy();
+        child.unref();
+        resolve(child.pid as number);
+      });
+    });
+  }
+
+  interactive(spec: CommandSpec): Promise<number> {
+    const [cmd, ...args] = wrapArgv(spec);
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd as string, args, { env: childEnv(spec.env), stdio: "inherit" });
+      child.on("error", (e) => reject(new ExecError(spec, null, "", e)));
+      child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The executor contract: the only way podnet runs system commands.
+ * Every call names its target network namespace explicitly; `null` means "the namespace this process is in"
+ * (what a CNI plugin calls the host side). Commands are argument arrays, never shell strings.
+ */
+
+/** NetnsRef names a network namespace: a name under /var/run/netns, an absolute path, or null for our own. */
+export type NetnsRef = string | null;
+
+/** CommandSpec is one command to run in one network namespace. */
+export interface CommandSpec {
+  argv: readonly string[];
+  netns: NetnsRef;
+  /** stdin is written to the command's standard input (batch input for `ip -batch -`, `iptables-restore`, `nft -f -`). */
+  stdin?: string;
+  /** env is added to the inherited environment; a value of undefined removes the variable. */
+  env?: Record<string, string | undefined>;
+  /** okCodes are exit codes that count as success (default [0]). */
+  okCodes?: readonly number[];
+  timeoutMs?: number;
+}
+
+/** CommandResult is what a finished command printed and how it exited. */
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** DaemonSpec starts a long-running process that prints `readyLine` on stdout once it serves. */
+export interface DaemonSpec extends CommandSpec {
+  logFile: string;
+  readyLine: string;
+}
+
+/** Executor runs commands; the real one spawns processes, the fake records them. */
+export interface Executor {
+  /** run runs a command to completion and rejects with ExecError when it fails. */
+  run(spec: CommandSpec): Promise<CommandResult>;
+  /** daemon starts a detached process, waits for its ready line and returns its PID. */
+  daemon(spec: DaemonSpec): Promise<number>;
+  /** interactive runs a command with the caller's terminal and returns its exit code. */
+  interactive(spec: CommandSpec): Promise<number>;
+}
+
+/** ExecError is a failed command: its argv, namespace, exit code, stderr and cause. */
+export class ExecError extends Error {
+  readonly argv: readonly string[];
+  readonly netns: NetnsRef;
+  readonly code: number | null;
+  readonly stderr: string;
+  constructor(spec: CommandSpec, code: number | null, stderr: string, cause?: unknown) {
+    const where = spec.netns === null ? "" : ` in netns "${spec.netns}"`;
+    const why = cause instanceof Error ? cause.message : stderr.trim() || `exit code ${code}`;
+    super(`failed to run "${spec.argv.join(" ")}"${where}: ${why}`, cause === undefined ? {} : { cause });
+    this.name = "ExecError";
+    this.argv = spec.argv;
+    this.netns = spec.netns;
+    this.code = code;
+    this.stderr = stderr;
+  }
+}
+
+/** netnsPath turns a namespace reference into the path nsenter opens. */
+export function netnsPath(ref: string): string {
+  if (ref.startsWith("/")) return ref;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/.test(ref)) throw new Error(`invalid netns name "${ref}"`);
+  return `/var/run/netns/${ref}`;
+}
+
+/** wrapArgv prefixes argv with nsenter when the command must run in another namespace. */
+export function wrapArgv(spec: CommandSpec): string[] {
+  if (spec.argv.length === 0) throw new Error("empty argv");
+  if (spec.netns === null) return [...spec.argv];
+  return ["nsenter", `--net=${netnsPath(spec.netns)}`, "--", ...spec.argv];
+}

@@ -1,0 +1,45 @@
+/**
+ * Defaulting, as the API server does it before storing: namespaces, protocols, target ports,
+ * service type and affinity timeout, replicas. Pure: returns a new object.
+ */
+import { kindInfo } from "./kinds.js";
+import type { Deployment, KubeObject, PodSpec, Service } from "./types.js";
+
+/** DEFAULT_AFFINITY_TIMEOUT is kube's ClientIP affinity timeout (3 hours). */
+export const DEFAULT_AFFINITY_TIMEOUT = 10800;
+
+/** applyDefaults returns a copy of obj with Kubernetes' defaults filled in. */
+export function applyDefaults<T extends KubeObject>(obj: T): T {
+  const o = structuredClone(obj);
+  if (kindInfo(o.kind)?.namespaced) o.metadata.namespace ??= "default";
+  if (o.kind === "Service") defaultService(o as unknown as Service);
+  if (o.kind === "Pod") defaultPodSpec((o as unknown as { spec: PodSpec }).spec);
+  if (o.kind === "Deployment") {
+    const d = o as unknown as Deployment;
+    d.spec.replicas ??= 1;
+    defaultPodSpec(d.spec.template.spec);
+  }
+  return o;
+}
+
+function defaultPodSpec(spec: PodSpec): void {
+  for (const c of spec.containers) for (const p of c.ports ?? []) p.protocol ??= "TCP";
+}
+
+function defaultService(s: Service): void {
+  const spec = s.spec;
+  spec.type ??= "ClusterIP";
+  if (spec.type === "ExternalName") return;
+  spec.sessionAffinity ??= "None";
+  if (spec.sessionAffinity === "ClientIP") {
+    spec.sessionAffinityConfig ??= {};
+    spec.sessionAffinityConfig.clientIP ??= {};
+    spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= DEFAULT_AFFINITY_TIMEOUT;
+  }
+  if (spec.type === "NodePort" || spec.type === "LoadBalancer") spec.externalTrafficPolicy ??= "Cluster";
+  spec.internalTrafficPolicy ??= "Cluster";
+  for (const p of spec.ports ?? []) {
+    p.protocol ??= "TCP";
+    p.targetPort ??= p.port;
+  }
+}
