@@ -1,0 +1,28 @@
+/**
+ * The lab's control plane: what the API server, kube-controller-manager and the scheduler do, as
+ * pure functions over a store transaction.
+ */
+import type { Txn } from "../store/types.js";
+import type { ClusterConfig } from "./config.js";
+import { reconcileDeployments } from "./deployment.js";
+import { allocateNodeCIDRs } from "./nodeipam.js";
+import { schedulePods } from "./scheduler.js";
+
+export { admit } from "./admission.js";
+export * from "./config.js";
+export { templateHash } from "./deployment.js";
+export {
+  desiredSlices,
+  reconcileEndpointSlices,
+  resolveTargetPort,
+  SERVICE_NAME_LABEL,
+} from "./endpointslice.js";
+export { AdmissionError } from "./errors.js";
+export { nodeReady } from "./scheduler.js";
+
+/** runControllers allocates node CIDRs, reconciles deployments into pods and schedules pending pods. */
+export function runControllers(tx: Txn, cfg: ClusterConfig): void {
+  allocateNodeCIDRs(tx, cfg);
+  reconcileDeployments(tx);
+  schedulePods(tx);
+}

@@ -1,0 +1,58 @@
+/**
+ * A simple scheduler: binds each unscheduled pod to a ready node that satisfies its nodeSelector,
+ * spreading pods of the same owner first (like PodTopologySpread by hostname), then all pods.
+ */
+import { matchesMap } from "../model/selector.js";
+import type { Node, Pod } from "../model/types.js";
+import type { Txn } from "../store/types.js";
+
+function ownerKey(p: Pod): string {
+  const o = p.metadata.ownerReferences?.[0];
+  return o ? `${o.kind}/${o.uid}` : `Pod/${p.metadata.namespace}/${p.metadata.name}`;
+}
+
+/** nodeReady says whether a node reports Ready (nodes without conditions count as ready). */
+export function nodeReady(n: Node): boolean {
+  const c = (n.status?.conditions ?? []) as { type: string; status: string }[];
+  return !c.some((x) => x.type === "Ready" && x.status !== "True");
+}
+
+/** schedulePods assigns spec.nodeName to pending pods; pods that fit nowhere get a status message. */
+export function schedulePods(tx: Txn): void {
+  const nodes = tx.list<Node>("Node").filter(nodeReady);
+  const pods = tx.list<Pod>("Pod");
+  const total = new Map<string, number>();
+  const byOwner = new Map<string, number>();
+  for (const p of pods) {
+    if (!p.spec.nodeName) continue;
+    total.set(p.spec.nodeName, (total.get(p.spec.nodeName) ?? 0) + 1);
+    const k = `${ownerKey(p)}@${p.spec.nodeName}`;
+    byOwner.set(k, (byOwner.get(k) ?? 0) + 1);
+  }
+  for (const p of pods) {
+    if (p.spec.nodeName) continue;
+    const fits = nodes.filter((n) => matchesMap(p.spec.nodeSelector ?? {}, n.metadata.labels));
+    const score = (n: Node) => [
+      byOwner.get(`${ownerKey(p)}@${n.metadata.name}`) ?? 0,
+      total.get(n.metadata.name) ?? 0,
+    ];
+    const best = fits.sort((a, b) => {
+      const [sa, sb] = [score(a), score(b)];
+      return sa[0]! - sb[0]! || sa[1]! - sb[1]! || a.metadata.name.localeCompare(b.metadata.name);
+    })[0];
+    if (!best) {
+      p.status = {
+        ...(p.status ?? {}),
+        phase: "Pending",
+        message: `0/${nodes.length} nodes are available: no node matches the pod`,
+      };
+      tx.put(p);
+      continue;
+    }
+    const name = best.metadata.name;
+    p.spec.nodeName = name;
+    total.set(name, (total.get(name) ?? 0) + 1);
+    byOwner.set(`${ownerKey(p)}@${name}`, (byOwner.get(`${ownerKey(p)}@${name}`) ?? 0) + 1);
+    tx.put(p);
+  }
+}
