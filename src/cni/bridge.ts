@@ -1,0 +1,225 @@
+/** The bridge mode commands: ADD, DEL and CHECK of one attachment, with rollback of partial work. */
+import { readFileSync, statSync } from "node:fs";
+import type { ExecError, Executor } from "../exec/types.js";
+import {
+  type AttachPlan,
+  type BridgeState,
+  masqRules,
+  renderHostBatch,
+  renderMasq,
+  renderPodBatch,
+} from "./bridge-plan.js";
+import type { CniEnv } from "./env.js";
+import { type IpamClient, ipamClient } from "./ipam-client.js";
+import { checkContainerId, checkLinkName, hostVethName, masqChainName, randomMac } from "./names.js";
+import { CniCode, CniError, type NetConf, type Result } from "./types.js";
+
+/** PluginContext is one invocation: executor, environment and network config. */
+export interface PluginContext {
+  exec: Executor;
+  env: CniEnv;
+  conf: NetConf;
+}
+
+function bridgeName(conf: NetConf): string {
+  const b = conf.bridge ?? "cni0";
+  checkLinkName("bridge name", b);
+  return b;
+}
+
+async function ip(ctx: PluginContext, netns: string | null, verb: string, batch: string): Promise<void> {
+  try {
+    await ctx.exec.run({ argv: ["ip", "-batch", "-"], netns, stdin: batch });
+  } catch (e) {
+    throw new CniError(
+      CniCode.Internal,
+      `failed to ${verb}: ${(e as ExecError).stderr?.trim() || (e as Error).message}`,
+    );
+  }
+}
+
+/** readBridge reads the bridge's MAC, addresses and state. */
+export async function readBridge(exec: Executor, bridge: string): Promise<BridgeState> {
+  const r = await exec.run({
+    argv: ["ip", "-j", "address", "show", "dev", bridge],
+    netns: null,
+    okCodes: [0, 1],
+  });
+  const link =
+    r.code === 0
+      ? (
+          JSON.parse(r.stdout) as {
+            address?: string;
+            flags?: string[];
+            addr_info?: { local: string; prefixlen: number }[];
+          }[]
+        )[0]
+      : undefined;
+  if (!link) return { exists: false, addresses: [], up: false };
+  return {
+    exists: true,
+    mac: link.address,
+    up: (link.flags ?? []).includes("UP"),
+    addresses: (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+  };
+}
+
+async function ensureBridge(ctx: PluginContext, bridge: string): Promise<BridgeState> {
+  const state = await readBridge(ctx.exec, bridge);
+  if (state.exists) return state;
+  const r = await ctx.exec.run({
+    argv: ["ip", "link", "add", "name", bridge, "address", randomMac(), "type", "bridge"],
+    netns: null,
+    okCodes: [0, 2],
+  });
+  if (r.code !== 0 && !/File exists/.test(r.stderr))
+    throw new CniError(CniCode.Internal, `failed to create bridge "${bridge}": ${r.stderr.trim()}`);
+  return readBridge(ctx.exec, bridge);
+}
+
+/** FORBID_NETNS_ENV names a netns inode the plugin must never change (the lab passes the root namespace's). */
+export const FORBID_NETNS_ENV = "PODNET_CNI_FORBID_NETNS_INODE";
+
+function refuseRootNetns(): void {
+  const forbidden = process.env[FORBID_NETNS_ENV];
+  if (!forbidden) return;
+  if (String(statSync("/proc/self/ns/net").ino) === forbidden)
+    throw new CniError(
+      CniCode.Internal,
+      `refusing to change network namespace inode ${forbidden} (${FORBID_NETNS_ENV})`,
+    );
+}
+
+async function setMasq(ctx: PluginContext, ips: Result["ips"], remove: boolean): Promise<void> {
+  const { env, conf } = ctx;
+  const chain = masqChainName(conf.name, env.containerId, env.ifname);
+  const rules = masqRules(chain, ips ?? [], `name: ${conf.name} id: ${env.containerId}`);
+  for (const family of [4, 6] as const) {
+    const text = renderMasq(rules[family], family, remove);
+    if (!text) continue;
+    const argv = [family === 4 ? "iptables-restore" : "ip6tables-restore", "-w", "5", "--noflush"];
+    await ctx.exec.run({ argv, netns: null, stdin: text, okCodes: remove ? [0, 1, 2, 4] : [0] });
+  }
+}
+
+/** cmdAdd wires a pod into the bridge and returns the CNI result; on failure it undoes everything. */
+export async function cmdAdd(ctx: PluginContext): Promise<Result> {
+  const { env, conf } = ctx;
+  checkContainerId(env.containerId);
+  refuseRootNetns();
+  const bridge = bridgeName(conf);
+  const ipam = ipamClient(ctx.exec, env, conf);
+  const alloc = await ipam.add();
+  if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
+  const plan: AttachPlan = {
+    bridge,
+    bridgeMac: "",
+    hostVeth: hostVethName(env.containerId, env.ifname),
+    hostMac: randomMac(),
+    podIf: env.ifname,
+    podMac: randomMac(),
+    netnsPath: env.netns,
+    mtu: conf.mtu ?? 1500,
+    hairpin: conf.hairpinMode ?? false,
+    isGateway: conf.isGateway ?? false,
+    ips: alloc.ips,
+    routes: conf.isDefaultGateway ? [...alloc.routes, { dst: "0.0.0.0/0" }] : alloc.routes,
+  };
+  try {
+    const state = await ensureBridge(ctx, bridge);
+    plan.bridgeMac = state.mac ?? "";
+    await ip(ctx, null, `attach "${plan.hostVeth}" to bridge "${bridge}"`, renderHostBatch(plan, state));
+    await ip(ctx, env.netns, `configure "${env.ifname}" in "${env.netns}"`, renderPodBatch(plan));
+    if (conf.ipMasq) await setMasq(ctx, alloc.ips, false);
+  } catch (e) {
+    await rollback(ctx, ipam, plan);
+    throw e;
+  }
+  return {
+    cniVersion: conf.cniVersion,
+    interfaces: [
+      { name: bridge, mac: plan.bridgeMac },
+      { name: plan.hostVeth, mac: plan.hostMac },
+      { name: plan.podIf, mac: plan.podMac, sandbox: env.netns },
+    ],
+    ips: alloc.ips.map((i) => ({ ...i, interface: 2 })),
+    routes: plan.routes,
+    dns: conf.dns ?? {},
+  };
+}
+
+async function rollback(ctx: PluginContext, ipam: IpamClient, plan: AttachPlan): Promise<void> {
+  await ctx.exec
+    .run({ argv: ["ip", "link", "del", plan.hostVeth], netns: null, okCodes: [0, 1, 2] })
+    .catch(() => {});
+  if (ctx.conf.ipMasq) await setMasq(ctx, plan.ips, true).catch(() => {});
+  await ipam.del().catch(() => {});
+}
+
+/** cmdDel removes an attachment; it succeeds when parts (or all) of it are already gone. */
+export async function cmdDel(ctx: PluginContext): Promise<void> {
+  const { env, conf } = ctx;
+  checkContainerId(env.containerId);
+  refuseRootNetns();
+  bridgeName(conf);
+  const ipam = ipamClient(ctx.exec, env, conf);
+  const held = await ipam.held();
+  const hostVeth = hostVethName(env.containerId, env.ifname);
+  const r = await ctx.exec.run({ argv: ["ip", "link", "del", hostVeth], netns: null, okCodes: [0, 1, 2] });
+  if (r.code !== 0 && !/Cannot find device/.test(r.stderr))
+    throw new CniError(CniCode.Internal, `failed to delete link "${hostVeth}": ${r.stderr.trim()}`);
+  if (conf.ipMasq && held.length > 0)
+    await setMasq(
+      ctx,
+      held.map((a) => ({ address: `${a}/${a.includes(":") ? 128 : 32}` })),
+      true,
+    );
+  await ipam.del();
+}
+
+/** cmdCheck verifies that the attachment is still as ADD left it. */
+export async function cmdCheck(ctx: PluginContext): Promise<void> {
+  const { env, conf } = ctx;
+  checkContainerId(env.containerId);
+  const bridge = bridgeName(conf);
+  const hostVeth = hostVethName(env.containerId, env.ifname);
+  const link = await ctx.exec.run({
+    argv: ["ip", "-j", "link", "show", "dev", hostVeth],
+    netns: null,
+    okCodes: [0, 1],
+  });
+  const master = link.code === 0 ? (JSON.parse(link.stdout) as { master?: string }[])[0]?.master : undefined;
+  if (master !== bridge)
+    throw new CniError(
+      CniCode.Internal,
+      `host interface "${hostVeth}" is ${link.code === 0 ? `not on bridge "${bridge}"` : "missing"}`,
+    );
+  const want = (conf.prevResult?.ips ?? []).map((i) => i.address);
+  const inPod = await ctx.exec.run({
+    argv: ["ip", "-j", "address", "show", "dev", env.ifname],
+    netns: env.netns,
+    okCodes: [0, 1],
+  });
+  if (inPod.code !== 0)
+    throw new CniError(CniCode.Internal, `interface "${env.ifname}" is missing in "${env.netns}"`);
+  const have =
+    (JSON.parse(inPod.stdout) as { addr_info?: { local: string; prefixlen: number }[] }[])[0]?.addr_info?.map(
+      (a) => `${a.local}/${a.prefixlen}`,
+    ) ?? [];
+  for (const a of want)
+    if (!have.includes(a))
+      throw new CniError(CniCode.Internal, `address ${a} is missing on "${env.ifname}" in "${env.netns}"`);
+  const held = await ipamClient(ctx.exec, env, conf).held();
+  for (const a of want)
+    if (conf.ipam?.type === "podnet" && !held.includes(a.split("/")[0]!))
+      throw new CniError(CniCode.Internal, `address ${a} is not allocated to container "${env.containerId}"`);
+}
+
+/** readStdin reads the whole of standard input. */
+export function readStdin(): string {
+  try {
+    return readFileSync(0, "utf8");
+  } catch {
+    return "";
+  }
+}

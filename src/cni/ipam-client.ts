@@ -1,0 +1,77 @@
+/**
+ * IPAM for the plugin: `"type": "podnet"` is served in-process by the podnet allocator; any other
+ * type is delegated to that plugin from CNI_PATH, as the spec's delegation rules say.
+ */
+import { accessSync, constants } from "node:fs";
+import { join } from "node:path";
+import type { Executor } from "../exec/types.js";
+import { ExecError } from "../exec/types.js";
+import { Allocator } from "../ipam/allocator.js";
+import type { CniEnv } from "./env.js";
+import { CniCode, CniError, type IPConfig, type NetConf, type Route } from "./types.js";
+
+/** IpamClient allocates and releases a container's addresses. */
+export interface IpamClient {
+  add(): Promise<{ ips: IPConfig[]; routes: Route[] }>;
+  del(): Promise<void>;
+  /** held lists the addresses currently held by the attachment (empty when unknown). */
+  held(): Promise<string[]>;
+}
+
+/** findPlugin resolves a plugin type in CNI_PATH. */
+export function findPlugin(type: string, path: string[]): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(type))
+    throw new CniError(CniCode.InvalidConfig, `invalid plugin type "${type}"`);
+  for (const dir of path) {
+    const f = join(dir, type);
+    try {
+      accessSync(f, constants.X_OK);
+      return f;
+    } catch {}
+  }
+  throw new CniError(CniCode.InvalidConfig, `failed to find plugin "${type}" in path [${path.join(" ")}]`);
+}
+
+/** ipamClient picks the in-process allocator or a delegate for a config. */
+export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClient {
+  const ipam = conf.ipam;
+  if (!ipam?.type) throw new CniError(CniCode.InvalidConfig, "ipam.type is required");
+  if (ipam.type === "podnet") {
+    const alloc = new Allocator(conf.name, ipam);
+    return {
+      add: async () => alloc.allocate(env.containerId, env.ifname),
+      del: async () => void alloc.release(env.containerId, env.ifname),
+      held: async () => alloc.held(env.containerId, env.ifname).map((a) => a.ip),
+    };
+  }
+  const bin = findPlugin(ipam.type, env.path);
+  const call = async (command: string) => {
+    try {
+      const r = await exec.run({
+        argv: [bin],
+        netns: null,
+        stdin: JSON.stringify(conf),
+        env: { CNI_COMMAND: command },
+      });
+      return r.stdout ? (JSON.parse(r.stdout) as { ips?: IPConfig[]; routes?: Route[] }) : {};
+    } catch (e) {
+      const out = e instanceof ExecError ? e.stderr : "";
+      throw new CniError(
+        CniCode.Internal,
+        `failed to run IPAM plugin "${ipam.type}" ${command}: ${(e as Error).message}`,
+        out,
+      );
+    }
+  };
+  return {
+    add: async () => {
+      const r = await call("ADD");
+      return {
+        ips: (r.ips ?? []).map(({ address, gateway }) => ({ address, ...(gateway ? { gateway } : {}) })),
+        routes: r.routes ?? [],
+      };
+    },
+    del: async () => void (await call("DEL")),
+    held: async () => [],
+  };
+}

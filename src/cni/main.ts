@@ -1,0 +1,95 @@
+/**
+ * podnet-cni's entry point: reads CNI_* and the network config, runs one command, prints the
+ * result or the spec's error JSON. Kept light: it is a fresh process for every runtime call.
+ */
+import { RealExecutor } from "../exec/real.js";
+import type { Executor } from "../exec/types.js";
+import { Allocator } from "../ipam/allocator.js";
+import { cmdAdd, cmdCheck, cmdDel, type PluginContext, readStdin } from "./bridge.js";
+import { readEnv } from "./env.js";
+import { hostVethName } from "./names.js";
+import { CniCode, CniError, formatResult, type NetConf, SUPPORTED_VERSIONS } from "./types.js";
+
+function parseConf(text: string): NetConf {
+  let conf: NetConf;
+  try {
+    conf = JSON.parse(text) as NetConf;
+  } catch (e) {
+    throw new CniError(
+      CniCode.DecodeFailure,
+      `failed to parse network configuration: ${(e as Error).message}`,
+    );
+  }
+  if (typeof conf !== "object" || conf === null)
+    throw new CniError(CniCode.DecodeFailure, "network configuration must be a JSON object");
+  if (!(SUPPORTED_VERSIONS as readonly string[]).includes(conf.cniVersion))
+    throw new CniError(
+      CniCode.IncompatibleVersion,
+      `incompatible CNI versions: config is "${conf.cniVersion}", plugin supports ${JSON.stringify(SUPPORTED_VERSIONS)}`,
+    );
+  if (typeof conf.name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(conf.name))
+    throw new CniError(CniCode.InvalidConfig, `invalid network name ${JSON.stringify(conf.name)}`);
+  return conf;
+}
+
+async function cmdGc(ctx: PluginContext): Promise<void> {
+  const conf = ctx.conf as NetConf & Record<string, { containerID: string; ifname: string }[] | undefined>;
+  const valid = conf["cni.dev/valid-attachments"] ?? conf["cni.dev/attachments"] ?? [];
+  if (conf.ipam?.type !== "podnet") return;
+  const alloc = new Allocator(conf.name, conf.ipam);
+  const keep = new Set(valid.map((a) => `${a.containerID}/${a.ifname}`));
+  for (const a of alloc.allocations()) {
+    if (keep.has(`${a.containerId}/${a.ifname}`)) continue;
+    await ctx.exec.run({
+      argv: ["ip", "link", "del", hostVethName(a.containerId, a.ifname)],
+      netns: null,
+      okCodes: [0, 1, 2],
+    });
+    alloc.release(a.containerId, a.ifname);
+  }
+}
+
+/** run executes one CNI invocation and returns what to print and the exit code. */
+export async function run(
+  exec: Executor,
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+): Promise<{ out: string; code: number }> {
+  let version = "1.1.0";
+  try {
+    const e = readEnv(env);
+    if (e.command === "VERSION") {
+      const asked = (() => {
+        try {
+          return (JSON.parse(stdin) as { cniVersion?: string }).cniVersion;
+        } catch {
+          return undefined;
+        }
+      })();
+      return {
+        out: JSON.stringify({ cniVersion: asked ?? "1.1.0", supportedVersions: SUPPORTED_VERSIONS }),
+        code: 0,
+      };
+    }
+    const conf = parseConf(stdin);
+    version = conf.cniVersion;
+    const ctx: PluginContext = { exec, env: e, conf };
+    if (e.command === "ADD")
+      return { out: JSON.stringify(formatResult(await cmdAdd(ctx), version)), code: 0 };
+    if (e.command === "DEL") await cmdDel(ctx);
+    else if (e.command === "CHECK") await cmdCheck(ctx);
+    else if (e.command === "GC") await cmdGc(ctx);
+    else if (e.command === "STATUS" && conf.ipam?.type === "podnet") new Allocator(conf.name, conf.ipam);
+    return { out: "", code: 0 };
+  } catch (err) {
+    const ce = err instanceof CniError ? err : new CniError(CniCode.Internal, (err as Error).message);
+    return { out: JSON.stringify(ce.toJSON(version)), code: 1 };
+  }
+}
+
+/** main is the process entry point of podnet-cni. */
+export async function main(): Promise<void> {
+  const { out, code } = await run(new RealExecutor(), process.env, readStdin());
+  if (out) process.stdout.write(`${out}\n`);
+  process.exitCode = code;
+}

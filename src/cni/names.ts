@@ -1,0 +1,36 @@
+/** Deterministic names for what the plugin creates, so DEL finds it even when the netns is gone. */
+import { createHash, randomBytes } from "node:crypto";
+import { CniCode, CniError } from "./types.js";
+
+function digest(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\0")).digest("hex");
+}
+
+/** hostVethName is the host end of a pod's veth: "pn" + 11 hex digits of (container, ifname). */
+export function hostVethName(containerId: string, ifname: string): string {
+  return `pn${digest(containerId, ifname).slice(0, 11)}`;
+}
+
+/** masqChainName is the per-attachment masquerade chain, as the bridge plugin's CNI-… chains. */
+export function masqChainName(network: string, containerId: string, ifname: string): string {
+  return `PN-MASQ-${digest(network, containerId, ifname).slice(0, 16).toUpperCase()}`;
+}
+
+/** randomMac is a locally administered unicast MAC address. */
+export function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = ((b[0] as number) & 0xfe) | 0x02;
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+/** checkContainerId refuses IDs outside the spec's character set (they reach rule comments). */
+export function checkContainerId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id))
+    throw new CniError(CniCode.InvalidEnv, `invalid CNI_CONTAINERID "${id}"`);
+}
+
+/** checkLinkName refuses interface names the kernel would reject or that could be read as options. */
+export function checkLinkName(what: string, name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name))
+    throw new CniError(CniCode.InvalidConfig, `invalid ${what} "${name}"`);
+}

@@ -1,0 +1,114 @@
+/**
+ * The podnet IPAM allocator: host-local's algorithm (round-robin from the last reserved address,
+ * one address per range set) on host-local's disk layout, plus excluded addresses. Reusing an
+ * allocation for the same container and interface makes a retried ADD harmless.
+ */
+import { CniCode, CniError, type IPConfig, type IpamConf, type Route } from "../cni/types.js";
+import { formatIP, parseIP } from "../util/ip.js";
+import { type Allocation, DiskStore } from "./disk.js";
+import { parseExcludes, type Range, rangeSets } from "./ranges.js";
+
+/** DEFAULT_DATA_DIR is host-local's default data directory. */
+export const DEFAULT_DATA_DIR = "/var/lib/cni/networks";
+
+/** IpamResult is what an allocation yields for the CNI result. */
+export interface IpamResult {
+  ips: IPConfig[];
+  routes: Route[];
+}
+
+function rangeOf(set: Range[], ip: string): Range | undefined {
+  const a = parseIP(ip);
+  return set.find((r) => a && a.family === r.subnet.family && a.value >= r.start && a.value <= r.end);
+}
+
+function toConfig(r: Range, ip: string): IPConfig {
+  return { address: `${ip}/${r.subnet.prefix}`, gateway: r.gateway };
+}
+
+/** Allocator hands out and releases addresses of one network. */
+export class Allocator {
+  private readonly store: DiskStore;
+  private readonly sets: Range[][];
+  private readonly excluded: (family: 4 | 6, v: bigint) => boolean;
+
+  constructor(
+    network: string,
+    readonly conf: IpamConf,
+  ) {
+    this.store = new DiskStore(conf.dataDir ?? DEFAULT_DATA_DIR, network);
+    this.sets = rangeSets(conf);
+    this.excluded = parseExcludes(conf.excludeIps);
+  }
+
+  /** allocate reserves one address per range set for a container interface (or returns its existing ones). */
+  allocate(containerId: string, ifname: string): IpamResult {
+    const held = this.store.byOwner(containerId, ifname);
+    const ips: IPConfig[] = [];
+    const taken: string[] = [];
+    try {
+      this.sets.forEach((set, i) => {
+        const mine = held.map((h) => ({ h, r: rangeOf(set, h.ip) })).find((x) => x.r);
+        if (mine?.r) return ips.push(toConfig(mine.r, mine.h.ip));
+        const ip = this.next(set, i, containerId, ifname);
+        taken.push(ip);
+        ips.push(toConfig(rangeOf(set, ip)!, ip));
+      });
+    } catch (e) {
+      for (const ip of taken) this.store.release(ip);
+      throw e;
+    }
+    return { ips, routes: this.conf.routes ?? [] };
+  }
+
+  private next(set: Range[], index: number, containerId: string, ifname: string): string {
+    const last = this.store.lastReserved(index);
+    const total = set.reduce((n, r) => n + (r.end - r.start + 1n), 0n);
+    // Walk every address of the set once, starting after the last one handed out.
+    let [ri, v] = this.startAfter(set, last);
+    for (let n = 0n; n < total; n++) {
+      const r = set[ri]!;
+      const ip = formatIP(r.subnet.family, v);
+      if (
+        ip !== r.gateway &&
+        !this.excluded(r.subnet.family, v) &&
+        this.store.reserve(ip, containerId, ifname)
+      ) {
+        this.store.setLastReserved(index, ip);
+        return ip;
+      }
+      [ri, v] = v >= r.end ? [(ri + 1) % set.length, set[(ri + 1) % set.length]!.start] : [ri, v + 1n];
+    }
+    throw new CniError(
+      CniCode.TryAgainLater,
+      `no IP addresses available in range set ${set.map((r) => r.subnetText).join(",")}`,
+    );
+  }
+
+  private startAfter(set: Range[], last: string | undefined): [number, bigint] {
+    const a = last ? parseIP(last) : undefined;
+    const ri = a
+      ? set.findIndex((r) => a.family === r.subnet.family && a.value >= r.start && a.value <= r.end)
+      : -1;
+    if (ri < 0 || !a) return [0, set[0]!.start];
+    const r = set[ri]!;
+    return a.value >= r.end ? [(ri + 1) % set.length, set[(ri + 1) % set.length]!.start] : [ri, a.value + 1n];
+  }
+
+  /** release frees every address of a container interface and returns them. */
+  release(containerId: string, ifname: string): Allocation[] {
+    const mine = this.store.byOwner(containerId, ifname);
+    for (const a of mine) this.store.release(a.ip);
+    return mine;
+  }
+
+  /** held lists a container interface's addresses without changing anything. */
+  held(containerId: string, ifname: string): Allocation[] {
+    return this.store.byOwner(containerId, ifname);
+  }
+
+  /** allocations lists all reserved addresses of the network. */
+  allocations(): Allocation[] {
+    return this.store.allocations();
+  }
+}
