@@ -19,8 +19,15 @@ import {
 import type { ClusterConfig } from "./config.js";
 import { AdmissionError } from "./errors.js";
 
-/** admit prepares an applied object for storage (create or update) and stores it; returns what was stored. */
-export function admit(tx: Txn, input: KubeObject, cfg: ClusterConfig): KubeObject {
+/** AdmitAction says what applying an object did. */
+export type AdmitAction = "created" | "configured" | "unchanged";
+
+/** admit prepares an applied object for storage (create or update) and stores it unless nothing changed. */
+export function admitWithAction(
+  tx: Txn,
+  input: KubeObject,
+  cfg: ClusterConfig,
+): { object: KubeObject; action: AdmitAction } {
   const obj = applyDefaults(input);
   const ref = objectRef(obj);
   const ns = obj.metadata.namespace;
@@ -34,7 +41,23 @@ export function admit(tx: Txn, input: KubeObject, cfg: ClusterConfig): KubeObjec
   if (old) obj.metadata.uid = old.metadata.uid;
   if (obj.kind === "Service") admitService(tx, obj as Service, old as Service | undefined, cfg);
   if (obj.kind === "Pod" && old) checkPodUpdate(obj as Pod, old as Pod);
-  return tx.put(obj);
+  if (old && sameContent(old, obj)) return { object: old, action: "unchanged" };
+  return { object: tx.put(obj), action: old ? "configured" : "created" };
+}
+
+/** admit is admitWithAction returning only the stored object. */
+export function admit(tx: Txn, input: KubeObject, cfg: ClusterConfig): KubeObject {
+  return admitWithAction(tx, input, cfg).object;
+}
+
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) =>
+    JSON.stringify({
+      ...o,
+      status: undefined,
+      metadata: { ...o.metadata, resourceVersion: undefined, creationTimestamp: undefined },
+    });
+  return strip(a) === strip(b);
 }
 
 function checkPodUpdate(pod: Pod, old: Pod): void {

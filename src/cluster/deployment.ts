@@ -90,3 +90,23 @@ function newPod(d: Deployment, hash: string, taken: Set<string>): Pod {
     status: { phase: "Pending" },
   };
 }
+
+/** updateDeploymentStatus records replicas, updated, ready and available counts on each deployment. */
+export function updateDeploymentStatus(tx: Txn): void {
+  const pods = tx.list<Pod>("Pod");
+  for (const d of tx.list<Deployment>("Deployment")) {
+    const mine = pods.filter((p) => ownedBy(p, d));
+    const ready = mine.filter((p) =>
+      (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+    ).length;
+    const hash = templateHash(d);
+    const status = {
+      observedGeneration: 1,
+      replicas: mine.length,
+      updatedReplicas: mine.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash).length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+    };
+    if (JSON.stringify(d.status) !== JSON.stringify(status)) tx.put({ ...d, status });
+  }
+}

@@ -8,9 +8,9 @@ import { reconcileDeployments } from "./deployment.js";
 import { allocateNodeCIDRs } from "./nodeipam.js";
 import { schedulePods } from "./scheduler.js";
 
-export { admit } from "./admission.js";
+export { type AdmitAction, admit, admitWithAction } from "./admission.js";
 export * from "./config.js";
-export { templateHash } from "./deployment.js";
+export { templateHash, updateDeploymentStatus } from "./deployment.js";
 export {
   desiredSlices,
   reconcileEndpointSlices,

@@ -25,7 +25,8 @@ export class RecordingExecutor implements Executor {
     const call = this.record(spec);
     const reply = this.handler(call) ?? {};
     const result = { stdout: reply.stdout ?? "", stderr: reply.stderr ?? "", code: reply.code ?? 0 };
-    if (!(spec.okCodes ?? [0]).includes(result.code)) throw new ExecError(spec, result.code, result.stderr);
+    if (!(spec.okCodes ?? [0]).includes(result.code))
+      throw new ExecError(spec, result.code, result.stderr, undefined, result.stdout);
     return result;
   }
 

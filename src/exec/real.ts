@@ -47,7 +47,10 @@ export class RealExecutor implements Executor {
         const stderr = Buffer.concat(err).toString();
         const rc = code ?? (signal ? 128 : -1);
         if ((spec.okCodes ?? [0]).includes(rc)) resolve({ stdout, stderr, code: rc });
-        else reject(new ExecError(spec, rc, signal ? `${stderr}killed by ${signal}` : stderr));
+        else
+          reject(
+            new ExecError(spec, rc, signal ? `${stderr}killed by ${signal}` : stderr, undefined, stdout),
+          );
       });
       child.stdin.on("error", () => {}); // the command may exit before reading all input
       child.stdin.end(spec.stdin ?? "");

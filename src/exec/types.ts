@@ -49,7 +49,8 @@ export class ExecError extends Error {
   readonly netns: NetnsRef;
   readonly code: number | null;
   readonly stderr: string;
-  constructor(spec: CommandSpec, code: number | null, stderr: string, cause?: unknown) {
+  readonly stdout: string;
+  constructor(spec: CommandSpec, code: number | null, stderr: string, cause?: unknown, stdout = "") {
     const where = spec.netns === null ? "" : ` in netns "${spec.netns}"`;
     const why = cause instanceof Error ? cause.message : stderr.trim() || `exit code ${code}`;
     super(`failed to run "${spec.argv.join(" ")}"${where}: ${why}`, cause === undefined ? {} : { cause });
@@ -58,6 +59,7 @@ export class ExecError extends Error {
     this.netns = spec.netns;
     this.code = code;
     this.stderr = stderr;
+    this.stdout = stdout;
   }
 }
 

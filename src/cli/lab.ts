@@ -1,0 +1,237 @@
+/** `podnet lab …`: the lab's commands, kubectl-shaped where kubectl has an equivalent. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { RealExecutor } from "../exec/real.js";
+import { applyManifest, deleteTargets, type Outcome, targetsFromManifest } from "../lab/apply.js";
+import { Lab } from "../lab/lab.js";
+import { DEFAULT_STATE_DIR, LabError, nodeNetns } from "../lab/layout.js";
+import { SandboxDir } from "../lab/sandbox.js";
+import { type KubeObject, objectRef, resolveResource } from "../model/index.js";
+import { printObjects } from "./printers.js";
+
+const CLIENT = fileURLToPath(new URL("../lab/echo/client.js", import.meta.url));
+
+interface Globals {
+  lab: string;
+  stateDir: string;
+}
+
+function openLab(cmd: Command): Lab {
+  const g = cmd.optsWithGlobals() as Globals;
+  return new Lab(new RealExecutor(), g.stateDir, g.lab);
+}
+
+function readInput(file: string): string {
+  return readFileSync(file === "-" ? 0 : file, "utf8");
+}
+
+function report(o: Outcome): void {
+  for (const l of o.lines) process.stdout.write(`${l}\n`);
+  for (const e of o.errors) process.stderr.write(`${e}\n`);
+  if (o.errors.length > 0) process.exitCode = 1;
+}
+
+async function findPodSandbox(lab: Lab, ns: string, name: string) {
+  const cfg = lab.config();
+  for (const n of cfg.nodes) {
+    const s = new SandboxDir(lab.paths.sandboxDir(n.name))
+      .list()
+      .find((x) => x.namespace === ns && x.name === name);
+    if (s) return s;
+  }
+  throw new LabError(`failed to find pod "${ns}/${name}": no such running pod in lab "${lab.name}"`);
+}
+
+/** registerLab adds the `lab` command tree. */
+export function registerLab(program: Command): void {
+  const lab = program
+    .command("lab")
+    .description("a multi-node cluster made of network namespaces on this machine")
+    .option("--lab <name>", "lab name (letters and digits)", process.env.PODNET_LAB ?? "lab")
+    .option("--state-dir <dir>", "where labs keep state", process.env.PODNET_STATE_DIR ?? DEFAULT_STATE_DIR);
+
+  lab
+    .command("up")
+    .description("create the lab: underlay, external host and nodes")
+    .option("--nodes <n>", "number of nodes", "2")
+    .action(async (o: { nodes: string }, cmd: Command) => {
+      const l = openLab(cmd);
+      const stop = () => process.stderr.write("interrupted: cleaning up…\n");
+      process.once("SIGINT", stop);
+      const cfg = await l.up(Number(o.nodes));
+      process.removeListener("SIGINT", stop);
+      process.stdout.write(
+        `lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ")}\n`,
+      );
+    });
+
+  lab
+    .command("down")
+    .description("remove every namespace, process and file of the lab")
+    .action(async (_o, cmd: Command) => {
+      const removed = await openLab(cmd).down();
+      process.stdout.write(`lab removed (${removed.length} namespaces)\n`);
+    });
+
+  lab
+    .command("apply")
+    .description("apply Kubernetes manifests")
+    .requiredOption("-f, --filename <file...>", "manifest file(s), - for stdin")
+    .action(async (o: { filename: string[] }, cmd: Command) => {
+      const l = openLab(cmd);
+      for (const f of o.filename) report(await applyManifest(l, readInput(f), f));
+    });
+
+  lab
+    .command("delete")
+    .description("delete objects named by manifests or by kind and name")
+    .option("-f, --filename <file...>", "manifest file(s)")
+    .option("-n, --namespace <ns>", "namespace", "default")
+    .argument("[kind]")
+    .argument("[names...]")
+    .action(
+      async (
+        kind: string | undefined,
+        names: string[],
+        o: { filename?: string[]; namespace: string },
+        cmd: Command,
+      ) => {
+        const l = openLab(cmd);
+        const errors: string[] = [];
+        const targets = (o.filename ?? []).flatMap((f) => targetsFromManifest(readInput(f), f, errors));
+        if (kind) {
+          const info = resolveResource(kind);
+          if (!info) throw new LabError(`error: the server doesn't have a resource type "${kind}"`);
+          for (const name of names) {
+            const ns = info.namespaced ? o.namespace : undefined;
+            const obj = { kind: info.kind, metadata: { name, namespace: ns } } as KubeObject;
+            targets.push({
+              kind: info.kind,
+              namespace: ns,
+              name,
+              ref: objectRef(obj),
+              resource: `${info.kind.toLowerCase()}/${name}`,
+            });
+          }
+        }
+        if (targets.length === 0 && errors.length === 0)
+          throw new LabError("error: give -f FILE or KIND NAME");
+        report(await deleteTargets(l, targets, errors));
+      },
+    );
+
+  lab
+    .command("get")
+    .description("list objects")
+    .argument("<resource>")
+    .argument("[name]")
+    .option("-n, --namespace <ns>", "namespace", "default")
+    .option("-A, --all-namespaces", "all namespaces")
+    .option("-o, --output <format>", "wide | yaml | json | name")
+    .action(
+      async (
+        resource: string,
+        name: string | undefined,
+        o: { namespace: string; allNamespaces?: boolean; output?: string },
+        cmd: Command,
+      ) => {
+        const l = openLab(cmd);
+        l.config();
+        const info = resolveResource(resource);
+        if (!info) throw new LabError(`error: the server doesn't have a resource type "${resource}"`);
+        const ns = info.namespaced && !o.allNamespaces ? o.namespace : undefined;
+        let objs = await l.store.read((tx) => tx.list(info.kind, ns));
+        if (name) {
+          objs = objs.filter((x) => x.metadata.name === name);
+          if (objs.length === 0)
+            throw new LabError(`Error from server (NotFound): ${info.plural} "${name}" not found`);
+        }
+        process.stdout.write(`${printObjects(info.kind, objs, o.output, !!o.allNamespaces, !!name)}\n`);
+      },
+    );
+
+  lab
+    .command("exec")
+    .description("run a command in a pod's network namespace")
+    .argument("<pod>")
+    .argument("<command...>")
+    .option("-n, --namespace <ns>", "namespace", "default")
+    .action(async (pod: string, command: string[], o: { namespace: string }, cmd: Command) => {
+      const l = openLab(cmd);
+      const s = await findPodSandbox(l, o.namespace, pod);
+      process.exitCode = await l.exec.interactive({ argv: command, netns: s.netns });
+    });
+
+  lab
+    .command("exec-node")
+    .description("run a command in a node's network namespace")
+    .argument("<node>")
+    .argument("<command...>")
+    .action(async (node: string, command: string[], _o, cmd: Command) => {
+      const l = openLab(cmd);
+      if (!l.config().nodes.some((n) => n.name === node))
+        throw new LabError(`failed to find node "${node}" in lab "${l.name}"`);
+      process.exitCode = await l.exec.interactive({ argv: command, netns: nodeNetns(l.name, node) });
+    });
+
+  lab
+    .command("curl")
+    .description("fetch a URL from inside a pod (http:// or udp://)")
+    .argument("<pod>")
+    .argument("<url>")
+    .option("-n, --namespace <ns>", "namespace", "default")
+    .option("--timeout <ms>", "give up after this long", "5000")
+    .option("-d, --data <body>", "send a body (POST) or datagram")
+    .action(
+      async (
+        pod: string,
+        url: string,
+        o: { namespace: string; timeout: string; data?: string },
+        cmd: Command,
+      ) => {
+        const l = openLab(cmd);
+        const s = await findPodSandbox(l, o.namespace, pod);
+        const argv = [
+          process.execPath,
+          CLIENT,
+          `--timeout=${Number(o.timeout)}`,
+          ...(o.data ? [`--data=${o.data}`] : []),
+          "--",
+          url,
+        ];
+        process.exitCode = await l.exec.interactive({
+          argv,
+          netns: s.netns,
+          env: { NODE_EXTRA_CA_CERTS: undefined },
+        });
+      },
+    );
+
+  lab
+    .command("status")
+    .description("show the lab's nodes, namespaces and pods")
+    .action(async (_o, cmd: Command) => {
+      const l = openLab(cmd);
+      const cfg = l.config();
+      const pods = await l.store.read((tx) => tx.list("Pod"));
+      process.stdout.write(`lab "${cfg.name}" (created ${cfg.createdAt}), state in ${l.paths.dir}\n`);
+      for (const n of cfg.nodes) {
+        const sandboxes = new SandboxDir(l.paths.sandboxDir(n.name)).list();
+        const alive = sandboxes.filter((s) => s.pid === undefined || processAlive(s.pid)).length;
+        process.stdout.write(
+          `  ${n.name}  ${n.ip}  netns ${nodeNetns(l.name, n.name)}  pods ${sandboxes.length} (${alive} serving)\n`,
+        );
+      }
+      process.stdout.write(`  ${pods.length} pods in the store\n`);
+    });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,17 @@
+/** The `podnet` command line. */
+import { Command } from "commander";
+import { registerLab } from "./lab.js";
+
+/** main parses argv and runs the command; errors print one clear line and exit non-zero. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command("podnet")
+    .description("Kubernetes pod and service networking")
+    .showHelpAfterError();
+  registerLab(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

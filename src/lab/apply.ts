@@ -1,0 +1,98 @@
+/**
+ * `lab apply` and `lab delete`, with kubectl's semantics: each object on its own (a bad one is
+ * reported and skipped, the others still apply), kubectl's output lines, a non-zero result on any
+ * error. The dataplane is reconciled before returning.
+ */
+import { AdmissionError, admitWithAction } from "../cluster/index.js";
+import { type KubeObject, kindInfo, objectRef, parseManifest } from "../model/index.js";
+import type { Txn } from "../store/types.js";
+import { checkApplicable, type Lab } from "./lab.js";
+import { LabError } from "./layout.js";
+
+/** Outcome is what a command prints: result lines and error lines. */
+export interface Outcome {
+  lines: string[];
+  errors: string[];
+}
+
+/** resourceName renders `deployment.apps/web` as kubectl does. */
+export function resourceName(obj: KubeObject): string {
+  const info = kindInfo(obj.kind);
+  const group = obj.apiVersion.includes("/") ? `.${obj.apiVersion.split("/")[0]}` : "";
+  return `${(info?.kind ?? obj.kind).toLowerCase()}${group}/${obj.metadata.name}`;
+}
+
+/** applyManifest applies every valid object of a manifest and reconciles the lab. */
+export async function applyManifest(lab: Lab, text: string, source: string): Promise<Outcome> {
+  return lab.locked(async () => {
+    const cfg = lab.config();
+    const docs = parseManifest(text, source);
+    const out: Outcome = { lines: [], errors: [] };
+    let changed = false;
+    await lab.store.update((tx) => {
+      for (const d of docs) {
+        if ("error" in d) {
+          out.errors.push(`error: ${d.error.message}`);
+          continue;
+        }
+        try {
+          checkApplicable(d.object);
+          const { object, action } = admitWithAction(tx, d.object, cfg.cluster);
+          out.lines.push(`${resourceName(object)} ${action}`);
+          changed ||= action !== "unchanged";
+        } catch (e) {
+          if (!(e instanceof AdmissionError || e instanceof LabError)) throw e;
+          out.errors.push(`error: ${e.message}`);
+        }
+      }
+    });
+    if (changed) out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
+    return out;
+  });
+}
+
+function deleteOne(tx: Txn, kind: string, namespace: string | undefined, name: string): boolean {
+  if (!tx.delete({ kind, namespace, name })) return false;
+  if (kind === "Namespace")
+    for (const info of ["Pod", "Service", "Deployment", "EndpointSlice", "NetworkPolicy"])
+      for (const o of tx.list(info, name)) tx.delete({ kind: info, namespace: name, name: o.metadata.name });
+  return true;
+}
+
+/** Target names objects to delete: by manifest or by kind and names. */
+export type Target = {
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+  ref: string;
+  resource: string;
+};
+
+/** targetsFromManifest lists what a manifest names (bad documents become errors). */
+export function targetsFromManifest(text: string, source: string, errors: string[]): Target[] {
+  return parseManifest(text, source).flatMap((d) => {
+    if ("error" in d) {
+      errors.push(`error: ${d.error.message}`);
+      return [];
+    }
+    const o = d.object;
+    const namespace = kindInfo(o.kind)?.namespaced ? (o.metadata.namespace ?? "default") : undefined;
+    return [{ kind: o.kind, namespace, name: o.metadata.name, ref: objectRef(o), resource: resourceName(o) }];
+  });
+}
+
+/** deleteTargets deletes objects (namespaces with everything in them) and reconciles the lab. */
+export async function deleteTargets(lab: Lab, targets: Target[], errors: string[] = []): Promise<Outcome> {
+  return lab.locked(async () => {
+    lab.config();
+    const out: Outcome = { lines: [], errors };
+    await lab.store.update((tx) => {
+      for (const t of targets) {
+        if (deleteOne(tx, t.kind, t.namespace, t.name)) out.lines.push(`${t.resource} deleted`);
+        else out.errors.push(`Error from server (NotFound): ${t.ref} not found`);
+      }
+    });
+    if (out.lines.length > 0) out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
+    return out;
+  });
+}

@@ -1,0 +1,28 @@
+/** The lab's own settings (lab.json): its nodes, cluster layout, and the root netns it must never touch. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ClusterConfig } from "../cluster/config.js";
+import { LabError } from "./layout.js";
+import type { LabNode } from "./topology.js";
+
+/** LabConfig is what `lab up` decided. */
+export interface LabConfig {
+  name: string;
+  nodes: LabNode[];
+  cluster: ClusterConfig;
+  /** rootNetnsInode is the inode of the namespace `lab up` ran in; the CNI plugin refuses to change it. */
+  rootNetnsInode: string;
+  createdAt: string;
+}
+
+/** readLabConfig loads lab.json or fails with a hint to run `lab up`. */
+export function readLabConfig(file: string, lab: string): LabConfig {
+  if (!existsSync(file)) throw new LabError(`lab "${lab}" is not up: run "podnet lab up" first`);
+  return JSON.parse(readFileSync(file, "utf8")) as LabConfig;
+}
+
+/** writeLabConfig saves lab.json. */
+export function writeLabConfig(file: string, cfg: LabConfig): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(cfg, null, 2));
+}

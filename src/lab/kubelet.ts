@@ -1,0 +1,158 @@
+/**
+ * The lab's kubelet for one node: makes the node's running sandboxes match the pods bound to it.
+ * A pod is a network namespace wired by calling the node's CNI config exactly as a runtime does,
+ * then the echo workload started inside it. A failed start is rolled back (CNI DEL, netns removed).
+ */
+import { fileURLToPath } from "node:url";
+import { FORBID_NETNS_ENV } from "../cni/bridge.js";
+import {
+  type Attachment,
+  addNetworkList,
+  type ConfList,
+  delNetworkList,
+  loadConfList,
+} from "../cni/runtime.js";
+import type { Executor } from "../exec/types.js";
+import type { Pod } from "../model/types.js";
+import { containerIdFor, podNetns } from "./layout.js";
+import { createNetns, deleteNetns, pidLooksLike, stopPids } from "./netns.js";
+import type { Sandbox, SandboxDir } from "./sandbox.js";
+
+const ECHO_SERVER = fileURLToPath(new URL("./echo/server.js", import.meta.url));
+
+/** NodeRuntime is what a kubelet needs to know about its node. */
+export interface NodeRuntime {
+  exec: Executor;
+  lab: string;
+  node: string;
+  nodeNetns: string;
+  cniConfFile: string;
+  cniPath: string[];
+  sandboxes: SandboxDir;
+  rootNetnsInode: string;
+}
+
+function attachment(
+  rt: NodeRuntime,
+  s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name">,
+): Attachment {
+  return {
+    containerId: s.containerId,
+    netns: `/var/run/netns/${s.netns}`,
+    ifname: "eth0",
+    args: {
+      IgnoreUnknown: "1",
+      K8S_POD_NAMESPACE: s.namespace,
+      K8S_POD_NAME: s.name,
+      K8S_POD_INFRA_CONTAINER_ID: s.containerId,
+    },
+  };
+}
+
+function runtimeOpts(rt: NodeRuntime) {
+  return {
+    exec: rt.exec,
+    hostNetns: rt.nodeNetns,
+    cniPath: rt.cniPath,
+    env: { [FORBID_NETNS_ENV]: rt.rootNetnsInode, NODE_EXTRA_CA_CERTS: undefined },
+  };
+}
+
+function declaredPorts(pod: Pod, proto: string): number[] {
+  return pod.spec.containers.flatMap((c) =>
+    (c.ports ?? []).filter((p) => (p.protocol ?? "TCP") === proto).map((p) => p.containerPort),
+  );
+}
+
+/** startPod creates a pod's sandbox and returns its record; on failure nothing of it is left. */
+export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
+  const uid = pod.metadata.uid!;
+  const containerId = containerIdFor(uid);
+  const s: Sandbox = {
+    uid,
+    namespace: pod.metadata.namespace!,
+    name: pod.metadata.name,
+    node: rt.node,
+    containerId,
+    netns: podNetns(rt.lab, containerId),
+    ips: [],
+    tcp: declaredPorts(pod, "TCP"),
+    udp: declaredPorts(pod, "UDP"),
+  };
+  const conf = loadConfList(rt.cniConfFile);
+  await createNetns(rt.exec, s.netns);
+  let wired = false;
+  try {
+    const result = await addNetworkList(runtimeOpts(rt), conf, attachment(rt, s));
+    wired = true;
+    s.ips = (result.ips ?? []).map((i) => i.address.split("/")[0]!);
+    if (s.tcp.length + s.udp.length > 0) s.pid = await startEcho(rt, s);
+    rt.sandboxes.save(s);
+    return s;
+  } catch (e) {
+    if (wired) await delNetworkList(runtimeOpts(rt), conf, attachment(rt, s)).catch(() => {});
+    await deleteNetns(rt.exec, s.netns).catch(() => {});
+    throw new Error(
+      `failed to start pod "${s.namespace}/${s.name}" on node "${rt.node}": ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}
+
+async function startEcho(rt: NodeRuntime, s: Sandbox): Promise<number> {
+  return rt.exec.daemon({
+    argv: [
+      process.execPath,
+      ECHO_SERVER,
+      `--pod=${s.namespace}/${s.name}`,
+      `--node=${rt.node}`,
+      `--ip=${s.ips[0] ?? ""}`,
+      `--tcp=${s.tcp.join(",")}`,
+      `--udp=${s.udp.join(",")}`,
+    ],
+    netns: s.netns,
+    env: { NODE_EXTRA_CA_CERTS: undefined },
+    logFile: rt.sandboxes.logFile(s.uid),
+    readyLine: "ready",
+    timeoutMs: 15_000,
+  });
+}
+
+/** stopPod stops a sandbox's workload, runs CNI DEL and removes its namespace. */
+export async function stopPod(rt: NodeRuntime, s: Sandbox, conf?: ConfList): Promise<void> {
+  if (s.pid && pidLooksLike(s.pid, ECHO_SERVER)) await stopPids([s.pid]);
+  await delNetworkList(runtimeOpts(rt), conf ?? loadConfList(rt.cniConfFile), attachment(rt, s));
+  await deleteNetns(rt.exec, s.netns);
+  rt.sandboxes.remove(s.uid);
+}
+
+/** syncPods stops sandboxes of pods that are gone and starts the missing ones; returns started and failures. */
+export async function syncPods(
+  rt: NodeRuntime,
+  pods: Pod[],
+): Promise<{ started: Sandbox[]; failed: { pod: Pod; error: Error }[] }> {
+  const want = new Map(pods.map((p) => [p.metadata.uid!, p]));
+  const have = rt.sandboxes.list();
+  for (const s of have) if (!want.has(s.uid)) await stopPod(rt, s);
+  const haveIds = new Set(have.map((s) => s.uid));
+  const todo = pods.filter((p) => !haveIds.has(p.metadata.uid!));
+  const started: Sandbox[] = [];
+  const failed: { pod: Pod; error: Error }[] = [];
+  await inParallel(todo, 4, async (p) => {
+    try {
+      started.push(await startPod(rt, p));
+    } catch (e) {
+      failed.push({ pod: p, error: e as Error });
+    }
+  });
+  return { started, failed };
+}
+
+/** inParallel runs fn over items with at most `limit` at a time. */
+export async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,215 @@
+/**
+ * A lab: a multi-node cluster of network namespaces on one machine. The same per-node reconcile
+ * runs here as on a real cluster; the lab supplies the store (embedded) and the kubelet (its own).
+ * Every command that changes the lab holds the lab lock, and returns after the dataplane converged.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  DEFAULT_CLUSTER,
+  reconcileEndpointSlices,
+  runControllers,
+  updateDeploymentStatus,
+} from "../cluster/index.js";
+import type { Executor } from "../exec/types.js";
+import type { KubeObject, Node, Pod } from "../model/types.js";
+import { EmbeddedStore, withFileLock } from "../store/embedded.js";
+import { buildTopology, destroyTopology, ownNetnsInode } from "./bootstrap.js";
+import { nodeConfList } from "./cniconf.js";
+import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
+import { type NodeRuntime, syncPods } from "./kubelet.js";
+import { LabError, LabPaths, nodeNetns } from "./layout.js";
+import { SandboxDir } from "./sandbox.js";
+import { labNodes } from "./topology.js";
+
+const REPO_BIN = fileURLToPath(new URL("../../../bin", import.meta.url));
+/** CNI_PATH is where the lab's runtime looks for plugins: podnet's own bin, then the system's. */
+export const CNI_PATH = [REPO_BIN, "/usr/lib/cni", "/opt/cni/bin"];
+
+const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/** Lab is one lab's handle: its paths, store and executor. */
+export class Lab {
+  readonly paths: LabPaths;
+  readonly store: EmbeddedStore;
+  constructor(
+    readonly exec: Executor,
+    stateDir: string,
+    readonly name: string,
+  ) {
+    this.paths = new LabPaths(stateDir, name);
+    this.store = new EmbeddedStore(this.paths.store);
+  }
+
+  /** config reads lab.json (fails when the lab is not up). */
+  config(): LabConfig {
+    return readLabConfig(this.paths.config, this.name);
+  }
+
+  /** locked runs fn holding the lab lock, so concurrent CLI invocations take turns. */
+  locked<R>(fn: () => Promise<R>): Promise<R> {
+    mkdirSync(this.paths.dir, { recursive: true });
+    return withFileLock(this.paths.lock, fn);
+  }
+
+  /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
+  async up(nodeCount: number): Promise<LabConfig> {
+    return this.locked(async () => {
+      try {
+        readLabConfig(this.paths.config, this.name);
+        throw new LabError(
+          `failed to create lab "${this.name}": it is already up (run "podnet lab down --lab ${this.name}" first)`,
+        );
+      } catch (e) {
+        if (e instanceof LabError && /already up/.test(e.message)) throw e;
+      }
+      const cfg: LabConfig = {
+        name: this.name,
+        nodes: labNodes(nodeCount),
+        cluster: DEFAULT_CLUSTER,
+        rootNetnsInode: ownNetnsInode(),
+        createdAt: new Date().toISOString(),
+      };
+      try {
+        writeLabConfig(this.paths.config, cfg);
+        await buildTopology(this.exec, this.name, cfg.nodes);
+        await this.registerNodes(cfg);
+        return cfg;
+      } catch (e) {
+        await this.teardown();
+        throw new LabError(`failed to create lab "${this.name}": ${(e as Error).message}`, { cause: e });
+      }
+    });
+  }
+
+  private async registerNodes(cfg: LabConfig): Promise<void> {
+    const nodes = await this.store.update((tx) => {
+      for (const ns of SYSTEM_NAMESPACES)
+        tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+      for (const n of cfg.nodes)
+        tx.put({
+          apiVersion: "v1",
+          kind: "Node",
+          metadata: {
+            name: n.name,
+            labels: { "kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux" },
+          },
+          spec: {},
+          status: {
+            addresses: [
+              { type: "InternalIP", address: n.ip },
+              { type: "Hostname", address: n.name },
+            ],
+            conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
+          },
+        });
+      runControllers(tx, cfg.cluster);
+      return tx.list<Node>("Node");
+    });
+    for (const n of nodes) {
+      const dir = this.paths.cniConfDir(n.metadata.name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, "10-podnet.conflist"),
+        JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name)), null, 2),
+      );
+    }
+  }
+
+  /** down removes every namespace, process and file of the lab; safe to run twice or after a crash. */
+  async down(): Promise<string[]> {
+    return this.locked(() => this.teardown());
+  }
+
+  private async teardown(): Promise<string[]> {
+    const removed = await destroyTopology(this.exec, this.name);
+    rmSync(this.paths.dir, { recursive: true, force: true, maxRetries: 3 });
+    return removed;
+  }
+
+  /** nodeRuntime is the kubelet view of one node. */
+  nodeRuntime(cfg: LabConfig, node: string): NodeRuntime {
+    return {
+      exec: this.exec,
+      lab: this.name,
+      node,
+      nodeNetns: nodeNetns(this.name, node),
+      cniConfFile: join(this.paths.cniConfDir(node), "10-podnet.conflist"),
+      cniPath: CNI_PATH,
+      sandboxes: new SandboxDir(this.paths.sandboxDir(node)),
+      rootNetnsInode: cfg.rootNetnsInode,
+    };
+  }
+
+  /** reconcile runs the controllers, syncs every node's pods and publishes status and EndpointSlices. */
+  async reconcile(): Promise<{ failures: string[] }> {
+    const cfg = this.config();
+    const pods = await this.store.update((tx) => {
+      runControllers(tx, cfg.cluster);
+      return tx.list<Pod>("Pod");
+    });
+    const failures: string[] = [];
+    const results = await Promise.all(
+      cfg.nodes.map(async (n) => {
+        const rt = this.nodeRuntime(cfg, n.name);
+        const r = await syncPods(
+          rt,
+          pods.filter((p) => p.spec.nodeName === n.name),
+        );
+        for (const f of r.failed) failures.push(f.error.message);
+        return { node: n, failed: r.failed, sandboxes: rt.sandboxes.list() };
+      }),
+    );
+    await this.store.update((tx) => {
+      for (const { node, failed, sandboxes } of results) {
+        for (const s of sandboxes)
+          markRunning(
+            tx.get<Pod>({ kind: "Pod", namespace: s.namespace, name: s.name }),
+            s.ips,
+            node.ip,
+            (p) => tx.put(p),
+          );
+        for (const f of failed) {
+          const p = tx.get<Pod>({
+            kind: "Pod",
+            namespace: f.pod.metadata.namespace,
+            name: f.pod.metadata.name,
+          });
+          if (p)
+            tx.put({ ...p, status: { ...(p.status ?? {}), phase: "Pending", message: f.error.message } });
+        }
+      }
+      reconcileEndpointSlices(tx);
+      updateDeploymentStatus(tx);
+    });
+    return { failures };
+  }
+}
+
+function markRunning(p: Pod | undefined, ips: string[], hostIP: string, put: (p: Pod) => void): void {
+  if (!p || (p.status?.phase === "Running" && p.status.podIP === ips[0])) return;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  p.status = {
+    phase: "Running",
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    podIP: ips[0],
+    podIPs: ips.map((ip) => ({ ip })),
+    startTime: now,
+    conditions: ["Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) => ({
+      type,
+      status: "True" as const,
+      lastTransitionTime: now,
+    })),
+  };
+  put(p);
+}
+
+/** isUserKind says whether users may apply a kind in the lab (nodes belong to `lab up`). */
+export function checkApplicable(obj: KubeObject): void {
+  if (obj.kind === "Node")
+    throw new LabError(
+      `Node "${obj.metadata.name}" cannot be applied: lab nodes are created by "podnet lab up --nodes N"`,
+    );
+}

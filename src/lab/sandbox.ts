@@ -1,0 +1,46 @@
+/** Pod sandbox records: what the lab's kubelet started for a pod, kept on disk per node like a CRI's state. */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Sandbox is one running pod on a node. */
+export interface Sandbox {
+  uid: string;
+  namespace: string;
+  name: string;
+  node: string;
+  containerId: string;
+  netns: string;
+  ips: string[];
+  pid?: number;
+  tcp: number[];
+  udp: number[];
+}
+
+/** SandboxDir reads and writes the sandbox records of one node. */
+export class SandboxDir {
+  constructor(readonly dir: string) {}
+  list(): Sandbox[] {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir).filter((f) => f.endsWith(".json"));
+    } catch {
+      return [];
+    }
+    return files.map((f) => JSON.parse(readFileSync(join(this.dir, f), "utf8")) as Sandbox);
+  }
+  save(s: Sandbox): void {
+    mkdirSync(this.dir, { recursive: true });
+    const file = join(this.dir, `${s.uid}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(s, null, 2));
+    rmSync(file, { force: true });
+    writeFileSync(file, readFileSync(`${file}.tmp`));
+    rmSync(`${file}.tmp`, { force: true });
+  }
+  remove(uid: string): void {
+    rmSync(join(this.dir, `${uid}.json`), { force: true });
+  }
+  logFile(uid: string): string {
+    mkdirSync(this.dir, { recursive: true });
+    return join(this.dir, `${uid}.log`);
+  }
+}
