@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what podnet needs on a bare Debian 12 machine (run as root), then builds.
+# Quick when everything is already there: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PKGS=(iproute2 iptables nftables ipset conntrack iputils-ping curl dnsutils tcpdump iperf3 procps util-linux
+  containernetworking-plugins)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npx --no-install tsc -p tsconfig.json

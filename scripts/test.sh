@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole suite: setup, lint, unit tests and end-to-end tests on the real kernel (in namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npx --no-install biome ci --reporter=summary .
+node dist/test/run.js "$@"

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
+import { ExecError } from "../../src/exec/types.js";
+import { createNetns, deleteNetns } from "../../src/lab/netns.js";
+import { exec, REPO } from "./helpers.js";
+
+// podnet-cni driven exactly as a runtime drives it: a fresh process, CNI_* env, config on stdin,
+// run inside a "node" namespace of the test's own.
+const id = randomBytes(3).toString("hex");
+const NODE = `pn-c${id}-node`;
+const POD = `pn-c${id}-pod`;
+const dataDir = mkdtempSync(join(tmpdir(), "podnet-cni-"));
+const PLUGIN = join(REPO, "bin/podnet-cni");
+const conf = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    cniVersion: "1.0.0",
+    name: "e2e",
+    type: "podnet-cni",
+    bridge: "cni0",
+    isGateway: true,
+    ipMasq: true,
+    ipam: { type: "podnet", subnet: "10.244.7.0/24", routes: [{ dst: "0.0.0.0/0" }], dataDir },
+    ...extra,
+  });
+
+async function cni(
+  command: string,
+  stdin: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: Record<string, unknown> }> {
+  const vars = {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: "ctr1",
+    CNI_NETNS: `/var/run/netns/${POD}`,
+    CNI_IFNAME: "eth0",
+    CNI_PATH: join(REPO, "bin"),
+    [FORBID_NETNS_ENV]: "",
+    ...env,
+  };
+  try {
+    const r = await exec.run({ argv: [PLUGIN], netns: NODE, stdin, env: vars });
+    return { code: 0, out: r.stdout ? JSON.parse(r.stdout) : {} };
+  } catch (e) {
+    if (!(e instanceof ExecError)) throw e;
+    return { code: e.code ?? -1, out: JSON.parse(e.stdout) };
+  }
+}
+
+async function links(ns: string): Promise<string[]> {
+  return JSON.parse((await exec.run({ argv: ["ip", "-j", "link", "show"], netns: ns })).stdout).map(
+    (l: { ifname: string }) => l.ifname,
+  );
+}
+
+before(async () => {
+  await createNetns(exec, NODE);
+  await createNetns(exec, POD);
+});
+after(async () => {
+  await deleteNetns(exec, POD);
+  await deleteNetns(exec, NODE);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("VERSION lists the supported versions; an unsupported config version fails with code 1", async () => {
+  const v = await cni("VERSION", "{}");
+  assert.deepEqual(v.out.supportedVersions, ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]);
+  const bad = await cni("ADD", conf({ cniVersion: "0.9.9" }));
+  assert.equal(bad.code, 1);
+  assert.equal(bad.out.code, 1);
+});
+
+test("ADD wires the pod, CHECK passes, DEL removes everything and succeeds twice", async () => {
+  const add = await cni("ADD", conf());
+  assert.equal(add.code, 0, JSON.stringify(add.out));
+  const ips = add.out.ips as { address: string; gateway: string }[];
+  assert.deepEqual(ips[0], { address: "10.244.7.2/24", gateway: "10.244.7.1", interface: 2 });
+  const ping = await exec.run({ argv: ["ping", "-c1", "-W2", "10.244.7.1"], netns: POD });
+  assert.match(ping.stdout, /1 received/);
+  const nat = (await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout;
+  assert.match(nat, /-A POSTROUTING -s 10.244.7.2\/32 .* -j PN-MASQ-/);
+  assert.equal((await cni("CHECK", conf({ prevResult: add.out }))).code, 0);
+  assert.equal((await cni("DEL", conf())).code, 0);
+  assert.equal((await cni("DEL", conf())).code, 0, "second DEL");
+  assert.equal(
+    (await cni("DEL", conf(), { CNI_CONTAINERID: "never-seen", CNI_NETNS: "/var/run/netns/gone" })).code,
+    0,
+  );
+  assert.deepEqual(await links(POD), ["lo"]);
+  assert.ok(!(await links(NODE)).some((l) => l.startsWith("pn")), "host veth removed");
+  assert.doesNotMatch(
+    (await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout,
+    /PN-MASQ/,
+  );
+  assert.deepEqual(
+    readdirSync(join(dataDir, "e2e")).filter((f) => f.startsWith("10.")),
+    [],
+    "IP released",
+  );
+  const check = await cni("CHECK", conf({ prevResult: add.out }));
+  assert.equal(check.code, 1, "CHECK notices the attachment is gone");
+});
+
+test("a failed ADD leaves no IP, link or rule behind", async () => {
+  const r = await cni("ADD", conf(), { CNI_CONTAINERID: "ctr2", CNI_NETNS: "/var/run/netns/does-not-exist" });
+  assert.equal(r.code, 1);
+  assert.match(String(r.out.msg), /failed to attach/);
+  assert.deepEqual(
+    readdirSync(join(dataDir, "e2e")).filter((f) => f.startsWith("10.")),
+    [],
+  );
+  assert.ok(!(await links(NODE)).some((l) => l.startsWith("pn")));
+  assert.doesNotMatch(
+    (await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout,
+    /PN-MASQ/,
+  );
+});
+
+test("missing environment and bad input give the spec's error codes", async () => {
+  assert.equal((await cni("ADD", conf(), { CNI_CONTAINERID: "" })).out.code, 4);
+  assert.equal((await cni("ADD", "{not json")).out.code, 6);
+  assert.equal((await cni("ADD", conf(), { CNI_CONTAINERID: "a;b" })).out.code, 4);
+  assert.equal((await cni("ADD", conf({ ipam: { type: "podnet", dataDir } }))).out.code, 7);
+});
