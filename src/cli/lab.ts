@@ -6,6 +6,7 @@ import { RealExecutor } from "../exec/real.js";
 import { applyManifest, deleteTargets, type Outcome, targetsFromManifest } from "../lab/apply.js";
 import { Lab } from "../lab/lab.js";
 import { DEFAULT_STATE_DIR, LabError, nodeNetns } from "../lab/layout.js";
+import { processAlive } from "../lab/netns.js";
 import { SandboxDir } from "../lab/sandbox.js";
 import { type KubeObject, objectRef, resolveResource } from "../model/index.js";
 import { printObjects } from "./printers.js";
@@ -57,13 +58,25 @@ export function registerLab(program: Command): void {
     .option("--nodes <n>", "number of nodes", "2")
     .action(async (o: { nodes: string }, cmd: Command) => {
       const l = openLab(cmd);
-      const stop = () => process.stderr.write("interrupted: cleaning up…\n");
-      process.once("SIGINT", stop);
-      const cfg = await l.up(Number(o.nodes));
-      process.removeListener("SIGINT", stop);
-      process.stdout.write(
-        `lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ")}\n`,
-      );
+      // Ctrl-C while building: finish the step in flight, then remove everything built so far.
+      let interrupted = false;
+      const onSignal = () => {
+        interrupted = true;
+        process.stderr.write("interrupted: removing the half-built lab…\n");
+      };
+      process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+      try {
+        const cfg = await l.up(Number(o.nodes));
+        const names = cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ");
+        if (!interrupted)
+          process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);
+      } finally {
+        process.removeListener("SIGINT", onSignal).removeListener("SIGTERM", onSignal);
+      }
+      if (interrupted) {
+        await l.down();
+        process.exitCode = 130;
+      }
     });
 
   lab
@@ -225,13 +238,4 @@ export function registerLab(program: Command): void {
       }
       process.stdout.write(`  ${pods.length} pods in the store\n`);
     });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -32,10 +32,7 @@ export interface NodeRuntime {
   rootNetnsInode: string;
 }
 
-function attachment(
-  rt: NodeRuntime,
-  s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name">,
-): Attachment {
+function attachment(s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name">): Attachment {
   return {
     containerId: s.containerId,
     netns: `/var/run/netns/${s.netns}`,
@@ -83,14 +80,14 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
   await createNetns(rt.exec, s.netns);
   let wired = false;
   try {
-    const result = await addNetworkList(runtimeOpts(rt), conf, attachment(rt, s));
+    const result = await addNetworkList(runtimeOpts(rt), conf, attachment(s));
     wired = true;
     s.ips = (result.ips ?? []).map((i) => i.address.split("/")[0]!);
     if (s.tcp.length + s.udp.length > 0) s.pid = await startEcho(rt, s);
     rt.sandboxes.save(s);
     return s;
   } catch (e) {
-    if (wired) await delNetworkList(runtimeOpts(rt), conf, attachment(rt, s)).catch(() => {});
+    if (wired) await delNetworkList(runtimeOpts(rt), conf, attachment(s)).catch(() => {});
     await deleteNetns(rt.exec, s.netns).catch(() => {});
     throw new Error(
       `failed to start pod "${s.namespace}/${s.name}" on node "${rt.node}": ${(e as Error).message}`,
@@ -121,7 +118,7 @@ async function startEcho(rt: NodeRuntime, s: Sandbox): Promise<number> {
 /** stopPod stops a sandbox's workload, runs CNI DEL and removes its namespace. */
 export async function stopPod(rt: NodeRuntime, s: Sandbox, conf?: ConfList): Promise<void> {
   if (s.pid && pidLooksLike(s.pid, ECHO_SERVER)) await stopPids([s.pid]);
-  await delNetworkList(runtimeOpts(rt), conf ?? loadConfList(rt.cniConfFile), attachment(rt, s));
+  await delNetworkList(runtimeOpts(rt), conf ?? loadConfList(rt.cniConfFile), attachment(s));
   await deleteNetns(rt.exec, s.netns);
   rt.sandboxes.remove(s.uid);
 }

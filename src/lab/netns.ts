@@ -27,7 +27,8 @@ export async function pidsInNetns(exec: Executor, name: string): Promise<number[
     .filter((n) => n > 1 && n !== process.pid);
 }
 
-function alive(pid: number): boolean {
+/** processAlive says whether a PID exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -43,8 +44,8 @@ export async function stopPids(pids: number[]): Promise<void> {
       process.kill(p, "SIGTERM");
     } catch {}
   }
-  for (let i = 0; i < 20 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
-  for (const p of pids.filter(alive)) {
+  for (let i = 0; i < 20 && pids.some(processAlive); i++) await new Promise((r) => setTimeout(r, 50));
+  for (const p of pids.filter(processAlive)) {
     try {
       process.kill(p, "SIGKILL");
     } catch {}

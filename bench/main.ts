@@ -1,0 +1,12 @@
+/** `npm run bench -- <name>`: runs one benchmark and prints its JSON. */
+import { benchLab } from "./lab.js";
+
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { lab: () => benchLab() };
+
+const name = process.argv[2] ?? "";
+const run = BENCHES[name];
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}>\n`);
+  process.exit(2);
+}
+process.stdout.write(`${JSON.stringify(await run(), null, 2)}\n`);
