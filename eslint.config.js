@@ -1,0 +1,31 @@
+// Lint configuration: typescript-eslint's recommended rules, and one project rule — only src/exec/
+// may run commands, so node:child_process is forbidden everywhere else.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const noChildProcess = {
+  "no-restricted-imports": [
+    "error",
+    {
+      paths: [
+        { name: "node:child_process", message: "Only src/exec/ runs commands: use the Executor." },
+        { name: "child_process", message: "Only src/exec/ runs commands: use the Executor." },
+      ],
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      ...noChildProcess,
+      "@typescript-eslint/no-non-null-assertion": "off",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "no-empty": ["error", { allowEmptyCatch: true }],
+    },
+  },
+  { files: ["src/exec/**"], rules: { "no-restricted-imports": "off" } },
+);
