@@ -1,5 +1,5 @@
 /** The bridge mode commands: ADD, DEL and CHECK of one attachment, with rollback of partial work. */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { ExecError, Executor } from "../exec/types.js";
 import {
   type AttachPlan,
@@ -213,13 +213,4 @@ export async function cmdCheck(ctx: PluginContext): Promise<void> {
   for (const a of want)
     if (conf.ipam?.type === "podnet" && !held.includes(a.split("/")[0]!))
       throw new CniError(CniCode.Internal, `address ${a} is not allocated to container "${env.containerId}"`);
-}
-
-/** readStdin reads the whole of standard input. */
-export function readStdin(): string {
-  try {
-    return readFileSync(0, "utf8");
-  } catch {
-    return "";
-  }
 }

@@ -5,7 +5,8 @@
 import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
 import { Allocator } from "../ipam/allocator.js";
-import { cmdAdd, cmdCheck, cmdDel, type PluginContext, readStdin } from "./bridge.js";
+import { readFileSync } from "node:fs";
+import { cmdAdd, cmdCheck, cmdDel, type PluginContext } from "./bridge.js";
 import { readEnv } from "./env.js";
 import { hostVethName } from "./names.js";
 import { CniCode, CniError, formatResult, type NetConf, SUPPORTED_VERSIONS } from "./types.js";
@@ -84,6 +85,14 @@ export async function run(
   } catch (err) {
     const ce = err instanceof CniError ? err : new CniError(CniCode.Internal, (err as Error).message);
     return { out: JSON.stringify(ce.toJSON(version)), code: 1 };
+  }
+}
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, "utf8");
+  } catch {
+    return "";
   }
 }
 

@@ -3,7 +3,7 @@
  * runs here as on a real cluster; the lab supplies the store (embedded) and the kubelet (its own).
  * Every command that changes the lab holds the lab lock, and returns after the dataplane converged.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -56,14 +56,8 @@ export class Lab {
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
   async up(nodeCount: number): Promise<LabConfig> {
     return this.locked(async () => {
-      try {
-        readLabConfig(this.paths.config, this.name);
-        throw new LabError(
-          `failed to create lab "${this.name}": it is already up (run "podnet lab down --lab ${this.name}" first)`,
-        );
-      } catch (e) {
-        if (e instanceof LabError && /already up/.test(e.message)) throw e;
-      }
+      if (existsSync(this.paths.config))
+        throw new LabError(`failed to create lab "${this.name}": it is already up (run "podnet lab down --lab ${this.name}" first)`);
       const cfg: LabConfig = {
         name: this.name,
         nodes: labNodes(nodeCount),

@@ -1,5 +1,5 @@
 /** Pod sandbox records: what the lab's kubelet started for a pod, kept on disk per node like a CRI's state. */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Sandbox is one running pod on a node. */
@@ -32,9 +32,7 @@ export class SandboxDir {
     mkdirSync(this.dir, { recursive: true });
     const file = join(this.dir, `${s.uid}.json`);
     writeFileSync(`${file}.tmp`, JSON.stringify(s, null, 2));
-    rmSync(file, { force: true });
-    writeFileSync(file, readFileSync(`${file}.tmp`));
-    rmSync(`${file}.tmp`, { force: true });
+    renameSync(`${file}.tmp`, file);
   }
   remove(uid: string): void {
     rmSync(join(this.dir, `${uid}.json`), { force: true });

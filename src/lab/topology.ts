@@ -45,15 +45,14 @@ export function underlayBatch(externalNs: string): string {
   ].join("\n");
 }
 
+/** hostBatch addresses a host's eth0 and routes it through a gateway, inside the host's namespace. */
+function hostBatch(ip: string, prefix: number, gateway: string): string {
+  return ["link set lo up", `address add ${ip}/${prefix} dev eth0`, "link set eth0 up", `route add default via ${gateway}`, ""].join("\n");
+}
+
 /** externalBatch addresses the external host, inside its namespace. */
 export function externalBatch(): string {
-  return [
-    "link set lo up",
-    `address add ${EXTERNAL.host}/${EXTERNAL.prefix} dev eth0`,
-    "link set eth0 up",
-    `route add default via ${EXTERNAL.gateway}`,
-    "",
-  ].join("\n");
+  return hostBatch(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway);
 }
 
 /** nodeUplinkBatch plugs a node into the underlay bridge, inside the underlay namespace. */
@@ -69,11 +68,5 @@ export function nodeUplinkBatch(node: LabNode, nodeNs: string): string {
 
 /** nodeBatch addresses a node and routes it through the underlay, inside the node's namespace. */
 export function nodeBatch(node: LabNode): string {
-  return [
-    "link set lo up",
-    `address add ${node.ip}/${UNDERLAY.prefix} dev eth0`,
-    "link set eth0 up",
-    `route add default via ${UNDERLAY.gateway}`,
-    "",
-  ].join("\n");
+  return hostBatch(node.ip, UNDERLAY.prefix, UNDERLAY.gateway);
 }
