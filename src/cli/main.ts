@@ -1,6 +1,7 @@
 /** The `podnet` command line. */
 import { Command } from "commander";
 import { registerLab } from "./lab.js";
+import { registerProxy } from "./proxy.js";
 
 /** main parses argv and runs the command; errors print one clear line and exit non-zero. */
 export async function main(argv: string[]): Promise<void> {
@@ -8,6 +9,7 @@ export async function main(argv: string[]): Promise<void> {
     .description("Kubernetes pod and service networking")
     .showHelpAfterError();
   registerLab(program);
+  registerProxy(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -128,6 +128,7 @@ export interface ServiceSpec {
   ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack";
   externalName?: string;
   publishNotReadyAddresses?: boolean;
+  trafficDistribution?: string;
   [k: string]: unknown;
 }
 
@@ -135,7 +136,7 @@ export interface ServiceSpec {
 export interface Service extends KubeObject {
   kind: "Service";
   spec: ServiceSpec;
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: "VIP" | "Proxy" }[] } };
 }
 
 /** Endpoint is one endpoint of an EndpointSlice. */

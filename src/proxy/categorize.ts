@@ -1,0 +1,80 @@
+/**
+ * Which endpoints a service port uses, split the way kube-proxy's CategorizeEndpoints splits them:
+ * the Cluster-policy set (ready endpoints, narrowed by topology hints when they apply, falling back
+ * to serving-terminating ones), the Local-policy set (this node's ready endpoints, else its
+ * serving-terminating ones), and every endpoint reachable from this node under either policy.
+ */
+import {
+  type EndpointInfo,
+  type ServicePortInfo,
+  usesClusterEndpoints,
+  usesLocalEndpoints,
+} from "./types.js";
+
+const ZONE_LABEL = "topology.kubernetes.io/zone";
+
+/** Categorized is the result of categorizeEndpoints. */
+export interface Categorized {
+  cluster: EndpointInfo[];
+  local: EndpointInfo[];
+  allReachable: EndpointInfo[];
+  /** hasAny is true when the service has usable endpoints anywhere in the cluster. */
+  hasAny: boolean;
+}
+
+function canUseTopology(eps: EndpointInfo[], sp: ServicePortInfo, labels: Record<string, string>): boolean {
+  if (!sp.topologyHints) return false;
+  const zone = labels[ZONE_LABEL];
+  if (!zone) return false;
+  let hasZone = false;
+  for (const ep of eps) {
+    if (!ep.ready) continue;
+    if (ep.zoneHints.length === 0) return false;
+    if (ep.zoneHints.includes(zone)) hasZone = true;
+  }
+  return hasZone;
+}
+
+/** categorizeEndpoints splits a port's endpoints into the Cluster, Local and reachable sets. */
+export function categorizeEndpoints(
+  eps: EndpointInfo[],
+  sp: ServicePortInfo,
+  nodeLabels: Record<string, string>,
+): Categorized {
+  let cluster: EndpointInfo[] = [];
+  let local: EndpointInfo[] = [];
+  let hasAny = false;
+  let useTopology = false;
+  let useTerminating = false;
+  const zone = nodeLabels[ZONE_LABEL] ?? "";
+  if (usesClusterEndpoints(sp)) {
+    useTopology = canUseTopology(eps, sp, nodeLabels);
+    cluster = eps.filter((ep) => ep.ready && (!useTopology || ep.zoneHints.includes(zone)));
+    if (cluster.length === 0) cluster = eps.filter((ep) => ep.serving && ep.terminating);
+    hasAny = cluster.length > 0;
+  }
+  if (!usesLocalEndpoints(sp)) return { cluster, local, allReachable: cluster, hasAny };
+
+  let localReady = false;
+  let localTerminating = false;
+  for (const ep of eps) {
+    if (ep.ready) {
+      hasAny = true;
+      if (ep.local) localReady = true;
+    } else if (ep.serving && ep.terminating) {
+      hasAny = true;
+      if (ep.local) localTerminating = true;
+    }
+  }
+  if (localReady) local = eps.filter((ep) => ep.local && ep.ready);
+  else if (localTerminating) {
+    useTerminating = true;
+    local = eps.filter((ep) => ep.local && ep.serving && ep.terminating);
+  }
+  if (!usesClusterEndpoints(sp)) return { cluster, local, allReachable: local, hasAny };
+  if (!useTopology && !useTerminating) return { cluster, local, allReachable: cluster, hasAny };
+  const merged = new Map<string, EndpointInfo>();
+  for (const ep of [...cluster, ...local]) merged.set(ep.hostPort, ep);
+  const allReachable = [...merged.values()].sort((a, b) => (a.hostPort < b.hostPort ? -1 : 1));
+  return { cluster, local, allReachable, hasAny };
+}

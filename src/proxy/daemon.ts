@@ -1,0 +1,192 @@
+/**
+ * `podnet proxy`: the node's service proxy as a long-running process, like kube-proxy. It watches
+ * the cluster store, syncs each IP family's rules (partial syncs on change, a full sync every
+ * fullSyncPeriod, and at once when the canary chains show a flush), serves the health-check node
+ * ports, and records each sync in a status file that the lab waits on.
+ */
+import { readFileSync, renameSync, statSync, watch, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import type { Executor } from "../exec/types.js";
+import type { EndpointSlice, KubeObject, Service } from "../model/types.js";
+import { HealthServers, healthTargets } from "./healthcheck.js";
+import { detectFlavour, type Flavour } from "./iptables/flavour.js";
+import { IptablesProxier, type SyncResult } from "./iptables/proxier.js";
+import { ServiceTracker } from "./tracker.js";
+import type { Family, ProxyConfig } from "./types.js";
+
+/** DaemonOptions configure `podnet proxy`. */
+export interface DaemonOptions {
+  cfg: ProxyConfig;
+  storeFile: string;
+  statusFile?: string;
+  families: Family[];
+  iptables: Flavour | "auto";
+  syncPeriodMs: number;
+  fullSyncPeriodMs: number;
+  log: (line: string) => void;
+}
+
+/** SyncRecord is one sync as the status file lists it. */
+export interface SyncRecord extends Omit<SyncResult, "written" | "deleted"> {
+  family: Family;
+  resourceVersion: number;
+  at: string;
+  written: string[];
+  deleted: string[];
+}
+
+/** ProxyStatus is the status file's content. */
+export interface ProxyStatus {
+  pid: number;
+  node: string;
+  flavour: Flavour;
+  resourceVersion: number;
+  error?: string;
+  syncs: SyncRecord[];
+}
+
+interface StoreSnapshot {
+  resourceVersion: number;
+  objects: Record<string, KubeObject>;
+}
+
+function readStore(file: string): StoreSnapshot {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as StoreSnapshot;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { resourceVersion: 0, objects: {} };
+    throw e;
+  }
+}
+
+function byKind<T extends KubeObject>(s: StoreSnapshot, kind: string): T[] {
+  const out: T[] = [];
+  for (const [k, o] of Object.entries(s.objects)) if (k.startsWith(`${kind}/`)) out.push(o as T);
+  return out;
+}
+
+/** ProxyDaemon runs the sync loop until stopped. */
+export class ProxyDaemon {
+  private readonly tracker = new ServiceTracker();
+  private proxiers: IptablesProxier[] = [];
+  private readonly health = new HealthServers();
+  private status!: ProxyStatus;
+  private stopped = false;
+  private wake: () => void = () => {};
+  private lastMtime = -1;
+
+  constructor(
+    private readonly exec: Executor,
+    private readonly opts: DaemonOptions,
+  ) {}
+
+  /** start detects the flavour and runs the first full sync; it throws if that fails. */
+  async start(): Promise<void> {
+    const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
+    this.proxiers = this.opts.families.map((f) => new IptablesProxier(this.tracker, this.opts.cfg, f, this.exec, null, flavour));
+    this.status = { pid: process.pid, node: this.opts.cfg.nodeName, flavour, resourceVersion: 0, syncs: [] };
+    await this.syncOnce(true);
+  }
+
+  /** run loops: sync on store changes, check canaries every syncPeriod, full sync every fullSyncPeriod. */
+  async run(): Promise<void> {
+    const dir = dirname(this.opts.storeFile);
+    const name = basename(this.opts.storeFile);
+    const watcher = watch(dir, (_e, f) => {
+      if (f === name) this.wake();
+    });
+    let lastCheck = Date.now();
+    let lastFull = Date.now();
+    try {
+      while (!this.stopped) {
+        await new Promise<void>((r) => {
+          this.wake = r;
+          setTimeout(r, 500);
+        });
+        if (this.stopped) break;
+        let full = false;
+        if (Date.now() - lastFull >= this.opts.fullSyncPeriodMs) full = true;
+        if (Date.now() - lastCheck >= this.opts.syncPeriodMs) {
+          lastCheck = Date.now();
+          for (const p of this.proxiers)
+            if (!(await p.checkCanaries())) {
+              this.opts.log(`iptables rules of family ${p.family} were flushed; restoring them`);
+              full = true;
+            }
+        }
+        if (full) lastFull = Date.now();
+        await this.syncOnce(full).catch((e: Error) => this.fail(e));
+      }
+    } finally {
+      watcher.close();
+      await this.health.close();
+    }
+  }
+
+  /** stop ends run() after the current sync. */
+  stop(): void {
+    this.stopped = true;
+    this.wake();
+  }
+
+  private storeChanged(): boolean {
+    let m: number;
+    try {
+      const st = statSync(this.opts.storeFile);
+      m = st.mtimeMs + st.size;
+    } catch {
+      m = 0;
+    }
+    if (m === this.lastMtime) return false;
+    this.lastMtime = m;
+    return true;
+  }
+
+  private async syncOnce(full: boolean): Promise<void> {
+    const changed = this.storeChanged();
+    if (!changed && !full && !this.proxiers.some((p) => p.pendingFull)) return;
+    const snap = changed || full ? readStore(this.opts.storeFile) : undefined;
+    if (snap) this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
+    const rv = snap?.resourceVersion ?? this.status.resourceVersion;
+    for (const p of this.proxiers) {
+      const r = await p.sync({ full });
+      if (r.written.length + r.deleted.length > 0 || r.full) this.record(p.family, rv, r);
+      for (const e of r.errors) this.opts.log(e);
+    }
+    await this.health.sync(healthTargets(this.proxiers.flatMap((p) => [...p.ruleset.applied().values()])));
+    this.status.resourceVersion = rv;
+    delete this.status.error;
+    this.writeStatus();
+  }
+
+  private record(family: Family, rv: number, r: SyncResult): void {
+    const rec: SyncRecord = { ...r, family, resourceVersion: rv, at: new Date().toISOString() };
+    this.opts.log(
+      `sync ${r.full ? "full" : "partial"} ipv${family}: ${r.written.length} chains written, ${r.deleted.length} deleted, ` +
+        `compute ${r.computeMs.toFixed(1)} ms, iptables ${r.iptablesMs.toFixed(1)} ms`,
+    );
+    this.status.syncs = [...this.status.syncs.slice(-49), rec];
+  }
+
+  private fail(e: Error): void {
+    this.opts.log(e.message);
+    this.status.error = e.message;
+    this.writeStatus();
+  }
+
+  private writeStatus(): void {
+    if (!this.opts.statusFile) return;
+    const tmp = `${this.opts.statusFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.status));
+    renameSync(tmp, this.opts.statusFile);
+  }
+}
+
+/** readProxyStatus reads a status file, or undefined while it does not exist. */
+export function readProxyStatus(file: string): ProxyStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as ProxyStatus;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * From EndpointSlices to the endpoints of each service port, as kube-proxy's EndpointSliceCache
+ * builds them: slices of the proxier's address family only, conditions defaulted the API's way
+ * (ready unless false; serving follows ready when unset), duplicates across slices merged, and the
+ * list sorted by `ip:port` so that renders are stable.
+ */
+import type { EndpointSlice } from "../model/types.js";
+import type { EndpointInfo, Family, Protocol } from "./types.js";
+
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/** sliceServiceName returns the Service a slice belongs to, or undefined for a slice without the label. */
+export function sliceServiceName(slice: EndpointSlice): string | undefined {
+  return slice.metadata.labels?.[SERVICE_NAME_LABEL];
+}
+
+/** hostPort formats an endpoint the way Go's net.JoinHostPort does. */
+export function hostPort(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** endpointKey identifies a service port's endpoint list: `portName/PROTO`. */
+export function endpointKey(portName: string, protocol: Protocol): string {
+  return `${portName}/${protocol}`;
+}
+
+/** serviceEndpoints groups a service's slices into endpoint lists keyed by endpointKey. */
+export function serviceEndpoints(
+  slices: Iterable<EndpointSlice>,
+  family: Family,
+  nodeName: string,
+): Map<string, EndpointInfo[]> {
+  const want = family === 4 ? "IPv4" : "IPv6";
+  const byPort = new Map<string, Map<string, EndpointInfo>>();
+  for (const slice of slices) {
+    if (slice.addressType !== want) continue;
+    for (const p of slice.ports ?? []) {
+      if (p.port === undefined) continue;
+      const key = endpointKey(p.name ?? "", (p.protocol ?? "TCP") as Protocol);
+      let eps = byPort.get(key);
+      if (!eps) byPort.set(key, (eps = new Map()));
+      for (const ep of slice.endpoints ?? []) {
+        const ip = ep.addresses[0];
+        if (!ip) continue;
+        const hp = hostPort(ip, p.port);
+        const ready = ep.conditions?.ready !== false;
+        const info: EndpointInfo = {
+          ip,
+          port: p.port,
+          hostPort: hp,
+          ready,
+          serving: ep.conditions?.serving ?? ready,
+          terminating: ep.conditions?.terminating ?? false,
+          local: ep.nodeName === nodeName,
+          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
+        };
+        const prev = eps.get(hp);
+        if (!prev || (!prev.ready && info.ready)) eps.set(hp, info);
+      }
+    }
+  }
+  const out = new Map<string, EndpointInfo[]>();
+  for (const [k, eps] of byPort)
+    out.set(
+      k,
+      [...eps.values()].sort((a, b) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0)),
+    );
+  return out;
+}

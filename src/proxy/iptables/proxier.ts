@@ -1,0 +1,224 @@
+/**
+ * IptablesProxier: one IP family's kube-proxy-style sync loop body. It turns the tracker's changed
+ * services into per-port rules, plans the smallest iptables-restore transaction, applies it once,
+ * and only then adopts the new state. Full syncs (first, periodic, after a flush) rewrite every
+ * podnet chain and remove stale ones; partial syncs touch only the chains whose text changed.
+ */
+import type { Executor, NetnsRef } from "../../exec/types.js";
+import { endpointKey, serviceEndpoints } from "../endpoints.js";
+import { type ConntrackFlush, flushConntrack, staleFlows } from "../conntrack.js";
+import { servicePorts } from "../serviceport.js";
+import type { ServiceTracker } from "../tracker.js";
+import { type Family, type ProxyConfig, ProxyError, servicePortKey } from "../types.js";
+import { type Flavour, Iptables } from "./flavour.js";
+import { canariesIntact, ensureCanaries, ensureJumps } from "./jumps.js";
+import { isServiceChain } from "./names.js";
+import { type PortRules, type RenderContext, renderPort } from "./render.js";
+import { IptablesRuleset, type SyncPlan } from "./ruleset.js";
+
+/** LARGE_CLUSTER_ENDPOINTS is kube-proxy's threshold for dropping per-endpoint comments. */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+/** BULK_CACHE_CHAINS is how many touched chains make an nft restore ask for one whole-table read. */
+export const BULK_CACHE_CHAINS = 64;
+
+/** SyncResult describes one sync, with podnet's own time split from iptables' time. */
+export interface SyncResult {
+  full: boolean;
+  services: number;
+  changedServices: number;
+  written: string[];
+  deleted: string[];
+  restoreBytes: number;
+  /** computeMs covers categorise + render + plan (podnet's own work). */
+  computeMs: number;
+  /** iptablesMs covers iptables-restore plus the chain listing of a full sync. */
+  iptablesMs: number;
+  /** otherMs covers jumps, canaries and conntrack. */
+  otherMs: number;
+  errors: string[];
+}
+
+/** renderContext builds the shared render inputs for a family. */
+export function renderContext(cfg: ProxyConfig, family: Family, largeCluster: boolean): RenderContext {
+  const mark = `0x${(1 << cfg.masqueradeBit).toString(16)}`;
+  const localCIDR = cfg.clusterCIDRs.find((c) => c.includes(":") === (family === 6));
+  return { cfg, family, masqMark: mark, largeCluster, localCIDR };
+}
+
+/** computeUpdates renders the ports of the given services; a broken service is reported, not fatal. */
+export function computeUpdates(
+  tracker: ServiceTracker,
+  keys: Iterable<string>,
+  ctx: RenderContext,
+  portsByService: Map<string, string[]>,
+  errors: string[],
+): { updates: Map<string, PortRules | null>; ports: Map<string, string[]> } {
+  const updates = new Map<string, PortRules | null>();
+  const ports = new Map<string, string[]>();
+  for (const key of keys) {
+    const svc = tracker.services.get(key);
+    try {
+      const sps = svc ? servicePorts(svc, ctx.family) : [];
+      const eps = serviceEndpoints(tracker.slices.get(key)?.values() ?? [], ctx.family, ctx.cfg.nodeName);
+      const newKeys: string[] = [];
+      for (const sp of sps) {
+        const k = servicePortKey(sp);
+        newKeys.push(k);
+        updates.set(k, renderPort(sp, eps.get(endpointKey(sp.portName, sp.protocol)) ?? [], ctx));
+      }
+      for (const old of portsByService.get(key) ?? []) if (!newKeys.includes(old)) updates.set(old, null);
+      ports.set(key, newKeys);
+    } catch (e) {
+      errors.push(new ProxyError("render", "service", key, e).message);
+    }
+  }
+  return { updates, ports };
+}
+
+/** IptablesProxier syncs one family's rules in one network namespace. */
+export class IptablesProxier {
+  readonly ruleset = new IptablesRuleset();
+  readonly ipt: Iptables;
+  private portsByService = new Map<string, string[]>();
+  private largeCluster = false;
+  private needFull = true;
+
+  constructor(
+    readonly tracker: ServiceTracker,
+    readonly cfg: ProxyConfig,
+    readonly family: Family,
+    exec: Executor,
+    netns: NetnsRef,
+    flavour: Flavour,
+  ) {
+    this.ipt = new Iptables(exec, netns, flavour, family);
+  }
+
+  /** forceFullSync makes the next sync a full one. */
+  forceFullSync(): void {
+    this.needFull = true;
+  }
+
+  /** pendingFull is true while a full sync is owed (first sync, flush, failed restore). */
+  get pendingFull(): boolean {
+    return this.needFull;
+  }
+
+  /** checkCanaries returns false (and schedules a full sync) when the tables were flushed. */
+  async checkCanaries(): Promise<boolean> {
+    const ok = await canariesIntact(this.ipt);
+    if (!ok) this.needFull = true;
+    return ok;
+  }
+
+  private totalEndpoints(updates: Map<string, PortRules | null>): number {
+    let total = 0;
+    for (const [k, r] of this.ruleset.applied()) if (!updates.has(k)) total += r.endpoints;
+    for (const r of updates.values()) total += r?.endpoints ?? 0;
+    return total;
+  }
+
+  /** plan computes the next transaction without applying it. */
+  plan(full: boolean, existing?: string[]): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
+    const errors: string[] = [];
+    const dirty = this.tracker.takeDirty();
+    const keys = full ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
+    let ctx = renderContext(this.cfg, this.family, this.largeCluster);
+    let { updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors);
+    const large = this.totalEndpoints(updates) > LARGE_CLUSTER_ENDPOINTS;
+    if (large !== this.largeCluster && !full) return this.planModeSwitch(large, dirty, existing);
+    if (large !== this.largeCluster) {
+      ctx = renderContext(this.cfg, this.family, large);
+      errors.length = 0;
+      ({ updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors));
+    }
+    this.largeCluster = large;
+    const bulkCache = this.ipt.flavour === "nft" ? (n: number) => n > BULK_CACHE_CHAINS : undefined;
+    const plan = this.ruleset.plan(updates, ctx, { full, existing, ...(bulkCache ? { bulkCache } : {}) });
+    return { plan, ports, changed: keys.size, errors };
+  }
+
+  private planModeSwitch(large: boolean, dirty: Set<string>, existing?: string[]) {
+    for (const k of dirty) this.tracker.markDirty(k);
+    this.largeCluster = large;
+    return this.plan(true, existing);
+  }
+
+  /** sync brings the namespace's rules up to date; full when asked, first, or after a flush. */
+  async sync(opts: { full?: boolean } = {}): Promise<SyncResult> {
+    const full = opts.full === true || this.needFull;
+    let iptablesMs = 0;
+    let t = performance.now();
+    const existing = full ? await this.existingServiceChains() : undefined;
+    iptablesMs += performance.now() - t;
+    t = performance.now();
+    const { plan, ports, changed, errors } = this.plan(full, existing);
+    const computeMs = performance.now() - t;
+    t = performance.now();
+    try {
+      if (plan.text) await this.ipt.restore(plan.text);
+    } catch (e) {
+      this.needFull = true;
+      this.tracker.markAllDirty();
+      throw new ProxyError("sync", "iptables rules of node", this.cfg.nodeName, e);
+    }
+    iptablesMs += performance.now() - t;
+    t = performance.now();
+    const before = this.ruleset.applied();
+    const flows: ConntrackFlush[] = [];
+    for (const [k, r] of plan.next) if (before.get(k) !== r) flows.push(...staleFlows(before.get(k), r));
+    for (const [k, r] of before) if (!plan.next.has(k)) flows.push(...staleFlows(r, null));
+    this.ruleset.commit(plan);
+    for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
+    else this.portsByService.delete(k);
+    if (full) {
+      const chains = await this.chainsByTable();
+      await ensureJumps(this.ipt, (table) => chains.get(table) ?? new Set());
+      await ensureCanaries(this.ipt);
+      this.needFull = false;
+    }
+    await flushConntrack(this.ipt.exec, this.ipt.netns, flows);
+    return {
+      full,
+      services: this.tracker.services.size,
+      changedServices: changed,
+      written: plan.written,
+      deleted: plan.deleted,
+      restoreBytes: plan.text.length,
+      computeMs,
+      iptablesMs,
+      otherMs: performance.now() - t,
+      errors,
+    };
+  }
+
+  private async chainsByTable(): Promise<Map<string, Set<string>>> {
+    const m = new Map<string, Set<string>>();
+    for (const table of ["filter", "nat"]) {
+      const names = new Set<string>();
+      for (const j of ["KUBE-FIREWALL", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-POSTROUTING"])
+        if (this.ruleset.hasChain(`${table}/${j}`)) names.add(j);
+      m.set(table, names);
+    }
+    return m;
+  }
+
+  private async existingServiceChains(): Promise<string[]> {
+    return (await this.ipt.chains("nat")).filter(isServiceChain);
+  }
+}
+
+/** renderFullSync returns the iptables-restore input of a full sync, touching nothing (`podnet render proxy`). */
+export function renderFullSync(tracker: ServiceTracker, cfg: ProxyConfig, family: Family): { text: string; errors: string[] } {
+  const errors: string[] = [];
+  const keys = [...tracker.services.keys()];
+  let ctx = renderContext(cfg, family, false);
+  let { updates } = computeUpdates(tracker, keys, ctx, new Map(), errors);
+  const total = [...updates.values()].reduce((n, r) => n + (r?.endpoints ?? 0), 0);
+  if (total > LARGE_CLUSTER_ENDPOINTS) {
+    ctx = renderContext(cfg, family, true);
+    errors.length = 0;
+    ({ updates } = computeUpdates(tracker, keys, ctx, new Map(), errors));
+  }
+  return { text: new IptablesRuleset().plan(updates, ctx, { full: true }).text, errors };
+}

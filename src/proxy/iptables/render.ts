@@ -1,0 +1,210 @@
+/**
+ * Render one service port into kube-proxy's iptables layout: its lines in the shared top-level
+ * chains (nat KUBE-SERVICES / KUBE-NODEPORTS; filter KUBE-SERVICES, KUBE-EXTERNAL-SERVICES,
+ * KUBE-NODEPORTS, KUBE-PROXY-FIREWALL) and its own nat chains (SVC, SVL, EXT, FW, SEP). Pure: the
+ * same input always gives the same text, which is what makes partial syncs a plain text diff.
+ */
+import { type Categorized, categorizeEndpoints } from "../categorize.js";
+import { cidrContains, parseCIDR } from "../../util/ip.js";
+import {
+  type EndpointInfo,
+  type Family,
+  externallyAccessible,
+  type ProxyConfig,
+  type ServicePortInfo,
+  usesClusterEndpoints,
+  usesLocalEndpoints,
+} from "../types.js";
+import { endpointChain, serviceChains } from "./names.js";
+
+/** RenderContext is what every port's render shares in one sync. */
+export interface RenderContext {
+  cfg: ProxyConfig;
+  family: Family;
+  /** masqMark is the mark KUBE-MARK-MASQ sets, e.g. 0x4000. */
+  masqMark: string;
+  /** largeCluster drops per-endpoint comments, as kube-proxy does above 1000 endpoints. */
+  largeCluster: boolean;
+  /** localCIDR is the ClusterCIDR local-traffic detector's CIDR for this family, if any. */
+  localCIDR: string | undefined;
+}
+
+/** TopChain names a shared top-level chain. */
+export type TopChain =
+  | "nat/KUBE-SERVICES"
+  | "nat/KUBE-NODEPORTS"
+  | "filter/KUBE-SERVICES"
+  | "filter/KUBE-EXTERNAL-SERVICES"
+  | "filter/KUBE-NODEPORTS"
+  | "filter/KUBE-PROXY-FIREWALL";
+
+/** PortRules is one service port's share of the ruleset. */
+export interface PortRules {
+  /** top holds the port's lines in each shared chain (only chains it has lines in). */
+  top: Partial<Record<TopChain, string[]>>;
+  /** chains are the port's own nat chains with their lines, in kube-proxy's order. */
+  chains: [string, string[]][];
+  /** endpoints counts the port's endpoints (for large-cluster mode). */
+  endpoints: number;
+  /** sp is the service port the rules were built for. */
+  sp: ServicePortInfo;
+  /** cat is the categorisation the rules were built from (used by conntrack and health checks). */
+  cat: Categorized;
+}
+
+/** comment renders `-m comment --comment X`, quoting X when it has spaces as kube-proxy does. */
+export function comment(text: string): string {
+  return `-m comment --comment ${text.includes(" ") ? `"${text}"` : text}`;
+}
+
+function push(r: PortRules, chain: TopChain, line: string): void {
+  const lines = r.top[chain];
+  if (lines) lines.push(line);
+  else r.top[chain] = [line];
+}
+
+function match(sp: ServicePortInfo, dst: string, port: number): string {
+  const p = sp.protocol.toLowerCase();
+  return `-m ${p} -p ${p} -d ${dst} --dport ${port}`;
+}
+
+/** renderPort renders one service port with its endpoints. */
+export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: RenderContext): PortRules {
+  const cat = categorizeEndpoints(eps, sp, ctx.cfg.nodeLabels);
+  const r: PortRules = { top: {}, chains: [], endpoints: eps.length, cat, sp };
+  const name = sp.nameString;
+  const proto = sp.protocol.toLowerCase();
+  const ch = serviceChains(name, sp.protocol);
+  const hasEndpoints = cat.hasAny;
+  const internalChain = sp.internalPolicyLocal ? ch.svl : ch.svc;
+  const hasInternal = hasEndpoints && (!sp.internalPolicyLocal || cat.local.length > 0);
+  const externalPolicyChain = sp.externalPolicyLocal ? ch.svl : ch.svc;
+  const hasExternal = hasEndpoints && (!sp.externalPolicyLocal || cat.local.length > 0);
+  const usesExt = hasEndpoints && externallyAccessible(sp);
+  const usesFW = hasEndpoints && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const lbChain = usesFW ? ch.fw : ch.ext;
+  const intTarget = hasEndpoints ? "DROP" : "REJECT";
+  const intComment = comment(`${name} ${hasEndpoints ? "has no local endpoints" : "has no endpoints"}`);
+  const extTarget = intTarget;
+  const extComment = intComment;
+
+  if (hasInternal)
+    push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)} -j ${internalChain}`);
+  else
+    push(r, "filter/KUBE-SERVICES", `-A KUBE-SERVICES ${intComment} ${match(sp, sp.clusterIP, sp.port)} -j ${intTarget}`);
+
+  for (const ip of sp.externalIPs) {
+    if (hasEndpoints)
+      push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} external IP`)} ${match(sp, ip, sp.port)} -j ${ch.ext}`);
+    if (!hasExternal)
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${extComment} ${match(sp, ip, sp.port)} -j ${extTarget}`);
+  }
+  for (const ip of sp.loadBalancerVIPs) {
+    if (hasEndpoints)
+      push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} loadbalancer IP`)} ${match(sp, ip, sp.port)} -j ${lbChain}`);
+    if (usesFW)
+      push(r, "filter/KUBE-PROXY-FIREWALL", `-A KUBE-PROXY-FIREWALL ${comment(`${name} traffic not accepted by ${ch.fw}`)} ${match(sp, ip, sp.port)} -j DROP`);
+  }
+  if (!hasExternal)
+    for (const ip of sp.loadBalancerVIPs)
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${extComment} ${match(sp, ip, sp.port)} -j ${extTarget}`);
+  if (sp.nodePort !== 0) {
+    if (hasEndpoints)
+      push(r, "nat/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
+    if (!hasExternal)
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${extComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${extTarget}`);
+  }
+  if (sp.healthCheckNodePort !== 0)
+    push(r, "filter/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+
+  if (usesExt) r.chains.push([ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx)]);
+  if (usesFW) r.chains.push([ch.fw, fwChain(sp, ch, ctx)]);
+  const internalMasq = hasInternal ? masqForInternal(sp, ctx) : undefined;
+  const svcLines = (chain: string, set: EndpointInfo[]): string[] => {
+    const lines = internalMasq && chain === internalChain ? [`-A ${chain} ${internalMasq}`] : [];
+    return lines.concat(endpointJumps(sp, chain, set, ctx));
+  };
+  if (cat.cluster.length > 0 && usesClusterEndpoints(sp)) r.chains.push([ch.svc, svcLines(ch.svc, cat.cluster)]);
+  if (cat.local.length > 0 && usesLocalEndpoints(sp)) r.chains.push([ch.svl, svcLines(ch.svl, cat.local)]);
+  for (const ep of cat.allReachable) r.chains.push(sepChain(sp, ep, ctx));
+  return r;
+}
+
+function masqForInternal(sp: ServicePortInfo, ctx: RenderContext): string | undefined {
+  const base = `${comment(`${sp.nameString} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)}`;
+  if (ctx.cfg.masqueradeAll) return `${base} -j KUBE-MARK-MASQ`;
+  if (ctx.localCIDR) return `${base} ! -s ${ctx.localCIDR} -j KUBE-MARK-MASQ`;
+  return undefined;
+}
+
+function extChain(
+  sp: ServicePortInfo,
+  ch: { svc: string; ext: string },
+  policyChain: string,
+  hasExternal: boolean,
+  ctx: RenderContext,
+): string[] {
+  const n = sp.nameString;
+  const lines: string[] = [];
+  if (!sp.externalPolicyLocal) {
+    lines.push(`-A ${ch.ext} ${comment(`masquerade traffic for ${n} external destinations`)} -j KUBE-MARK-MASQ`);
+  } else {
+    if (ctx.localCIDR)
+      lines.push(`-A ${ch.ext} ${comment(`pod traffic for ${n} external destinations`)} -s ${ctx.localCIDR} -j ${ch.svc}`);
+    lines.push(`-A ${ch.ext} ${comment(`masquerade LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+    lines.push(`-A ${ch.ext} ${comment(`route LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j ${ch.svc}`);
+  }
+  if (hasExternal) lines.push(`-A ${ch.ext} -j ${policyChain}`);
+  return lines;
+}
+
+function fwChain(sp: ServicePortInfo, ch: { ext: string; fw: string }, ctx: RenderContext): string[] {
+  const head = `-A ${ch.fw} ${comment(`${sp.nameString} loadbalancer IP`)}`;
+  const lines = sp.loadBalancerSourceRanges.map((c) => `${head} -s ${c} -j ${ch.ext}`);
+  const nodeIPs = ctx.cfg.nodeIPs.filter((ip) => ip.includes(":") === (ctx.family === 6));
+  if (sp.loadBalancerSourceRanges.some((c) => nodeIPs.some((ip) => cidrHasIP(c, ip))))
+    for (const vip of sp.loadBalancerVIPs) lines.push(`${head} -s ${vip} -j ${ch.ext}`);
+  lines.push(`-A ${ch.fw} ${comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+  return lines;
+}
+
+function endpointJumps(sp: ServicePortInfo, chain: string, eps: EndpointInfo[], ctx: RenderContext): string[] {
+  const lines: string[] = [];
+  const cmt = (ep: EndpointInfo) => (ctx.largeCluster ? "" : ` ${comment(`${sp.nameString} -> ${ep.hostPort}`)}`);
+  if (sp.affinityClientIP)
+    for (const ep of eps) {
+      const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
+      lines.push(`-A ${chain}${cmt(ep)} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
+    }
+  eps.forEach((ep, i) => {
+    const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
+    const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : "";
+    lines.push(`-A ${chain}${cmt(ep)}${stat} -j ${sep}`);
+  });
+  return lines;
+}
+
+function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext): [string, string[]] {
+  const proto = sp.protocol.toLowerCase();
+  const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
+  const head = `-A ${sep}${ctx.largeCluster ? "" : ` ${comment(sp.nameString)}`}`;
+  const recent = sp.affinityClientIP ? ` -m recent --name ${sep} --set` : "";
+  return [
+    sep,
+    [
+      `${head} -s ${ep.ip} -j KUBE-MARK-MASQ`,
+      `${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`,
+    ],
+  ];
+}
+
+const probabilities: string[] = [];
+/** probability formats 1/n like kube-proxy (`%0.10f`), cached. */
+export function probability(n: number): string {
+  return (probabilities[n] ??= (1 / n).toFixed(10));
+}
+
+function cidrHasIP(cidr: string, ip: string): boolean {
+  const c = parseCIDR(cidr);
+  return c !== undefined && cidrContains(c, ip);
+}

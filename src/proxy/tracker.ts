@@ -1,0 +1,97 @@
+/**
+ * ServiceTracker holds the Services and EndpointSlices a proxier sees and remembers which services
+ * changed since the last sync — the input to partial syncs. It accepts whole snapshots (diffed by
+ * resourceVersion, or by content when objects carry none) or single events.
+ */
+import type { EndpointSlice, Service } from "../model/types.js";
+import { sliceServiceName } from "./endpoints.js";
+
+const nsName = (namespace: string | undefined, name: string) => `${namespace ?? "default"}/${name}`;
+
+function sameObject(a: { metadata: { resourceVersion?: string } } | undefined, b: typeof a): boolean {
+  if (!a || !b) return a === b;
+  if (a.metadata.resourceVersion && b.metadata.resourceVersion)
+    return a.metadata.resourceVersion === b.metadata.resourceVersion;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** ServiceTracker is the proxier's cache of Services and EndpointSlices. */
+export class ServiceTracker {
+  readonly services = new Map<string, Service>();
+  readonly slices = new Map<string, Map<string, EndpointSlice>>();
+  private dirty = new Set<string>();
+
+  /** setService records a Service (or its deletion when svc is null). */
+  setService(key: string, svc: Service | null): void {
+    const old = this.services.get(key);
+    if (svc === null) {
+      if (old) this.services.delete(key), this.dirty.add(key);
+      return;
+    }
+    if (!sameObject(old, svc)) {
+      this.services.set(key, svc);
+      this.dirty.add(key);
+    }
+  }
+
+  /** setSlice records an EndpointSlice (or its deletion when slice is null). */
+  setSlice(serviceKey: string, sliceName: string, slice: EndpointSlice | null): void {
+    let m = this.slices.get(serviceKey);
+    const old = m?.get(sliceName);
+    if (slice === null) {
+      if (old) {
+        m?.delete(sliceName);
+        if (m?.size === 0) this.slices.delete(serviceKey);
+        this.dirty.add(serviceKey);
+      }
+      return;
+    }
+    if (sameObject(old, slice)) return;
+    if (!m) this.slices.set(serviceKey, (m = new Map()));
+    m.set(sliceName, slice);
+    this.dirty.add(serviceKey);
+  }
+
+  /** replaceAll installs a full snapshot, marking only what differs as changed. */
+  replaceAll(services: Service[], slices: EndpointSlice[]): void {
+    const seen = new Set<string>();
+    for (const s of services) {
+      const k = nsName(s.metadata.namespace, s.metadata.name);
+      seen.add(k);
+      this.setService(k, s);
+    }
+    for (const k of [...this.services.keys()]) if (!seen.has(k)) this.setService(k, null);
+    const seenSlices = new Set<string>();
+    for (const sl of slices) {
+      const svc = sliceServiceName(sl);
+      if (!svc) continue;
+      const k = nsName(sl.metadata.namespace, svc);
+      seenSlices.add(`${k}\0${sl.metadata.name}`);
+      this.setSlice(k, sl.metadata.name, sl);
+    }
+    for (const [k, m] of [...this.slices])
+      for (const name of [...m.keys()]) if (!seenSlices.has(`${k}\0${name}`)) this.setSlice(k, name, null);
+  }
+
+  /** takeDirty returns the services changed since the last call and clears the set. */
+  takeDirty(): Set<string> {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+
+  /** markDirty puts a service back on the changed list (e.g. after a failed sync). */
+  markDirty(key: string): void {
+    this.dirty.add(key);
+  }
+
+  /** markAllDirty makes the next takeDirty return every known service. */
+  markAllDirty(): void {
+    for (const k of this.services.keys()) this.dirty.add(k);
+  }
+}
+
+/** serviceKeyOf returns the tracker key of a Service. */
+export function serviceKeyOf(svc: Service): string {
+  return nsName(svc.metadata.namespace, svc.metadata.name);
+}
