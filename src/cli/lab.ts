@@ -1,11 +1,11 @@
 /** `podnet lab …`: the lab's commands, kubectl-shaped where kubectl has an equivalent. */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { RealExecutor } from "../exec/real.js";
 import { applyManifest, deleteTargets, type Outcome, targetsFromManifest } from "../lab/apply.js";
 import { Lab } from "../lab/lab.js";
-import { DEFAULT_STATE_DIR, LabError, nodeNetns } from "../lab/layout.js";
+import { DEFAULT_STATE_DIR, externalNetns, LabError, nodeNetns } from "../lab/layout.js";
 import { processAlive } from "../lab/netns.js";
 import { SandboxDir } from "../lab/sandbox.js";
 import { type KubeObject, objectRef, resolveResource } from "../model/index.js";
@@ -44,6 +44,16 @@ async function findPodSandbox(lab: Lab, ns: string, name: string) {
   throw new LabError(`failed to find pod "${ns}/${name}": no such running pod in lab "${lab.name}"`);
 }
 
+async function sourceNetns(lab: Lab, ns: string, source: string): Promise<string> {
+  if (source === "external") return externalNetns(lab.name);
+  if (source.startsWith("node/")) {
+    const node = source.slice(5);
+    if (!lab.config().nodes.some((n) => n.name === node)) throw new LabError(`failed to find node "${node}" in lab "${lab.name}"`);
+    return nodeNetns(lab.name, node);
+  }
+  return (await findPodSandbox(lab, ns, source)).netns;
+}
+
 /** registerLab adds the `lab` command tree. */
 export function registerLab(program: Command): void {
   const lab = program
@@ -56,7 +66,8 @@ export function registerLab(program: Command): void {
     .command("up")
     .description("create the lab: underlay, external host and nodes")
     .option("--nodes <n>", "number of nodes", "2")
-    .action(async (o: { nodes: string }, cmd: Command) => {
+    .addOption(new Option("--iptables <flavour>", "iptables flavour the nodes use").choices(["nft", "legacy"]).default("nft"))
+    .action(async (o: { nodes: string; iptables: "nft" | "legacy" }, cmd: Command) => {
       const l = openLab(cmd);
       // Ctrl-C while building: finish the step in flight, then remove everything built so far.
       let interrupted = false;
@@ -66,7 +77,7 @@ export function registerLab(program: Command): void {
       };
       process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
       try {
-        const cfg = await l.up(Number(o.nodes));
+        const cfg = await l.up(Number(o.nodes), { iptables: o.iptables });
         const names = cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ");
         if (!interrupted)
           process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);
@@ -190,8 +201,8 @@ export function registerLab(program: Command): void {
 
   lab
     .command("curl")
-    .description("fetch a URL from inside a pod (http:// or udp://)")
-    .argument("<pod>")
+    .description("fetch a URL from inside a pod, a node (node/NAME) or the external host (external)")
+    .argument("<source>", "pod name, node/NAME or external")
     .argument("<url>")
     .option("-n, --namespace <ns>", "namespace", "default")
     .option("--timeout <ms>", "give up after this long", "5000")
@@ -204,7 +215,7 @@ export function registerLab(program: Command): void {
         cmd: Command,
       ) => {
         const l = openLab(cmd);
-        const s = await findPodSandbox(l, o.namespace, pod);
+        const netns = await sourceNetns(l, o.namespace, pod);
         const argv = [
           process.execPath,
           CLIENT,
@@ -215,11 +226,26 @@ export function registerLab(program: Command): void {
         ];
         process.exitCode = await l.exec.interactive({
           argv,
-          netns: s.netns,
+          netns,
           env: { NODE_EXTRA_CA_CERTS: undefined },
         });
       },
     );
+
+  lab
+    .command("rules")
+    .description("print a node's live iptables rules (iptables-save of its namespace)")
+    .argument("<node>")
+    .option("-t, --table <table>", "only this table (nat, filter, mangle)")
+    .option("-6", "IPv6 rules (ip6tables-save)")
+    .action(async (node: string, o: { table?: string; 6?: boolean }, cmd: Command) => {
+      const l = openLab(cmd);
+      const cfg = l.config();
+      if (!cfg.nodes.some((n) => n.name === node)) throw new LabError(`failed to find node "${node}" in lab "${l.name}"`);
+      const bin = `${o[6] ? "ip6tables" : "iptables"}-${cfg.iptables}-save`;
+      const r = await l.exec.run({ argv: o.table ? [bin, "-t", o.table] : [bin], netns: nodeNetns(l.name, node) });
+      process.stdout.write(r.stdout);
+    });
 
   lab
     .command("status")

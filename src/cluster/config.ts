@@ -9,6 +9,8 @@ export interface ClusterConfig {
   /** serviceCIDRs are the ClusterIP ranges, one per family. */
   serviceCIDRs: string[];
   nodePortRange: { min: number; max: number };
+  /** loadBalancerPool is where LoadBalancer ingress IPs come from (the lab's underlay); none leaves them pending. */
+  loadBalancerPool?: string;
 }
 
 /** DEFAULT_CLUSTER is the default single-stack IPv4 layout. */

@@ -5,6 +5,7 @@
 import type { Txn } from "../store/types.js";
 import type { ClusterConfig } from "./config.js";
 import { reconcileDeployments } from "./deployment.js";
+import { reconcileLoadBalancers } from "./loadbalancer.js";
 import { allocateNodeCIDRs } from "./nodeipam.js";
 import { schedulePods } from "./scheduler.js";
 
@@ -20,9 +21,12 @@ export {
 export { AdmissionError } from "./errors.js";
 export { nodeReady } from "./scheduler.js";
 
-/** runControllers allocates node CIDRs, reconciles deployments into pods and schedules pending pods. */
+export { reconcileLoadBalancers } from "./loadbalancer.js";
+
+/** runControllers allocates node CIDRs and load-balancer IPs, reconciles deployments into pods and schedules them. */
 export function runControllers(tx: Txn, cfg: ClusterConfig): void {
   allocateNodeCIDRs(tx, cfg);
+  reconcileLoadBalancers(tx, cfg);
   reconcileDeployments(tx);
   schedulePods(tx);
 }

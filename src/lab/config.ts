@@ -12,6 +12,8 @@ export interface LabConfig {
   cluster: ClusterConfig;
   /** rootNetnsInode is the inode of the namespace `lab up` ran in; the CNI plugin refuses to change it. */
   rootNetnsInode: string;
+  /** iptables is the flavour the lab's kubelet marks (KUBE-IPTABLES-HINT); the proxies detect it. */
+  iptables: "nft" | "legacy";
   createdAt: string;
 }
 

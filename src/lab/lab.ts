@@ -13,19 +13,24 @@ import {
   updateDeploymentStatus,
 } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
-import type { KubeObject, Node, Pod } from "../model/types.js";
+import type { EndpointSlice, KubeObject, Node, Pod, Service } from "../model/types.js";
 import { EmbeddedStore, withFileLock } from "../store/embedded.js";
 import { buildTopology, destroyTopology, ownNetnsInode } from "./bootstrap.js";
 import { nodeConfList } from "./cniconf.js";
 import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
 import { type NodeRuntime, syncPods } from "./kubelet.js";
-import { LabError, LabPaths, nodeNetns } from "./layout.js";
+import { LabError, LabPaths, nodeNetns, underlayNetns } from "./layout.js";
+import { hostGwBatch, SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
+import { ensureProxies, markIptablesFlavour, waitForProxies } from "./proxy.js";
 import { SandboxDir } from "./sandbox.js";
 import { labNodes } from "./topology.js";
 
 const REPO_BIN = fileURLToPath(new URL("../../../bin", import.meta.url));
 /** CNI_PATH is where the lab's runtime looks for plugins: podnet's own bin, then the system's. */
 export const CNI_PATH = [REPO_BIN, "/usr/lib/cni", "/opt/cni/bin"];
+
+/** LB_POOL is where the lab's LoadBalancer services get ingress IPs: the top of the underlay network. */
+export const LB_POOL = "172.18.0.192/26";
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -54,21 +59,25 @@ export class Lab {
   }
 
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
-  async up(nodeCount: number): Promise<LabConfig> {
+  async up(nodeCount: number, opts: { iptables?: "nft" | "legacy" } = {}): Promise<LabConfig> {
     return this.locked(async () => {
       if (existsSync(this.paths.config))
         throw new LabError(`failed to create lab "${this.name}": it is already up (run "podnet lab down --lab ${this.name}" first)`);
       const cfg: LabConfig = {
         name: this.name,
         nodes: labNodes(nodeCount),
-        cluster: DEFAULT_CLUSTER,
+        cluster: { ...DEFAULT_CLUSTER, loadBalancerPool: LB_POOL },
         rootNetnsInode: ownNetnsInode(),
+        iptables: opts.iptables ?? "nft",
         createdAt: new Date().toISOString(),
       };
       try {
         writeLabConfig(this.paths.config, cfg);
         await buildTopology(this.exec, this.name, cfg.nodes);
+        await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);
+        await this.syncNetwork(cfg);
+        await ensureProxies(this.exec, this.paths, cfg);
         return cfg;
       } catch (e) {
         await this.teardown();
@@ -177,7 +186,30 @@ export class Lab {
       reconcileEndpointSlices(tx);
       updateDeploymentStatus(tx);
     });
+    await this.syncNetwork(cfg);
+    await ensureProxies(this.exec, this.paths, cfg);
+    await waitForProxies(this.paths, cfg, this.store.version());
     return { failures };
+  }
+
+  /** syncNetwork programs the lab's routes: pod CIDRs between nodes, service addresses on the underlay. */
+  async syncNetwork(cfg: LabConfig): Promise<void> {
+    const { nodes, services, slices } = await this.store.read((tx) => ({
+      nodes: tx.list<Node>("Node"),
+      services: tx.list<Service>("Service"),
+      slices: tx.list<EndpointSlice>("EndpointSlice"),
+    }));
+    await Promise.all(
+      cfg.nodes.map(async (n) => {
+        const text = hostGwBatch(n.name, nodes, cfg.nodes);
+        if (text) await this.exec.run({ argv: ["ip", "-batch", "-"], netns: nodeNetns(this.name, n.name), stdin: text });
+      }),
+    );
+    const ul = underlayNetns(this.name);
+    const shown = await this.exec.run({ argv: ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)], netns: ul });
+    const existing = JSON.parse(shown.stdout || "[]") as { dst: string }[];
+    const text = serviceRoutesBatch(serviceRoutes(services, slices, cfg.nodes), existing);
+    if (text) await this.exec.run({ argv: ["ip", "-batch", "-"], netns: ul, stdin: text });
   }
 }
 

@@ -54,6 +54,12 @@ export class LabPaths {
   sandboxDir(node: string): string {
     return join(this.nodeDir(node), "pods");
   }
+  proxyStatus(node: string): string {
+    return join(this.nodeDir(node), "proxy-status.json");
+  }
+  proxyLog(node: string): string {
+    return join(this.nodeDir(node), "proxy.log");
+  }
 }
 
 /** netnsPrefix is the prefix of every namespace of a lab. */

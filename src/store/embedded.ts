@@ -48,6 +48,11 @@ export class EmbeddedStore implements Store {
     });
   }
 
+  /** version returns the store's current resource version (0 for an empty store). */
+  version(): number {
+    return this.load().resourceVersion;
+  }
+
   private load(): StoreData {
     let text: string;
     try {

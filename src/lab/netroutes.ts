@@ -1,0 +1,65 @@
+/**
+ * The lab's own routes, computed as data and applied with `ip -batch`:
+ * - pod CIDR routes between nodes (flannel's host-gw: `<remote pod CIDR> via <remote node IP>`),
+ *   the minimum cross-node pod traffic needs until the routing backends land;
+ * - on the underlay router, /32 routes for LoadBalancer ingress IPs and external IPs, towards the
+ *   nodes that can serve them (for `externalTrafficPolicy: Local`, the nodes with local endpoints),
+ *   standing in for the announcement a real load balancer (or MetalLB) makes.
+ */
+import type { EndpointSlice, Node, Service } from "../model/types.js";
+import type { LabNode } from "./topology.js";
+
+/** SERVICE_ROUTE_PROTO marks the underlay routes the lab owns, so stale ones can be found. */
+export const SERVICE_ROUTE_PROTO = 80;
+
+/** hostGwBatch routes every other node's pod CIDRs via that node, for one node. */
+export function hostGwBatch(self: string, nodes: Node[], labNodes: LabNode[]): string {
+  const lines: string[] = [];
+  for (const n of nodes) {
+    if (n.metadata.name === self) continue;
+    const via = labNodes.find((l) => l.name === n.metadata.name)?.ip;
+    if (!via) continue;
+    for (const cidr of n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []))
+      if (!cidr.includes(":")) lines.push(`route replace ${cidr} via ${via}`);
+  }
+  return lines.length ? `${lines.join("\n")}\n` : "";
+}
+
+/** serviceRoutes maps each service address reachable from outside to the node IPs that should receive it. */
+export function serviceRoutes(services: Service[], slices: EndpointSlice[], labNodes: LabNode[]): Map<string, string[]> {
+  const nodeIPs = new Set(labNodes.map((n) => n.ip));
+  const out = new Map<string, string[]>();
+  for (const s of services) {
+    const ips = [
+      ...(s.spec.externalIPs ?? []),
+      ...(s.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])),
+    ].filter((ip) => !ip.includes(":") && !nodeIPs.has(ip));
+    if (ips.length === 0) continue;
+    let hops = labNodes.map((n) => n.ip);
+    if (s.spec.externalTrafficPolicy === "Local") {
+      const hosting = new Set(
+        slices
+          .filter((sl) => sl.metadata.namespace === s.metadata.namespace && sl.metadata.labels?.["kubernetes.io/service-name"] === s.metadata.name)
+          .flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready !== false).map((e) => e.nodeName)),
+      );
+      const local = labNodes.filter((n) => hosting.has(n.name)).map((n) => n.ip);
+      if (local.length) hops = local;
+    }
+    for (const ip of ips) out.set(ip, [...new Set([...(out.get(ip) ?? []), ...hops])].sort());
+  }
+  return out;
+}
+
+/** serviceRoutesBatch turns the wanted routes and the existing ones (`ip -j route show proto 80`) into a batch. */
+export function serviceRoutesBatch(want: Map<string, string[]>, existing: { dst: string }[]): string {
+  const lines: string[] = [];
+  for (const [ip, hops] of [...want].sort()) {
+    const via = hops.length === 1 ? ` via ${hops[0]}` : hops.map((h) => ` nexthop via ${h}`).join("");
+    lines.push(`route replace ${ip}/32 proto ${SERVICE_ROUTE_PROTO}${via}`);
+  }
+  for (const r of existing) {
+    const ip = r.dst.split("/")[0] as string;
+    if (!want.has(ip)) lines.push(`route del ${ip}/32 proto ${SERVICE_ROUTE_PROTO}`);
+  }
+  return lines.length ? `${lines.join("\n")}\n` : "";
+}
