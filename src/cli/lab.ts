@@ -207,11 +207,13 @@ export function registerLab(program: Command): void {
     .option("-n, --namespace <ns>", "namespace", "default")
     .option("--timeout <ms>", "give up after this long", "5000")
     .option("-d, --data <body>", "send a body (POST) or datagram")
+    .option("-c, --count <n>", "make n requests, one answer per line")
+    .option("--sport <port>", "UDP source port")
     .action(
       async (
         pod: string,
         url: string,
-        o: { namespace: string; timeout: string; data?: string },
+        o: { namespace: string; timeout: string; data?: string; count?: string; sport?: string },
         cmd: Command,
       ) => {
         const l = openLab(cmd);
@@ -221,6 +223,8 @@ export function registerLab(program: Command): void {
           CLIENT,
           `--timeout=${Number(o.timeout)}`,
           ...(o.data ? [`--data=${o.data}`] : []),
+          ...(o.count ? [`--count=${Number(o.count)}`] : []),
+          ...(o.sport ? [`--sport=${Number(o.sport)}`] : []),
           "--",
           url,
         ];
