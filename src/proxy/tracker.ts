@@ -25,7 +25,10 @@ export class ServiceTracker {
   setService(key: string, svc: Service | null): void {
     const old = this.services.get(key);
     if (svc === null) {
-      if (old) this.services.delete(key), this.dirty.add(key);
+      if (old) {
+        this.services.delete(key);
+        this.dirty.add(key);
+      }
       return;
     }
     if (!sameObject(old, svc)) {

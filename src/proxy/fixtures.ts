@@ -1,0 +1,53 @@
+/** Test fixtures shared by the proxy's unit tests and benchmarks: Services and EndpointSlices in a few lines. */
+import type { EndpointSlice, Service, ServiceSpec } from "../model/types.js";
+import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from "./types.js";
+
+/** testConfig is a node's settings for tests (kube-proxy's test node, cluster CIDR 10.0.0.0/8). */
+export const testConfig: ProxyConfig = {
+  ...DEFAULT_PROXY_CONFIG,
+  nodeName: "test-node",
+  nodeIPs: ["192.168.0.2"],
+  clusterCIDRs: ["10.0.0.0/8"],
+};
+
+/** makeService builds a Service with one TCP port p80 (override anything through spec). */
+export function makeService(ns: string, name: string, spec: Partial<ServiceSpec>, lbIPs: string[] = []): Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { namespace: ns, name },
+    spec: { ports: [{ name: "p80", port: 80, protocol: "TCP" }], ...spec },
+    ...(lbIPs.length ? { status: { loadBalancer: { ingress: lbIPs.map((ip) => ({ ip })) } } } : {}),
+  };
+}
+
+/** EpSpec is a short endpoint description: IP, node and conditions. */
+export interface EpSpec {
+  ip: string;
+  node?: string;
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+  zones?: string[];
+}
+
+/** makeSlice builds an IPv4 EndpointSlice of a service's p80 (TCP unless protocol says otherwise). */
+export function makeSlice(ns: string, svc: string, eps: EpSpec[], port = 80, protocol: "TCP" | "UDP" = "TCP"): EndpointSlice {
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { namespace: ns, name: `${svc}-1`, labels: { "kubernetes.io/service-name": svc } },
+    addressType: "IPv4",
+    endpoints: eps.map((e) => ({
+      addresses: [e.ip],
+      ...(e.node ? { nodeName: e.node } : {}),
+      conditions: {
+        ready: e.ready ?? true,
+        ...(e.serving === undefined ? {} : { serving: e.serving }),
+        ...(e.terminating === undefined ? {} : { terminating: e.terminating }),
+      },
+      ...(e.zones ? { hints: { forZones: e.zones.map((name) => ({ name })) } } : {}),
+    })),
+    ports: [{ name: "p80", port, protocol }],
+  };
+}

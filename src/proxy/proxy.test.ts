@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { RecordingExecutor } from "../exec/fake.js";
+import { categorizeEndpoints } from "./categorize.js";
+import { conntrackArgv, staleFlows } from "./conntrack.js";
+import { serviceEndpoints } from "./endpoints.js";
+import { makeService, makeSlice, testConfig } from "./fixtures.js";
+import { healthBody, healthTargets } from "./healthcheck.js";
+import { endpointChain, serviceChains } from "./iptables/names.js";
+import { IptablesProxier, renderContext, renderFullSync } from "./iptables/proxier.js";
+import { renderPort } from "./iptables/render.js";
+import { servicePorts } from "./serviceport.js";
+import { ServiceTracker } from "./tracker.js";
+
+const GOLDEN = fileURLToPath(new URL("../../../src/proxy/testdata/overall.rules", import.meta.url));
+
+/** The scenario of kube-proxy's overall-rules test: ClusterIP, LB+Local, NodePort, externalIP, LB+ranges+affinity, no endpoints. */
+function overall(): ServiceTracker {
+  const t = new ServiceTracker();
+  const np = (n: number) => [{ name: "p80", port: 80, protocol: "TCP" as const, nodePort: n }];
+  t.replaceAll(
+    [
+      makeService("ns1", "svc1", { clusterIP: "172.30.0.41" }),
+      makeService("ns2", "svc2", { type: "LoadBalancer", externalTrafficPolicy: "Local", clusterIP: "172.30.0.42", ports: np(3001), externalIPs: ["192.168.99.22"], healthCheckNodePort: 30000 }, ["1.2.3.4"]),
+      makeService("ns3", "svc3", { type: "NodePort", clusterIP: "172.30.0.43", ports: np(3003) }),
+      makeService("ns4", "svc4", { type: "NodePort", clusterIP: "172.30.0.44", externalIPs: ["192.168.99.33"] }),
+      makeService("ns5", "svc5", { type: "LoadBalancer", clusterIP: "172.30.0.45", ports: np(3002), healthCheckNodePort: 30000, loadBalancerSourceRanges: [" 203.0.113.0/25"], sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } }, ["5.6.7.8"]),
+      makeService("ns6", "svc6", { clusterIP: "172.30.0.46" }),
+    ],
+    [
+      makeSlice("ns1", "svc1", [{ ip: "10.180.0.1" }]),
+      makeSlice("ns2", "svc2", [{ ip: "10.180.0.2" }]),
+      makeSlice("ns3", "svc3", [{ ip: "10.180.0.3" }]),
+      makeSlice("ns4", "svc4", [{ ip: "10.180.0.4" }, { ip: "10.180.0.5", node: "test-node" }]),
+      makeSlice("ns5", "svc5", [{ ip: "10.180.0.3" }]),
+    ],
+  );
+  return t;
+}
+
+test("chain names are kube-proxy's (base32 of SHA-256, 16 characters)", () => {
+  assert.equal(serviceChains("ns1/svc1:p80", "TCP").svc, "KUBE-SVC-XPGD46QRK7WJZT7O");
+  assert.equal(serviceChains("ns5/svc5:p80", "tcp").fw, "KUBE-FW-NUKIZ6OKUXPJNT4C");
+  assert.equal(serviceChains("ns2/svc2:p80", "tcp").ext, "KUBE-EXT-GNZBNJ2PO5MGZ6GT");
+  assert.equal(endpointChain("ns4/svc4:p80", "tcp", "10.180.0.5:80"), "KUBE-SEP-C6EBXVWJJZMIWKLZ");
+});
+
+test("a full sync of kube-proxy's overall scenario renders the golden rules", () => {
+  const { text, errors } = renderFullSync(overall(), testConfig, 4);
+  assert.deepEqual(errors, []);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text);
+  assert.equal(text, readFileSync(GOLDEN, "utf8"));
+});
+
+function fakeProxier(t: ServiceTracker) {
+  const exec = new RecordingExecutor((c) => (c.argv[0] === "nft" ? { stdout: "table ip nat {\n\tchain KUBE-SEP-STALESTALESTALE1 {\n\t}\n}\n" } : undefined));
+  return { exec, p: new IptablesProxier(t, testConfig, 4, exec, "pn-x-node-1", "nft") };
+}
+
+test("sync twice gives identical rules; a second sync with no change writes nothing", async () => {
+  const t = overall();
+  const { exec, p } = fakeProxier(t);
+  const first = await p.sync();
+  assert.equal(first.full, true);
+  assert.ok(first.deleted.includes("KUBE-SEP-STALESTALESTALE1"), "stale chains found in the kernel are removed");
+  const restore = exec.calls.find((c) => c.argv[0] === "iptables-nft-restore");
+  assert.deepEqual(restore?.argv, ["iptables-nft-restore", "-w", "5", "--noflush"]);
+  assert.equal(restore?.netns, "pn-x-node-1");
+  const again = await p.sync();
+  assert.equal(again.full, false);
+  assert.equal(again.restoreBytes, 0);
+  const full = await p.sync({ full: true });
+  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore");
+  assert.equal(restores.length, 2, "the no-change sync ran no iptables-restore");
+  const strip = (s: string | undefined) => (s ?? "").replace(/^:KUBE-SEP-STALE.*\n|^-X KUBE-SEP-STALE.*\n/gm, "");
+  assert.equal(strip(restores[1]?.stdin), strip(restores[0]?.stdin), "full syncs are identical");
+  assert.equal(full.full, true);
+});
+
+test("an endpoint change rewrites only that service's chains", async () => {
+  const t = overall();
+  const { exec, p } = fakeProxier(t);
+  await p.sync();
+  t.setSlice("ns4/svc4", "svc4-1", makeSlice("ns4", "svc4", [{ ip: "10.180.0.4" }, { ip: "10.180.0.6", node: "test-node" }]));
+  const r = await p.sync();
+  const svc = serviceChains("ns4/svc4:p80", "tcp").svc;
+  const added = endpointChain("ns4/svc4:p80", "tcp", "10.180.0.6:80");
+  const gone = endpointChain("ns4/svc4:p80", "tcp", "10.180.0.5:80");
+  assert.deepEqual(r.written.sort(), [`nat/${added}`, `nat/${svc}`].sort());
+  assert.deepEqual(r.deleted, [gone]);
+  const text = exec.calls.at(-1)?.stdin ?? "";
+  assert.equal(text, [
+    "*nat",
+    `:${svc} - [0:0]`,
+    `:${added} - [0:0]`,
+    `:${gone} - [0:0]`,
+    `-A ${svc} -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ`,
+    `-A ${svc} -m comment --comment "ns4/svc4:p80 -> 10.180.0.4:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-UKSFD7AGPMPPLUHC`,
+    `-A ${svc} -m comment --comment "ns4/svc4:p80 -> 10.180.0.6:80" -j ${added}`,
+    `-A ${added} -m comment --comment ns4/svc4:p80 -s 10.180.0.6 -j KUBE-MARK-MASQ`,
+    `-A ${added} -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.6:80`,
+    `-X ${gone}`,
+    "COMMIT",
+    "",
+  ].join("\n"));
+});
+
+test("losing the last endpoint moves the service from nat to a filter REJECT and deletes its chains", async () => {
+  const t = overall();
+  const { p } = fakeProxier(t);
+  await p.sync();
+  t.setSlice("ns1/svc1", "svc1-1", null);
+  const r = await p.sync();
+  assert.deepEqual(r.written.sort(), ["filter/KUBE-SERVICES", "nat/KUBE-SERVICES"]);
+  assert.deepEqual(r.deleted.sort(), ["KUBE-SEP-SXIVWICOYRO3J4NJ", "KUBE-SVC-XPGD46QRK7WJZT7O"]);
+  t.setService("ns1/svc1", null);
+  assert.deepEqual((await p.sync()).written, ["filter/KUBE-SERVICES"]);
+});
+
+test("a failed restore keeps the old state and forces a full sync", async () => {
+  const t = overall();
+  let fail = false;
+  const exec = new RecordingExecutor((c) => (fail && c.argv[0] === "iptables-nft-restore" ? { code: 2, stderr: "line 3 failed" } : undefined));
+  const p = new IptablesProxier(t, testConfig, 4, exec, null, "nft");
+  await p.sync();
+  fail = true;
+  t.setService("ns6/svc6", null);
+  await assert.rejects(p.sync(), /failed to sync iptables rules of node "test-node": .*line 3 failed/);
+  assert.equal(p.pendingFull, true);
+  fail = false;
+  assert.equal((await p.sync()).full, true);
+});
+
+test("endpoint categories follow kube-proxy (table)", () => {
+  const sp = (spec: Parameters<typeof makeService>[2]) => servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1", ...spec }), 4)[0]!;
+  const eps = (list: Parameters<typeof makeSlice>[2]) => serviceEndpoints([makeSlice("ns", "s", list)], 4, "test-node").get("p80/TCP") ?? [];
+  const ips = (xs: { ip: string }[]) => xs.map((x) => x.ip).join(",");
+  const cases = [
+    { name: "ready only", spec: {}, eps: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", ready: false }], cluster: "10.0.0.1", local: "", any: true },
+    { name: "terminating fallback", spec: {}, eps: [{ ip: "10.0.0.1", ready: false, serving: true, terminating: true }], cluster: "10.0.0.1", local: "", any: true },
+    { name: "not serving is unusable", spec: {}, eps: [{ ip: "10.0.0.1", ready: false, serving: false, terminating: true }], cluster: "", local: "", any: false },
+    { name: "internal Local", spec: { internalTrafficPolicy: "Local" as const }, eps: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", node: "test-node" }], cluster: "", local: "10.0.0.2", any: true },
+    { name: "internal Local, none here", spec: { internalTrafficPolicy: "Local" as const }, eps: [{ ip: "10.0.0.1" }], cluster: "", local: "", any: true },
+    { name: "topology hints for our zone", spec: { trafficDistribution: "PreferClose" }, eps: [{ ip: "10.0.0.1", zones: ["a"] }, { ip: "10.0.0.2", zones: ["b"] }], cluster: "10.0.0.1", local: "", any: true },
+  ];
+  for (const c of cases) {
+    const r = categorizeEndpoints(eps(c.eps), sp(c.spec), { "topology.kubernetes.io/zone": "a" });
+    assert.equal(ips(r.cluster), c.cluster, `${c.name}: cluster`);
+    assert.equal(ips(r.local), c.local, `${c.name}: local`);
+    assert.equal(r.hasAny, c.any, `${c.name}: hasAny`);
+  }
+});
+
+test("internalTrafficPolicy Local without local endpoints DROPs the cluster IP; masquerade-all marks everything", () => {
+  const sp = servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1", internalTrafficPolicy: "Local" }), 4)[0]!;
+  const eps = serviceEndpoints([makeSlice("ns", "s", [{ ip: "10.0.0.1", node: "other" }])], 4, "test-node").get("p80/TCP")!;
+  const r = renderPort(sp, eps, renderContext(testConfig, 4, false));
+  assert.deepEqual(r.top["filter/KUBE-SERVICES"], [
+    '-A KUBE-SERVICES -m comment --comment "ns/s:p80 has no local endpoints" -m tcp -p tcp -d 10.96.0.1 --dport 80 -j DROP',
+  ]);
+  const all = renderPort(servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1" }), 4)[0]!, eps, renderContext({ ...testConfig, masqueradeAll: true }, 4, false));
+  assert.match(all.chains[0]![1][0]!, /--dport 80 -j KUBE-MARK-MASQ$/);
+});
+
+test("IPv6 services render with bracketed endpoints and no localhost NodePorts", () => {
+  const t = new ServiceTracker();
+  t.replaceAll(
+    [makeService("ns", "v6", { type: "NodePort", clusterIPs: ["fd00:10:96::a"], ports: [{ name: "p80", port: 80, protocol: "TCP", nodePort: 30080 }] })],
+    [{ ...makeSlice("ns", "v6", [{ ip: "fd00:10:244::5" }]), addressType: "IPv6" }],
+  );
+  const { text } = renderFullSync(t, { ...testConfig, clusterCIDRs: ["fd00:10:244::/56"] }, 6);
+  assert.match(text, /-j DNAT --to-destination \[fd00:10:244::5\]:80/);
+  assert.match(text, /--dst-type LOCAL ! -d ::1\/128 -j KUBE-NODEPORTS/);
+  assert.doesNotMatch(text, /KUBE-FIREWALL/);
+  assert.equal(renderFullSync(t, testConfig, 4).text.includes("fd00"), false, "the IPv4 proxier ignores IPv6 services");
+});
+
+test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flushes the service IP", () => {
+  const sp = servicePorts(makeService("ns", "u", { clusterIP: "10.96.0.9", type: "NodePort", ports: [{ name: "p80", port: 53, protocol: "UDP", nodePort: 30053 }] }), 4)[0]!;
+  const ctx = renderContext(testConfig, 4, false);
+  const eps = (ips: string[]) => serviceEndpoints([makeSlice("ns", "u", ips.map((ip) => ({ ip })), 5353, "UDP")], 4, "n").get("p80/UDP") ?? [];
+  const a = renderPort(sp, eps(["10.0.0.1", "10.0.0.2"]), ctx);
+  const b = renderPort(sp, eps(["10.0.0.2"]), ctx);
+  assert.deepEqual(staleFlows(a, b).map(conntrackArgv), [
+    ["conntrack", "-D", "-f", "ipv4", "-p", "udp", "--orig-dst", "10.96.0.9", "--dst-nat", "10.0.0.1"],
+    ["conntrack", "-D", "-f", "ipv4", "-p", "udp", "--orig-port-dst", "30053", "--dst-nat", "10.0.0.1"],
+  ]);
+  const none = renderPort(sp, [], ctx);
+  assert.deepEqual(staleFlows(none, b).map((f) => conntrackArgv(f).slice(6).join(" ")), ["--orig-dst 10.96.0.9", "--orig-port-dst 30053"]);
+});
+
+test("health checks count this node's ready endpoints, per service, in kube-proxy's JSON", () => {
+  const t = overall();
+  const ctx = renderContext(testConfig, 4, false);
+  const rules = [...t.services.values()].flatMap((s) => servicePorts(s, 4).map((sp) => renderPort(sp, serviceEndpoints(t.slices.get(`${sp.namespace}/${sp.name}`)?.values() ?? [], 4, "test-node").get("p80/TCP") ?? [], ctx)));
+  const targets = healthTargets(rules);
+  assert.deepEqual([...targets], [[30000, { namespace: "ns2", name: "svc2", localEndpoints: 0 }]]);
+  assert.deepEqual(JSON.parse(healthBody({ namespace: "a", name: "b", localEndpoints: 2 }, true)), {
+    service: { namespace: "a", name: "b" },
+    localEndpoints: 2,
+    serviceProxyHealthy: true,
+  });
+});
