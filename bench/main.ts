@@ -1,7 +1,11 @@
 /** `npm run bench -- <name>`: runs one benchmark and prints its JSON. */
 import { benchLab } from "./lab.js";
+import { benchProxy } from "./proxy.js";
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { lab: () => benchLab() };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  lab: () => benchLab(),
+  proxy: () => benchProxy(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined),
+};
 
 const name = process.argv[2] ?? "";
 const run = BENCHES[name];

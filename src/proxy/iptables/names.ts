@@ -24,9 +24,23 @@ function base32Prefix16(digest: Buffer): string {
   return out;
 }
 
+// Names are pure functions of their input and syncs ask for the same ones again and again.
+const memo = new Map<string, string>();
+const MEMO_LIMIT = 500_000;
+
+function hashOf(input: string): string {
+  let h = memo.get(input);
+  if (h === undefined) {
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    h = base32Prefix16(createHash("sha256").update(input).digest());
+    memo.set(input, h);
+  }
+  return h;
+}
+
 /** portProtoHash is kube-proxy's 16-character hash of a service port name plus protocol. */
 export function portProtoHash(servicePortName: string, protocol: string): string {
-  return base32Prefix16(createHash("sha256").update(servicePortName + protocol.toLowerCase()).digest());
+  return hashOf(servicePortName + protocol.toLowerCase());
 }
 
 /** ServiceChains are the per-service-port chain names. */
@@ -45,8 +59,7 @@ export function serviceChains(servicePortName: string, protocol: string): Servic
 
 /** endpointChain returns the KUBE-SEP name of one endpoint (`ip:port`) of a service port. */
 export function endpointChain(servicePortName: string, protocol: string, endpoint: string): string {
-  const digest = createHash("sha256").update(servicePortName + protocol.toLowerCase() + endpoint).digest();
-  return `KUBE-SEP-${base32Prefix16(digest)}`;
+  return `KUBE-SEP-${hashOf(servicePortName + protocol.toLowerCase() + endpoint)}`;
 }
 
 /** SERVICE_CHAIN_PREFIXES are the prefixes of chains that belong to one service port. */

@@ -82,6 +82,7 @@ export class IptablesProxier {
   private portsByService = new Map<string, string[]>();
   private largeCluster = false;
   private needFull = true;
+  private rendered = false;
 
   constructor(
     readonly tracker: ServiceTracker,
@@ -118,15 +119,19 @@ export class IptablesProxier {
     return total;
   }
 
-  /** plan computes the next transaction without applying it. */
-  plan(full: boolean, existing?: string[]): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
+  /**
+   * plan computes the next transaction without applying it. Only changed services are rendered
+   * again, also for a full sync (renders are pure, so an unchanged service's applied rules are its
+   * rules); everything is rendered on the first sync and when large-cluster mode flips.
+   */
+  plan(full: boolean, existing?: string[], renderAll = !this.rendered): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
     const errors: string[] = [];
     const dirty = this.tracker.takeDirty();
-    const keys = full ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
+    const keys = renderAll ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
     let ctx = renderContext(this.cfg, this.family, this.largeCluster);
     let { updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors);
     const large = this.totalEndpoints(updates) > LARGE_CLUSTER_ENDPOINTS;
-    if (large !== this.largeCluster && !full) return this.planModeSwitch(large, dirty, existing);
+    if (large !== this.largeCluster && !renderAll) return this.planModeSwitch(large, dirty, existing);
     if (large !== this.largeCluster) {
       ctx = renderContext(this.cfg, this.family, large);
       errors.length = 0;
@@ -141,7 +146,7 @@ export class IptablesProxier {
   private planModeSwitch(large: boolean, dirty: Set<string>, existing?: string[]) {
     for (const k of dirty) this.tracker.markDirty(k);
     this.largeCluster = large;
-    return this.plan(true, existing);
+    return this.plan(true, existing, true);
   }
 
   /** sync brings the namespace's rules up to date; full when asked, first, or after a flush. */
@@ -159,7 +164,7 @@ export class IptablesProxier {
       if (plan.text) await this.ipt.restore(plan.text);
     } catch (e) {
       this.needFull = true;
-      this.tracker.markAllDirty();
+      this.rendered = false;
       throw new ProxyError("sync", "iptables rules of node", this.cfg.nodeName, e);
     }
     iptablesMs += performance.now() - t;
@@ -169,6 +174,7 @@ export class IptablesProxier {
     for (const [k, r] of plan.next) if (before.get(k) !== r) flows.push(...staleFlows(before.get(k), r));
     for (const [k, r] of before) if (!plan.next.has(k)) flows.push(...staleFlows(r, null));
     this.ruleset.commit(plan);
+    this.rendered = true;
     for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
     else this.portsByService.delete(k);
     if (full) {

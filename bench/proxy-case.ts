@@ -1,0 +1,98 @@
+/**
+ * One case of `npm run bench -- proxy`, run in its own process so its peak RSS is its own:
+ * N ClusterIP services × 3 endpoints in a fresh namespace with one iptables flavour. Measures the
+ * first full sync, a full resync and one-endpoint changes (each split into podnet's own time and
+ * iptables' time), and a bare iptables-restore of exactly the chains a change rewrote.
+ */
+import { randomBytes } from "node:crypto";
+import { RealExecutor } from "../src/exec/real.js";
+import { createNetns, deleteNetns } from "../src/lab/netns.js";
+import { makeService, makeSlice, testConfig } from "../src/proxy/fixtures.js";
+import type { Flavour } from "../src/proxy/iptables/flavour.js";
+import { IptablesProxier, type SyncResult } from "../src/proxy/iptables/proxier.js";
+import { ServiceTracker } from "../src/proxy/tracker.js";
+
+const exec = new RealExecutor();
+const [flavour, nArg] = process.argv.slice(2) as [Flavour, string];
+const n = Number(nArg);
+const REPEAT = 5;
+const netns = `pn-bench${randomBytes(3).toString("hex")}-node`;
+
+const ip = (base: number, i: number) => `10.${base + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const summary = (r: SyncResult) => ({
+  podnetMs: +r.computeMs.toFixed(1),
+  iptablesMs: +r.iptablesMs.toFixed(1),
+  otherMs: +r.otherMs.toFixed(1),
+  chainsWritten: r.written.length,
+  chainsDeleted: r.deleted.length,
+  restoreBytes: r.restoreBytes,
+  ratio: +(r.computeMs / r.iptablesMs).toFixed(3),
+});
+
+function epsFor(i: number, gen: number) {
+  return [
+    { ip: ip(244, i * 3), node: "test-node" },
+    { ip: ip(244, i * 3 + 1), node: "node-b" },
+    { ip: gen === 0 ? ip(244, i * 3 + 2) : ip(200, gen), node: "node-c" },
+  ];
+}
+
+async function main() {
+  const tracker = new ServiceTracker();
+  const services = Array.from({ length: n }, (_, i) => makeService(`ns${i % 50}`, `svc${i}`, { clusterIP: ip(96, i + 1) }));
+  const slices = services.map((s, i) => makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, 0)));
+  tracker.replaceAll(services, slices);
+  await createNetns(exec, netns);
+  try {
+    const p = new IptablesProxier(tracker, { ...testConfig, clusterCIDRs: ["10.244.0.0/16"] }, 4, exec, netns, flavour);
+    const first = await p.sync();
+    const resync = await p.sync({ full: true });
+    const changes: ReturnType<typeof summary>[] = [];
+    const podnetTotal: number[] = [];
+    const bare: number[] = [];
+    for (let g = 1; g <= REPEAT; g++) {
+      const i = Math.floor((g * n) / (REPEAT + 1));
+      const s = services[i]!;
+      tracker.setSlice(`${s.metadata.namespace}/${s.metadata.name}`, `${s.metadata.name}-1`, makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, g)));
+      let text = "";
+      const spy = p.ipt.restore.bind(p.ipt);
+      p.ipt.restore = async (t: string) => {
+        text = t;
+        await spy(t);
+      };
+      const t0 = performance.now();
+      const r = await p.sync();
+      podnetTotal.push(performance.now() - t0);
+      p.ipt.restore = spy;
+      changes.push(summary(r));
+      // Bare: recreate the chains the change deleted (untimed), then restore the very same text.
+      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: `*nat\n${r.deleted.map((c) => `:${c} - [0:0]`).join("\n")}\nCOMMIT\n` });
+      const t1 = performance.now();
+      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: text });
+      bare.push(performance.now() - t1);
+    }
+    const rss = process.resourceUsage().maxRSS;
+    process.stdout.write(
+      JSON.stringify({
+        flavour,
+        services: n,
+        endpoints: n * 3,
+        firstSync: summary(first),
+        fullResync: summary(resync),
+        oneEndpointChange: {
+          runs: changes,
+          medianPodnetSyncMs: +median(podnetTotal).toFixed(1),
+          medianBareRestoreMs: +median(bare).toFixed(1),
+          ratioToBare: +(median(podnetTotal) / median(bare)).toFixed(3),
+          medianPodnetOwnMs: +median(changes.map((c) => c.podnetMs)).toFixed(2),
+        },
+        peakRssMB: +(rss / 1024).toFixed(1),
+      }),
+    );
+  } finally {
+    await deleteNetns(exec, netns);
+  }
+}
+
+await main();
