@@ -145,7 +145,7 @@ export class ProxyDaemon {
   private async syncOnce(full: boolean): Promise<void> {
     const changed = this.storeChanged();
     if (!changed && !full && !this.proxiers.some((p) => p.pendingFull)) return;
-    const snap = changed || full ? readStore(this.opts.storeFile) : undefined;
+    const snap = changed ? readStore(this.opts.storeFile) : undefined;
     if (snap) this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
     const rv = snap?.resourceVersion ?? this.status.resourceVersion;
     for (const p of this.proxiers) {

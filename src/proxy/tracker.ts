@@ -87,14 +87,4 @@ export class ServiceTracker {
   markDirty(key: string): void {
     this.dirty.add(key);
   }
-
-  /** markAllDirty makes the next takeDirty return every known service. */
-  markAllDirty(): void {
-    for (const k of this.services.keys()) this.dirty.add(k);
-  }
-}
-
-/** serviceKeyOf returns the tracker key of a Service. */
-export function serviceKeyOf(svc: Service): string {
-  return nsName(svc.metadata.namespace, svc.metadata.name);
 }

@@ -43,11 +43,11 @@ export function jumpArgs(j: Jump): string[] {
   return [...j.args, "-j", j.to];
 }
 
-/** ensureJumps makes sure each jump exists (prepending missing ones), skipping jumps to absent chains. */
-export async function ensureJumps(ipt: Iptables, existingChains: (table: string) => Set<string>): Promise<number> {
+/** ensureJumps makes sure each jump exists (prepending missing ones), skipping jumps to chains podnet did not write. */
+export async function ensureJumps(ipt: Iptables, written: (table: string, chain: string) => boolean): Promise<number> {
   let added = 0;
   for (const j of JUMPS) {
-    if (!existingChains(j.table).has(j.to)) continue;
+    if (!written(j.table, j.to)) continue;
     const args = jumpArgs(j);
     if (await ipt.run(["-t", j.table, "-C", j.from, ...args])) continue;
     if (!(await ipt.run(["-t", j.table, "-I", j.from, "1", ...args])))
@@ -67,9 +67,4 @@ export async function canariesIntact(ipt: Iptables): Promise<boolean> {
   for (const t of CANARY_TABLES) if ((await ipt.list(t, CANARY)) === undefined) return false;
   const pre = JUMPS.find((j) => j.from === "PREROUTING") as Jump;
   return ipt.run(["-t", "nat", "-C", "PREROUTING", ...jumpArgs(pre)]);
-}
-
-/** removeJumps deletes every jump podnet may have added (for cleanup). */
-export async function removeJumps(ipt: Iptables): Promise<void> {
-  for (const j of JUMPS) if (j.to !== "KUBE-FIREWALL") while (await ipt.run(["-t", j.table, "-D", j.from, ...jumpArgs(j)]));
 }

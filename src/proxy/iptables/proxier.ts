@@ -171,15 +171,13 @@ export class IptablesProxier {
     t = performance.now();
     const before = this.ruleset.applied();
     const flows: ConntrackFlush[] = [];
-    for (const [k, r] of plan.next) if (before.get(k) !== r) flows.push(...staleFlows(before.get(k), r));
-    for (const [k, r] of before) if (!plan.next.has(k)) flows.push(...staleFlows(r, null));
+    for (const k of plan.updated) flows.push(...staleFlows(before.get(k), plan.next.get(k) ?? null));
     this.ruleset.commit(plan);
     this.rendered = true;
     for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
     else this.portsByService.delete(k);
     if (full) {
-      const chains = await this.chainsByTable();
-      await ensureJumps(this.ipt, (table) => chains.get(table) ?? new Set());
+      await ensureJumps(this.ipt, (table, chain) => this.ruleset.hasChain(`${table}/${chain}`));
       await ensureCanaries(this.ipt);
       this.needFull = false;
     }
@@ -196,17 +194,6 @@ export class IptablesProxier {
       otherMs: performance.now() - t,
       errors,
     };
-  }
-
-  private async chainsByTable(): Promise<Map<string, Set<string>>> {
-    const m = new Map<string, Set<string>>();
-    for (const table of ["filter", "nat"]) {
-      const names = new Set<string>();
-      for (const j of ["KUBE-FIREWALL", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-POSTROUTING"])
-        if (this.ruleset.hasChain(`${table}/${j}`)) names.add(j);
-      m.set(table, names);
-    }
-    return m;
   }
 
   private async existingServiceChains(): Promise<string[]> {

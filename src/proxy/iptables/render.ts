@@ -83,21 +83,20 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   const usesExt = hasEndpoints && externallyAccessible(sp);
   const usesFW = hasEndpoints && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
   const lbChain = usesFW ? ch.fw : ch.ext;
-  const intTarget = hasEndpoints ? "DROP" : "REJECT";
-  const intComment = comment(`${name} ${hasEndpoints ? "has no local endpoints" : "has no endpoints"}`);
-  const extTarget = intTarget;
-  const extComment = intComment;
+  // Without endpoints at all: REJECT; with endpoints but none usable locally: DROP (kube-proxy's choice).
+  const noEpTarget = hasEndpoints ? "DROP" : "REJECT";
+  const noEpComment = comment(`${name} ${hasEndpoints ? "has no local endpoints" : "has no endpoints"}`);
 
   if (hasInternal)
     push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)} -j ${internalChain}`);
   else
-    push(r, "filter/KUBE-SERVICES", `-A KUBE-SERVICES ${intComment} ${match(sp, sp.clusterIP, sp.port)} -j ${intTarget}`);
+    push(r, "filter/KUBE-SERVICES", `-A KUBE-SERVICES ${noEpComment} ${match(sp, sp.clusterIP, sp.port)} -j ${noEpTarget}`);
 
   for (const ip of sp.externalIPs) {
     if (hasEndpoints)
       push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} external IP`)} ${match(sp, ip, sp.port)} -j ${ch.ext}`);
     if (!hasExternal)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${extComment} ${match(sp, ip, sp.port)} -j ${extTarget}`);
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   }
   for (const ip of sp.loadBalancerVIPs) {
     if (hasEndpoints)
@@ -107,12 +106,12 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   }
   if (!hasExternal)
     for (const ip of sp.loadBalancerVIPs)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${extComment} ${match(sp, ip, sp.port)} -j ${extTarget}`);
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   if (sp.nodePort !== 0) {
     if (hasEndpoints)
       push(r, "nat/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
     if (!hasExternal)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${extComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${extTarget}`);
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${noEpComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${noEpTarget}`);
   }
   if (sp.healthCheckNodePort !== 0)
     push(r, "filter/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);

@@ -29,6 +29,8 @@ export interface SyncPlan {
   readonly next: Map<string, PortRules>;
   readonly nextText: Map<string, string>;
   readonly keys: string[];
+  /** updated lists the ports the plan re-rendered (added, changed or removed). */
+  readonly updated: string[];
 }
 
 /** PlanOptions steer one plan. */
@@ -81,7 +83,7 @@ export class IptablesRuleset {
   private text = new Map<string, string>();
   private sortedKeys: string[] = [];
 
-  /** portRules returns the applied rules of every port. */
+  /** applied returns the applied rules of every port. */
   applied(): ReadonlyMap<string, PortRules> {
     return this.ports;
   }
@@ -144,7 +146,7 @@ export class IptablesRuleset {
     }
     const touched = writes.size + deleted.size;
     const text = restoreText(writes, deleted, opts.bulkCache?.(touched) ?? false);
-    return { text, full: opts.full, written: [...writes.keys()], deleted: [...deleted], next, nextText, keys };
+    return { text, full: opts.full, written: [...writes.keys()], deleted: [...deleted], next, nextText, keys, updated: [...updates.keys()] };
   }
 
   /** commit adopts a plan after iptables-restore accepted it. */
@@ -157,11 +159,6 @@ export class IptablesRuleset {
   /** hasChain tells whether the applied state has a static or shared chain (`table/chain`). */
   hasChain(chain: string): boolean {
     return this.text.has(chain);
-  }
-
-  /** reset forgets the applied state, so the next plan writes everything. */
-  reset(): void {
-    this.text.clear();
   }
 }
 
