@@ -7,18 +7,29 @@ import { applyManifest, deleteTargets, type Outcome, targetsFromManifest } from 
 import { Lab } from "../lab/lab.js";
 import { DEFAULT_STATE_DIR, externalNetns, LabError, nodeNetns } from "../lab/layout.js";
 import { processAlive } from "../lab/netns.js";
+import { nodeRouting } from "../lab/network.js";
+import { ROUTING_MODES, type RoutingMode } from "../routing/types.js";
 import { SandboxDir } from "../lab/sandbox.js";
 import { type KubeObject, objectRef, resolveResource } from "../model/index.js";
+import { registerLabNodes } from "./labnodes.js";
 import { printObjects } from "./printers.js";
 
 const CLIENT = fileURLToPath(new URL("../lab/echo/client.js", import.meta.url));
+
+interface UpFlags {
+  nodes: string;
+  iptables: "nft" | "legacy";
+  routing: RoutingMode;
+  bgpRouteReflectors?: string;
+}
 
 interface Globals {
   lab: string;
   stateDir: string;
 }
 
-function openLab(cmd: Command): Lab {
+/** openLab opens the lab the global flags name. */
+export function openLab(cmd: Command): Lab {
   const g = cmd.optsWithGlobals() as Globals;
   return new Lab(new RealExecutor(), g.stateDir, g.lab);
 }
@@ -54,6 +65,13 @@ async function sourceNetns(lab: Lab, ns: string, source: string): Promise<string
   return (await findPodSandbox(lab, ns, source)).netns;
 }
 
+/** nodeCommand rewrites `birdc …` to talk to the node's own BIRD (every node has its control socket). */
+function nodeCommand(lab: Lab, node: string, command: string[]): string[] {
+  const [bin, ...rest] = command;
+  if (bin !== "birdc" && bin !== "birdcl") return command;
+  return [bin, "-s", nodeRouting(lab.exec, lab.paths, lab.config(), node).bird.socket, ...rest];
+}
+
 /** registerLab adds the `lab` command tree. */
 export function registerLab(program: Command): void {
   const lab = program
@@ -61,13 +79,16 @@ export function registerLab(program: Command): void {
     .description("a multi-node cluster made of network namespaces on this machine")
     .option("--lab <name>", "lab name (letters and digits)", process.env.PODNET_LAB ?? "lab")
     .option("--state-dir <dir>", "where labs keep state", process.env.PODNET_STATE_DIR ?? DEFAULT_STATE_DIR);
+  registerLabNodes(lab);
 
   lab
     .command("up")
     .description("create the lab: underlay, external host and nodes")
     .option("--nodes <n>", "number of nodes", "2")
     .addOption(new Option("--iptables <flavour>", "iptables flavour the nodes use").choices(["nft", "legacy"]).default("nft"))
-    .action(async (o: { nodes: string; iptables: "nft" | "legacy" }, cmd: Command) => {
+    .addOption(new Option("--routing <mode>", "how pods reach other nodes").choices([...ROUTING_MODES]).default("host-gw"))
+    .option("--bgp-route-reflectors <nodes>", "bgp: comma-separated route-reflector nodes (default: full mesh)")
+    .action(async (o: UpFlags, cmd: Command) => {
       const l = openLab(cmd);
       // Ctrl-C while building: finish the step in flight, then remove everything built so far.
       let interrupted = false;
@@ -77,7 +98,10 @@ export function registerLab(program: Command): void {
       };
       process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
       try {
-        const cfg = await l.up(Number(o.nodes), { iptables: o.iptables });
+        const cfg = await l.up(Number(o.nodes), {
+          iptables: o.iptables,
+          routing: { mode: o.routing, routeReflectors: o.bgpRouteReflectors?.split(",").filter(Boolean) ?? [] },
+        });
         const names = cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ");
         if (!interrupted)
           process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);
@@ -196,14 +220,14 @@ export function registerLab(program: Command): void {
       const l = openLab(cmd);
       if (!l.config().nodes.some((n) => n.name === node))
         throw new LabError(`failed to find node "${node}" in lab "${l.name}"`);
-      process.exitCode = await l.exec.interactive({ argv: command, netns: nodeNetns(l.name, node) });
+      process.exitCode = await l.exec.interactive({ argv: nodeCommand(l, node, command), netns: nodeNetns(l.name, node) });
     });
 
   lab
     .command("curl")
     .description("fetch a URL from inside a pod, a node (node/NAME) or the external host (external)")
     .argument("<source>", "pod name, node/NAME or external")
-    .argument("<url>")
+    .argument("<urls...>", "one URL, or several to fetch each once (one line per URL)")
     .option("-n, --namespace <ns>", "namespace", "default")
     .option("--timeout <ms>", "give up after this long", "5000")
     .option("-d, --data <body>", "send a body (POST) or datagram")
@@ -212,7 +236,7 @@ export function registerLab(program: Command): void {
     .action(
       async (
         pod: string,
-        url: string,
+        urls: string[],
         o: { namespace: string; timeout: string; data?: string; count?: string; sport?: string },
         cmd: Command,
       ) => {
@@ -226,7 +250,7 @@ export function registerLab(program: Command): void {
           ...(o.count ? [`--count=${Number(o.count)}`] : []),
           ...(o.sport ? [`--sport=${Number(o.sport)}`] : []),
           "--",
-          url,
+          ...urls,
         ];
         process.exitCode = await l.exec.interactive({
           argv,

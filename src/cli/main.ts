@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerLab } from "./lab.js";
 import { registerProxy } from "./proxy.js";
+import { registerRouting } from "./routing.js";
 
 /** main parses argv and runs the command; errors print one clear line and exit non-zero. */
 export async function main(argv: string[]): Promise<void> {
@@ -9,7 +10,9 @@ export async function main(argv: string[]): Promise<void> {
     .description("Kubernetes pod and service networking")
     .showHelpAfterError();
   registerLab(program);
-  registerProxy(program);
+  const render = program.command("render").description("print what podnet would program, touching nothing");
+  registerProxy(program, render);
+  registerRouting(render);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -1,6 +1,7 @@
 /** `podnet proxy` (the node's service proxy daemon) and `podnet render proxy` (print rules, touch nothing). */
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { collect } from "./flags.js";
 import { RealExecutor } from "../exec/real.js";
 import { parseManifest } from "../model/parse.js";
 import type { EndpointSlice, Service } from "../model/types.js";
@@ -10,7 +11,6 @@ import { ServiceTracker } from "../proxy/tracker.js";
 import { DEFAULT_PROXY_CONFIG, type Family, type ProxyConfig } from "../proxy/types.js";
 import { isCIDR, isIP } from "../util/ip.js";
 
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 interface NodeFlags {
   nodeName: string;
@@ -57,7 +57,7 @@ function parseDuration(s: string): number {
 }
 
 /** registerProxy adds `podnet proxy` and `podnet render proxy`. */
-export function registerProxy(program: Command): void {
+export function registerProxy(program: Command, render: Command): void {
   nodeOptions(program.command("proxy").description("run the node's service proxy (kube-proxy's iptables mode)"))
     .requiredOption("--store <file>", "cluster store file to watch")
     .option("--status-file <file>", "where to record each sync")
@@ -83,7 +83,6 @@ export function registerProxy(program: Command): void {
       await d.run();
     });
 
-  const render = program.command("render").description("print what podnet would program, touching nothing");
   nodeOptions(render.command("proxy").description("print the iptables-restore input of a full proxy sync"))
     .addOption(new Option("--mode <mode>", "proxy mode").choices(["iptables"]).default("iptables"))
     .requiredOption("-f, --filename <file>", "Services and EndpointSlices (YAML or JSON; repeatable)", collect, [])

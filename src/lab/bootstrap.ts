@@ -3,7 +3,8 @@ import { statSync } from "node:fs";
 import type { Executor } from "../exec/types.js";
 import { externalNetns, netnsPrefix, nodeNetns, underlayNetns } from "./layout.js";
 import { createNetns, deleteNetns, listNetns } from "./netns.js";
-import { externalBatch, type LabNode, nodeBatch, nodeUplinkBatch, underlayBatch } from "./topology.js";
+import { ECHO_SERVER } from "./kubelet.js";
+import { EXTERNAL, externalBatch, type LabNode, nodeBatch, nodePort, nodeUplinkBatch, underlayBatch } from "./topology.js";
 
 /** ownNetnsInode is the inode of the network namespace this process runs in. */
 export function ownNetnsInode(): string {
@@ -25,23 +26,38 @@ async function enableForwarding(exec: Executor, netns: string): Promise<void> {
 export async function buildTopology(exec: Executor, lab: string, nodes: LabNode[]): Promise<void> {
   const ul = underlayNetns(lab);
   const ext = externalNetns(lab);
-  await Promise.all(
-    [ul, ext, ...nodes.map((n) => nodeNetns(lab, n.name))].map((ns) => createNetns(exec, ns)),
-  );
-  await batch(
-    exec,
-    ul,
-    underlayBatch(ext) + nodes.map((n) => nodeUplinkBatch(n, nodeNetns(lab, n.name))).join(""),
-  );
+  await Promise.all([ul, ext].map((ns) => createNetns(exec, ns)));
+  await batch(exec, ul, underlayBatch(ext));
   await enableForwarding(exec, ul);
   await batch(exec, ext, externalBatch());
-  await Promise.all(
-    nodes.map(async (n) => {
-      const ns = nodeNetns(lab, n.name);
-      await batch(exec, ns, nodeBatch(n));
-      await enableForwarding(exec, ns);
-    }),
-  );
+  await Promise.all(nodes.map((n) => buildNode(exec, lab, n)));
+}
+
+/** startInternetServer runs the echo workload on the external host (TCP 80, UDP 53), the "internet" egress tests call. */
+export async function startInternetServer(exec: Executor, lab: string, logFile: string): Promise<void> {
+  await exec.daemon({
+    argv: [process.execPath, ECHO_SERVER, "--pod=internet/server", "--node=external", `--ip=${EXTERNAL.host}`, "--tcp=80", "--udp=53"],
+    netns: externalNetns(lab),
+    env: { NODE_EXTRA_CA_CERTS: undefined },
+    logFile,
+    readyLine: "ready",
+    timeoutMs: 15_000,
+  });
+}
+
+/** buildNode creates one node's namespace and plugs it into the underlay (used by `lab up` and `lab node add`). */
+export async function buildNode(exec: Executor, lab: string, n: LabNode): Promise<void> {
+  const ns = nodeNetns(lab, n.name);
+  await createNetns(exec, ns);
+  await batch(exec, underlayNetns(lab), nodeUplinkBatch(n, ns));
+  await batch(exec, ns, nodeBatch(n));
+  await enableForwarding(exec, ns);
+}
+
+/** destroyNode removes a node's underlay port (at once; a namespace's veths go asynchronously) and its namespace. */
+export async function destroyNode(exec: Executor, lab: string, n: LabNode): Promise<void> {
+  await exec.run({ argv: ["ip", "link", "del", nodePort(n)], netns: underlayNetns(lab), okCodes: [0, 1, 2] });
+  await deleteNetns(exec, nodeNetns(lab, n.name));
 }
 
 /** destroyTopology stops every process in the lab's namespaces and deletes them all (pods first). */

@@ -2,8 +2,8 @@
 import type { ConfList } from "../cni/runtime.js";
 import type { Node } from "../model/types.js";
 
-/** nodeConfList is a node's podnet network: bridge cni0, IPAM from the node's pod CIDRs. */
-export function nodeConfList(node: Node, ipamDataDir: string): ConfList {
+/** nodeConfList is a node's podnet network: bridge cni0 at the routing mode's pod MTU, IPAM from the node's pod CIDRs. */
+export function nodeConfList(node: Node, ipamDataDir: string, mtu: number): ConfList {
   const cidrs = node.spec.podCIDRs ?? (node.spec.podCIDR ? [node.spec.podCIDR] : []);
   return {
     cniVersion: "1.0.0",
@@ -15,7 +15,7 @@ export function nodeConfList(node: Node, ipamDataDir: string): ConfList {
         isGateway: true,
         ipMasq: false,
         hairpinMode: true,
-        mtu: 1500,
+        mtu,
         ipam: {
           type: "podnet",
           ranges: cidrs.map((subnet) => [{ subnet }]),

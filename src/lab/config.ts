@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ClusterConfig } from "../cluster/config.js";
+import type { RoutingSettings } from "../routing/types.js";
 import { LabError } from "./layout.js";
 import type { LabNode } from "./topology.js";
 
@@ -14,6 +15,8 @@ export interface LabConfig {
   rootNetnsInode: string;
   /** iptables is the flavour the lab's kubelet marks (KUBE-IPTABLES-HINT); the proxies detect it. */
   iptables: "nft" | "legacy";
+  /** routing is how pods reach pods on other nodes (host-gw, vxlan or bgp) and its parameters. */
+  routing: RoutingSettings;
   createdAt: string;
 }
 

@@ -3,6 +3,7 @@
  * A pod is a network namespace wired by calling the node's CNI config exactly as a runtime does,
  * then the echo workload started inside it. A failed start is rolled back (CNI DEL, netns removed).
  */
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FORBID_NETNS_ENV } from "../cni/bridge.js";
 import {
@@ -18,7 +19,8 @@ import { containerIdFor, podNetns } from "./layout.js";
 import { createNetns, deleteNetns, pidLooksLike, stopPids } from "./netns.js";
 import type { Sandbox, SandboxDir } from "./sandbox.js";
 
-const ECHO_SERVER = fileURLToPath(new URL("./echo/server.js", import.meta.url));
+/** ECHO_SERVER is the lab workload: pods run it, and so does the external host. */
+export const ECHO_SERVER = fileURLToPath(new URL("./echo/server.js", import.meta.url));
 
 /** NodeRuntime is what a kubelet needs to know about its node. */
 export interface NodeRuntime {
@@ -123,14 +125,22 @@ export async function stopPod(rt: NodeRuntime, s: Sandbox, conf?: ConfList): Pro
   rt.sandboxes.remove(s.uid);
 }
 
+/** sandboxHealthy is false once a sandbox's namespace or workload is gone (a crashed node), so it is recreated. */
+export function sandboxHealthy(s: Sandbox): boolean {
+  return existsSync(`/var/run/netns/${s.netns}`) && (!s.pid || pidLooksLike(s.pid, ECHO_SERVER));
+}
+
 /** syncPods stops sandboxes of pods that are gone and starts the missing ones; returns started and failures. */
 export async function syncPods(
   rt: NodeRuntime,
   pods: Pod[],
 ): Promise<{ started: Sandbox[]; failed: { pod: Pod; error: Error }[] }> {
   const want = new Map(pods.map((p) => [p.metadata.uid!, p]));
-  const have = rt.sandboxes.list();
-  for (const s of have) if (!want.has(s.uid)) await stopPod(rt, s);
+  const have: Sandbox[] = [];
+  for (const s of rt.sandboxes.list()) {
+    if (want.has(s.uid) && sandboxHealthy(s)) have.push(s);
+    else await stopPod(rt, s);
+  }
   const haveIds = new Set(have.map((s) => s.uid));
   const todo = pods.filter((p) => !haveIds.has(p.metadata.uid!));
   const started: Sandbox[] = [];

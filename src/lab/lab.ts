@@ -13,14 +13,16 @@ import {
   updateDeploymentStatus,
 } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
-import type { EndpointSlice, KubeObject, Node, Pod, Service } from "../model/types.js";
+import type { KubeObject, Node, Pod } from "../model/types.js";
+import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
+import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
 import { EmbeddedStore, withFileLock } from "../store/embedded.js";
-import { buildTopology, destroyTopology, ownNetnsInode } from "./bootstrap.js";
+import { buildTopology, destroyTopology, ownNetnsInode, startInternetServer } from "./bootstrap.js";
 import { nodeConfList } from "./cniconf.js";
 import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
 import { type NodeRuntime, syncPods } from "./kubelet.js";
-import { LabError, LabPaths, nodeNetns, underlayNetns } from "./layout.js";
-import { hostGwBatch, SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
+import { LabError, LabPaths, nodeNetns } from "./layout.js";
+import { syncRouting, syncServiceRoutes } from "./network.js";
 import { ensureProxies, markIptablesFlavour, waitForProxies } from "./proxy.js";
 import { SandboxDir } from "./sandbox.js";
 import { labNodes } from "./topology.js";
@@ -59,11 +61,14 @@ export class Lab {
   }
 
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
-  async up(nodeCount: number, opts: { iptables?: "nft" | "legacy" } = {}): Promise<LabConfig> {
+  async up(nodeCount: number, opts: { iptables?: "nft" | "legacy"; routing?: Partial<RoutingSettings> } = {}): Promise<LabConfig> {
+    const routing = { ...DEFAULT_ROUTING, ...opts.routing };
+    if (routing.mode === "ipip") throw new LabError(`failed to create lab "${this.name}": ${IPIP_UNSUPPORTED}`);
     return this.locked(async () => {
       if (existsSync(this.paths.config))
         throw new LabError(`failed to create lab "${this.name}": it is already up (run "podnet lab down --lab ${this.name}" first)`);
       const cfg: LabConfig = {
+        routing,
         name: this.name,
         nodes: labNodes(nodeCount),
         cluster: { ...DEFAULT_CLUSTER, loadBalancerPool: LB_POOL },
@@ -74,6 +79,7 @@ export class Lab {
       try {
         writeLabConfig(this.paths.config, cfg);
         await buildTopology(this.exec, this.name, cfg.nodes);
+        await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"));
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);
         await this.syncNetwork(cfg);
@@ -86,12 +92,14 @@ export class Lab {
     });
   }
 
-  private async registerNodes(cfg: LabConfig): Promise<void> {
+  /** registerNodes creates the Node objects the store lacks and writes every node's CNI config. */
+  async registerNodes(cfg: LabConfig): Promise<void> {
     const nodes = await this.store.update((tx) => {
       for (const ns of SYSTEM_NAMESPACES)
-        tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+        if (!tx.get({ kind: "Namespace", name: ns })) tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
       for (const n of cfg.nodes)
-        tx.put({
+        if (!tx.get({ kind: "Node", name: n.name }))
+          tx.put({
           apiVersion: "v1",
           kind: "Node",
           metadata: {
@@ -115,7 +123,7 @@ export class Lab {
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, "10-podnet.conflist"),
-        JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name)), null, 2),
+        JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name), podMtu(cfg.routing)), null, 2),
       );
     }
   }
@@ -192,24 +200,10 @@ export class Lab {
     return { failures };
   }
 
-  /** syncNetwork programs the lab's routes: pod CIDRs between nodes, service addresses on the underlay. */
+  /** syncNetwork programs the lab's routes: pod blocks between nodes (the routing mode), service addresses on the underlay. */
   async syncNetwork(cfg: LabConfig): Promise<void> {
-    const { nodes, services, slices } = await this.store.read((tx) => ({
-      nodes: tx.list<Node>("Node"),
-      services: tx.list<Service>("Service"),
-      slices: tx.list<EndpointSlice>("EndpointSlice"),
-    }));
-    await Promise.all(
-      cfg.nodes.map(async (n) => {
-        const text = hostGwBatch(n.name, nodes, cfg.nodes);
-        if (text) await this.exec.run({ argv: ["ip", "-batch", "-"], netns: nodeNetns(this.name, n.name), stdin: text });
-      }),
-    );
-    const ul = underlayNetns(this.name);
-    const shown = await this.exec.run({ argv: ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)], netns: ul });
-    const existing = JSON.parse(shown.stdout || "[]") as { dst: string }[];
-    const text = serviceRoutesBatch(serviceRoutes(services, slices, cfg.nodes), existing);
-    if (text) await this.exec.run({ argv: ["ip", "-batch", "-"], netns: ul, stdin: text });
+    await syncRouting(this.exec, this.paths, this.store, cfg);
+    await syncServiceRoutes(this.exec, this.store, cfg);
   }
 }
 

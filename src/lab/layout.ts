@@ -57,6 +57,9 @@ export class LabPaths {
   proxyStatus(node: string): string {
     return join(this.nodeDir(node), "proxy-status.json");
   }
+  routingDir(node: string): string {
+    return join(this.nodeDir(node), "routing");
+  }
   proxyLog(node: string): string {
     return join(this.nodeDir(node), "proxy.log");
   }

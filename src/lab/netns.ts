@@ -1,6 +1,8 @@
 /** Network namespace lifecycle through the executor: create, list by prefix, stop what runs inside, delete. */
-import { readFileSync } from "node:fs";
 import type { Executor } from "../exec/types.js";
+import { stopPids } from "../util/proc.js";
+
+export { pidLooksLike, processAlive, stopPids } from "../util/proc.js";
 
 /** createNetns adds a named namespace with loopback up. */
 export async function createNetns(exec: Executor, name: string): Promise<void> {
@@ -25,40 +27,6 @@ export async function pidsInNetns(exec: Executor, name: string): Promise<number[
     .filter(Boolean)
     .map(Number)
     .filter((n) => n > 1 && n !== process.pid);
-}
-
-/** processAlive says whether a PID exists. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** stopPids sends SIGTERM, waits up to a second, then SIGKILLs what is left. */
-export async function stopPids(pids: number[]): Promise<void> {
-  for (const p of pids) {
-    try {
-      process.kill(p, "SIGTERM");
-    } catch {}
-  }
-  for (let i = 0; i < 20 && pids.some(processAlive); i++) await new Promise((r) => setTimeout(r, 50));
-  for (const p of pids.filter(processAlive)) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {}
-  }
-}
-
-/** pidLooksLike says whether a PID still runs a command line containing marker (guards against PID reuse). */
-export function pidLooksLike(pid: number, marker: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
-  } catch {
-    return false;
-  }
 }
 
 /** deleteNetns stops the processes inside a namespace and removes it; a missing namespace is fine. */

@@ -1,29 +1,14 @@
 /**
- * The lab's own routes, computed as data and applied with `ip -batch`:
- * - pod CIDR routes between nodes (flannel's host-gw: `<remote pod CIDR> via <remote node IP>`),
- *   the minimum cross-node pod traffic needs until the routing backends land;
- * - on the underlay router, /32 routes for LoadBalancer ingress IPs and external IPs, towards the
- *   nodes that can serve them (for `externalTrafficPolicy: Local`, the nodes with local endpoints),
- *   standing in for the announcement a real load balancer (or MetalLB) makes.
+ * The lab's service routes, computed as data and applied with `ip -batch`: on the underlay router,
+ * /32 routes for LoadBalancer ingress IPs and external IPs, towards the nodes that can serve them
+ * (for `externalTrafficPolicy: Local`, the nodes with local endpoints), standing in for the
+ * announcement a real load balancer (or MetalLB) makes.
  */
-import type { EndpointSlice, Node, Service } from "../model/types.js";
+import type { EndpointSlice, Service } from "../model/types.js";
 import type { LabNode } from "./topology.js";
 
 /** SERVICE_ROUTE_PROTO marks the underlay routes the lab owns, so stale ones can be found. */
 export const SERVICE_ROUTE_PROTO = 80;
-
-/** hostGwBatch routes every other node's pod CIDRs via that node, for one node. */
-export function hostGwBatch(self: string, nodes: Node[], labNodes: LabNode[]): string {
-  const lines: string[] = [];
-  for (const n of nodes) {
-    if (n.metadata.name === self) continue;
-    const via = labNodes.find((l) => l.name === n.metadata.name)?.ip;
-    if (!via) continue;
-    for (const cidr of n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []))
-      if (!cidr.includes(":")) lines.push(`route replace ${cidr} via ${via}`);
-  }
-  return lines.length ? `${lines.join("\n")}\n` : "";
-}
 
 /** serviceRoutes maps each service address reachable from outside to the node IPs that should receive it. */
 export function serviceRoutes(services: Service[], slices: EndpointSlice[], labNodes: LabNode[]): Map<string, string[]> {

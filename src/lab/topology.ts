@@ -21,14 +21,19 @@ export interface LabNode {
   ip: string;
 }
 
+/** MAX_NODES keeps node addresses below the load-balancer pool at .192. */
+export const MAX_NODES = 170;
+
+/** labNode names and addresses node number i (1-based): node-i at 172.18.0.(10+i). */
+export function labNode(i: number): LabNode {
+  if (!Number.isInteger(i) || i < 1 || i > MAX_NODES) throw new Error(`invalid node number ${i}: use 1-${MAX_NODES}`);
+  return { name: `node-${i}`, index: i, ip: `172.18.0.${10 + i}` };
+}
+
 /** labNodes names and addresses nodes 1..n. */
 export function labNodes(n: number): LabNode[] {
-  if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error(`invalid node count ${n}: use 1-200`);
-  return Array.from({ length: n }, (_, i) => ({
-    name: `node-${i + 1}`,
-    index: i + 1,
-    ip: `172.18.0.${10 + i + 1}`,
-  }));
+  if (!Number.isInteger(n) || n < 1 || n > MAX_NODES) throw new Error(`invalid node count ${n}: use 1-${MAX_NODES}`);
+  return Array.from({ length: n }, (_, i) => labNode(i + 1));
 }
 
 /** underlayBatch creates the bridge and the uplink to the external host, inside the underlay namespace. */
@@ -55,9 +60,14 @@ export function externalBatch(): string {
   return hostBatch(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway);
 }
 
+/** nodePort names a node's port on the underlay bridge. */
+export function nodePort(node: LabNode): string {
+  return `n${node.index}`;
+}
+
 /** nodeUplinkBatch plugs a node into the underlay bridge, inside the underlay namespace. */
 export function nodeUplinkBatch(node: LabNode, nodeNs: string): string {
-  const port = `n${node.index}`;
+  const port = nodePort(node);
   return [
     `link add ${port} mtu ${UNDERLAY.mtu} type veth peer name eth0 mtu ${UNDERLAY.mtu} netns ${nodeNs}`,
     `link set ${port} master ${UNDERLAY.bridge}`,

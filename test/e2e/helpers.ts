@@ -64,11 +64,11 @@ export class TestLab {
   }
 }
 
-/** withLab runs fn against a fresh lab and always tears it down. */
-export async function withLab(nodes: number, fn: (lab: TestLab) => Promise<void>): Promise<void> {
+/** withLab runs fn against a fresh lab (extra `lab up` flags in upArgs) and always tears it down. */
+export async function withLab(nodes: number, fn: (lab: TestLab) => Promise<void>, upArgs: string[] = []): Promise<void> {
   const lab = new TestLab();
   try {
-    await lab.ok(["up", "--nodes", String(nodes)]);
+    await lab.ok(["up", "--nodes", String(nodes), ...upArgs]);
     await fn(lab);
   } finally {
     await lab.down();

@@ -3,6 +3,8 @@
  * `podnet lab curl`: fetches an http:// URL (prints the status line and body) or sends one datagram
  * to a udp://host:port URL (prints the reply). With --count N it makes N requests, each on a new
  * connection (a new source port), and prints one line per answer: the body, or {"error": …}.
+ * Given several URLs it fetches each once (in parallel), one line per URL in order — a
+ * reachability row for matrix tests.
  * --sport fixes the UDP source port, to exercise conntrack's memory of a "connection".
  */
 import { createSocket } from "node:dgram";
@@ -19,10 +21,10 @@ const { values, positionals } = parseArgs({
     sport: { type: "string" },
   },
 });
-const url = new URL(positionals[0] ?? "");
+const urls = positionals.map((u) => new URL(u));
 const timeout = Number(values.timeout);
 
-function udp(): Promise<string> {
+function udp(url: URL): Promise<string> {
   return new Promise((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, "");
     const sock = createSocket(isIPv6(host) ? "udp6" : "udp4");
@@ -46,7 +48,7 @@ function udp(): Promise<string> {
   });
 }
 
-function http(): Promise<{ head: string; body: string }> {
+function http(url: URL): Promise<{ head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: values.data ? "POST" : "GET", timeout, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -61,27 +63,35 @@ function http(): Promise<{ head: string; body: string }> {
   });
 }
 
-async function once(): Promise<{ head?: string; body: string }> {
-  if (url.protocol === "udp:") return { body: await udp() };
-  if (url.protocol === "http:") return http();
+async function once(url: URL): Promise<{ head?: string; body: string }> {
+  if (url.protocol === "udp:") return { body: await udp(url) };
+  if (url.protocol === "http:") return http(url);
   throw new Error(`unsupported scheme "${url.protocol}" (use http:// or udp://)`);
 }
 
-if (values.count === undefined) {
+async function line(url: URL): Promise<string> {
   try {
-    const r = await once();
+    return `${(await once(url)).body.trim()}\n`;
+  } catch (e) {
+    process.exitCode = 1;
+    return `${JSON.stringify({ error: (e as Error).message })}\n`;
+  }
+}
+
+const [first] = urls;
+if (!first) {
+  process.stderr.write("give a URL\n");
+  process.exitCode = 2;
+} else if (urls.length > 1) {
+  for (const l of await Promise.all(urls.map(line))) process.stdout.write(l);
+} else if (values.count === undefined) {
+  try {
+    const r = await once(first);
     process.stdout.write(r.head ? `${r.head}\n${r.body}` : r.body);
   } catch (e) {
-    process.stderr.write(`failed to fetch "${url.href}": ${(e as Error).message}\n`);
+    process.stderr.write(`failed to fetch "${first.href}": ${(e as Error).message}\n`);
     process.exitCode = 1;
   }
 } else {
-  for (let i = 0; i < Number(values.count); i++) {
-    try {
-      process.stdout.write(`${(await once()).body.trim()}\n`);
-    } catch (e) {
-      process.stdout.write(`${JSON.stringify({ error: (e as Error).message })}\n`);
-      process.exitCode = 1;
-    }
-  }
+  for (let i = 0; i < Number(values.count); i++) process.stdout.write(await line(first));
 }

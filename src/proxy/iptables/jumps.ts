@@ -44,9 +44,13 @@ export function jumpArgs(j: Jump): string[] {
 }
 
 /** ensureJumps makes sure each jump exists (prepending missing ones), skipping jumps to chains podnet did not write. */
-export async function ensureJumps(ipt: Iptables, written: (table: string, chain: string) => boolean): Promise<number> {
+export async function ensureJumps(
+  ipt: Iptables,
+  written: (table: string, chain: string) => boolean,
+  jumps: readonly Jump[] = JUMPS,
+): Promise<number> {
   let added = 0;
-  for (const j of JUMPS) {
+  for (const j of jumps) {
     if (!written(j.table, j.to)) continue;
     const args = jumpArgs(j);
     if (await ipt.run(["-t", j.table, "-C", j.from, ...args])) continue;

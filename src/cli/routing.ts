@@ -1,0 +1,48 @@
+/** `podnet render routing`: print one node's routing state for a mode, from Node manifests, touching nothing. */
+import { readFileSync } from "node:fs";
+import { type Command, Option } from "commander";
+import { collect } from "./flags.js";
+import { parseManifest } from "../model/parse.js";
+import type { Node } from "../model/types.js";
+import { routeNodes } from "../routing/nodes.js";
+import { renderRouting } from "../routing/render.js";
+import { DEFAULT_ROUTING, ROUTING_MODES, type RoutingMode } from "../routing/types.js";
+
+interface RenderFlags {
+  mode: RoutingMode;
+  nodeName: string;
+  filename: string[];
+  underlayMtu: string;
+  clusterCidr: string[];
+  bgpRouteReflectors?: string;
+}
+
+
+/** registerRouting adds `podnet render routing`. */
+export function registerRouting(render: Command): void {
+  render
+    .command("routing")
+    .description("print a node's cross-node routes (ip/bridge batch) or bird.conf, and its egress NAT")
+    .addOption(new Option("--mode <mode>", "routing mode").choices([...ROUTING_MODES]).default("host-gw"))
+    .requiredOption("--node-name <name>", "the node to render for")
+    .requiredOption("-f, --filename <file>", "Node manifests with podCIDRs and InternalIPs (repeatable)", collect, [])
+    .option("--underlay-mtu <mtu>", "MTU of the node's underlay interface", "1500")
+    .option("--cluster-cidr <cidr>", "pod pool SNATed on egress (repeatable)", collect, [])
+    .option("--bgp-route-reflectors <nodes>", "comma-separated route-reflector nodes")
+    .action((o: RenderFlags) => {
+      const nodes: Node[] = [];
+      for (const f of o.filename)
+        for (const doc of parseManifest(readFileSync(f === "-" ? 0 : f, "utf8"), f)) {
+          if ("error" in doc) throw doc.error;
+          if (doc.object.kind === "Node") nodes.push(doc.object as Node);
+        }
+      const settings = {
+        ...DEFAULT_ROUTING,
+        mode: o.mode,
+        underlayMtu: Number(o.underlayMtu),
+        routeReflectors: o.bgpRouteReflectors?.split(",").filter(Boolean) ?? [],
+      };
+      const pools = o.clusterCidr.map((cidr) => ({ cidr, natOutgoing: true }));
+      process.stdout.write(renderRouting(o.nodeName, routeNodes(nodes), settings, pools));
+    });
+}

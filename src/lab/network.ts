@@ -1,0 +1,73 @@
+/**
+ * The lab's network reconcile, run after every change: each node's routing agent (host-gw, vxlan
+ * or bgp) in two phases — every node prepares its own side and publishes it on its Node, then
+ * every node programs routes to its peers and its egress NAT — and the underlay's service routes.
+ */
+import type { Executor } from "../exec/types.js";
+import type { EndpointSlice, Node, Service } from "../model/types.js";
+import { NodeRouting } from "../routing/agent.js";
+import { routeNodes } from "../routing/nodes.js";
+import type { EmbeddedStore } from "../store/embedded.js";
+import type { LabConfig } from "./config.js";
+import { type LabPaths, nodeNetns, underlayNetns } from "./layout.js";
+import { SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
+
+/** nodeRouting is the routing agent of one lab node. */
+export function nodeRouting(exec: Executor, paths: LabPaths, cfg: LabConfig, node: string): NodeRouting {
+  return new NodeRouting({
+    exec,
+    netns: nodeNetns(cfg.name, node),
+    settings: cfg.routing,
+    stateDir: paths.routingDir(node),
+    flavour: cfg.iptables,
+  });
+}
+
+async function publish(store: EmbeddedStore, node: string, annotations: Record<string, string>): Promise<void> {
+  await store.update((tx) => {
+    const n = tx.get<Node>({ kind: "Node", name: node });
+    if (!n) return;
+    const have = n.metadata.annotations ?? {};
+    if (Object.entries(annotations).every(([k, v]) => have[k] === v)) return;
+    n.metadata.annotations = { ...have, ...annotations };
+    tx.put(n);
+  });
+}
+
+/** syncRouting runs every lab node's routing agent and waits until each routes to every peer; returns the number of kernel changes. */
+export async function syncRouting(exec: Executor, paths: LabPaths, store: EmbeddedStore, cfg: LabConfig): Promise<number> {
+  const agents = cfg.nodes.map((n) => ({ n, agent: nodeRouting(exec, paths, cfg, n.name) }));
+  const before = routeNodes(await store.read((tx) => tx.list<Node>("Node")));
+  for (const { n, agent } of agents) {
+    const self = before.find((r) => r.name === n.name);
+    if (self) await publish(store, n.name, await agent.prepare(self));
+  }
+  const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")));
+  const pools = cfg.cluster.clusterCIDRs.map((cidr) => ({ cidr, natOutgoing: true }));
+  const changes = await Promise.all(
+    agents.map(({ n, agent }) => {
+      const self = nodes.find((r) => r.name === n.name);
+      return self ? agent.sync(self, nodes, pools) : 0;
+    }),
+  );
+  await Promise.all(
+    agents.map(({ n, agent }) => {
+      const self = nodes.find((r) => r.name === n.name);
+      return self ? agent.waitRouted(self, nodes) : undefined;
+    }),
+  );
+  return changes.reduce((a, b) => a + b, 0);
+}
+
+/** syncServiceRoutes points the underlay's routes for LoadBalancer and external IPs at the nodes. */
+export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cfg: LabConfig): Promise<void> {
+  const { services, slices } = await store.read((tx) => ({
+    services: tx.list<Service>("Service"),
+    slices: tx.list<EndpointSlice>("EndpointSlice"),
+  }));
+  const ul = underlayNetns(cfg.name);
+  const shown = await exec.run({ argv: ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)], netns: ul });
+  const existing = JSON.parse(shown.stdout || "[]") as { dst: string }[];
+  const text = serviceRoutesBatch(serviceRoutes(services, slices, cfg.nodes), existing);
+  if (text) await exec.run({ argv: ["ip", "-batch", "-"], netns: ul, stdin: text });
+}

@@ -1,0 +1,84 @@
+/**
+ * Nodes joining, leaving and crashing, as a cluster sees them. Adding a node builds its namespace,
+ * registers it (it gets a pod CIDR) and reconciles, so every other node learns its routes. Removing
+ * one stops its pods through CNI DEL, deletes its Node and pods (Deployments replace them
+ * elsewhere) and its namespace, then reconciles so no route, neighbour or BGP session to it stays.
+ * Restarting one simulates a crash: its namespace and its pods' namespaces vanish without any
+ * cleanup, and the next reconcile has to converge from there.
+ */
+import { rmSync } from "node:fs";
+import type { Pod } from "../model/types.js";
+import { buildNode, destroyNode } from "./bootstrap.js";
+import { type LabConfig, writeLabConfig } from "./config.js";
+import { syncPods } from "./kubelet.js";
+import type { Lab } from "./lab.js";
+import { LabError, nodeNetns } from "./layout.js";
+import { deleteNetns } from "./netns.js";
+import { ensureProxies, markIptablesFlavour } from "./proxy.js";
+import { type LabNode, labNode, MAX_NODES } from "./topology.js";
+
+function find(cfg: LabConfig, name: string): LabNode {
+  const n = cfg.nodes.find((x) => x.name === name);
+  if (!n) throw new LabError(`node "${name}" not found in lab "${cfg.name}" (nodes: ${cfg.nodes.map((x) => x.name).join(", ")})`);
+  return n;
+}
+
+async function startNode(lab: Lab, cfg: LabConfig, n: LabNode): Promise<void> {
+  await buildNode(lab.exec, lab.name, n);
+  await markIptablesFlavour(lab.exec, nodeNetns(lab.name, n.name), cfg.iptables);
+}
+
+/** addNode adds the next free node number and returns once every node routes to it. */
+export function addNode(lab: Lab): Promise<LabNode> {
+  return lab.locked(async () => {
+    const cfg = lab.config();
+    let i = 1;
+    while (cfg.nodes.some((n) => n.index === i)) i++;
+    if (i > MAX_NODES) throw new LabError(`failed to add a node to lab "${lab.name}": it has ${MAX_NODES} nodes`);
+    const n = labNode(i);
+    try {
+      await startNode(lab, cfg, n);
+      cfg.nodes.push(n);
+      writeLabConfig(lab.paths.config, cfg);
+      await lab.registerNodes(cfg);
+      await lab.reconcile();
+      return n;
+    } catch (e) {
+      throw new LabError(`failed to add node "${n.name}": ${(e as Error).message}`, { cause: e });
+    }
+  });
+}
+
+/** removeNode drains and deletes a node, then reconciles the rest of the lab. */
+export function removeNode(lab: Lab, name: string): Promise<void> {
+  return lab.locked(async () => {
+    const cfg = lab.config();
+    const n = find(cfg, name);
+    if (cfg.nodes.length === 1) throw new LabError(`failed to remove node "${name}": it is the lab's last node`);
+    await syncPods(lab.nodeRuntime(cfg, name), []);
+    await lab.store.update((tx) => {
+      for (const p of tx.list<Pod>("Pod"))
+        if (p.spec.nodeName === name) tx.delete({ kind: "Pod", namespace: p.metadata.namespace, name: p.metadata.name });
+      tx.delete({ kind: "Node", name });
+    });
+    await destroyNode(lab.exec, lab.name, n);
+    rmSync(lab.paths.nodeDir(name), { recursive: true, force: true });
+    cfg.nodes = cfg.nodes.filter((x) => x.name !== name);
+    writeLabConfig(lab.paths.config, cfg);
+    await lab.reconcile();
+  });
+}
+
+/** restartNode crashes a node (its namespace and pods vanish uncleanly) and brings it back. */
+export function restartNode(lab: Lab, name: string): Promise<void> {
+  return lab.locked(async () => {
+    const cfg = lab.config();
+    const n = find(cfg, name);
+    const pods = lab.nodeRuntime(cfg, name).sandboxes.list();
+    await Promise.all(pods.map((s) => deleteNetns(lab.exec, s.netns)));
+    await destroyNode(lab.exec, lab.name, n);
+    await startNode(lab, cfg, n);
+    await ensureProxies(lab.exec, lab.paths, cfg);
+    await lab.reconcile();
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * Reading the cluster's Nodes as routing peers. A node publishes what peers need on its own Node
+ * object, as flannel does with its annotations: the VXLAN device's MAC goes in podnet.io/vtep-mac.
+ */
+import type { Node } from "../model/types.js";
+import { isIP } from "../util/ip.js";
+import type { RouteNode } from "./types.js";
+
+/** VTEP_MAC_ANNOTATION carries a node's VXLAN device MAC. */
+export const VTEP_MAC_ANNOTATION = "podnet.io/vtep-mac";
+
+/** nodeInternalIP is a node's first InternalIP of the given family. */
+export function nodeInternalIP(n: Node, v6 = false): string | undefined {
+  return n.status?.addresses?.find((a) => a.type === "InternalIP" && isIP(a.address) && a.address.includes(":") === v6)?.address;
+}
+
+/** routeNodes turns Node objects into routing peers; nodes without an address or pod CIDR are skipped. */
+export function routeNodes(nodes: Node[]): RouteNode[] {
+  const out: RouteNode[] = [];
+  for (const n of nodes) {
+    const ip = nodeInternalIP(n);
+    const blocks = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
+    if (!ip || blocks.length === 0) continue;
+    const mac = n.metadata.annotations?.[VTEP_MAC_ANNOTATION];
+    out.push({ name: n.metadata.name, ip, blocks: [...blocks], ...(mac ? { vtepMac: mac } : {}) });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}

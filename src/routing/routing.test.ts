@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type NodeContext, routingBackend } from "./backends.js";
+import { bgpPeers, birdConfig } from "./bird.js";
+import { birdFiles } from "./birdd.js";
+import { egressRules } from "./egress.js";
+import { FakeKernel } from "./fakekernel.js";
+import { renderRouting } from "./render.js";
+import { diffRoutes } from "./routes.js";
+import { DEFAULT_ROUTING, podMtu, type RouteNode, type RoutingMode, type RoutingSettings } from "./types.js";
+import { vtepMac } from "./vxlan.js";
+
+const GOLDEN = fileURLToPath(new URL("../../../src/routing/testdata/render.txt", import.meta.url));
+
+const cluster = (n: number): RouteNode[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `node-${i + 1}`, ip: `172.18.0.${11 + i}`, blocks: [`10.244.${i}.0/24`] }));
+const settings = (mode: RoutingMode, extra: Partial<RoutingSettings> = {}): RoutingSettings => ({ ...DEFAULT_ROUTING, mode, ...extra });
+const POOLS = [{ cidr: "10.244.0.0/16", natOutgoing: true }];
+
+test("every mode renders the golden state for node-1 of a 3-node cluster", () => {
+  const nodes = cluster(3);
+  const cases: [string, RoutingSettings, string][] = [
+    ["host-gw", settings("host-gw"), "node-1"],
+    ["vxlan", settings("vxlan"), "node-1"],
+    ["bgp full mesh", settings("bgp"), "node-1"],
+    ["bgp route-reflector client", settings("bgp", { routeReflectors: ["node-1"] }), "node-2"],
+    ["ipip (render only)", settings("ipip"), "node-1"],
+  ];
+  const text = cases.map(([title, s, self]) => `######## ${title}, ${self}\n${renderRouting(self, nodes, s, POOLS)}`).join("\n");
+  if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text);
+  assert.equal(text, readFileSync(GOLDEN, "utf8"));
+});
+
+test("pod MTU leaves room for each mode's encapsulation", () => {
+  const table: [RoutingMode, number][] = [["host-gw", 1500], ["bgp", 1500], ["vxlan", 1450], ["ipip", 1480]];
+  for (const [mode, mtu] of table) assert.equal(podMtu({ mode, underlayMtu: 1500 }), mtu, mode);
+  assert.equal(podMtu({ mode: "vxlan", underlayMtu: 9000 }), 8950);
+});
+
+test("route diff: unchanged routes are left alone, changed ones replaced, stale ones deleted", () => {
+  const want = [
+    { dst: "10.244.1.0/24", via: "172.18.0.12" },
+    { dst: "10.244.2.0/24", via: "172.18.0.13" },
+    { dst: "10.244.3.0/24", via: "172.18.0.14" },
+  ];
+  const have = [
+    { dst: "10.244.1.0/24", gateway: "172.18.0.12", dev: "eth0", flags: [] },
+    { dst: "10.244.2.0/24", gateway: "172.18.0.99", dev: "eth0", flags: [] },
+    { dst: "10.244.9.0/24", gateway: "172.18.0.20", dev: "eth0", flags: [] },
+  ];
+  assert.deepEqual(diffRoutes(want, have), {
+    add: ["route replace 10.244.2.0/24 via 172.18.0.13 proto 81", "route replace 10.244.3.0/24 via 172.18.0.14 proto 81"],
+    del: ["route del 10.244.9.0/24 proto 81"],
+  });
+  const onlink = [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1", onlink: true }];
+  assert.deepEqual(diffRoutes(onlink, [{ dst: "10.244.1.0/24", gateway: "10.244.1.0", dev: "podnet.1", flags: ["onlink"] }]), { add: [], del: [] });
+  assert.equal(diffRoutes(onlink, [{ dst: "10.244.1.0/24", gateway: "10.244.1.0", dev: "podnet.1" }]).add.length, 1, "a lost onlink flag is repaired");
+});
+
+function ctx(k: FakeKernel, mode: RoutingMode): NodeContext {
+  return { exec: k.exec, netns: "pn-x-node-1", settings: settings(mode), bird: birdFiles("/nonexistent") };
+}
+
+async function converge(k: FakeKernel, mode: RoutingMode, nodes: RouteNode[]): Promise<number> {
+  const b = routingBackend(ctx(k, mode));
+  const [self] = nodes;
+  await b.prepare(self!);
+  const published = nodes.map((n) => ({ ...n, vtepMac: vtepMac(n.name) }));
+  const n = await b.sync(self!, published);
+  assert.deepEqual(await b.missing(self!, published), [], `${mode}: every peer block routed`);
+  return n;
+}
+
+// The shared behavioural cases every kernel-route backend passes.
+for (const mode of ["host-gw", "vxlan"] as const) {
+  test(`${mode}: converges, a second sync changes nothing, a removed node leaves nothing behind`, async () => {
+    const k = new FakeKernel();
+    assert.ok((await converge(k, mode, cluster(4))) > 0);
+    assert.equal(k.routes.size, 3);
+    const writes = k.exec.calls.filter((c) => c.argv.includes("-batch")).length;
+    assert.equal(await converge(k, mode, cluster(4)), 0, "sync twice: no change");
+    assert.equal(k.exec.calls.filter((c) => c.argv.includes("-batch")).length, writes, "sync twice: nothing written");
+    await converge(k, mode, cluster(3));
+    assert.deepEqual([...k.routes.keys()].sort(), ["10.244.1.0/24", "10.244.2.0/24"]);
+    assert.ok(![...k.neighs.keys()].includes("10.244.3.0"), "neighbour of the removed node deleted");
+    assert.ok(![...k.fdb.values()].some((f) => f.dst === "172.18.0.14"), "FDB entry of the removed node deleted");
+  });
+}
+
+test("vxlan: entries are added before the route that needs them, and removed after it", async () => {
+  const k = new FakeKernel();
+  await converge(k, "vxlan", cluster(2));
+  assert.deepEqual(k.log, ["link+ podnet.1", "neigh+ 10.244.1.0", `fdb+ ${vtepMac("node-2")}`, "route+ 10.244.1.0/24"]);
+  k.log = [];
+  await converge(k, "vxlan", cluster(1));
+  assert.deepEqual(k.log, ["route- 10.244.1.0/24", "neigh- 10.244.1.0", `fdb- ${vtepMac("node-2")}`]);
+});
+
+test("vxlan: a device with the wrong settings is recreated, a right one kept", async () => {
+  const k = new FakeKernel();
+  const b = routingBackend(ctx(k, "vxlan"));
+  const [self] = cluster(1);
+  assert.deepEqual(await b.prepare(self!), { "podnet.io/vtep-mac": vtepMac("node-1") });
+  k.log = [];
+  await b.prepare(self!);
+  assert.deepEqual(k.log, [], "matching device kept");
+  (k.link as { mtu: number }).mtu = 1500;
+  await b.prepare(self!);
+  assert.deepEqual(k.log, ["link- podnet.1", "link+ podnet.1"]);
+});
+
+test("vtep MACs are stable, unicast and locally administered", () => {
+  assert.equal(vtepMac("node-1"), vtepMac("node-1"));
+  assert.notEqual(vtepMac("node-1"), vtepMac("node-2"));
+  const first = Number.parseInt(vtepMac("node-7").slice(0, 2), 16);
+  assert.equal(first & 1, 0, "unicast");
+  assert.equal(first & 2, 2, "locally administered");
+});
+
+test("bgp peers: full mesh, or clients to reflectors and reflectors to all", () => {
+  const nodes = cluster(4);
+  const names = (self: string, rr: string[]) =>
+    bgpPeers(nodes.find((n) => n.name === self)!, nodes, settings("bgp", { routeReflectors: rr })).map((p) => `${p.node.name}${p.rrClient ? "(client)" : ""}`);
+  assert.deepEqual(names("node-1", []), ["node-2", "node-3", "node-4"]);
+  assert.deepEqual(names("node-3", ["node-1", "node-2"]), ["node-1", "node-2"]);
+  assert.deepEqual(names("node-1", ["node-1", "node-2"]), ["node-2", "node-3(client)", "node-4(client)"]);
+  assert.deepEqual(names("node-3", ["node-9"]), ["node-1", "node-2", "node-4"], "a reflector that is not a node means full mesh");
+});
+
+test("bird.conf announces only the node's own blocks and exports BGP routes for reflection", () => {
+  const conf = birdConfig(cluster(2)[0]!, cluster(2), settings("bgp"));
+  assert.match(conf, /route 10\.244\.0\.0\/24 blackhole;/);
+  assert.doesNotMatch(conf, /route 10\.244\.1\.0\/24/);
+  assert.match(conf, /export where proto = "podnet_blocks" \|\| source = RTS_BGP;/);
+  assert.match(conf, /protocol bgp node_node_2 from podnet_peer \{\n {2}description "node-2";\n {2}neighbor 172\.18\.0\.12 as 64512;/);
+});
+
+test("egress: traffic to any pod pool keeps its source; only natOutgoing pools are masqueraded", () => {
+  const rules = egressRules(
+    [
+      { cidr: "10.244.0.0/16", natOutgoing: true },
+      { cidr: "10.66.0.0/16", natOutgoing: false },
+      { cidr: "fd00:10:244::/56", natOutgoing: true },
+    ],
+    4,
+  );
+  assert.equal(
+    rules,
+    [
+      "*nat",
+      ":PODNET-POSTROUTING - [0:0]",
+      '-A PODNET-POSTROUTING -d 10.244.0.0/16 -m comment --comment "podnet: to pods, keep source" -j RETURN',
+      '-A PODNET-POSTROUTING -d 10.66.0.0/16 -m comment --comment "podnet: to pods, keep source" -j RETURN',
+      '-A PODNET-POSTROUTING -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "podnet: natOutgoing 10.244.0.0/16" -j MASQUERADE --random-fully',
+      "COMMIT",
+      "",
+    ].join("\n"),
+  );
+  assert.match(egressRules([{ cidr: "fd00:10:244::/56", natOutgoing: true }], 6), /-s fd00:10:244::\/56 ! -d ff00::\/8 .* -j MASQUERADE/);
+});

@@ -1,0 +1,36 @@
+/** Processes podnet started, looked up and stopped by PID (never by name). */
+import { readFileSync } from "node:fs";
+
+/** processAlive says whether a PID exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** stopPids sends SIGTERM, waits up to a second, then SIGKILLs what is left. */
+export async function stopPids(pids: number[]): Promise<void> {
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGTERM");
+    } catch {}
+  }
+  for (let i = 0; i < 20 && pids.some(processAlive); i++) await new Promise((r) => setTimeout(r, 50));
+  for (const p of pids.filter(processAlive)) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {}
+  }
+}
+
+/** pidLooksLike says whether a PID still runs a command line containing marker (guards against PID reuse). */
+export function pidLooksLike(pid: number, marker: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
+  } catch {
+    return false;
+  }
+}
