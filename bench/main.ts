@@ -1,10 +1,12 @@
 /** `npm run bench -- <name>`: runs one benchmark and prints its JSON. */
 import { benchLab } from "./lab.js";
 import { benchProxy } from "./proxy.js";
+import { benchRouting } from "./routing.js";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   lab: () => benchLab(),
   proxy: () => benchProxy(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined),
+  routing: () => benchRouting(process.argv[3]?.split(","), process.argv[4] ? Number(process.argv[4]) : undefined),
 };
 
 const name = process.argv[2] ?? "";
