@@ -1,6 +1,6 @@
 /** kubectl-style output: tables (default and `-o wide`), YAML and JSON lists. */
 import { stringify } from "yaml";
-import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service } from "../model/types.js";
+import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service, Subnet } from "../model/types.js";
 
 /** age renders a creation time the way kubectl does (5s, 3m, 2h, 4d). */
 export function age(ts: string | undefined, now = Date.now()): string {
@@ -115,6 +115,19 @@ const COLUMNS: Record<string, Columns> = {
         n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "<none>",
         (n.spec.podCIDRs ?? []).join(",") || "<none>",
       ];
+    },
+  },
+  Subnet: {
+    headers: ["NAME", "CIDR", "NAT", "GATEWAYTYPE", "NAMESPACES", "AGE"],
+    wide: ["ACTIVE-GATEWAY", "BLOCKS"],
+    row: (o) => {
+      const s = o as Subnet;
+      const ns = s.spec.default ? ["(default)", ...(s.spec.namespaces ?? [])] : (s.spec.namespaces ?? []);
+      return [s.metadata.name, s.spec.cidrBlock, String(s.spec.natOutgoing !== false), s.spec.gatewayType ?? "distributed", ns.join(",") || "<none>", age(s.metadata.creationTimestamp)];
+    },
+    wideRow: (o) => {
+      const s = o as Subnet;
+      return [s.status?.activeGateway ?? "<none>", (s.status?.blocks ?? []).map((b) => `${b.cidr}@${b.node}`).join(",") || "<none>"];
     },
   },
   Deployment: {

@@ -5,10 +5,10 @@
  */
 import { applyDefaults } from "../model/defaults.js";
 import { kindInfo } from "../model/kinds.js";
-import type { KubeObject, Pod, Service } from "../model/types.js";
+import type { KubeObject, Pod, Service, Subnet } from "../model/types.js";
 import { objectRef } from "../model/validate/index.js";
 import type { Txn } from "../store/types.js";
-import { parseIP } from "../util/ip.js";
+import { cidrOverlaps, parseCIDR, parseIP } from "../util/ip.js";
 import {
   allocateClusterIP,
   allocateNodePort,
@@ -18,6 +18,7 @@ import {
 } from "./allocators.js";
 import type { ClusterConfig } from "./config.js";
 import { AdmissionError } from "./errors.js";
+import { subnetCidrs } from "./subnets.js";
 
 /** AdmitAction says what applying an object did. */
 export type AdmitAction = "created" | "configured" | "unchanged";
@@ -41,6 +42,7 @@ export function admitWithAction(
   if (old) obj.metadata.uid = old.metadata.uid;
   if (obj.kind === "Service") admitService(tx, obj as Service, old as Service | undefined, cfg);
   if (obj.kind === "Pod" && old) checkPodUpdate(obj as Pod, old as Pod);
+  if (obj.kind === "Subnet") admitSubnet(tx, obj as Subnet, old as Subnet | undefined, cfg);
   if (old && sameContent(old, obj)) return { object: old, action: "unchanged" };
   return { object: tx.put(obj), action: old ? "configured" : "created" };
 }
@@ -48,6 +50,25 @@ export function admitWithAction(
 /** admit is admitWithAction returning only the stored object. */
 export function admit(tx: Txn, input: KubeObject, cfg: ClusterConfig): KubeObject {
   return admitWithAction(tx, input, cfg).object;
+}
+
+/** admitSubnet refuses ranges that overlap the cluster's pod or service ranges or another Subnet. */
+function admitSubnet(tx: Txn, s: Subnet, old: Subnet | undefined, cfg: ClusterConfig): void {
+  const ref = objectRef(s);
+  if (old && old.spec.cidrBlock !== s.spec.cidrBlock && (old.status?.blocks ?? []).length > 0)
+    throw new AdmissionError(ref, "spec.cidrBlock", "Forbidden: cannot change the range of a subnet whose blocks are in use");
+  const others: [string, string][] = [
+    ...cfg.clusterCIDRs.map((c): [string, string] => [c, "the cluster's pod CIDR"]),
+    ...cfg.serviceCIDRs.map((c): [string, string] => [c, "the service CIDR"]),
+    ...tx
+      .list<Subnet>("Subnet")
+      .filter((o) => o.metadata.name !== s.metadata.name)
+      .flatMap((o) => subnetCidrs(o).map((c): [string, string] => [c, `Subnet "${o.metadata.name}"`])),
+  ];
+  for (const mine of subnetCidrs(s))
+    for (const [c, what] of others)
+      if (cidrOverlaps(parseCIDR(mine)!, parseCIDR(c)!))
+        throw new AdmissionError(ref, "spec.cidrBlock", `Invalid value: "${mine}": overlaps ${what} ${c}`);
 }
 
 function sameContent(a: KubeObject, b: KubeObject): boolean {

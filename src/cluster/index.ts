@@ -8,6 +8,7 @@ import { reconcileDeployments } from "./deployment.js";
 import { reconcileLoadBalancers } from "./loadbalancer.js";
 import { allocateNodeCIDRs } from "./nodeipam.js";
 import { schedulePods } from "./scheduler.js";
+import { reconcileSubnets } from "./subnets.js";
 
 export { type AdmitAction, admit, admitWithAction } from "./admission.js";
 export * from "./config.js";
@@ -22,11 +23,13 @@ export { AdmissionError } from "./errors.js";
 export { nodeReady } from "./scheduler.js";
 
 export { reconcileLoadBalancers } from "./loadbalancer.js";
+export { gatewayNodes, reconcileSubnets, subnetCidrs, subnetForNamespace } from "./subnets.js";
 
-/** runControllers allocates node CIDRs and load-balancer IPs, reconciles deployments into pods and schedules them. */
+/** runControllers allocates node CIDRs and load-balancer IPs, reconciles deployments into pods, schedules them and gives Subnet blocks to their nodes. */
 export function runControllers(tx: Txn, cfg: ClusterConfig): void {
   allocateNodeCIDRs(tx, cfg);
   reconcileLoadBalancers(tx, cfg);
   reconcileDeployments(tx);
   schedulePods(tx);
+  reconcileSubnets(tx);
 }

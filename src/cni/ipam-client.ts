@@ -6,7 +6,7 @@ import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import type { Executor } from "../exec/types.js";
 import { ExecError } from "../exec/types.js";
-import { Allocator } from "../ipam/allocator.js";
+import { ipamPools, poolFor } from "../ipam/pools.js";
 import type { CniEnv } from "./env.js";
 import { CniCode, CniError, type IPConfig, type NetConf, type Route } from "./types.js";
 
@@ -37,11 +37,19 @@ export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClie
   const ipam = conf.ipam;
   if (!ipam?.type) throw new CniError(CniCode.InvalidConfig, "ipam.type is required");
   if (ipam.type === "podnet") {
-    const alloc = new Allocator(conf.name, ipam);
+    const pools = ipamPools(conf.name, ipam);
+    const ns = env.args.K8S_POD_NAMESPACE;
     return {
-      add: async () => alloc.allocate(env.containerId, env.ifname),
-      del: async () => void alloc.release(env.containerId, env.ifname),
-      held: async () => alloc.held(env.containerId, env.ifname).map((a) => a.ip),
+      add: async () => {
+        const pool = poolFor(pools, ipam, ns);
+        if (!pool)
+          throw new CniError(CniCode.InvalidConfig, `no address pool for namespace "${ns ?? ""}": ipam has no ranges and no subnet serves it`);
+        return pool.alloc.allocate(env.containerId, env.ifname);
+      },
+      del: async () => {
+        for (const p of pools) p.alloc.release(env.containerId, env.ifname);
+      },
+      held: async () => pools.flatMap((p) => p.alloc.held(env.containerId, env.ifname).map((a) => a.ip)),
     };
   }
   const bin = findPlugin(ipam.type, env.path);

@@ -4,7 +4,7 @@
  */
 import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
-import { Allocator } from "../ipam/allocator.js";
+import { ipamPools } from "../ipam/pools.js";
 import { readFileSync } from "node:fs";
 import { cmdAdd, cmdCheck, cmdDel, type PluginContext } from "./bridge.js";
 import { readEnv } from "./env.js";
@@ -37,17 +37,17 @@ async function cmdGc(ctx: PluginContext): Promise<void> {
   const conf = ctx.conf as NetConf & Record<string, { containerID: string; ifname: string }[] | undefined>;
   const valid = conf["cni.dev/valid-attachments"] ?? conf["cni.dev/attachments"] ?? [];
   if (conf.ipam?.type !== "podnet") return;
-  const alloc = new Allocator(conf.name, conf.ipam);
   const keep = new Set(valid.map((a) => `${a.containerID}/${a.ifname}`));
-  for (const a of alloc.allocations()) {
-    if (keep.has(`${a.containerId}/${a.ifname}`)) continue;
-    await ctx.exec.run({
-      argv: ["ip", "link", "del", hostVethName(a.containerId, a.ifname)],
-      netns: null,
-      okCodes: [0, 1, 2],
-    });
-    alloc.release(a.containerId, a.ifname);
-  }
+  for (const { alloc } of ipamPools(conf.name, conf.ipam))
+    for (const a of alloc.allocations()) {
+      if (keep.has(`${a.containerId}/${a.ifname}`)) continue;
+      await ctx.exec.run({
+        argv: ["ip", "link", "del", hostVethName(a.containerId, a.ifname)],
+        netns: null,
+        okCodes: [0, 1, 2],
+      });
+      alloc.release(a.containerId, a.ifname);
+    }
 }
 
 /** run executes one CNI invocation and returns what to print and the exit code. */
@@ -80,7 +80,7 @@ export async function run(
     if (e.command === "DEL") await cmdDel(ctx);
     else if (e.command === "CHECK") await cmdCheck(ctx);
     else if (e.command === "GC") await cmdGc(ctx);
-    else if (e.command === "STATUS" && conf.ipam?.type === "podnet") new Allocator(conf.name, conf.ipam);
+    else if (e.command === "STATUS" && conf.ipam?.type === "podnet") ipamPools(conf.name, conf.ipam);
     return { out: "", code: 0 };
   } catch (err) {
     const ce = err instanceof CniError ? err : new CniError(CniCode.Internal, (err as Error).message);

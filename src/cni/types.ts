@@ -66,7 +66,20 @@ export interface IpamConf {
   routes?: Route[];
   dataDir?: string;
   excludeIps?: string[];
+  /** subnets are namespace-bound pools (podnet Subnets' blocks on this node), chosen by K8S_POD_NAMESPACE. */
+  subnets?: IpamSubnet[];
   [k: string]: unknown;
+}
+
+/** IpamSubnet is one Subnet's ranges on this node and the namespaces it serves. */
+export interface IpamSubnet {
+  name: string;
+  namespaces?: string[];
+  /** default serves namespaces no subnet names. */
+  default?: boolean;
+  ranges: IpamRange[][];
+  routes?: Route[];
+  excludeIps?: string[];
 }
 
 /** NetConf is a plugin's network configuration (the bridge plugin's keys). */

@@ -1,10 +1,42 @@
-/** The CNI network configuration the lab writes on each node (what a node's /etc/cni/net.d holds). */
+/**
+ * The CNI network configuration the lab writes on each node (what a node's /etc/cni/net.d holds):
+ * bridge cni0 at the routing mode's pod MTU, IPAM from the node's pod CIDRs, plus one pool per
+ * Subnet made of the blocks the Subnet controller gave this node, chosen by the pod's namespace.
+ */
+import { subnetCidrs } from "../cluster/subnets.js";
 import type { ConfList } from "../cni/runtime.js";
-import type { Node } from "../model/types.js";
+import type { IpamSubnet } from "../cni/types.js";
+import type { Node, Subnet } from "../model/types.js";
+import { cidrContains, parseCIDR } from "../util/ip.js";
 
-/** nodeConfList is a node's podnet network: bridge cni0 at the routing mode's pod MTU, IPAM from the node's pod CIDRs. */
-export function nodeConfList(node: Node, ipamDataDir: string, mtu: number): ConfList {
+const defaultRoute = (cidr: string) => ({ dst: cidr.includes(":") ? "::/0" : "0.0.0.0/0" });
+
+/** subnetPool is one Subnet's IPAM pool on a node (undefined when the node has no block of it yet). */
+export function subnetPool(s: Subnet, node: string): IpamSubnet | undefined {
+  const gw = s.spec.gateway;
+  const blocks = (s.status?.blocks ?? []).filter((b) => b.node === node);
+  if (blocks.length === 0) return undefined;
+  const ranges = [4, 6]
+    .map((fam) =>
+      blocks
+        .filter((b) => b.cidr.includes(":") === (fam === 6))
+        .map((b) => ({ subnet: b.cidr, ...(gw && cidrContains(parseCIDR(b.cidr)!, gw) ? { gateway: gw } : {}) })),
+    )
+    .filter((set) => set.length > 0);
+  return {
+    name: s.metadata.name,
+    namespaces: s.spec.namespaces ?? [],
+    default: s.spec.default ?? false,
+    ranges,
+    routes: subnetCidrs(s).map(defaultRoute),
+    excludeIps: [...(s.spec.excludeIps ?? []), ...(gw ? [gw] : [])],
+  };
+}
+
+/** nodeConfList is a node's podnet network. */
+export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subnets: Subnet[] = []): ConfList {
   const cidrs = node.spec.podCIDRs ?? (node.spec.podCIDR ? [node.spec.podCIDR] : []);
+  const pools = subnets.flatMap((s) => subnetPool(s, node.metadata.name) ?? []);
   return {
     cniVersion: "1.0.0",
     name: "podnet",
@@ -19,8 +51,9 @@ export function nodeConfList(node: Node, ipamDataDir: string, mtu: number): Conf
         ipam: {
           type: "podnet",
           ranges: cidrs.map((subnet) => [{ subnet }]),
-          routes: cidrs.map((c) => ({ dst: c.includes(":") ? "::/0" : "0.0.0.0/0" })),
+          routes: cidrs.map(defaultRoute),
           dataDir: ipamDataDir,
+          ...(pools.length ? { subnets: pools } : {}),
         },
       },
     ],

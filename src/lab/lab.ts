@@ -13,7 +13,7 @@ import {
   updateDeploymentStatus,
 } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
-import type { KubeObject, Node, Pod } from "../model/types.js";
+import type { KubeObject, Node, Pod, Subnet } from "../model/types.js";
 import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
 import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
 import { EmbeddedStore, withFileLock } from "../store/embedded.js";
@@ -94,7 +94,7 @@ export class Lab {
 
   /** registerNodes creates the Node objects the store lacks and writes every node's CNI config. */
   async registerNodes(cfg: LabConfig): Promise<void> {
-    const nodes = await this.store.update((tx) => {
+    await this.store.update((tx) => {
       for (const ns of SYSTEM_NAMESPACES)
         if (!tx.get({ kind: "Namespace", name: ns })) tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
       for (const n of cfg.nodes)
@@ -116,15 +116,18 @@ export class Lab {
           },
         });
       runControllers(tx, cfg.cluster);
-      return tx.list<Node>("Node");
     });
+    await this.writeCniConfigs(cfg);
+  }
+
+  /** writeCniConfigs writes each node's conflist: its pod CIDRs and its blocks of every Subnet. */
+  private async writeCniConfigs(cfg: LabConfig): Promise<void> {
+    const { nodes, subnets } = await this.store.read((tx) => ({ nodes: tx.list<Node>("Node"), subnets: tx.list<Subnet>("Subnet") }));
     for (const n of nodes) {
       const dir = this.paths.cniConfDir(n.metadata.name);
       mkdirSync(dir, { recursive: true });
-      writeFileSync(
-        join(dir, "10-podnet.conflist"),
-        JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name), podMtu(cfg.routing)), null, 2),
-      );
+      const text = JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name), podMtu(cfg.routing), subnets), null, 2);
+      writeFileSync(join(dir, "10-podnet.conflist"), text);
     }
   }
 
@@ -160,6 +163,7 @@ export class Lab {
       runControllers(tx, cfg.cluster);
       return tx.list<Pod>("Pod");
     });
+    await this.writeCniConfigs(cfg);
     const failures: string[] = [];
     const results = await Promise.all(
       cfg.nodes.map(async (n) => {

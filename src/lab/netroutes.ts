@@ -35,16 +35,15 @@ export function serviceRoutes(services: Service[], slices: EndpointSlice[], labN
   return out;
 }
 
-/** serviceRoutesBatch turns the wanted routes and the existing ones (`ip -j route show proto 80`) into a batch. */
+/** serviceRoutesBatch turns the wanted routes (by IP or CIDR) and the existing ones (`ip -j route show proto 80`) into a batch. */
 export function serviceRoutesBatch(want: Map<string, string[]>, existing: { dst: string }[]): string {
   const lines: string[] = [];
-  for (const [ip, hops] of [...want].sort()) {
+  const prefix = (d: string) => (d.includes("/") ? d : `${d}/32`);
+  const wanted = new Set([...want.keys()].map(prefix));
+  for (const [dst, hops] of [...want].sort()) {
     const via = hops.length === 1 ? ` via ${hops[0]}` : hops.map((h) => ` nexthop via ${h}`).join("");
-    lines.push(`route replace ${ip}/32 proto ${SERVICE_ROUTE_PROTO}${via}`);
+    lines.push(`route replace ${prefix(dst)} proto ${SERVICE_ROUTE_PROTO}${via}`);
   }
-  for (const r of existing) {
-    const ip = r.dst.split("/")[0] as string;
-    if (!want.has(ip)) lines.push(`route del ${ip}/32 proto ${SERVICE_ROUTE_PROTO}`);
-  }
+  for (const r of existing) if (!wanted.has(prefix(r.dst))) lines.push(`route del ${prefix(r.dst)} proto ${SERVICE_ROUTE_PROTO}`);
   return lines.length ? `${lines.join("\n")}\n` : "";
 }

@@ -4,8 +4,9 @@
  * every node programs routes to its peers and its egress NAT — and the underlay's service routes.
  */
 import type { Executor } from "../exec/types.js";
-import type { EndpointSlice, Node, Service } from "../model/types.js";
+import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { NodeRouting } from "../routing/agent.js";
+import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
 import type { EmbeddedStore } from "../store/embedded.js";
 import type { LabConfig } from "./config.js";
@@ -37,17 +38,18 @@ async function publish(store: EmbeddedStore, node: string, annotations: Record<s
 /** syncRouting runs every lab node's routing agent and waits until each routes to every peer; returns the number of kernel changes. */
 export async function syncRouting(exec: Executor, paths: LabPaths, store: EmbeddedStore, cfg: LabConfig): Promise<number> {
   const agents = cfg.nodes.map((n) => ({ n, agent: nodeRouting(exec, paths, cfg, n.name) }));
-  const before = routeNodes(await store.read((tx) => tx.list<Node>("Node")));
+  const before = routeNodes(await store.read((tx) => tx.list<Node>("Node")), []);
   for (const { n, agent } of agents) {
     const self = before.find((r) => r.name === n.name);
     if (self) await publish(store, n.name, await agent.prepare(self));
   }
-  const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")));
-  const pools = cfg.cluster.clusterCIDRs.map((cidr) => ({ cidr, natOutgoing: true }));
+  const subnets = await store.read((tx) => tx.list<Subnet>("Subnet"));
+  const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")), subnets);
+  const egress = subnets.map(egressSubnet);
   const changes = await Promise.all(
     agents.map(({ n, agent }) => {
       const self = nodes.find((r) => r.name === n.name);
-      return self ? agent.sync(self, nodes, pools) : 0;
+      return self ? agent.sync(self, nodes, egressPlan(self, nodes, cfg.cluster.clusterCIDRs, egress, cfg.routing)) : 0;
     }),
   );
   await Promise.all(
@@ -59,15 +61,26 @@ export async function syncRouting(exec: Executor, paths: LabPaths, store: Embedd
   return changes.reduce((a, b) => a + b, 0);
 }
 
-/** syncServiceRoutes points the underlay's routes for LoadBalancer and external IPs at the nodes. */
+/**
+ * syncServiceRoutes points the underlay's routes for LoadBalancer and external IPs at the nodes,
+ * and routes each block of a `natOutgoing: false` Subnet to its node: the outside world reaches
+ * those pods by their own addresses.
+ */
 export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cfg: LabConfig): Promise<void> {
-  const { services, slices } = await store.read((tx) => ({
+  const { services, slices, subnets } = await store.read((tx) => ({
     services: tx.list<Service>("Service"),
     slices: tx.list<EndpointSlice>("EndpointSlice"),
+    subnets: tx.list<Subnet>("Subnet"),
   }));
   const ul = underlayNetns(cfg.name);
   const shown = await exec.run({ argv: ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)], netns: ul });
   const existing = JSON.parse(shown.stdout || "[]") as { dst: string }[];
-  const text = serviceRoutesBatch(serviceRoutes(services, slices, cfg.nodes), existing);
+  const want = serviceRoutes(services, slices, cfg.nodes);
+  for (const s of subnets.filter((x) => x.spec.natOutgoing === false))
+    for (const b of s.status?.blocks ?? []) {
+      const via = cfg.nodes.find((n) => n.name === b.node)?.ip;
+      if (via && !b.cidr.includes(":")) want.set(b.cidr, [via]);
+    }
+  const text = serviceRoutesBatch(want, existing);
   if (text) await exec.run({ argv: ["ip", "-batch", "-"], netns: ul, stdin: text });
 }

@@ -1,9 +1,10 @@
 /**
  * Defaulting, as the API server does it before storing: namespaces, protocols, target ports,
- * service type and affinity timeout, replicas. Pure: returns a new object.
+ * service type and affinity timeout, replicas, Subnet egress (natOutgoing on, distributed gateways).
+ * Pure: returns a new object.
  */
 import { kindInfo } from "./kinds.js";
-import type { Deployment, KubeObject, PodSpec, Service } from "./types.js";
+import type { Deployment, KubeObject, PodSpec, Service, Subnet } from "./types.js";
 
 /** DEFAULT_AFFINITY_TIMEOUT is kube's ClientIP affinity timeout (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT = 10800;
@@ -14,6 +15,12 @@ export function applyDefaults<T extends KubeObject>(obj: T): T {
   if (kindInfo(o.kind)?.namespaced) o.metadata.namespace ??= "default";
   if (o.kind === "Service") defaultService(o as unknown as Service);
   if (o.kind === "Pod") defaultPodSpec((o as unknown as { spec: PodSpec }).spec);
+  if (o.kind === "Subnet") {
+    const spec = (o as unknown as Subnet).spec;
+    spec.natOutgoing ??= true;
+    spec.gatewayType ??= "distributed";
+    spec.default ??= false;
+  }
   if (o.kind === "Deployment") {
     const d = o as unknown as Deployment;
     d.spec.replicas ??= 1;

@@ -72,6 +72,14 @@ export const KINDS: readonly KindInfo[] = [
     plural: "networkpolicies",
     aliases: ["networkpolicy", "netpol"],
   },
+  {
+    kind: "Subnet",
+    apiVersion: "podnet.io/v1",
+    namespaced: false,
+    nameRule: "subdomain",
+    plural: "subnets",
+    aliases: ["subnet"],
+  },
 ];
 
 /** kindInfo finds a kind by its Kind name. */

@@ -179,3 +179,37 @@ export interface NetworkPolicy extends KubeObject {
     egress?: unknown[];
   };
 }
+
+/** SubnetBlock is a piece of a Subnet handed to one node (Calico's block affinity): pods there draw from it. */
+export interface SubnetBlock {
+  cidr: string;
+  node: string;
+}
+
+/**
+ * Subnet is podnet.io/v1 Subnet, after kube-ovn's: an address range bound to namespaces, with its
+ * egress behaviour. Cluster-scoped. The controller splits it into per-node blocks (status.blocks),
+ * so allocation on different nodes can never hand out the same address.
+ */
+export interface Subnet extends KubeObject {
+  kind: "Subnet";
+  spec: {
+    /** cidrBlock is one CIDR, or an IPv4 and an IPv6 CIDR separated by a comma (kube-ovn's format). */
+    cidrBlock: string;
+    /** gateway is reserved; it becomes the pods' gateway in the block that contains it. */
+    gateway?: string;
+    /** excludeIps are addresses and `a..b` ranges never handed out. */
+    excludeIps?: string[];
+    namespaces?: string[];
+    /** natOutgoing SNATs egress to the node (or gateway node) IP; false exposes pod IPs (default true). */
+    natOutgoing?: boolean;
+    /** default makes this the subnet of namespaces no other subnet names. */
+    default?: boolean;
+    gatewayType?: "distributed" | "centralized";
+    /** gatewayNode lists the centralized gateway nodes in order of preference: "nodeA,nodeB". */
+    gatewayNode?: string;
+    /** blockSize is the prefix length of per-node IPv4 blocks (default 26; IPv6 blocks are /122). */
+    blockSize?: number;
+  };
+  status?: { blocks?: SubnetBlock[]; activeGateway?: string; [k: string]: unknown };
+}

@@ -10,7 +10,9 @@ import { ensureJumps, type Jump } from "../proxy/iptables/jumps.js";
 import { routingBackend, type RoutingBackend } from "./backends.js";
 import { type BirdFiles, birdFiles } from "./birdd.js";
 import { EGRESS_CHAIN, type EgressPool, egressRules } from "./egress.js";
-import { familyOfCidr, type RouteNode, RoutingError, type RoutingSettings } from "./types.js";
+import type { EgressPlan } from "./egressplan.js";
+import { type KernelRule, type KernelTableRoute, type PolicyRoute, policyBatch } from "./policy.js";
+import { familyOfCidr, ROUTE_PROTO, type RouteNode, RoutingError, type RoutingSettings } from "./types.js";
 
 /** NodeRoutingOptions place one node's agent. */
 export interface NodeRoutingOptions {
@@ -43,13 +45,22 @@ export class NodeRouting {
     return this.wrap("prepare", self.name, () => this.backend.prepare(self));
   }
 
-  /** sync programs routes to every other node and the egress NAT; returns the number of changes. */
-  sync(self: RouteNode, nodes: RouteNode[], pools: EgressPool[]): Promise<number> {
+  /** sync programs routes to every other node and the node's egress; returns the number of route changes. */
+  sync(self: RouteNode, nodes: RouteNode[], egress: EgressPlan): Promise<number> {
     return this.wrap("sync", self.name, async () => {
       const n = await this.backend.sync(self, nodes);
-      await this.syncEgress(pools);
-      return n;
+      await this.syncEgress(egress.pools);
+      return n + (await this.syncPolicies(egress.policies));
     });
+  }
+
+  private async syncPolicies(want: PolicyRoute[]): Promise<number> {
+    const read = async <T>(argv: string[]): Promise<T[]> => JSON.parse((await this.o.exec.run({ argv, netns: this.o.netns })).stdout || "[]") as T[];
+    const rules = await read<KernelRule>(["ip", "-j", "rule", "show"]);
+    const routes = await read<KernelTableRoute>(["ip", "-j", "route", "show", "table", "all", "proto", String(ROUTE_PROTO)]);
+    const text = policyBatch(want, rules, routes);
+    if (text) await this.o.exec.run({ argv: ["ip", "-batch", "-"], netns: this.o.netns, stdin: text });
+    return text.split("\n").filter(Boolean).length;
   }
 
   /** waitRouted waits until the kernel routes every peer block (BGP converges after sync returns). */

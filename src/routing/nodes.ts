@@ -1,8 +1,8 @@
 /**
- * Reading the cluster's Nodes as routing peers. A node publishes what peers need on its own Node
+ * Reading the cluster's Nodes (and the Subnet blocks they host) as routing peers. A node publishes what peers need on its own Node
  * object, as flannel does with its annotations: the VXLAN device's MAC goes in podnet.io/vtep-mac.
  */
-import type { Node } from "../model/types.js";
+import type { Node, Subnet } from "../model/types.js";
 import { isIP } from "../util/ip.js";
 import type { RouteNode } from "./types.js";
 
@@ -14,12 +14,14 @@ export function nodeInternalIP(n: Node, v6 = false): string | undefined {
   return n.status?.addresses?.find((a) => a.type === "InternalIP" && isIP(a.address) && a.address.includes(":") === v6)?.address;
 }
 
-/** routeNodes turns Node objects into routing peers; nodes without an address or pod CIDR are skipped. */
-export function routeNodes(nodes: Node[]): RouteNode[] {
+/** routeNodes turns Node objects into routing peers, with their pod CIDRs and the Subnet blocks they host; nodes without an address or pod CIDR are skipped. */
+export function routeNodes(nodes: Node[], subnets: Subnet[] = []): RouteNode[] {
   const out: RouteNode[] = [];
   for (const n of nodes) {
     const ip = nodeInternalIP(n);
-    const blocks = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
+    const own = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
+    const hosted = subnets.flatMap((s) => (s.status?.blocks ?? []).filter((b) => b.node === n.metadata.name).map((b) => b.cidr));
+    const blocks = own.length ? [...own, ...hosted] : [];
     if (!ip || blocks.length === 0) continue;
     const mac = n.metadata.annotations?.[VTEP_MAC_ANNOTATION];
     out.push({ name: n.metadata.name, ip, blocks: [...blocks], ...(mac ? { vtepMac: mac } : {}) });

@@ -4,7 +4,9 @@
  * cluster's Nodes without touching anything.
  */
 import { birdConfig } from "./bird.js";
-import { EGRESS_CHAIN, type EgressPool, egressRules } from "./egress.js";
+import { EGRESS_CHAIN, egressRules } from "./egress.js";
+import type { EgressPlan } from "./egressplan.js";
+import { policyBatch } from "./policy.js";
 import { hostGwRoutes } from "./hostgw.js";
 import { ipipBatch } from "./ipip.js";
 import { routeLine } from "./routes.js";
@@ -12,7 +14,7 @@ import { type RouteNode, RoutingError, type RoutingSettings } from "./types.js";
 import { vtepMac, vxlanDeviceBatch, vxlanEntries, vxlanPeers } from "./vxlan.js";
 
 /** renderRouting renders one node's full routing state for the settings' mode, plus its egress NAT. */
-export function renderRouting(selfName: string, nodes: RouteNode[], s: RoutingSettings, pools: EgressPool[]): string {
+export function renderRouting(selfName: string, nodes: RouteNode[], s: RoutingSettings, egress: EgressPlan): string {
   const self = nodes.find((n) => n.name === selfName);
   if (!self) throw new RoutingError(`failed to render routing for node "${selfName}": no such node with an InternalIP and pod CIDR`);
   const out: string[] = [];
@@ -40,8 +42,10 @@ export function renderRouting(selfName: string, nodes: RouteNode[], s: RoutingSe
       section("ip -batch - (render only: this kernel has no IPIP)", ipipBatch(self, nodes, s));
       break;
   }
+  const { pools } = egress;
   for (const family of [4, 6] as const)
     if (pools.some((p) => p.cidr.includes(":") === (family === 6)))
       section(`${family === 6 ? "ip6tables" : "iptables"}-restore --noflush (egress, jumped to from POSTROUTING as ${EGRESS_CHAIN})`, egressRules(pools, family));
+  section("ip -batch - (centralized egress gateways)", policyBatch(egress.policies, [], []));
   return out.join("\n");
 }

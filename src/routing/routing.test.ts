@@ -6,7 +6,9 @@ import { type NodeContext, routingBackend } from "./backends.js";
 import { bgpPeers, birdConfig } from "./bird.js";
 import { birdFiles } from "./birdd.js";
 import { egressRules } from "./egress.js";
+import { egressPlan } from "./egressplan.js";
 import { FakeKernel } from "./fakekernel.js";
+import { policyBatch, policyTable } from "./policy.js";
 import { renderRouting } from "./render.js";
 import { diffRoutes } from "./routes.js";
 import { DEFAULT_ROUTING, podMtu, type RouteNode, type RoutingMode, type RoutingSettings } from "./types.js";
@@ -17,7 +19,7 @@ const GOLDEN = fileURLToPath(new URL("../../../src/routing/testdata/render.txt",
 const cluster = (n: number): RouteNode[] =>
   Array.from({ length: n }, (_, i) => ({ name: `node-${i + 1}`, ip: `172.18.0.${11 + i}`, blocks: [`10.244.${i}.0/24`] }));
 const settings = (mode: RoutingMode, extra: Partial<RoutingSettings> = {}): RoutingSettings => ({ ...DEFAULT_ROUTING, mode, ...extra });
-const POOLS = [{ cidr: "10.244.0.0/16", natOutgoing: true }];
+const EGRESS = { pools: [{ cidr: "10.244.0.0/16", natOutgoing: true }], policies: [] };
 
 test("every mode renders the golden state for node-1 of a 3-node cluster", () => {
   const nodes = cluster(3);
@@ -28,7 +30,7 @@ test("every mode renders the golden state for node-1 of a 3-node cluster", () =>
     ["bgp route-reflector client", settings("bgp", { routeReflectors: ["node-1"] }), "node-2"],
     ["ipip (render only)", settings("ipip"), "node-1"],
   ];
-  const text = cases.map(([title, s, self]) => `######## ${title}, ${self}\n${renderRouting(self, nodes, s, POOLS)}`).join("\n");
+  const text = cases.map(([title, s, self]) => `######## ${title}, ${self}\n${renderRouting(self, nodes, s, EGRESS)}`).join("\n");
   if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text);
   assert.equal(text, readFileSync(GOLDEN, "utf8"));
 });
@@ -159,4 +161,51 @@ test("egress: traffic to any pod pool keeps its source; only natOutgoing pools a
     ].join("\n"),
   );
   assert.match(egressRules([{ cidr: "fd00:10:244::/56", natOutgoing: true }], 6), /-s fd00:10:244::\/56 ! -d ff00::\/8 .* -j MASQUERADE/);
+});
+
+test("egress plan: the active gateway SNATs a centralized subnet, other nodes route it there", () => {
+  const nodes = cluster(3);
+  const subs = [
+    { name: "exposed", cidrs: ["10.66.0.0/16"], natOutgoing: false },
+    { name: "central", cidrs: ["10.77.0.0/16"], natOutgoing: true, centralized: { active: "node-2" } },
+  ];
+  const onGw = egressPlan(nodes[1]!, nodes, ["10.244.0.0/16"], subs, settings("host-gw"));
+  assert.deepEqual(onGw.pools, [
+    { cidr: "10.244.0.0/16", natOutgoing: true },
+    { cidr: "10.66.0.0/16", natOutgoing: false },
+    { cidr: "10.77.0.0/16", natOutgoing: true },
+  ]);
+  assert.deepEqual(onGw.policies, []);
+  const other = egressPlan(nodes[0]!, nodes, ["10.244.0.0/16"], subs, settings("host-gw"));
+  assert.equal(other.pools[2]?.natOutgoing, false, "no SNAT before the gateway");
+  assert.deepEqual(other.policies, [{ from: "10.77.0.0/16", table: policyTable("central"), via: "172.18.0.12" }]);
+  const overlay = egressPlan(nodes[0]!, nodes, [], subs, settings("vxlan"));
+  assert.deepEqual(overlay.policies, [{ from: "10.77.0.0/16", table: policyTable("central"), via: "10.244.1.0", dev: "podnet.1", onlink: true }]);
+  const orphan = egressPlan(nodes[0]!, nodes, [], [{ ...subs[1]!, centralized: {} }], settings("host-gw"));
+  assert.deepEqual(orphan, { pools: [{ cidr: "10.77.0.0/16", natOutgoing: true }], policies: [] }, "no live gateway: SNAT locally");
+});
+
+test("policy routes: rendered once, nothing to do when the kernel has them, stale ones removed", () => {
+  const p = { from: "10.77.0.0/16", table: 12345, via: "172.18.0.12" };
+  assert.equal(
+    policyBatch([p], [], []),
+    [
+      "rule add from 10.77.0.0/16 lookup main suppress_prefixlength 0 priority 1000 protocol 81",
+      "rule add from 10.77.0.0/16 lookup 12345 priority 1001 protocol 81",
+      "route replace default via 172.18.0.12 table 12345 proto 81",
+      "",
+    ].join("\n"),
+  );
+  const rules = [
+    { priority: 1000, src: "10.77.0.0", srclen: 16, table: "main", suppress_prefixlen: 0, protocol: "81" },
+    { priority: 1001, src: "10.77.0.0", srclen: 16, table: "12345", protocol: "81" },
+    { priority: 32766, src: "all", table: "main" },
+  ];
+  const routes = [{ dst: "default", gateway: "172.18.0.12", table: "12345" }];
+  assert.equal(policyBatch([p], rules, routes), "", "sync twice: nothing to do");
+  assert.equal(policyBatch([{ ...p, via: "172.18.0.13" }], rules, routes), "route replace default via 172.18.0.13 table 12345 proto 81\n", "gateway failover rewrites one route");
+  assert.equal(
+    policyBatch([], rules, routes),
+    "rule del priority 1000 from 10.77.0.0/16 protocol 81\nrule del priority 1001 from 10.77.0.0/16 protocol 81\nroute del default table 12345 proto 81\n",
+  );
 });

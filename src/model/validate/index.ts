@@ -5,6 +5,7 @@ import { checkMeta } from "./meta.js";
 import { checkDeploymentSpec, checkEndpointSlice, checkNetworkPolicySpec, checkNodeSpec } from "./others.js";
 import { checkPodSpec } from "./pod.js";
 import { checkServiceSpec } from "./service.js";
+import { checkSubnetSpec } from "./subnet.js";
 
 export { type FieldError, ValidationError } from "./errors.js";
 
@@ -30,6 +31,7 @@ export function validateObject(obj: unknown): KubeObject {
     else if (info.kind === "EndpointSlice") checkEndpointSlice(errs, obj);
     else if (info.kind === "NetworkPolicy") checkNetworkPolicySpec(errs, obj.spec);
     else if (info.kind === "Node") checkNodeSpec(errs, obj.spec);
+    else if (info.kind === "Subnet") checkSubnetSpec(errs, obj.spec);
   }
   if (!errs.ok) throw new ValidationError(objectRef(obj), errs.list);
   return obj as KubeObject;
