@@ -9,6 +9,8 @@ export const UNDERLAY = {
   gateway: "172.18.0.1",
   prefix: 24,
   bridge: "br0",
+  /** mac is fixed: a bridge without one takes its lowest port MAC, which changes when a node's port goes, and the nodes' ARP entries for the gateway go stale. */
+  mac: "02:00:ac:12:00:01",
   mtu: 1500,
 };
 /** EXTERNAL is the outside world: a TEST-NET-2 network behind the underlay router. */
@@ -40,7 +42,7 @@ export function labNodes(n: number): LabNode[] {
 export function underlayBatch(externalNs: string): string {
   return [
     "link set lo up",
-    `link add ${UNDERLAY.bridge} mtu ${UNDERLAY.mtu} type bridge`,
+    `link add ${UNDERLAY.bridge} address ${UNDERLAY.mac} mtu ${UNDERLAY.mtu} type bridge`,
     `address add ${UNDERLAY.gateway}/${UNDERLAY.prefix} dev ${UNDERLAY.bridge}`,
     `link set ${UNDERLAY.bridge} up`,
     `link add ext0 type veth peer name eth0 netns ${externalNs}`,

@@ -66,8 +66,8 @@ async function podsIn(lab: TestLab, ns: string): Promise<Pod[]> {
 async function egressSources(lab: TestLab, ns: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const p of await podsIn(lab, ns)) {
-    const [e] = lines(await lab.ok(["curl", "-n", ns, p.metadata.name, INTERNET, INTERNET]));
-    out.set(p.metadata.name, e?.client ?? e?.error ?? "");
+    const [e] = lines((await lab.cli(["curl", "-n", ns, p.metadata.name, INTERNET, INTERNET])).stdout);
+    out.set(p.metadata.name, e?.client ?? `${e?.error} (pod ${p.status?.podIP} on ${p.spec.nodeName})`);
   }
   return out;
 }
