@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../src/exec/real.js";
+import { trackDir, trackNetns } from "./interrupt.js";
 
 const exec = new RealExecutor();
 const PODNET = fileURLToPath(new URL("../../bin/podnet", import.meta.url));
@@ -39,7 +40,8 @@ export async function benchLab(runs = 3): Promise<Record<string, unknown>> {
   const results: { upMs: number; applyMs: number; upWithPodsMs: number; downMs: number }[] = [];
   for (let i = 0; i < runs; i++) {
     const lab = `b${randomBytes(3).toString("hex")}`;
-    const stateDir = mkdtempSync(join(tmpdir(), "podnet-bench-"));
+    trackNetns(`pn-${lab}-`);
+    const stateDir = trackDir(mkdtempSync(join(tmpdir(), "podnet-bench-")));
     const cli = (args: string[], stdin?: string) =>
       exec.run({
         argv: [PODNET, "lab", ...args, "--lab", lab, "--state-dir", stateDir],

@@ -1,4 +1,6 @@
 /** `npm run bench -- <name>`: runs one benchmark and prints its JSON. */
+import { RealExecutor } from "../src/exec/real.js";
+import { cleanupOnInterrupt } from "./interrupt.js";
 import { benchLab } from "./lab.js";
 import { benchProxy } from "./proxy.js";
 import { benchRouting } from "./routing.js";
@@ -15,4 +17,5 @@ if (!run) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}>\n`);
   process.exit(2);
 }
+cleanupOnInterrupt(new RealExecutor());
 process.stdout.write(`${JSON.stringify(await run(), null, 2)}\n`);
