@@ -3,8 +3,10 @@
  * spreading pods of the same owner first (like PodTopologySpread by hostname), then all pods.
  */
 import { matchesMap } from "../model/selector.js";
-import type { Node, Pod } from "../model/types.js";
+import { staticIPs } from "../model/staticip.js";
+import type { Node, Pod, Subnet } from "../model/types.js";
 import type { Txn } from "../store/types.js";
+import { addressHome } from "./subnets.js";
 
 function ownerKey(p: Pod): string {
   const o = p.metadata.ownerReferences?.[0];
@@ -29,9 +31,11 @@ export function schedulePods(tx: Txn): void {
     const k = `${ownerKey(p)}@${p.spec.nodeName}`;
     byOwner.set(k, (byOwner.get(k) ?? 0) + 1);
   }
+  const subnets = tx.list<Subnet>("Subnet");
   for (const p of pods) {
     if (p.spec.nodeName) continue;
-    const fits = nodes.filter((n) => matchesMap(p.spec.nodeSelector ?? {}, n.metadata.labels));
+    const home = addressHome(p, nodes, subnets);
+    const fits = nodes.filter((n) => matchesMap(p.spec.nodeSelector ?? {}, n.metadata.labels) && (home === undefined || n.metadata.name === home));
     const score = (n: Node) => [
       byOwner.get(`${ownerKey(p)}@${n.metadata.name}`) ?? 0,
       total.get(n.metadata.name) ?? 0,
@@ -44,7 +48,10 @@ export function schedulePods(tx: Txn): void {
       p.status = {
         ...(p.status ?? {}),
         phase: "Pending",
-        message: `0/${nodes.length} nodes are available: no node matches the pod`,
+        message:
+          home === null
+            ? `0/${nodes.length} nodes are available: no node's pod CIDR or Subnet holds the static IP ${staticIPs(p)[0]}`
+            : `0/${nodes.length} nodes are available: no node matches the pod`,
       };
       tx.put(p);
       continue;

@@ -132,3 +132,18 @@ test("pods of Subnet namespaces on one node never share an address with another 
   assert.equal(blocks.length, 6, "two /28 blocks per node for 20 pods");
   assert.equal(tx.list<Pod>("Pod").length, 60);
 });
+
+test("static IPs place the pod: on the node holding its block or pod CIDR; a free block follows the pod; nowhere is Pending", () => {
+  const tx = cluster(3);
+  apply(tx, SUBNET + pods("blue", "node-2", 1));
+  const staticPod = (name: string, ns: string, ip: string) =>
+    `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}, annotations: {podnet.io/ip_address: "${ip}"}}\nspec: {containers: [{name: c}]}\n`;
+  apply(tx, staticPod("s1", "blue", "10.66.0.5") + staticPod("s2", "blue", "10.66.1.5") + staticPod("s3", "default", "10.244.2.9") + staticPod("s4", "default", "10.99.0.1"));
+  const get = (name: string, ns: string) => tx.get<Pod>({ kind: "Pod", namespace: ns, name })!;
+  assert.equal(get("s1", "blue").spec.nodeName, "node-2", "10.66.0.0/28 belongs to node-2");
+  const s2 = get("s2", "blue").spec.nodeName!;
+  assert.ok(subnet(tx).status?.blocks?.some((b) => b.cidr === "10.66.1.0/28" && b.node === s2), "the free block went to s2's node");
+  assert.equal(get("s3", "default").spec.nodeName, "node-3", "10.244.2.0/24 is node-3's pod CIDR");
+  assert.equal(get("s4", "default").spec.nodeName, undefined);
+  assert.match(String(get("s4", "default").status?.message), /no node's pod CIDR or Subnet holds the static IP 10\.99\.0\.1/);
+});

@@ -8,7 +8,8 @@
  */
 import type { Node, Pod, Subnet, SubnetBlock } from "../model/types.js";
 import type { Txn } from "../store/types.js";
-import { cidrOverlaps, cidrSize, formatCIDR, parseCIDR, subnet as subnetOf } from "../util/ip.js";
+import { staticIPs } from "../model/staticip.js";
+import { cidrContains, cidrOverlaps, cidrSize, formatCIDR, parseCIDR, parseIP, subnet as subnetOf } from "../util/ip.js";
 import { nodeReady } from "./scheduler.js";
 
 /** DEFAULT_BLOCK_SIZE is the per-node block prefix: Calico's /26 for IPv4, /122 for IPv6. */
@@ -45,6 +46,36 @@ function freeBlock(cidr: string, prefix: number, taken: SubnetBlock[]): string |
   return undefined;
 }
 
+/** blockOf is the block of a Subnet CIDR (at the Subnet's block size) that contains ip. */
+function blockOf(s: Subnet, ip: string): string | undefined {
+  for (const cidr of subnetCidrs(s)) {
+    const c = parseCIDR(cidr);
+    const a = c && cidrContains(c, ip) ? parseIP(ip) : undefined;
+    if (!c || !a) continue;
+    const p = Math.max(blockPrefix(s, c.family), c.prefix);
+    const bits = BigInt((c.family === 4 ? 32 : 128) - p);
+    return formatCIDR({ family: c.family, base: (a.value >> bits) << bits, prefix: p });
+  }
+  return undefined;
+}
+
+/**
+ * addressHome is the node a pod with static IPs must run on: the one holding the Subnet block (or,
+ * outside Subnets, the pod CIDR) that contains its first address. Undefined when any node will do
+ * (no static IP, or its block is still free); null when no node can hold the address.
+ */
+export function addressHome(pod: Pod, nodes: Node[], subnets: Subnet[]): string | undefined | null {
+  const [ip] = staticIPs(pod);
+  if (!ip) return undefined;
+  const sub = subnetForNamespace(subnets, pod.metadata.namespace ?? "default");
+  if (sub) {
+    const b = blockOf(sub, ip);
+    if (!b) return null;
+    return sub.status?.blocks?.find((x) => x.cidr === b)?.node;
+  }
+  return nodes.find((n) => (n.spec.podCIDRs ?? []).some((c) => parseCIDR(c) && cidrContains(parseCIDR(c)!, ip)))?.metadata.name ?? null;
+}
+
 /** blockCapacity is how many pods a block holds (network, gateway and IPv4 broadcast excluded). */
 function blockCapacity(cidr: string): number {
   const c = parseCIDR(cidr)!;
@@ -65,6 +96,13 @@ export function reconcileSubnets(tx: Txn): void {
     for (const p of pods)
       if (names.has(p.spec.nodeName!) && subnetForNamespace(subnets, p.metadata.namespace ?? "default") === s)
         perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
+    // A static IP brings its block to the pod's node, if the block is still free.
+    for (const p of pods)
+      if (names.has(p.spec.nodeName!) && subnetForNamespace(subnets, p.metadata.namespace ?? "default") === s)
+        for (const ip of staticIPs(p)) {
+          const b = blockOf(s, ip);
+          if (b && !blocks.some((x) => cidrOverlaps(parseCIDR(x.cidr)!, parseCIDR(b)!))) blocks.push({ cidr: b, node: p.spec.nodeName! });
+        }
     for (const cidr of subnetCidrs(s)) {
       const family = cidr.includes(":") ? 6 : 4;
       for (const [node, count] of [...perNode].sort()) {

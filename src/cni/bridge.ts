@@ -11,6 +11,7 @@ import {
 } from "./bridge-plan.js";
 import type { CniEnv } from "./env.js";
 import { type IpamClient, ipamClient } from "./ipam-client.js";
+import { requestedIps, requestedMac } from "./static.js";
 import { checkContainerId, checkLinkName, hostVethName, masqChainName, randomMac } from "./names.js";
 import { CniCode, CniError, type NetConf, type Result } from "./types.js";
 
@@ -109,7 +110,8 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
   refuseRootNetns();
   const bridge = bridgeName(conf);
   const ipam = ipamClient(ctx.exec, env, conf);
-  const alloc = await ipam.add();
+  const mac = requestedMac(conf, env);
+  const alloc = await ipam.add(requestedIps(conf, env));
   if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
   const plan: AttachPlan = {
     bridge,
@@ -117,7 +119,7 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
     hostVeth: hostVethName(env.containerId, env.ifname),
     hostMac: randomMac(),
     podIf: env.ifname,
-    podMac: randomMac(),
+    podMac: mac ?? randomMac(),
     netnsPath: env.netns,
     mtu: conf.mtu ?? 1500,
     hairpin: conf.hairpinMode ?? false,

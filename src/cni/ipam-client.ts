@@ -12,7 +12,8 @@ import { CniCode, CniError, type IPConfig, type NetConf, type Route } from "./ty
 
 /** IpamClient allocates and releases a container's addresses. */
 export interface IpamClient {
-  add(): Promise<{ ips: IPConfig[]; routes: Route[] }>;
+  /** add allocates the attachment's addresses; `requested` are static IPs (podnet IPAM only). */
+  add(requested?: string[]): Promise<{ ips: IPConfig[]; routes: Route[] }>;
   del(): Promise<void>;
   /** held lists the addresses currently held by the attachment (empty when unknown). */
   held(): Promise<string[]>;
@@ -40,11 +41,11 @@ export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClie
     const pools = ipamPools(conf.name, ipam);
     const ns = env.args.K8S_POD_NAMESPACE;
     return {
-      add: async () => {
+      add: async (requested = []) => {
         const pool = poolFor(pools, ipam, ns);
         if (!pool)
           throw new CniError(CniCode.InvalidConfig, `no address pool for namespace "${ns ?? ""}": ipam has no ranges and no subnet serves it`);
-        return pool.alloc.allocate(env.containerId, env.ifname);
+        return pool.alloc.allocate(env.containerId, env.ifname, requested);
       },
       del: async () => {
         for (const p of pools) p.alloc.release(env.containerId, env.ifname);

@@ -22,6 +22,8 @@ export interface Attachment {
   netns: string;
   ifname: string;
   args: Record<string, string>;
+  /** capabilityArgs go to plugins as runtimeConfig, each key only to plugins declaring that capability (libcni's rule). */
+  capabilityArgs?: Record<string, unknown>;
 }
 
 /** RuntimeOptions say where plugins are and which namespace they run in (the node's). */
@@ -56,6 +58,9 @@ async function invoke(
   const type = String(plugin.type);
   const conf: NetConf = { ...(plugin as NetConf), cniVersion: list.cniVersion, name: list.name };
   if (prev) conf.prevResult = prev;
+  const caps = (plugin.capabilities ?? {}) as Record<string, boolean>;
+  const rc = Object.fromEntries(Object.entries(att.capabilityArgs ?? {}).filter(([k]) => caps[k] === true));
+  if (Object.keys(rc).length > 0) conf.runtimeConfig = rc;
   const cniArgs = Object.entries(att.args)
     .map(([k, v]) => `${k}=${v}`)
     .join(";");

@@ -41,15 +41,33 @@ export class Allocator {
     this.excluded = parseExcludes(conf.excludeIps);
   }
 
-  /** allocate reserves one address per range set for a container interface (or returns its existing ones). */
-  allocate(containerId: string, ifname: string): IpamResult {
+  /**
+   * allocate reserves one address per range set for a container interface (or returns its existing
+   * ones). Requested (static) addresses are taken in the range set that contains them; each must
+   * belong to some range set, must not be the gateway or excluded, and must be free.
+   */
+  allocate(containerId: string, ifname: string, requested: string[] = []): IpamResult {
     const held = this.store.byOwner(containerId, ifname);
     const ips: IPConfig[] = [];
     const taken: string[] = [];
+    const wanted = requested.map((r) => this.checkRequested(r));
+    this.sets.forEach((set) => {
+      const inSet = wanted.filter((w) => rangeOf(set, w));
+      if (inSet.length > 1) throw new CniError(CniCode.InvalidConfig, `requested IPs ${inSet.join(", ")} fall in the same range set: one address per family`);
+    });
     try {
       this.sets.forEach((set, i) => {
-        const mine = held.map((h) => ({ h, r: rangeOf(set, h.ip) })).find((x) => x.r);
+        const want = wanted.find((w) => rangeOf(set, w));
+        const mine = held.map((h) => ({ h, r: rangeOf(set, h.ip) })).find((x) => x.r && (!want || x.h.ip === want));
         if (mine?.r) return ips.push(toConfig(mine.r, mine.h.ip));
+        if (want) {
+          if (!this.store.reserve(want, containerId, ifname)) {
+            const owner = this.store.allocations().find((a) => a.ip === want);
+            throw new CniError(CniCode.InvalidConfig, `requested IP ${want} is already allocated to container ${owner?.containerId.slice(0, 12) ?? "unknown"}`);
+          }
+          taken.push(want);
+          return ips.push(toConfig(rangeOf(set, want)!, want));
+        }
         const ip = this.next(set, i, containerId, ifname);
         taken.push(ip);
         ips.push(toConfig(rangeOf(set, ip)!, ip));
@@ -59,6 +77,19 @@ export class Allocator {
       throw e;
     }
     return { ips, routes: this.conf.routes ?? [] };
+  }
+
+  private checkRequested(raw: string): string {
+    const ip = raw.split("/")[0] ?? "";
+    const a = parseIP(ip);
+    if (!a) throw new CniError(CniCode.InvalidConfig, `requested IP "${raw}" is not an IP address`);
+    const canonical = formatIP(a.family, a.value);
+    const r = this.sets.map((set) => rangeOf(set, canonical)).find(Boolean);
+    const subnets = this.sets.flat().map((x) => x.subnetText).join(", ");
+    if (!r) throw new CniError(CniCode.InvalidConfig, `requested IP ${canonical} is outside the allocatable ranges (${subnets})`);
+    if (canonical === r.gateway) throw new CniError(CniCode.InvalidConfig, `requested IP ${canonical} is the gateway of ${r.subnetText}`);
+    if (this.excluded(a.family, a.value)) throw new CniError(CniCode.InvalidConfig, `requested IP ${canonical} is excluded (excludeIps) in ${r.subnetText}`);
+    return canonical;
   }
 
   private next(set: Range[], index: number, containerId: string, ifname: string): string {

@@ -72,3 +72,35 @@ test("bad configs are refused with the field named", () =>
       /invalid network name/,
     );
   }));
+
+test("static IPs: taken in their range set, kept on retry, refused when taken, outside, the gateway or excluded", () =>
+  withDir((dataDir) => {
+    const a = new Allocator("static", {
+      type: "podnet",
+      ranges: [[{ subnet: "10.66.0.0/26" }], [{ subnet: "fd00:66::/120" }]],
+      excludeIps: ["10.66.0.10..10.66.0.12"],
+      dataDir,
+    });
+    const r = a.allocate("c1", "eth0", ["10.66.0.7/26"]);
+    assert.deepEqual(
+      r.ips.map((i) => i.address),
+      ["10.66.0.7/26", "fd00:66::2/120"],
+      "the requested IPv4, a dynamic IPv6",
+    );
+    assert.deepEqual(a.allocate("c1", "eth0", ["10.66.0.7"]).ips[0]?.address, "10.66.0.7/26", "a retried ADD keeps it");
+    const cases: [string[], RegExp][] = [
+      [["10.66.0.7"], /requested IP 10\.66\.0\.7 is already allocated to container c1/],
+      [["10.99.0.1"], /requested IP 10\.99\.0\.1 is outside the allocatable ranges \(10\.66\.0\.0\/26, fd00:66::\/120\)/],
+      [["10.66.0.1"], /is the gateway of 10\.66\.0\.0\/26/],
+      [["10.66.0.11"], /is excluded/],
+      [["10.66.0.20", "10.66.0.21"], /fall in the same range set/],
+      [["nope"], /is not an IP address/],
+    ];
+    for (const [req, want] of cases) assert.throws(() => a.allocate("c2", "eth0", req), want, req.join(","));
+    assert.deepEqual(a.held("c2", "eth0"), [], "a refused ADD holds nothing");
+    assert.deepEqual(
+      a.allocate("c3", "eth0", ["10.66.0.40", "fd00:66::40"]).ips.map((i) => i.address),
+      ["10.66.0.40/26", "fd00:66::40/120"],
+      "one static address per family",
+    );
+  }));

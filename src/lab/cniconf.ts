@@ -43,6 +43,7 @@ export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subne
     plugins: [
       {
         type: "podnet-cni",
+        capabilities: { ips: true, mac: true },
         bridge: "cni0",
         isGateway: true,
         ipMasq: false,

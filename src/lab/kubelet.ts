@@ -14,6 +14,7 @@ import {
   loadConfList,
 } from "../cni/runtime.js";
 import type { Executor } from "../exec/types.js";
+import { staticIPs, staticMac } from "../model/staticip.js";
 import type { Pod } from "../model/types.js";
 import { containerIdFor, podNetns } from "./layout.js";
 import { createNetns, deleteNetns, pidLooksLike, stopPids } from "./netns.js";
@@ -63,6 +64,13 @@ function declaredPorts(pod: Pod, proto: string): number[] {
   );
 }
 
+/** staticCapabilities passes a pod's static IP/MAC annotations to the plugin as the `ips`/`mac` capabilities. */
+function staticCapabilities(pod: Pod): Record<string, unknown> {
+  const ips = staticIPs(pod);
+  const mac = staticMac(pod);
+  return { ...(ips.length ? { ips } : {}), ...(mac ? { mac } : {}) };
+}
+
 /** startPod creates a pod's sandbox and returns its record; on failure nothing of it is left. */
 export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
   const uid = pod.metadata.uid!;
@@ -82,7 +90,7 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
   await createNetns(rt.exec, s.netns);
   let wired = false;
   try {
-    const result = await addNetworkList(runtimeOpts(rt), conf, attachment(s));
+    const result = await addNetworkList(runtimeOpts(rt), conf, { ...attachment(s), capabilityArgs: staticCapabilities(pod) });
     wired = true;
     s.ips = (result.ips ?? []).map((i) => i.address.split("/")[0]!);
     if (s.tcp.length + s.udp.length > 0) s.pid = await startEcho(rt, s);
