@@ -91,7 +91,8 @@ function refuseRootNetns(): void {
     );
 }
 
-async function setMasq(ctx: PluginContext, ips: Result["ips"], remove: boolean): Promise<void> {
+/** setMasq adds (or, with remove, deletes) the masquerade rules of an attachment's addresses. */
+export async function setMasq(ctx: PluginContext, ips: Result["ips"], remove: boolean): Promise<void> {
   const { env, conf } = ctx;
   const chain = masqChainName(conf.name, env.containerId, env.ifname);
   const rules = masqRules(chain, ips ?? [], `name: ${conf.name} id: ${env.containerId}`);

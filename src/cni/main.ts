@@ -6,7 +6,7 @@ import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
 import { ipamPools } from "../ipam/pools.js";
 import { readFileSync } from "node:fs";
-import { cmdAdd, cmdCheck, cmdDel, type PluginContext } from "./bridge.js";
+import { cmdAdd, cmdCheck, cmdDel, type PluginContext, setMasq } from "./bridge.js";
 import { readEnv } from "./env.js";
 import { hostVethName } from "./names.js";
 import { CniCode, CniError, formatResult, type NetConf, SUPPORTED_VERSIONS } from "./types.js";
@@ -38,16 +38,19 @@ async function cmdGc(ctx: PluginContext): Promise<void> {
   const valid = conf["cni.dev/valid-attachments"] ?? conf["cni.dev/attachments"] ?? [];
   if (conf.ipam?.type !== "podnet") return;
   const keep = new Set(valid.map((a) => `${a.containerID}/${a.ifname}`));
+  const delLink = (name: string) => ctx.exec.run({ argv: ["ip", "link", "del", name], netns: null, okCodes: [0, 1, 2] });
   for (const { alloc } of ipamPools(conf.name, conf.ipam))
     for (const a of alloc.allocations()) {
       if (keep.has(`${a.containerId}/${a.ifname}`)) continue;
-      await ctx.exec.run({
-        argv: ["ip", "link", "del", hostVethName(a.containerId, a.ifname)],
-        netns: null,
-        okCodes: [0, 1, 2],
-      });
+      await delLink(hostVethName(a.containerId, a.ifname));
+      if (conf.ipMasq) await setMasq(ctx, [{ address: `${a.ip}/${a.ip.includes(":") ? 128 : 32}` }], true);
       alloc.release(a.containerId, a.ifname);
     }
+  // Pod links on the bridge that no valid attachment owns (an ADD killed mid-way, a lost record).
+  const shown = await ctx.exec.run({ argv: ["ip", "-j", "link", "show", "master", conf.bridge ?? "cni0"], netns: null, okCodes: [0, 1] });
+  const wanted = new Set(valid.map((a) => hostVethName(a.containerID, a.ifname)));
+  for (const l of JSON.parse(shown.stdout || "[]") as { ifname: string }[])
+    if (/^pn[0-9a-f]{11}$/.test(l.ifname) && !wanted.has(l.ifname)) await delLink(l.ifname);
 }
 
 /** run executes one CNI invocation and returns what to print and the exit code. */
