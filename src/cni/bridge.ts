@@ -91,11 +91,16 @@ function refuseRootNetns(): void {
     );
 }
 
-/** setMasq adds (or, with remove, deletes) the masquerade rules of an attachment's addresses. */
-export async function setMasq(ctx: PluginContext, ips: Result["ips"], remove: boolean): Promise<void> {
-  const { env, conf } = ctx;
-  const chain = masqChainName(conf.name, env.containerId, env.ifname);
-  const rules = masqRules(chain, ips ?? [], `name: ${conf.name} id: ${env.containerId}`);
+/** setMasq adds (or, with remove, deletes) the masquerade rules of an attachment's addresses (by default the call's own attachment). */
+export async function setMasq(
+  ctx: PluginContext,
+  ips: Result["ips"],
+  remove: boolean,
+  owner: { containerId: string; ifname: string } = ctx.env,
+): Promise<void> {
+  const { conf } = ctx;
+  const chain = masqChainName(conf.name, owner.containerId, owner.ifname);
+  const rules = masqRules(chain, ips ?? [], `name: ${conf.name} id: ${owner.containerId}`);
   for (const family of [4, 6] as const) {
     const text = renderMasq(rules[family], family, remove);
     if (!text) continue;

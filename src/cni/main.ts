@@ -43,7 +43,7 @@ async function cmdGc(ctx: PluginContext): Promise<void> {
     for (const a of alloc.allocations()) {
       if (keep.has(`${a.containerId}/${a.ifname}`)) continue;
       await delLink(hostVethName(a.containerId, a.ifname));
-      if (conf.ipMasq) await setMasq(ctx, [{ address: `${a.ip}/${a.ip.includes(":") ? 128 : 32}` }], true);
+      if (conf.ipMasq) await setMasq(ctx, [{ address: `${a.ip}/${a.ip.includes(":") ? 128 : 32}` }], true, a);
       alloc.release(a.containerId, a.ifname);
     }
   // Pod links on the bridge that no valid attachment owns (an ADD killed mid-way, a lost record).

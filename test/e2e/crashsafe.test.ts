@@ -15,7 +15,7 @@ import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
 import { hostVethName } from "../../src/cni/names.js";
 import { ExecError } from "../../src/exec/types.js";
 import { inParallel } from "../../src/lab/kubelet.js";
-import { createNetns, deleteNetns } from "../../src/lab/netns.js";
+import { createNetns, deleteNetns, pidsInNetns } from "../../src/lab/netns.js";
 import { exec, REPO } from "./helpers.js";
 
 const PLUGIN = join(REPO, "bin/podnet-cni");
@@ -64,6 +64,9 @@ test("SIGKILL at random points during 100 ADDs, then GC: nothing leaked, nothing
         }
       },
     );
+    // A killed plugin's children (ip, iptables-restore) may still finish their batch; a runtime's GC
+    // comes long after, so wait until nothing runs in the node namespace any more.
+    for (let t = 0; t < 100 && (await pidsInNetns(exec, node)).length > 0; t++) await new Promise((r) => setTimeout(r, 50));
     const valid = completed.map((i) => ({ containerID: `ctr${i}`, ifname: "eth0" }));
     await exec.run({
       argv: [PLUGIN],
