@@ -57,6 +57,9 @@ export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subne
           ...(pools.length ? { subnets: pools } : {}),
         },
       },
+      // The reference plugins, chained as on a kubelet node: hostPorts and bandwidth annotations.
+      { type: "portmap", capabilities: { portMappings: true }, snat: true },
+      { type: "bandwidth", capabilities: { bandwidth: true } },
     ],
   };
 }

@@ -14,6 +14,7 @@ import {
   loadConfList,
 } from "../cni/runtime.js";
 import type { Executor } from "../exec/types.js";
+import { podBandwidth } from "../model/bandwidth.js";
 import { staticIPs, staticMac } from "../model/staticip.js";
 import type { Pod } from "../model/types.js";
 import { containerIdFor, podNetns } from "./layout.js";
@@ -35,8 +36,9 @@ export interface NodeRuntime {
   rootNetnsInode: string;
 }
 
-function attachment(s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name">): Attachment {
+function attachment(s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name" | "capabilityArgs">): Attachment {
   return {
+    ...(s.capabilityArgs ? { capabilityArgs: s.capabilityArgs } : {}),
     containerId: s.containerId,
     netns: `/var/run/netns/${s.netns}`,
     ifname: "eth0",
@@ -64,11 +66,22 @@ function declaredPorts(pod: Pod, proto: string): number[] {
   );
 }
 
-/** staticCapabilities passes a pod's static IP/MAC annotations to the plugin as the `ips`/`mac` capabilities. */
-function staticCapabilities(pod: Pod): Record<string, unknown> {
+/** podCapabilities are the CNI capability args a kubelet derives from a pod: static IP/MAC, host ports, bandwidth. */
+export function podCapabilities(pod: Pod): Record<string, unknown> {
   const ips = staticIPs(pod);
   const mac = staticMac(pod);
-  return { ...(ips.length ? { ips } : {}), ...(mac ? { mac } : {}) };
+  const portMappings = pod.spec.containers.flatMap((c) =>
+    (c.ports ?? [])
+      .filter((p) => p.hostPort)
+      .map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() })),
+  );
+  const bandwidth = podBandwidth(pod);
+  return {
+    ...(ips.length ? { ips } : {}),
+    ...(mac ? { mac } : {}),
+    ...(portMappings.length ? { portMappings } : {}),
+    ...(bandwidth ? { bandwidth } : {}),
+  };
 }
 
 /** startPod creates a pod's sandbox and returns its record; on failure nothing of it is left. */
@@ -85,12 +98,13 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
     ips: [],
     tcp: declaredPorts(pod, "TCP"),
     udp: declaredPorts(pod, "UDP"),
+    capabilityArgs: podCapabilities(pod),
   };
   const conf = loadConfList(rt.cniConfFile);
   await createNetns(rt.exec, s.netns);
   let wired = false;
   try {
-    const result = await addNetworkList(runtimeOpts(rt), conf, { ...attachment(s), capabilityArgs: staticCapabilities(pod) });
+    const result = await addNetworkList(runtimeOpts(rt), conf, attachment(s));
     wired = true;
     s.ips = (result.ips ?? []).map((i) => i.address.split("/")[0]!);
     if (s.tcp.length + s.udp.length > 0) s.pid = await startEcho(rt, s);

@@ -14,6 +14,8 @@ export interface Sandbox {
   pid?: number;
   tcp: number[];
   udp: number[];
+  /** capabilityArgs are what ADD was given (host ports, bandwidth, static IPs); DEL gets them again, as libcni's cache does. */
+  capabilityArgs?: Record<string, unknown>;
 }
 
 /** SandboxDir reads and writes the sandbox records of one node. */

@@ -1,0 +1,43 @@
+/**
+ * podnet-cni first in a chain with the reference `portmap` and `bandwidth` plugins (Debian's
+ * containernetworking-plugins), as a kubelet node runs them: a hostPort on a lab node reaches the
+ * pod from the external host (TCP and UDP), bandwidth annotations shape the pod's traffic both
+ * ways, and deleting the pod removes the plugins' rules and devices (DEL gets ADD's runtimeConfig).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { withLab } from "./helpers.js";
+
+const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: hp, annotations: {kubernetes.io/ingress-bandwidth: 10M, kubernetes.io/egress-bandwidth: 20M}}
+spec:
+  nodeName: node-2
+  containers: [{name: e, ports: [{containerPort: 8080, hostPort: 8888}, {containerPort: 5353, hostPort: 5353, protocol: UDP}]}]
+`;
+
+test("chained portmap and bandwidth: hostPort from the external host, shaped traffic, clean DEL", { timeout: 90_000 }, async () => {
+  await withLab(2, async (lab) => {
+    await lab.ok(["apply", "-f", "-"], POD);
+    const tcp = JSON.parse((await lab.ok(["curl", "external", "http://172.18.0.12:8888/"])).split("\n")[1] ?? "{}") as { pod?: string; client?: string };
+    assert.deepEqual([tcp.pod, tcp.client], ["hp", "198.51.100.10"], "hostPort TCP from the external host");
+    const udp = JSON.parse(await lab.ok(["curl", "external", "udp://172.18.0.12:5353"])) as { pod?: string; protocol?: string };
+    assert.deepEqual([udp.pod, udp.protocol], ["hp", "UDP"], "hostPort UDP");
+
+    await lab.ok(["exec", "hp", "--", "iperf3", "-s", "-D"]);
+    await new Promise((r) => setTimeout(r, 300));
+    const rate = async (reverse: boolean) => {
+      const out = await lab.ok(["exec-node", "node-1", "--", "iperf3", "-c", "10.244.1.2", "-t", "3", "-J", ...(reverse ? ["-R"] : [])]);
+      return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+    };
+    const into = await rate(false);
+    const out = await rate(true);
+    console.log(`  shaped: into the pod ${into.toFixed(1)} Mbit/s (limit 10), out of it ${out.toFixed(1)} Mbit/s (limit 20)`);
+    assert.ok(into > 7 && into < 11.5, `ingress shaped to 10M: ${into}`);
+    assert.ok(out > 14 && out < 23, `egress shaped to 20M: ${out}`);
+
+    await lab.ok(["delete", "pod", "hp"]);
+    assert.doesNotMatch(await lab.ok(["exec-node", "node-2", "--", "iptables-save", "-t", "nat"]), /CNI-DN-/, "portmap's per-pod chain removed");
+    assert.doesNotMatch(await lab.ok(["exec-node", "node-2", "--", "ip", "link"]), /bwp/, "bandwidth's ifb device removed");
+  });
+});
