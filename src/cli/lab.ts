@@ -21,6 +21,7 @@ interface UpFlags {
   iptables: "nft" | "legacy";
   routing: RoutingMode;
   bgpRouteReflectors?: string;
+  cniMode: "bridge" | "routed";
 }
 
 interface Globals {
@@ -88,6 +89,7 @@ export function registerLab(program: Command): void {
     .addOption(new Option("--iptables <flavour>", "iptables flavour the nodes use").choices(["nft", "legacy"]).default("nft"))
     .addOption(new Option("--routing <mode>", "how pods reach other nodes").choices([...ROUTING_MODES]).default("host-gw"))
     .option("--bgp-route-reflectors <nodes>", "bgp: comma-separated route-reflector nodes (default: full mesh)")
+    .addOption(new Option("--cni-mode <mode>", "pod data path on each node").choices(["bridge", "routed"]).default("bridge"))
     .action(async (o: UpFlags, cmd: Command) => {
       const l = openLab(cmd);
       // Ctrl-C while building: finish the step in flight, then remove everything built so far.
@@ -101,6 +103,7 @@ export function registerLab(program: Command): void {
         const cfg = await l.up(Number(o.nodes), {
           iptables: o.iptables,
           routing: { mode: o.routing, routeReflectors: o.bgpRouteReflectors?.split(",").filter(Boolean) ?? [] },
+          cniMode: o.cniMode,
         });
         const names = cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ");
         if (!interrupted)

@@ -13,7 +13,7 @@ import type { CniEnv } from "./env.js";
 import { type IpamClient, ipamClient } from "./ipam-client.js";
 import { requestedIps, requestedMac } from "./static.js";
 import { checkContainerId, checkLinkName, hostVethName, masqChainName, randomMac } from "./names.js";
-import { CniCode, CniError, type NetConf, type Result } from "./types.js";
+import { CniCode, CniError, type IPConfig, type NetConf, type Result, type Route } from "./types.js";
 
 /** PluginContext is one invocation: executor, environment and network config. */
 export interface PluginContext {
@@ -109,58 +109,77 @@ export async function setMasq(
   }
 }
 
-/** cmdAdd wires a pod into the bridge and returns the CNI result; on failure it undoes everything. */
-export async function cmdAdd(ctx: PluginContext): Promise<Result> {
+/** Wiring is what a data-path mode needs to wire an attachment whose addresses are allocated. */
+export interface Wiring {
+  hostVeth: string;
+  podMac: string | undefined;
+  ips: IPConfig[];
+  routes: Route[];
+  /** run applies an `ip -batch` in a namespace (null: the node), failing with the verb in the message. */
+  run: (netns: string | null, verb: string, batch: string) => Promise<void>;
+}
+
+/**
+ * cmdAddWith is ADD around a mode's wiring: checks, allocation (static IPs and MAC honoured),
+ * masquerade, and on any failure the rollback of the veth, rules and addresses.
+ */
+export async function cmdAddWith(ctx: PluginContext, wire: (w: Wiring) => Promise<Omit<Result, "cniVersion">>): Promise<Result> {
   const { env, conf } = ctx;
   checkContainerId(env.containerId);
   refuseRootNetns();
-  const bridge = bridgeName(conf);
   const ipam = ipamClient(ctx.exec, env, conf);
-  const mac = requestedMac(conf, env);
+  const podMac = requestedMac(conf, env);
   const alloc = await ipam.add(requestedIps(conf, env));
   if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
-  const plan: AttachPlan = {
-    bridge,
-    bridgeMac: "",
-    hostVeth: hostVethName(env.containerId, env.ifname),
-    hostMac: randomMac(),
-    podIf: env.ifname,
-    podMac: mac ?? randomMac(),
-    netnsPath: env.netns,
-    mtu: conf.mtu ?? 1500,
-    hairpin: conf.hairpinMode ?? false,
-    isGateway: conf.isGateway ?? false,
-    ips: alloc.ips,
-    routes: conf.isDefaultGateway ? [...alloc.routes, { dst: "0.0.0.0/0" }] : alloc.routes,
-  };
+  const hostVeth = hostVethName(env.containerId, env.ifname);
   try {
-    const state = await ensureBridge(ctx, bridge);
-    plan.bridgeMac = state.mac ?? "";
-    await ip(ctx, null, `attach "${plan.hostVeth}" to bridge "${bridge}"`, renderHostBatch(plan, state));
-    await ip(ctx, env.netns, `configure "${env.ifname}" in "${env.netns}"`, renderPodBatch(plan));
+    const r = await wire({ hostVeth, podMac, ips: alloc.ips, routes: alloc.routes, run: (netns, verb, batch) => ip(ctx, netns, verb, batch) });
     if (conf.ipMasq) await setMasq(ctx, alloc.ips, false);
+    return { cniVersion: conf.cniVersion, ...r, dns: conf.dns ?? {} };
   } catch (e) {
-    await rollback(ctx, ipam, plan);
+    await rollback(ctx, ipam, hostVeth, alloc.ips);
     throw e;
   }
-  return {
-    cniVersion: conf.cniVersion,
-    interfaces: [
-      { name: bridge, mac: plan.bridgeMac },
-      { name: plan.hostVeth, mac: plan.hostMac },
-      { name: plan.podIf, mac: plan.podMac, sandbox: env.netns },
-    ],
-    ips: alloc.ips.map((i) => ({ ...i, interface: 2 })),
-    routes: plan.routes,
-    dns: conf.dns ?? {},
-  };
 }
 
-async function rollback(ctx: PluginContext, ipam: IpamClient, plan: AttachPlan): Promise<void> {
-  await ctx.exec
-    .run({ argv: ["ip", "link", "del", plan.hostVeth], netns: null, okCodes: [0, 1, 2] })
-    .catch(() => {});
-  if (ctx.conf.ipMasq) await setMasq(ctx, plan.ips, true).catch(() => {});
+/** cmdAdd wires a pod into the bridge and returns the CNI result; on failure it undoes everything. */
+export function cmdAdd(ctx: PluginContext): Promise<Result> {
+  const { env, conf } = ctx;
+  const bridge = bridgeName(conf);
+  return cmdAddWith(ctx, async ({ hostVeth, podMac, ips, routes, run }) => {
+    const plan: AttachPlan = {
+      bridge,
+      bridgeMac: "",
+      hostVeth,
+      hostMac: randomMac(),
+      podIf: env.ifname,
+      podMac: podMac ?? randomMac(),
+      netnsPath: env.netns,
+      mtu: conf.mtu ?? 1500,
+      hairpin: conf.hairpinMode ?? false,
+      isGateway: conf.isGateway ?? false,
+      ips,
+      routes: conf.isDefaultGateway ? [...routes, { dst: "0.0.0.0/0" }] : routes,
+    };
+    const state = await ensureBridge(ctx, bridge);
+    plan.bridgeMac = state.mac ?? "";
+    await run(null, `attach "${plan.hostVeth}" to bridge "${bridge}"`, renderHostBatch(plan, state));
+    await run(env.netns, `configure "${env.ifname}" in "${env.netns}"`, renderPodBatch(plan));
+    return {
+      interfaces: [
+        { name: bridge, mac: plan.bridgeMac },
+        { name: plan.hostVeth, mac: plan.hostMac },
+        { name: plan.podIf, mac: plan.podMac, sandbox: env.netns },
+      ],
+      ips: ips.map((i) => ({ ...i, interface: 2 })),
+      routes: plan.routes,
+    };
+  });
+}
+
+async function rollback(ctx: PluginContext, ipam: IpamClient, hostVeth: string, ips: IPConfig[]): Promise<void> {
+  await ctx.exec.run({ argv: ["ip", "link", "del", hostVeth], netns: null, okCodes: [0, 1, 2] }).catch(() => {});
+  if (ctx.conf.ipMasq) await setMasq(ctx, ips, true).catch(() => {});
   await ipam.del().catch(() => {});
 }
 

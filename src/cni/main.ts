@@ -7,6 +7,7 @@ import type { Executor } from "../exec/types.js";
 import { ipamPools } from "../ipam/pools.js";
 import { readFileSync } from "node:fs";
 import { cmdAdd, cmdCheck, cmdDel, type PluginContext, setMasq } from "./bridge.js";
+import { cmdAddRouted, cmdCheckRouted } from "./routed.js";
 import { readEnv } from "./env.js";
 import { hostVethName } from "./names.js";
 import { CniCode, CniError, formatResult, type NetConf, SUPPORTED_VERSIONS } from "./types.js";
@@ -30,6 +31,8 @@ function parseConf(text: string): NetConf {
     );
   if (typeof conf.name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(conf.name))
     throw new CniError(CniCode.InvalidConfig, `invalid network name ${JSON.stringify(conf.name)}`);
+  if (conf.mode !== undefined && conf.mode !== "bridge" && conf.mode !== "routed")
+    throw new CniError(CniCode.InvalidConfig, `invalid mode ${JSON.stringify(conf.mode)}: use "bridge" or "routed"`);
   return conf;
 }
 
@@ -79,8 +82,9 @@ export async function run(
     version = conf.cniVersion;
     const ctx: PluginContext = { exec, env: e, conf };
     if (e.command === "ADD")
-      return { out: JSON.stringify(formatResult(await cmdAdd(ctx), version)), code: 0 };
+      return { out: JSON.stringify(formatResult(await (conf.mode === "routed" ? cmdAddRouted(ctx) : cmdAdd(ctx)), version)), code: 0 };
     if (e.command === "DEL") await cmdDel(ctx);
+    else if (e.command === "CHECK" && conf.mode === "routed") await cmdCheckRouted(ctx, hostVethName(e.containerId, e.ifname));
     else if (e.command === "CHECK") await cmdCheck(ctx);
     else if (e.command === "GC") await cmdGc(ctx);
     else if (e.command === "STATUS" && conf.ipam?.type === "podnet") ipamPools(conf.name, conf.ipam);

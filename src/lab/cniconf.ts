@@ -33,8 +33,8 @@ export function subnetPool(s: Subnet, node: string): IpamSubnet | undefined {
   };
 }
 
-/** nodeConfList is a node's podnet network. */
-export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subnets: Subnet[] = []): ConfList {
+/** nodeConfList is a node's podnet network, in bridge or routed mode. */
+export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subnets: Subnet[] = [], mode: "bridge" | "routed" = "bridge"): ConfList {
   const cidrs = node.spec.podCIDRs ?? (node.spec.podCIDR ? [node.spec.podCIDR] : []);
   const pools = subnets.flatMap((s) => subnetPool(s, node.metadata.name) ?? []);
   return {
@@ -44,6 +44,7 @@ export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subne
       {
         type: "podnet-cni",
         capabilities: { ips: true, mac: true },
+        ...(mode === "routed" ? { mode } : {}),
         bridge: "cni0",
         isGateway: true,
         ipMasq: false,

@@ -17,6 +17,8 @@ export interface LabConfig {
   iptables: "nft" | "legacy";
   /** routing is how pods reach pods on other nodes (host-gw, vxlan or bgp) and its parameters. */
   routing: RoutingSettings;
+  /** cniMode is podnet-cni's data path on every node: a cni0 bridge (flannel) or routed veths (Calico). */
+  cniMode?: "bridge" | "routed";
   createdAt: string;
 }
 

@@ -61,7 +61,10 @@ export class Lab {
   }
 
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
-  async up(nodeCount: number, opts: { iptables?: "nft" | "legacy"; routing?: Partial<RoutingSettings> } = {}): Promise<LabConfig> {
+  async up(
+    nodeCount: number,
+    opts: { iptables?: "nft" | "legacy"; routing?: Partial<RoutingSettings>; cniMode?: "bridge" | "routed" } = {},
+  ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
     if (routing.mode === "ipip") throw new LabError(`failed to create lab "${this.name}": ${IPIP_UNSUPPORTED}`);
     return this.locked(async () => {
@@ -69,6 +72,7 @@ export class Lab {
         throw new LabError(`failed to create lab "${this.name}": it is already up (run "podnet lab down --lab ${this.name}" first)`);
       const cfg: LabConfig = {
         routing,
+        cniMode: opts.cniMode ?? "bridge",
         name: this.name,
         nodes: labNodes(nodeCount),
         cluster: { ...DEFAULT_CLUSTER, loadBalancerPool: LB_POOL },
@@ -126,7 +130,7 @@ export class Lab {
     for (const n of nodes) {
       const dir = this.paths.cniConfDir(n.metadata.name);
       mkdirSync(dir, { recursive: true });
-      const text = JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name), podMtu(cfg.routing), subnets), null, 2);
+      const text = JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name), podMtu(cfg.routing), subnets, cfg.cniMode), null, 2);
       writeFileSync(join(dir, "10-podnet.conflist"), text);
     }
   }

@@ -5,7 +5,7 @@
 import type { Executor, NetnsRef } from "../exec/types.js";
 import { BirdDaemon, type BirdFiles } from "./birdd.js";
 import { birdConfig } from "./bird.js";
-import { hostGwRoutes } from "./hostgw.js";
+import { hostGwRoutes, ownBlackholes } from "./hostgw.js";
 import { IPIP_UNSUPPORTED } from "./ipip.js";
 import { VTEP_MAC_ANNOTATION } from "./nodes.js";
 import { diffRoutes, type KernelRoute } from "./routes.js";
@@ -74,7 +74,7 @@ class HostGw implements RoutingBackend {
     return {};
   }
   async sync(self: RouteNode, nodes: RouteNode[]): Promise<number> {
-    const d = diffRoutes(hostGwRoutes(self, nodes), await podRoutes(this.ctx));
+    const d = diffRoutes([...ownBlackholes(self), ...hostGwRoutes(self, nodes)], await podRoutes(this.ctx));
     return batch(this.ctx, "ip", text([...d.del, ...d.add]));
   }
   missing(self: RouteNode, nodes: RouteNode[]): Promise<string[]> {
@@ -99,10 +99,7 @@ class Vxlan implements RoutingBackend {
     const { ctx } = this;
     const dev = vxlanDev(ctx.settings);
     const peers = vxlanPeers(self, nodes, ctx.settings);
-    const routes = diffRoutes(
-      peers.flatMap((p) => p.routes),
-      await podRoutes(ctx),
-    );
+    const routes = diffRoutes([...ownBlackholes(self), ...peers.flatMap((p) => p.routes)], await podRoutes(ctx));
     const neighs = await json<KernelNeigh>(ctx, ["ip", "-j", "neigh", "show", "dev", dev]);
     const fdbs = await json<KernelFdb>(ctx, ["bridge", "-j", "fdb", "show", "dev", dev]);
     const e = vxlanEntries(peers, neighs, fdbs, ctx.settings);

@@ -7,9 +7,10 @@ import { type FakeReply, type RecordedCall, RecordingExecutor } from "../exec/fa
 
 interface Route {
   dst: string;
-  gateway: string;
-  dev: string;
-  flags: string[];
+  type?: string;
+  gateway?: string;
+  dev?: string;
+  flags?: string[];
 }
 
 /** FakeKernel holds one node's routes (proto 81), neighbours, FDB and VXLAN device. */
@@ -35,8 +36,9 @@ export class FakeKernel {
   private apply(w: string[]): void {
     const at = (k: string) => w[w.indexOf(k) + 1] ?? "";
     const [obj, verb, key] = w;
-    const k = key ?? "";
-    if (obj === "route" && verb === "replace")
+    const k = key === "blackhole" ? (w[3] ?? "") : (key ?? "");
+    if (obj === "route" && verb === "replace" && key === "blackhole") this.routes.set(k, { dst: k, type: "blackhole" });
+    else if (obj === "route" && verb === "replace")
       this.routes.set(k, { dst: k, gateway: at("via"), dev: w.includes("dev") ? at("dev") : "eth0", flags: w.includes("onlink") ? ["onlink"] : [] });
     else if (obj === "route" && verb === "del") this.routes.delete(k);
     else if (obj === "neigh" && verb === "replace") this.neighs.set(k, { dst: k, lladdr: at("lladdr"), state: ["PERMANENT"] });

@@ -9,3 +9,13 @@ export function hostGwRoutes(self: RouteNode, nodes: RouteNode[]): PodRoute[] {
     .filter((n) => n.name !== self.name && familyOfCidr(n.ip) === fam)
     .flatMap((n) => n.blocks.filter((b) => familyOfCidr(b) === fam).map((dst) => ({ dst, via: n.ip })));
 }
+
+/**
+ * ownBlackholes drop traffic to addresses of the node's own blocks that no pod holds, instead of
+ * sending it up the default route (Calico's blackhole). Pods' /32 routes (routed mode) and a
+ * bridge's connected route (metric 0) are more specific or preferred, so only the unassigned rest
+ * falls into them.
+ */
+export function ownBlackholes(self: RouteNode): PodRoute[] {
+  return self.blocks.map((dst) => ({ dst, blackhole: true }));
+}

@@ -7,7 +7,7 @@ import { birdConfig } from "./bird.js";
 import { EGRESS_CHAIN, egressRules } from "./egress.js";
 import type { EgressPlan } from "./egressplan.js";
 import { policyBatch } from "./policy.js";
-import { hostGwRoutes } from "./hostgw.js";
+import { hostGwRoutes, ownBlackholes } from "./hostgw.js";
 import { ipipBatch } from "./ipip.js";
 import { routeLine } from "./routes.js";
 import { type RouteNode, RoutingError, type RoutingSettings } from "./types.js";
@@ -23,7 +23,7 @@ export function renderRouting(selfName: string, nodes: RouteNode[], s: RoutingSe
   };
   switch (s.mode) {
     case "host-gw":
-      section("ip -batch -", hostGwRoutes(self, nodes).map((r) => routeLine("replace", r)).join("\n"));
+      section("ip -batch -", [...ownBlackholes(self), ...hostGwRoutes(self, nodes)].map((r) => routeLine("replace", r)).join("\n"));
       break;
     case "vxlan": {
       const withMacs = nodes.map((n) => ({ ...n, vtepMac: n.vtepMac ?? vtepMac(n.name) }));
@@ -32,7 +32,7 @@ export function renderRouting(selfName: string, nodes: RouteNode[], s: RoutingSe
       section("ip -batch - (device)", vxlanDeviceBatch(self, s));
       section("ip -batch - (neighbours)", e.neigh);
       section("bridge -batch - (forwarding database)", e.fdb);
-      section("ip -batch - (routes, after their entries)", peers.flatMap((p) => p.routes.map((r) => routeLine("replace", r))).join("\n"));
+      section("ip -batch - (routes, after their entries)", [...ownBlackholes(self), ...peers.flatMap((p) => p.routes)].map((r) => routeLine("replace", r)).join("\n"));
       break;
     }
     case "bgp":

@@ -4,10 +4,14 @@
  */
 import { ROUTE_PROTO } from "./types.js";
 
-/** PodRoute is one route to a remote pod block. */
+/** BLACKHOLE_METRIC keeps the node's own-block blackhole under the connected route of a bridge (metric 0). */
+export const BLACKHOLE_METRIC = 32;
+
+/** PodRoute is one route to a remote pod block, or (blackhole) the drop route of the node's own block. */
 export interface PodRoute {
   dst: string;
-  via: string;
+  via?: string;
+  blackhole?: boolean;
   /** dev pins the route to a device (vxlan's `onlink` routes); host-gw lets the kernel pick. */
   dev?: string;
   onlink?: boolean;
@@ -16,6 +20,7 @@ export interface PodRoute {
 /** KernelRoute is the part of `ip -j route show` output routing compares. */
 export interface KernelRoute {
   dst: string;
+  type?: string;
   gateway?: string;
   dev?: string;
   flags?: string[];
@@ -26,6 +31,7 @@ function normalDst(dst: string): string {
 }
 
 function same(want: PodRoute, have: KernelRoute): boolean {
+  if (want.blackhole || have.type === "blackhole") return Boolean(want.blackhole) && have.type === "blackhole";
   return (
     want.via === have.gateway &&
     (want.dev === undefined || want.dev === have.dev) &&
@@ -35,6 +41,7 @@ function same(want: PodRoute, have: KernelRoute): boolean {
 
 /** routeLine renders a route for `ip -batch`. */
 export function routeLine(verb: "replace" | "del", r: PodRoute): string {
+  if (r.blackhole) return `route ${verb} blackhole ${r.dst} metric ${BLACKHOLE_METRIC} proto ${ROUTE_PROTO}`;
   const dev = r.dev ? ` dev ${r.dev}` : "";
   return `route ${verb} ${r.dst} via ${r.via}${dev}${r.onlink ? " onlink" : ""} proto ${ROUTE_PROTO}`;
 }
@@ -56,6 +63,8 @@ export function diffRoutes(want: PodRoute[], have: KernelRoute[]): RouteDiff {
   const del = have.filter((h) => !wanted.has(normalDst(h.dst)));
   return {
     add: add.map((r) => routeLine("replace", r)),
-    del: del.map((h) => `route del ${normalDst(h.dst)} proto ${ROUTE_PROTO}`),
+    del: del.map((h) =>
+      h.type === "blackhole" ? routeLine("del", { dst: normalDst(h.dst), blackhole: true }) : `route del ${normalDst(h.dst)} proto ${ROUTE_PROTO}`,
+    ),
   };
 }

@@ -80,12 +80,13 @@ for (const mode of ["host-gw", "vxlan"] as const) {
   test(`${mode}: converges, a second sync changes nothing, a removed node leaves nothing behind`, async () => {
     const k = new FakeKernel();
     assert.ok((await converge(k, mode, cluster(4))) > 0);
-    assert.equal(k.routes.size, 3);
+    assert.equal(k.routes.size, 4, "3 peer blocks and the own-block blackhole");
+    assert.equal(k.routes.get("10.244.0.0/24")?.type, "blackhole");
     const writes = k.exec.calls.filter((c) => c.argv.includes("-batch")).length;
     assert.equal(await converge(k, mode, cluster(4)), 0, "sync twice: no change");
     assert.equal(k.exec.calls.filter((c) => c.argv.includes("-batch")).length, writes, "sync twice: nothing written");
     await converge(k, mode, cluster(3));
-    assert.deepEqual([...k.routes.keys()].sort(), ["10.244.1.0/24", "10.244.2.0/24"]);
+    assert.deepEqual([...k.routes.keys()].sort(), ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"]);
     assert.ok(![...k.neighs.keys()].includes("10.244.3.0"), "neighbour of the removed node deleted");
     assert.ok(![...k.fdb.values()].some((f) => f.dst === "172.18.0.14"), "FDB entry of the removed node deleted");
   });
@@ -94,7 +95,7 @@ for (const mode of ["host-gw", "vxlan"] as const) {
 test("vxlan: entries are added before the route that needs them, and removed after it", async () => {
   const k = new FakeKernel();
   await converge(k, "vxlan", cluster(2));
-  assert.deepEqual(k.log, ["link+ podnet.1", "neigh+ 10.244.1.0", `fdb+ ${vtepMac("node-2")}`, "route+ 10.244.1.0/24"]);
+  assert.deepEqual(k.log, ["link+ podnet.1", "neigh+ 10.244.1.0", `fdb+ ${vtepMac("node-2")}`, "route+ 10.244.0.0/24", "route+ 10.244.1.0/24"]);
   k.log = [];
   await converge(k, "vxlan", cluster(1));
   assert.deepEqual(k.log, ["route- 10.244.1.0/24", "neigh- 10.244.1.0", `fdb- ${vtepMac("node-2")}`]);
