@@ -56,6 +56,16 @@ async function cmdGc(ctx: PluginContext): Promise<void> {
     if (/^pn[0-9a-f]{11}$/.test(l.ifname) && !wanted.has(l.ifname)) await delLink(l.ifname);
 }
 
+/** cmdStatus fails with code 50 (cannot serve ADD) when the config has no pool or a pool is exhausted. */
+function cmdStatus(network: string, ipam: NonNullable<NetConf["ipam"]>): void {
+  const pools = ipamPools(network, ipam);
+  if (pools.length === 0) throw new CniError(CniCode.NotReady, "no address ranges yet (no pod CIDR for this node)");
+  for (const p of pools) {
+    const full = p.alloc.exhausted();
+    if (full.length) throw new CniError(CniCode.NotReady, `IPAM exhausted in ${full.join("; ")}${p.subnet ? ` (subnet "${p.subnet}")` : ""}`);
+  }
+}
+
 /** run executes one CNI invocation and returns what to print and the exit code. */
 export async function run(
   exec: Executor,
@@ -87,7 +97,7 @@ export async function run(
     else if (e.command === "CHECK" && conf.mode === "routed") await cmdCheckRouted(ctx, hostVethName(e.containerId, e.ifname));
     else if (e.command === "CHECK") await cmdCheck(ctx);
     else if (e.command === "GC") await cmdGc(ctx);
-    else if (e.command === "STATUS" && conf.ipam?.type === "podnet") ipamPools(conf.name, conf.ipam);
+    else if (e.command === "STATUS" && conf.ipam?.type === "podnet") cmdStatus(conf.name, conf.ipam);
     return { out: "", code: 0 };
   } catch (err) {
     const ce = err instanceof CniError ? err : new CniError(CniCode.Internal, (err as Error).message);

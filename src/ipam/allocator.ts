@@ -142,4 +142,23 @@ export class Allocator {
   allocations(): Allocation[] {
     return this.store.allocations();
   }
+
+  /** exhausted names the range sets with no address left to hand out (sets over 65 536 addresses count as free). */
+  exhausted(): string[] {
+    const taken = new Set(this.store.allocations().map((a) => a.ip));
+    const out: string[] = [];
+    for (const set of this.sets) {
+      let free = false;
+      for (const r of set) {
+        if (r.end - r.start > 65_536n) free = true;
+        for (let v = r.start; !free && v <= r.end; v++) {
+          const ip = formatIP(r.subnet.family, v);
+          free = ip !== r.gateway && !this.excluded(r.subnet.family, v) && !taken.has(ip);
+        }
+        if (free) break;
+      }
+      if (!free) out.push(set.map((r) => r.subnetText).join(","));
+    }
+    return out;
+  }
 }

@@ -104,3 +104,13 @@ test("static IPs: taken in their range set, kept on retry, refused when taken, o
       "one static address per family",
     );
   }));
+
+test("exhausted names the range sets with nothing left (gateway and exclusions don't count as free)", () =>
+  withDir((dataDir) => {
+    const a = new Allocator("tiny", { type: "podnet", ranges: [[{ subnet: "10.9.0.0/29" }], [{ subnet: "fd00:9::/120" }]], excludeIps: ["10.9.0.2..10.9.0.5"], dataDir });
+    assert.deepEqual(a.exhausted(), []);
+    a.allocate("c1", "eth0");
+    assert.deepEqual(a.exhausted(), ["10.9.0.0/29"], "only .6 was left in the IPv4 set");
+    a.release("c1", "eth0");
+    assert.deepEqual(a.exhausted(), []);
+  }));

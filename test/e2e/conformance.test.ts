@@ -120,7 +120,7 @@ for (const s of SUBJECTS) {
     });
 
     if (s.versions.includes("1.1.0"))
-      test("1.1.0: GC releases attachments not in the valid list (both field names); STATUS answers", async () => {
+      test("1.1.0: GC releases attachments not in the valid list (both field names); STATUS reports exhaustion", async () => {
         for (const c of ["keep", "drop"]) assert.equal((await call("ADD", conf("1.1.0"), { CNI_CONTAINERID: c, CNI_IFNAME: c === "keep" ? "eth0" : "eth1" })).code, 0);
         for (const field of ["cni.dev/valid-attachments", "cni.dev/attachments"]) {
           const gc = await call("GC", conf("1.1.0", { [field]: [{ containerID: "keep", ifname: "eth0" }] }), { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" });
@@ -129,6 +129,15 @@ for (const s of SUBJECTS) {
         assert.deepEqual(await podLinks(), ["lo", "eth0"], "the dropped attachment's interface is gone");
         assert.equal((await call("STATUS", conf("1.1.0"), { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" })).code, 0);
         assert.equal((await call("DEL", conf("1.1.0"), { CNI_CONTAINERID: "keep" })).code, 0);
+        // STATUS says when ADD cannot be served: a /30 has one address to give.
+        const tiny = (extra = {}) => conf("1.1.0", { ipam: { type: s.ipam, subnet: "10.247.0.0/30", dataDir: join(dataDir, "tiny") }, ...extra });
+        const none = { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" };
+        assert.equal((await call("STATUS", tiny(), none)).code, 0);
+        assert.equal((await call("ADD", tiny(), { CNI_CONTAINERID: "only" })).code, 0);
+        const full = await call("STATUS", tiny(), none);
+        assert.deepEqual([full.code, full.out.code], [1, 50], JSON.stringify(full.out));
+        assert.match(String(full.out.msg), /IPAM exhausted in 10\.247\.0\.0\/30/);
+        await call("DEL", tiny(), { CNI_CONTAINERID: "only" });
       });
   });
 }
