@@ -85,6 +85,9 @@ export class ProxyDaemon {
     const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
     this.proxiers = this.opts.families.map((f) => new IptablesProxier(this.tracker, this.opts.cfg, f, this.exec, null, flavour));
     this.status = { pid: process.pid, node: this.opts.cfg.nodeName, flavour, resourceVersion: 0, syncs: [] };
+    // As kube-proxy does: NodePorts on 127.0.0.0/8 need the kernel to route DNATed loopback traffic.
+    if (this.opts.cfg.localhostNodePorts && this.opts.families.includes(4))
+      await this.exec.run({ argv: ["sysctl", "-q", "-w", "net.ipv4.conf.all.route_localnet=1"], netns: null });
     await this.syncOnce(true);
   }
 

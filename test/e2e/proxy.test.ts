@@ -131,6 +131,8 @@ test("services in iptables mode carry real traffic the way kube-proxy's do", { t
         assert.ok(r.pod, `NodePort on ${ip}: ${JSON.stringify(r)}`);
       }
       assert.ok(one(await curl(lab, "external", "http://172.18.0.11:8081/")).pod, "externalIP");
+      // Localhost NodePorts, as kube-proxy's --iptables-localhost-nodeports (the proxy sets route_localnet).
+      assert.ok(one(await curl(lab, "node/node-1", `http://127.0.0.1:${np}/`)).pod, "NodePort on 127.0.0.1 of a node");
     });
 
     await t.test("externalTrafficPolicy: Local keeps the client IP, drops on a node without endpoints, health checks tell", async () => {
