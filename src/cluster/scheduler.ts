@@ -6,18 +6,16 @@ import { matchesMap } from "../model/selector.js";
 import { staticIPs } from "../model/staticip.js";
 import type { Node, Pod, Subnet } from "../model/types.js";
 import type { Txn } from "../store/types.js";
+import { nodeReady } from "./ready.js";
 import { addressHome } from "./subnets.js";
+
+export { nodeReady };
 
 function ownerKey(p: Pod): string {
   const o = p.metadata.ownerReferences?.[0];
   return o ? `${o.kind}/${o.uid}` : `Pod/${p.metadata.namespace}/${p.metadata.name}`;
 }
 
-/** nodeReady says whether a node reports Ready (nodes without conditions count as ready). */
-export function nodeReady(n: Node): boolean {
-  const c = (n.status?.conditions ?? []) as { type: string; status: string }[];
-  return !c.some((x) => x.type === "Ready" && x.status !== "True");
-}
 
 /** schedulePods assigns spec.nodeName to pending pods; pods that fit nowhere get a status message. */
 export function schedulePods(tx: Txn): void {

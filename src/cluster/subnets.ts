@@ -10,7 +10,7 @@ import type { Node, Pod, Subnet, SubnetBlock } from "../model/types.js";
 import type { Txn } from "../store/types.js";
 import { staticIPs } from "../model/staticip.js";
 import { cidrContains, cidrOverlaps, cidrSize, formatCIDR, parseCIDR, parseIP, subnet as subnetOf } from "../util/ip.js";
-import { nodeReady } from "./scheduler.js";
+import { nodeReady } from "./ready.js";
 
 /** DEFAULT_BLOCK_SIZE is the per-node block prefix: Calico's /26 for IPv4, /122 for IPv6. */
 export const DEFAULT_BLOCK_SIZE = { 4: 26, 6: 122 } as const;

@@ -4,6 +4,7 @@
  */
 import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
+import { readJson } from "../exec/json.js";
 import { ipamPools } from "../ipam/pools.js";
 import { readFileSync } from "node:fs";
 import { cmdAdd, cmdCheck, cmdDel, type PluginContext, setMasq } from "./bridge.js";
@@ -50,9 +51,9 @@ async function cmdGc(ctx: PluginContext): Promise<void> {
       alloc.release(a.containerId, a.ifname);
     }
   // Pod links on the bridge that no valid attachment owns (an ADD killed mid-way, a lost record).
-  const shown = await ctx.exec.run({ argv: ["ip", "-j", "link", "show", "master", conf.bridge ?? "cni0"], netns: null, okCodes: [0, 1] });
+  const shown = await readJson<{ ifname: string }>(ctx.exec, null, ["ip", "-j", "link", "show", "master", conf.bridge ?? "cni0"]);
   const wanted = new Set(valid.map((a) => hostVethName(a.containerID, a.ifname)));
-  for (const l of JSON.parse(shown.stdout || "[]") as { ifname: string }[])
+  for (const l of shown)
     if (/^pn[0-9a-f]{11}$/.test(l.ifname) && !wanted.has(l.ifname)) await delLink(l.ifname);
 }
 

@@ -1,4 +1,5 @@
 /** Routed mode ADD and CHECK (DEL is shared with bridge mode: the veth, its routes, masquerade and IPs go). */
+import { readJson } from "../exec/json.js";
 import { cmdAddWith, type PluginContext } from "./bridge.js";
 import { randomMac } from "./names.js";
 import { renderRoutedHost, renderRoutedPod, type RoutedPlan, routedIps, routedSysctls } from "./routed-plan.js";
@@ -26,8 +27,8 @@ export function cmdAddRouted(ctx: PluginContext): Promise<Result> {
 export async function cmdCheckRouted(ctx: PluginContext, hostVeth: string): Promise<void> {
   for (const i of ctx.conf.prevResult?.ips ?? []) {
     const ip = i.address.split("/")[0] as string;
-    const r = await ctx.exec.run({ argv: ["ip", "-j", "route", "show", ip], netns: null, okCodes: [0, 1] });
-    const dev = (JSON.parse(r.stdout || "[]") as { dev?: string }[])[0]?.dev;
+    const [route] = await readJson<{ dev?: string }>(ctx.exec, null, ["ip", "-j", "route", "show", ip]);
+    const dev = route?.dev;
     if (dev !== hostVeth) throw new CniError(CniCode.Internal, `route to ${ip} does not go to "${hostVeth}"`);
   }
 }

@@ -3,6 +3,7 @@
  * or bgp) in two phases — every node prepares its own side and publishes it on its Node, then
  * every node programs routes to its peers and its egress NAT — and the underlay's service routes.
  */
+import { readJson } from "../exec/json.js";
 import type { Executor } from "../exec/types.js";
 import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { NodeRouting } from "../routing/agent.js";
@@ -73,8 +74,7 @@ export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cf
     subnets: tx.list<Subnet>("Subnet"),
   }));
   const ul = underlayNetns(cfg.name);
-  const shown = await exec.run({ argv: ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)], netns: ul });
-  const existing = JSON.parse(shown.stdout || "[]") as { dst: string }[];
+  const existing = await readJson<{ dst: string }>(exec, ul, ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)]);
   const want = serviceRoutes(services, slices, cfg.nodes);
   for (const s of subnets.filter((x) => x.spec.natOutgoing === false))
     for (const b of s.status?.blocks ?? []) {

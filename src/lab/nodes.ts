@@ -14,7 +14,7 @@ import { syncPods } from "./kubelet.js";
 import type { Lab } from "./lab.js";
 import { LabError, nodeNetns } from "./layout.js";
 import { deleteNetns } from "./netns.js";
-import { ensureProxies, markIptablesFlavour } from "./proxy.js";
+import { markIptablesFlavour } from "./proxy.js";
 import { type LabNode, labNode, MAX_NODES } from "./topology.js";
 
 function find(cfg: LabConfig, name: string): LabNode {
@@ -78,7 +78,6 @@ export function restartNode(lab: Lab, name: string): Promise<void> {
     await Promise.all(pods.map((s) => deleteNetns(lab.exec, s.netns)));
     await destroyNode(lab.exec, lab.name, n);
     await startNode(lab, cfg, n);
-    await ensureProxies(lab.exec, lab.paths, cfg);
-    await lab.reconcile();
+    await lab.reconcile(); // restarts the node's proxy, pods, routes and BIRD
   });
 }

@@ -4,6 +4,7 @@
  * programs its peers and its egress NAT. The lab runs both phases across all nodes in turn; a
  * DaemonSet would run them on every Node change it watches.
  */
+import { readJson } from "../exec/json.js";
 import type { Executor, NetnsRef } from "../exec/types.js";
 import { type Flavour, Iptables } from "../proxy/iptables/flavour.js";
 import { ensureJumps, type Jump } from "../proxy/iptables/jumps.js";
@@ -55,9 +56,9 @@ export class NodeRouting {
   }
 
   private async syncPolicies(want: PolicyRoute[]): Promise<number> {
-    const read = async <T>(argv: string[]): Promise<T[]> => JSON.parse((await this.o.exec.run({ argv, netns: this.o.netns })).stdout || "[]") as T[];
-    const rules = await read<KernelRule>(["ip", "-j", "rule", "show"]);
-    const routes = await read<KernelTableRoute>(["ip", "-j", "route", "show", "table", "all", "proto", String(ROUTE_PROTO)]);
+    const { exec, netns } = this.o;
+    const rules = await readJson<KernelRule>(exec, netns, ["ip", "-j", "rule", "show"]);
+    const routes = await readJson<KernelTableRoute>(exec, netns, ["ip", "-j", "route", "show", "table", "all", "proto", String(ROUTE_PROTO)]);
     const text = policyBatch(want, rules, routes);
     if (text) await this.o.exec.run({ argv: ["ip", "-batch", "-"], netns: this.o.netns, stdin: text });
     return text.split("\n").filter(Boolean).length;

@@ -2,6 +2,7 @@
  * The routing backends' I/O: each reads the node's current kernel state, lets the pure planners
  * decide, and applies the difference in as few batches as the data path's ordering allows.
  */
+import { readJson } from "../exec/json.js";
 import type { Executor, NetnsRef } from "../exec/types.js";
 import { BirdDaemon, type BirdFiles } from "./birdd.js";
 import { birdConfig } from "./bird.js";
@@ -50,9 +51,8 @@ export interface NodeContext {
   bird: BirdFiles;
 }
 
-async function json<T>(ctx: NodeContext, argv: string[]): Promise<T[]> {
-  const r = await ctx.exec.run({ argv, netns: ctx.netns, okCodes: [0, 1] });
-  return r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as T[]) : [];
+function json<T>(ctx: NodeContext, argv: string[]): Promise<T[]> {
+  return readJson<T>(ctx.exec, ctx.netns, argv);
 }
 
 async function batch(ctx: NodeContext, tool: "ip" | "bridge", lines: string): Promise<number> {

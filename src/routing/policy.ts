@@ -45,17 +45,16 @@ export interface KernelTableRoute {
   flags?: string[];
 }
 
-function ruleLines(p: PolicyRoute): string[] {
-  return [
-    `rule add from ${p.from} lookup main suppress_prefixlength 0 priority ${RULE_PRIORITY} protocol ${ROUTE_PROTO}`,
-    `rule add from ${p.from} lookup ${p.table} priority ${RULE_PRIORITY + 1} protocol ${ROUTE_PROTO}`,
-  ];
+function ruleSrc(r: KernelRule): string {
+  return r.srclen === undefined ? String(r.src) : `${r.src}/${r.srclen}`;
 }
 
+/** ruleKey names a rule by what it does: its source and table (main for the suppress rule). */
 function ruleKey(r: KernelRule): string {
-  const src = r.srclen === undefined ? r.src : `${r.src}/${r.srclen}`;
-  return r.suppress_prefixlen === 0 ? `${src} main` : `${src} ${r.table}`;
+  return `${ruleSrc(r)} ${r.suppress_prefixlen === 0 ? "main" : r.table}`;
 }
+
+const wantedKeys = (p: PolicyRoute) => [`${p.from} main`, `${p.from} ${p.table}`];
 
 function routeLine(p: PolicyRoute): string {
   const dev = p.dev ? ` dev ${p.dev}` : "";
@@ -65,19 +64,20 @@ function routeLine(p: PolicyRoute): string {
 /** policyBatch turns wanted policy routes and the kernel's into `ip -batch` text (empty when in sync). */
 export function policyBatch(want: PolicyRoute[], rules: KernelRule[], routes: KernelTableRoute[]): string {
   const mine = rules.filter((r) => r.protocol === String(ROUTE_PROTO));
-  const haveRules = new Set(mine.map(ruleKey));
-  const wantRules = new Set(want.flatMap((p) => [`${p.from} main`, `${p.from} ${p.table}`]));
+  const have = new Set(mine.map(ruleKey));
+  // A subnet whose pair of rules is incomplete or unwanted loses what it has; complete pairs stay.
+  const complete = new Set(want.filter((p) => wantedKeys(p).every((k) => have.has(k))).map((p) => p.from));
   const lines: string[] = [];
   for (const r of mine)
-    if (!wantRules.has(ruleKey(r))) lines.push(`rule del priority ${r.priority} from ${r.src}/${r.srclen} protocol ${ROUTE_PROTO}`);
+    if (!complete.has(ruleSrc(r))) lines.push(`rule del priority ${r.priority} from ${ruleSrc(r)} protocol ${ROUTE_PROTO}`);
   for (const r of routes.filter((x) => x.dst === "default" && !want.some((p) => String(p.table) === x.table)))
     lines.push(`route del default table ${r.table} proto ${ROUTE_PROTO}`);
   for (const p of want) {
-    if (!haveRules.has(`${p.from} main`) || !haveRules.has(`${p.from} ${p.table}`)) {
-      for (const k of [`${p.from} main`, `${p.from} ${p.table}`])
-        if (haveRules.has(k)) lines.push(`rule del priority ${k.endsWith(" main") ? RULE_PRIORITY : RULE_PRIORITY + 1} from ${p.from} protocol ${ROUTE_PROTO}`);
-      lines.push(...ruleLines(p));
-    }
+    if (!complete.has(p.from))
+      lines.push(
+        `rule add from ${p.from} lookup main suppress_prefixlength 0 priority ${RULE_PRIORITY} protocol ${ROUTE_PROTO}`,
+        `rule add from ${p.from} lookup ${p.table} priority ${RULE_PRIORITY + 1} protocol ${ROUTE_PROTO}`,
+      );
     const r = routes.find((x) => x.dst === "default" && x.table === String(p.table));
     if (!r || r.gateway !== p.via || (p.dev !== undefined && r.dev !== p.dev)) lines.push(routeLine(p));
   }

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
 import { ExecError } from "../../src/exec/types.js";
-import { createNetns, deleteNetns } from "../../src/lab/netns.js";
-import { exec, REPO } from "./helpers.js";
+import { exec, netnsFixture, REPO } from "./helpers.js";
 
 // podnet-cni driven exactly as a runtime drives it: a fresh process, CNI_* env, config on stdin,
 // run inside a "node" namespace of the test's own.
@@ -57,15 +56,7 @@ async function links(ns: string): Promise<string[]> {
   );
 }
 
-before(async () => {
-  await createNetns(exec, NODE);
-  await createNetns(exec, POD);
-});
-after(async () => {
-  await deleteNetns(exec, POD);
-  await deleteNetns(exec, NODE);
-  rmSync(dataDir, { recursive: true, force: true });
-});
+netnsFixture({ before, after }, { node: NODE, pod: POD }, dataDir);
 
 test("VERSION lists the supported versions; an unsupported config version fails with code 1", async () => {
   const v = await cni("VERSION", "{}");

@@ -7,14 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
 import { ExecError } from "../../src/exec/types.js";
 import { createNetns, deleteNetns } from "../../src/lab/netns.js";
-import { exec, REPO } from "./helpers.js";
+import { exec, netnsFixture, REPO } from "./helpers.js";
 
 interface Subject {
   name: string;
@@ -36,15 +36,7 @@ const NODE = `pn-f${id}-node`;
 const POD = `pn-f${id}-pod`;
 const dataDir = mkdtempSync(join(tmpdir(), "podnet-conf-"));
 
-before(async () => {
-  await createNetns(exec, NODE);
-  await createNetns(exec, POD);
-});
-after(async () => {
-  await deleteNetns(exec, POD);
-  await deleteNetns(exec, NODE);
-  rmSync(dataDir, { recursive: true, force: true });
-});
+netnsFixture({ before, after }, { node: NODE, pod: POD }, dataDir);
 
 for (const s of SUBJECTS) {
   describe(s.name, () => {

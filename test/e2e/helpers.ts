@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../../src/exec/real.js";
 import { ExecError } from "../../src/exec/types.js";
+import { createNetns, deleteNetns } from "../../src/lab/netns.js";
 
 /** exec is the real executor the e2e tests use. */
 export const exec = new RealExecutor();
@@ -62,6 +63,19 @@ export class TestLab {
     await this.cli(["down"]);
     rmSync(this.stateDir, { recursive: true, force: true });
   }
+}
+
+/** netnsFixture creates a node and a pod namespace before a file's tests and removes them, and dataDir, after. */
+export function netnsFixture(hooks: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void }, names: { node: string; pod: string }, dataDir: string): void {
+  hooks.before(async () => {
+    await createNetns(exec, names.node);
+    await createNetns(exec, names.pod);
+  });
+  hooks.after(async () => {
+    await deleteNetns(exec, names.pod);
+    await deleteNetns(exec, names.node);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 }
 
 /** withLab runs fn against a fresh lab (extra `lab up` flags in upArgs) and always tears it down. */
