@@ -6,17 +6,18 @@ import { readJson } from "../exec/json.js";
 import type { Executor, NetnsRef } from "../exec/types.js";
 import { BirdDaemon, type BirdFiles } from "./birdd.js";
 import { birdConfig } from "./bird.js";
-import { hostGwRoutes, ownBlackholes } from "./hostgw.js";
+import { hostGwRoutes, ownBlackholes, peerRoutable } from "./hostgw.js";
 import { IPIP_UNSUPPORTED } from "./ipip.js";
 import { VTEP_MAC_ANNOTATION } from "./nodes.js";
 import { diffRoutes, type KernelRoute } from "./routes.js";
-import { familyOfCidr, ROUTE_PROTO, type RouteNode, RoutingError, type RoutingMode, type RoutingSettings } from "./types.js";
+import { blockFamilies, ROUTE_PROTO, type RouteNode, RoutingError, type RoutingMode, type RoutingSettings } from "./types.js";
 import {
   type KernelFdb,
   type KernelNeigh,
   type VxlanLink,
   vtepMac,
   vxlanDev,
+  vxlanAddressLines,
   vxlanDeviceBatch,
   vxlanDeviceOk,
   vxlanEntries,
@@ -35,11 +36,18 @@ export interface RoutingBackend {
 }
 
 function peerBlocks(self: RouteNode, nodes: RouteNode[]): string[] {
-  return nodes.filter((n) => n.name !== self.name && familyOfCidr(n.ip) === 4).flatMap((n) => n.blocks.filter((b) => familyOfCidr(b) === 4));
+  return peerRoutable(self, nodes).map((r) => r.dst);
 }
 
-async function unrouted(ctx: NodeContext, blocks: string[], proto: string): Promise<string[]> {
-  const have = new Set((await json<KernelRoute>(ctx, ["ip", "-j", "route", "show", "proto", proto])).map((r) => r.dst));
+/** kernelRoutes reads the routes of a protocol, of each family the node hosts blocks of (IPv6 needs its own query). */
+async function kernelRoutes(ctx: NodeContext, self: RouteNode, proto: string): Promise<KernelRoute[]> {
+  const out: KernelRoute[] = [];
+  for (const f of blockFamilies(self)) out.push(...(await json<KernelRoute>(ctx, ["ip", `-${f}`, "-j", "route", "show", "proto", proto])));
+  return out;
+}
+
+async function unrouted(ctx: NodeContext, self: RouteNode, blocks: string[], proto: string): Promise<string[]> {
+  const have = new Set((await kernelRoutes(ctx, self, proto)).map((r) => r.dst));
   return blocks.filter((b) => !have.has(b));
 }
 
@@ -63,8 +71,8 @@ async function batch(ctx: NodeContext, tool: "ip" | "bridge", lines: string): Pr
 
 const text = (l: string[]) => (l.length ? `${l.join("\n")}\n` : "");
 
-function podRoutes(ctx: NodeContext): Promise<KernelRoute[]> {
-  return json<KernelRoute>(ctx, ["ip", "-j", "route", "show", "proto", String(ROUTE_PROTO)]);
+function podRoutes(ctx: NodeContext, self: RouteNode): Promise<KernelRoute[]> {
+  return kernelRoutes(ctx, self, String(ROUTE_PROTO));
 }
 
 class HostGw implements RoutingBackend {
@@ -74,11 +82,11 @@ class HostGw implements RoutingBackend {
     return {};
   }
   async sync(self: RouteNode, nodes: RouteNode[]): Promise<number> {
-    const d = diffRoutes([...ownBlackholes(self), ...hostGwRoutes(self, nodes)], await podRoutes(this.ctx));
+    const d = diffRoutes([...ownBlackholes(self), ...hostGwRoutes(self, nodes)], await podRoutes(this.ctx, self));
     return batch(this.ctx, "ip", text([...d.del, ...d.add]));
   }
   missing(self: RouteNode, nodes: RouteNode[]): Promise<string[]> {
-    return unrouted(this.ctx, peerBlocks(self, nodes), String(ROUTE_PROTO));
+    return unrouted(this.ctx, self, peerBlocks(self, nodes), String(ROUTE_PROTO));
   }
 }
 
@@ -88,18 +96,18 @@ class Vxlan implements RoutingBackend {
   async prepare(self: RouteNode): Promise<Record<string, string>> {
     const { ctx } = this;
     const dev = vxlanDev(ctx.settings);
-    const [link] = await json<VxlanLink>(ctx, ["ip", "-j", "-d", "link", "show", "dev", dev]);
+    const [link] = await json<VxlanLink>(ctx, ["ip", "-j", "-d", "address", "show", "dev", dev]);
     if (!link || !vxlanDeviceOk(link, self, ctx.settings)) {
       if (link) await batch(ctx, "ip", `link del ${dev}\n`);
       await batch(ctx, "ip", vxlanDeviceBatch(self, ctx.settings));
-    }
+    } else await batch(ctx, "ip", text(vxlanAddressLines(self, ctx.settings, link.addr_info)));
     return { [VTEP_MAC_ANNOTATION]: vtepMac(self.name) };
   }
   async sync(self: RouteNode, nodes: RouteNode[]): Promise<number> {
     const { ctx } = this;
     const dev = vxlanDev(ctx.settings);
     const peers = vxlanPeers(self, nodes, ctx.settings);
-    const routes = diffRoutes([...ownBlackholes(self), ...peers.flatMap((p) => p.routes)], await podRoutes(ctx));
+    const routes = diffRoutes([...ownBlackholes(self), ...peers.flatMap((p) => p.routes)], await podRoutes(ctx, self));
     const neighs = await json<KernelNeigh>(ctx, ["ip", "-j", "neigh", "show", "dev", dev]);
     const fdbs = await json<KernelFdb>(ctx, ["bridge", "-j", "fdb", "show", "dev", dev]);
     const e = vxlanEntries(peers, neighs, fdbs, ctx.settings);
@@ -111,8 +119,8 @@ class Vxlan implements RoutingBackend {
     return n + (await batch(ctx, "ip", text(routes.add)));
   }
   missing(self: RouteNode, nodes: RouteNode[]): Promise<string[]> {
-    const published = nodes.filter((n) => n.name === self.name || n.vtepMac);
-    return unrouted(this.ctx, peerBlocks(self, published), String(ROUTE_PROTO));
+    const routes = vxlanPeers(self, nodes, this.ctx.settings).flatMap((p) => p.routes.map((r) => r.dst));
+    return unrouted(this.ctx, self, routes, String(ROUTE_PROTO));
   }
 }
 
@@ -129,7 +137,7 @@ class Bgp implements RoutingBackend {
     return (await this.bird.apply(birdConfig(self, nodes, this.ctx.settings))) ? 1 : 0;
   }
   missing(self: RouteNode, nodes: RouteNode[]): Promise<string[]> {
-    return unrouted(this.ctx, peerBlocks(self, nodes), "bird");
+    return unrouted(this.ctx, self, peerBlocks(self, nodes), "bird");
   }
 }
 

@@ -2,7 +2,8 @@
  * Deciding one node's egress: which pools it SNATs (natOutgoing; for a centralized subnet only on
  * its active gateway node) and which subnets it must send to a gateway node instead. If a
  * centralized subnet has no live gateway, its nodes fall back to SNATing locally, so egress
- * degrades to distributed rather than stopping.
+ * degrades to distributed rather than stopping. Gateway routing is IPv4 only for now: the IPv6
+ * range of a centralized dual-stack subnet leaves through each pod's own node.
  */
 import { subnetCidrs } from "../cluster/subnets.js";
 import type { Subnet } from "../model/types.js";
@@ -35,8 +36,9 @@ export function egressPlan(self: RouteNode, nodes: RouteNode[], clusterCidrs: st
     const gw = sub.centralized?.active ? nodes.find((n) => n.name === sub.centralized?.active) : undefined;
     const remoteGw = gw && gw.name !== self.name ? gw : undefined;
     for (const cidr of sub.cidrs) {
-      pools.push({ cidr, natOutgoing: sub.natOutgoing && !remoteGw });
-      if (!remoteGw || familyOfCidr(cidr) !== 4) continue;
+      const viaGw = remoteGw && familyOfCidr(cidr) === 4;
+      pools.push({ cidr, natOutgoing: sub.natOutgoing && !viaGw });
+      if (!viaGw) continue;
       const table = policyTable(sub.name);
       const vtep = vtepAddress(remoteGw);
       if (s.mode === "vxlan" && vtep) policies.push({ from: cidr, table, via: vtep, dev: vxlanDev(s), onlink: true });

@@ -25,10 +25,11 @@ export class FakeKernel {
 
   private handle(c: RecordedCall): FakeReply {
     const a = c.argv.join(" ");
-    if (a.startsWith("ip -j route show proto 81")) return { stdout: JSON.stringify([...this.routes.values()]) };
+    const fam = /^ip -([46]) -j route show proto 81/.exec(a)?.[1];
+    if (fam) return { stdout: JSON.stringify([...this.routes.values()].filter((r) => r.dst.includes(":") === (fam === "6"))) };
     if (a.startsWith("ip -j neigh show")) return { stdout: JSON.stringify([...this.neighs.values()]) };
     if (a.startsWith("bridge -j fdb show")) return { stdout: JSON.stringify([...this.fdb.values()]) };
-    if (a.startsWith("ip -j -d link show")) return this.link ? { stdout: JSON.stringify([this.link]) } : { code: 1 };
+    if (a.startsWith("ip -j -d address show")) return this.link ? { stdout: JSON.stringify([this.link]) } : { code: 1 };
     if (a === "ip -batch -" || a === "bridge -batch -") for (const l of (c.stdin ?? "").split("\n").filter(Boolean)) this.apply(l.split(" "));
     return undefined;
   }
@@ -36,6 +37,11 @@ export class FakeKernel {
   private apply(w: string[]): void {
     const at = (k: string) => w[w.indexOf(k) + 1] ?? "";
     const [obj, verb, key] = w;
+    if (obj === "address" && this.link) {
+      const [local = "", len = "0"] = (key ?? "").split("/");
+      this.link.addr_info = [...((this.link.addr_info as unknown[]) ?? []), { local, prefixlen: Number(len) }];
+      return;
+    }
     const k = key === "blackhole" ? (w[3] ?? "") : (key ?? "");
     if (obj === "route" && verb === "replace" && key === "blackhole") this.routes.set(k, { dst: k, type: "blackhole" });
     else if (obj === "route" && verb === "replace")

@@ -1,13 +1,23 @@
 /** flannel's host-gw: each remote node's pod blocks are routed via that node's underlay address. */
 import type { PodRoute } from "./routes.js";
-import { familyOfCidr, type RouteNode } from "./types.js";
+import { familyOfCidr, nodeAddress, type RouteNode } from "./types.js";
 
-/** hostGwRoutes is `<remote block> via <remote node IP>` for every peer block of the node IP's family. */
+/** hostGwRoutes is `<remote block> via <remote node IP>` for every peer block, via the peer's address of the block's family (both on a dual-stack underlay). */
 export function hostGwRoutes(self: RouteNode, nodes: RouteNode[]): PodRoute[] {
-  const fam = familyOfCidr(self.ip);
+  return peerRoutable(self, nodes).map(({ dst, via }) => ({ dst, via }));
+}
+
+/** peerRoutable lists every peer block this node can route, with the peer address of its family; blocks of a family either side lacks are left out. */
+export function peerRoutable(self: RouteNode, nodes: RouteNode[]): { dst: string; via: string; node: RouteNode }[] {
   return nodes
-    .filter((n) => n.name !== self.name && familyOfCidr(n.ip) === fam)
-    .flatMap((n) => n.blocks.filter((b) => familyOfCidr(b) === fam).map((dst) => ({ dst, via: n.ip })));
+    .filter((n) => n.name !== self.name)
+    .flatMap((n) =>
+      n.blocks.flatMap((dst) => {
+        const fam = familyOfCidr(dst);
+        const via = nodeAddress(n, fam);
+        return via && nodeAddress(self, fam) ? [{ dst, via, node: n }] : [];
+      }),
+    );
 }
 
 /**

@@ -3,7 +3,7 @@
  * object, as flannel does with its annotations: the VXLAN device's MAC goes in podnet.io/vtep-mac.
  */
 import type { Node, Subnet } from "../model/types.js";
-import { isIP } from "../util/ip.js";
+import { formatCIDR, isIP, parseCIDR } from "../util/ip.js";
 import type { RouteNode } from "./types.js";
 
 /** VTEP_MAC_ANNOTATION carries a node's VXLAN device MAC. */
@@ -21,10 +21,12 @@ export function routeNodes(nodes: Node[], subnets: Subnet[] = []): RouteNode[] {
     const ip = nodeInternalIP(n);
     const own = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
     const hosted = subnets.flatMap((s) => (s.status?.blocks ?? []).filter((b) => b.node === n.metadata.name).map((b) => b.cidr));
-    const blocks = own.length ? [...own, ...hosted] : [];
+    // Canonical text (as `ip -j route` prints it), so a differently spelled CIDR is not rewritten every sync.
+    const blocks = own.length ? [...own, ...hosted].map((b) => { const c = parseCIDR(b); return c ? formatCIDR(c) : b; }) : [];
     if (!ip || blocks.length === 0) continue;
     const mac = n.metadata.annotations?.[VTEP_MAC_ANNOTATION];
-    out.push({ name: n.metadata.name, ip, blocks: [...blocks], ...(mac ? { vtepMac: mac } : {}) });
+    const ip6 = nodeInternalIP(n, true);
+    out.push({ name: n.metadata.name, ip, ...(ip6 ? { ip6 } : {}), blocks: [...blocks], ...(mac ? { vtepMac: mac } : {}) });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -16,10 +16,14 @@ import { vtepMac } from "./vxlan.js";
 
 const GOLDEN = fileURLToPath(new URL("../../../src/routing/testdata/render.txt", import.meta.url));
 
+const EGRESS_POOLS = [{ cidr: "10.244.0.0/16", natOutgoing: true }];
 const cluster = (n: number): RouteNode[] =>
   Array.from({ length: n }, (_, i) => ({ name: `node-${i + 1}`, ip: `172.18.0.${11 + i}`, blocks: [`10.244.${i}.0/24`] }));
+const dualCluster = (n: number): RouteNode[] =>
+  cluster(n).map((c, i) => ({ ...c, ip6: `fd00:172:18::${11 + i}`, blocks: [...c.blocks, i ? `fd00:10:244:${i}::/64` : "fd00:10:244::/64"] }));
+const DUAL_EGRESS = { pools: [...EGRESS_POOLS, { cidr: "fd00:10:244::/56", natOutgoing: true }], policies: [] };
 const settings = (mode: RoutingMode, extra: Partial<RoutingSettings> = {}): RoutingSettings => ({ ...DEFAULT_ROUTING, mode, ...extra });
-const EGRESS = { pools: [{ cidr: "10.244.0.0/16", natOutgoing: true }], policies: [] };
+const EGRESS = { pools: EGRESS_POOLS, policies: [] };
 
 test("every mode renders the golden state for node-1 of a 3-node cluster", () => {
   const nodes = cluster(3);
@@ -30,7 +34,15 @@ test("every mode renders the golden state for node-1 of a 3-node cluster", () =>
     ["bgp route-reflector client", settings("bgp", { routeReflectors: ["node-1"] }), "node-2"],
     ["ipip (render only)", settings("ipip"), "node-1"],
   ];
-  const text = cases.map(([title, s, self]) => `######## ${title}, ${self}\n${renderRouting(self, nodes, s, EGRESS)}`).join("\n");
+  const dual: [string, RoutingSettings, string][] = [
+    ["dual-stack host-gw", settings("host-gw"), "node-1"],
+    ["dual-stack vxlan", settings("vxlan"), "node-1"],
+    ["dual-stack bgp", settings("bgp"), "node-1"],
+  ];
+  const text = [
+    ...cases.map(([title, s, self]) => `######## ${title}, ${self}\n${renderRouting(self, nodes, s, EGRESS)}`),
+    ...dual.map(([title, s, self]) => `######## ${title}, ${self}\n${renderRouting(self, dualCluster(3), s, DUAL_EGRESS)}`),
+  ].join("\n");
   if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text);
   assert.equal(text, readFileSync(GOLDEN, "utf8"));
 });
@@ -99,6 +111,39 @@ test("vxlan: entries are added before the route that needs them, and removed aft
   k.log = [];
   await converge(k, "vxlan", cluster(1));
   assert.deepEqual(k.log, ["route- 10.244.1.0/24", "neigh- 10.244.1.0", `fdb- ${vtepMac("node-2")}`]);
+});
+
+test("vxlan dual-stack: one device carries both families; IPv6 gets its own neighbour and onlink routes", async () => {
+  const k = new FakeKernel();
+  await converge(k, "vxlan", dualCluster(2));
+  assert.deepEqual(k.log, [
+    "link+ podnet.1",
+    "neigh+ 10.244.1.0",
+    "neigh+ fd00:10:244:1::",
+    `fdb+ ${vtepMac("node-2")}`,
+    "route+ 10.244.0.0/24",
+    "route+ fd00:10:244::/64",
+    "route+ 10.244.1.0/24",
+    "route+ fd00:10:244:1::/64",
+  ]);
+  assert.deepEqual(k.routes.get("fd00:10:244:1::/64"), { dst: "fd00:10:244:1::/64", gateway: "fd00:10:244:1::", dev: "podnet.1", flags: ["onlink"] });
+  assert.deepEqual((k.link as { addr_info: unknown[] }).addr_info, [{ local: "10.244.0.0", prefixlen: 32 }, { local: "fd00:10:244::", prefixlen: 128 }]);
+  k.log = [];
+  await converge(k, "vxlan", dualCluster(2));
+  assert.deepEqual(k.log, [], "sync twice: nothing to do");
+  await converge(k, "vxlan", dualCluster(1));
+  assert.deepEqual(k.log, ["route- 10.244.1.0/24", "route- fd00:10:244:1::/64", "neigh- 10.244.1.0", "neigh- fd00:10:244:1::", `fdb- ${vtepMac("node-2")}`]);
+});
+
+test("host-gw dual-stack: IPv6 blocks go via the peer's IPv6 address; a peer without one gets no IPv6 route", async () => {
+  const k = new FakeKernel();
+  const nodes = dualCluster(3);
+  delete nodes[2]!.ip6;
+  await converge(k, "host-gw", nodes);
+  assert.deepEqual(
+    [...k.routes.values()].map((r) => `${r.dst} ${r.type ?? r.gateway}`),
+    ["10.244.0.0/24 blackhole", "fd00:10:244::/64 blackhole", "10.244.1.0/24 172.18.0.12", "fd00:10:244:1::/64 fd00:172:18::12", "10.244.2.0/24 172.18.0.13"],
+  );
 });
 
 test("vxlan: a device with the wrong settings is recreated, a right one kept", async () => {

@@ -16,6 +16,8 @@ export interface RouteNode {
   name: string;
   /** ip is the underlay (InternalIP) address peers send to. */
   ip: string;
+  /** ip6 is the node's IPv6 InternalIP on a dual-stack underlay; IPv6 blocks are routed via it. */
+  ip6?: string;
   /** blocks are the pod CIDRs routed to this node (its pod CIDRs, later also Subnet blocks). */
   blocks: string[];
   /** vtepMac is the MAC of the node's VXLAN device, as the node published it. */
@@ -62,6 +64,16 @@ export const ROUTE_PROTO = 81;
 /** familyOfCidr says whether a CIDR is IPv4 or IPv6. */
 export function familyOfCidr(cidr: string): Family {
   return cidr.includes(":") ? 6 : 4;
+}
+
+/** nodeAddress is the underlay address a peer's blocks of a family are routed via (undefined: that family is not routable). */
+export function nodeAddress(n: RouteNode, family: Family): string | undefined {
+  return family === 4 ? (familyOfCidr(n.ip) === 4 ? n.ip : undefined) : n.ip6 ?? (familyOfCidr(n.ip) === 6 ? n.ip : undefined);
+}
+
+/** blockFamilies are the families of a node's blocks, in order, without repeats. */
+export function blockFamilies(n: RouteNode): Family[] {
+  return [...new Set(n.blocks.map(familyOfCidr))];
 }
 
 /** RoutingError is a routing operation that failed: `failed to <verb> <thing> "<name>": <cause>`. */

@@ -4,12 +4,16 @@
  * flannel's order, a permanent neighbour (remote VTEP address → remote VTEP MAC), an FDB entry
  * (remote VTEP MAC → remote node IP) and only then the `onlink` route of the remote block via the
  * remote VTEP address, so no packet is routed before the kernel knows where to send it. Removal
- * runs the other way round: route, neighbour, FDB.
+ * runs the other way round: route, neighbour, FDB. On a dual-stack cluster the same device also
+ * carries IPv6 pods over the IPv4 underlay: it holds its IPv6 block's network address as a /128,
+ * and each peer gets a second neighbour (its IPv6 VTEP address, same MAC) and `onlink` IPv6 routes.
+ * (flannel runs a second device over an IPv6 underlay instead; one device needs no IPv6 underlay.)
  */
 import { createHash } from "node:crypto";
 import { nthIP, parseCIDR } from "../util/ip.js";
 import type { PodRoute } from "./routes.js";
-import { familyOfCidr, type RouteNode, type RoutingSettings } from "./types.js";
+import type { Family } from "../util/ip.js";
+import { blockFamilies, familyOfCidr, type RouteNode, type RoutingSettings } from "./types.js";
 
 /** VXLAN_DEV is the device name: podnet.<VNI>, as flannel names flannel.<VNI>. */
 export function vxlanDev(s: Pick<RoutingSettings, "vni">): string {
@@ -23,17 +27,26 @@ export function vtepMac(node: string): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
-/** vtepAddress is the VTEP's own address: the network address of the node's first IPv4 block (flannel's choice). */
-export function vtepAddress(n: RouteNode): string | undefined {
-  const b = n.blocks.find((c) => familyOfCidr(c) === 4);
+/** vtepAddress is the VTEP's own address of a family: the network address of the node's first block of that family (flannel's choice). */
+export function vtepAddress(n: RouteNode, family: Family = 4): string | undefined {
+  const b = n.blocks.find((c) => familyOfCidr(c) === family);
   const c = b ? parseCIDR(b) : undefined;
   return c ? nthIP(c, 0n) : undefined;
 }
 
-/** VxlanLink is the part of `ip -j -d link show` the device check reads. */
+/** vtepCidrs are the addresses the node's VXLAN device holds: one host address per family it hosts blocks of. */
+export function vtepCidrs(n: RouteNode): string[] {
+  return blockFamilies(n).flatMap((f) => {
+    const a = vtepAddress(n, f);
+    return a ? [`${a}/${f === 4 ? 32 : 128}`] : [];
+  });
+}
+
+/** VxlanLink is the part of `ip -j -d addr show` the device check reads. */
 export interface VxlanLink {
   address?: string;
   mtu?: number;
+  addr_info?: { local: string; prefixlen: number }[];
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean } };
 }
 
@@ -51,13 +64,20 @@ export function vxlanDeviceOk(link: VxlanLink, self: RouteNode, s: RoutingSettin
   );
 }
 
-/** vxlanDeviceBatch creates the device with its address (ip -batch text). */
+/** vxlanAddressLines adds the VTEP addresses the device lacks (IPv6 without duplicate address detection). */
+export function vxlanAddressLines(self: RouteNode, s: RoutingSettings, have: VxlanLink["addr_info"] = []): string[] {
+  const held = new Set(have.map((a) => `${a.local}/${a.prefixlen}`));
+  return vtepCidrs(self)
+    .filter((c) => !held.has(c))
+    .map((c) => `address replace ${c} dev ${vxlanDev(s)}${c.includes(":") ? " nodad" : ""}`);
+}
+
+/** vxlanDeviceBatch creates the device with its addresses (ip -batch text). */
 export function vxlanDeviceBatch(self: RouteNode, s: RoutingSettings): string {
   const dev = vxlanDev(s);
-  const addr = vtepAddress(self);
   return [
     `link add ${dev} address ${vtepMac(self.name)} mtu ${s.underlayMtu - 50} type vxlan id ${s.vni} local ${self.ip} dev ${s.underlayDev} dstport ${s.port} nolearning`,
-    ...(addr ? [`address add ${addr}/32 dev ${dev}`] : []),
+    ...vxlanAddressLines(self, s),
     `link set ${dev} up`,
     "",
   ].join("\n");
@@ -66,7 +86,8 @@ export function vxlanDeviceBatch(self: RouteNode, s: RoutingSettings): string {
 /** VxlanPeer is what one remote node needs on this node. */
 export interface VxlanPeer {
   node: string;
-  vtep: string;
+  /** vteps are the peer's VTEP addresses, IPv4 first: one permanent neighbour each. */
+  vteps: string[];
   mac: string;
   ip: string;
   routes: PodRoute[];
@@ -76,11 +97,16 @@ export interface VxlanPeer {
 export function vxlanPeers(self: RouteNode, nodes: RouteNode[], s: RoutingSettings): VxlanPeer[] {
   const dev = vxlanDev(s);
   const out: VxlanPeer[] = [];
+  const mine = blockFamilies(self);
   for (const n of nodes) {
-    const vtep = vtepAddress(n);
-    if (n.name === self.name || !n.vtepMac || !vtep || familyOfCidr(n.ip) !== 4) continue;
-    const routes = n.blocks.filter((b) => familyOfCidr(b) === 4).map((dst) => ({ dst, via: vtep, dev, onlink: true }));
-    out.push({ node: n.name, vtep, mac: n.vtepMac, ip: n.ip, routes });
+    if (n.name === self.name || !n.vtepMac || familyOfCidr(n.ip) !== 4) continue;
+    const families = blockFamilies(n).filter((f) => mine.includes(f) && vtepAddress(n, f));
+    if (!families.includes(4)) continue;
+    const vteps = families.map((f) => vtepAddress(n, f) as string);
+    const routes = n.blocks
+      .filter((b) => families.includes(familyOfCidr(b)))
+      .map((dst) => ({ dst, via: vtepAddress(n, familyOfCidr(dst)) as string, dev, onlink: true }));
+    out.push({ node: n.name, vteps, mac: n.vtepMac, ip: n.ip, routes });
   }
   return out;
 }
@@ -114,13 +140,15 @@ export function vxlanEntries(peers: VxlanPeer[], neighs: KernelNeigh[], fdbs: Ke
   const neigh: string[] = [];
   const fdb: string[] = [];
   for (const p of peers) {
-    const n = neighs.find((x) => x.dst === p.vtep);
-    if (!n || n.lladdr !== p.mac || !(n.state ?? []).includes("PERMANENT"))
-      neigh.push(`neigh replace ${p.vtep} lladdr ${p.mac} dev ${dev} nud permanent`);
+    for (const vtep of p.vteps) {
+      const n = neighs.find((x) => x.dst === vtep);
+      if (!n || n.lladdr !== p.mac || !(n.state ?? []).includes("PERMANENT"))
+        neigh.push(`neigh replace ${vtep} lladdr ${p.mac} dev ${dev} nud permanent`);
+    }
     if (!fdbs.some((f) => f.mac === p.mac && f.dst === p.ip)) fdb.push(`fdb replace ${p.mac} dev ${dev} dst ${p.ip} self permanent`);
   }
   const neighDel = neighs
-    .filter((n) => (n.state ?? []).includes("PERMANENT") && !peers.some((p) => p.vtep === n.dst))
+    .filter((n) => (n.state ?? []).includes("PERMANENT") && !peers.some((p) => p.vteps.includes(n.dst)))
     .map((n) => `neigh del ${n.dst} dev ${dev}`);
   const fdbDel = fdbs
     .filter((f) => f.dst !== undefined && !peers.some((p) => p.mac === f.mac && p.ip === f.dst))
