@@ -22,6 +22,7 @@ interface UpFlags {
   routing: RoutingMode;
   bgpRouteReflectors?: string;
   cniMode: "bridge" | "routed";
+  ipFamily: "ipv4" | "dual";
 }
 
 interface Globals {
@@ -90,6 +91,7 @@ export function registerLab(program: Command): void {
     .addOption(new Option("--routing <mode>", "how pods reach other nodes").choices([...ROUTING_MODES]).default("host-gw"))
     .option("--bgp-route-reflectors <nodes>", "bgp: comma-separated route-reflector nodes (default: full mesh)")
     .addOption(new Option("--cni-mode <mode>", "pod data path on each node").choices(["bridge", "routed"]).default("bridge"))
+    .addOption(new Option("--ip-family <family>", "address families: ipv4, or dual for dual-stack nodes, pods and services").choices(["ipv4", "dual"]).default("ipv4"))
     .action(async (o: UpFlags, cmd: Command) => {
       const l = openLab(cmd);
       // Ctrl-C while building: finish the step in flight, then remove everything built so far.
@@ -104,8 +106,9 @@ export function registerLab(program: Command): void {
           iptables: o.iptables,
           routing: { mode: o.routing, routeReflectors: o.bgpRouteReflectors?.split(",").filter(Boolean) ?? [] },
           cniMode: o.cniMode,
+          ipFamily: o.ipFamily,
         });
-        const names = cfg.nodes.map((n) => `${n.name} (${n.ip})`).join(", ");
+        const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted)
           process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);
       } finally {

@@ -4,7 +4,7 @@ import type { Executor } from "../exec/types.js";
 import { externalNetns, netnsPrefix, nodeNetns, underlayNetns } from "./layout.js";
 import { createNetns, deleteNetns, listNetns } from "./netns.js";
 import { ECHO_SERVER } from "./kubelet.js";
-import { EXTERNAL, externalBatch, type LabNode, nodeBatch, nodePort, nodeUplinkBatch, underlayBatch } from "./topology.js";
+import { EXTERNAL, EXTERNAL6, externalBatch, type IpFamilyMode, type LabNode, nodeBatch, nodePort, nodeUplinkBatch, underlayBatch } from "./topology.js";
 
 /** ownNetnsInode is the inode of the network namespace this process runs in. */
 export function ownNetnsInode(): string {
@@ -23,20 +23,21 @@ async function enableForwarding(exec: Executor, netns: string): Promise<void> {
 }
 
 /** buildTopology creates the underlay, the external host and the nodes, all inside new namespaces. */
-export async function buildTopology(exec: Executor, lab: string, nodes: LabNode[]): Promise<void> {
+export async function buildTopology(exec: Executor, lab: string, nodes: LabNode[], family: IpFamilyMode = "ipv4"): Promise<void> {
   const ul = underlayNetns(lab);
   const ext = externalNetns(lab);
   await Promise.all([ul, ext].map((ns) => createNetns(exec, ns)));
-  await batch(exec, ul, underlayBatch(ext));
+  await batch(exec, ul, underlayBatch(ext, family));
   await enableForwarding(exec, ul);
-  await batch(exec, ext, externalBatch());
+  await batch(exec, ext, externalBatch(family));
   await Promise.all(nodes.map((n) => buildNode(exec, lab, n)));
 }
 
 /** startInternetServer runs the echo workload on the external host (TCP 80, UDP 53), the "internet" egress tests call. */
-export async function startInternetServer(exec: Executor, lab: string, logFile: string): Promise<void> {
+export async function startInternetServer(exec: Executor, lab: string, logFile: string, family: IpFamilyMode = "ipv4"): Promise<void> {
+  const ips = family === "dual" ? `${EXTERNAL.host},${EXTERNAL6.host}` : EXTERNAL.host;
   await exec.daemon({
-    argv: [process.execPath, ECHO_SERVER, "--pod=internet/server", "--node=external", `--ip=${EXTERNAL.host}`, "--tcp=80", "--udp=53"],
+    argv: [process.execPath, ECHO_SERVER, "--pod=internet/server", "--node=external", `--ip=${ips}`, "--tcp=80", "--udp=53"],
     netns: externalNetns(lab),
     env: { NODE_EXTRA_CA_CERTS: undefined },
     logFile,

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import type { ClusterConfig } from "../cluster/config.js";
 import type { RoutingSettings } from "../routing/types.js";
 import { LabError } from "./layout.js";
-import type { LabNode } from "./topology.js";
+import type { IpFamilyMode, LabNode } from "./topology.js";
 
 /** LabConfig is what `lab up` decided. */
 export interface LabConfig {
@@ -19,6 +19,8 @@ export interface LabConfig {
   routing: RoutingSettings;
   /** cniMode is podnet-cni's data path on every node: a cni0 bridge (flannel) or routed veths (Calico). */
   cniMode?: "bridge" | "routed";
+  /** ipFamily is "dual" for a dual-stack lab (IPv6 underlay, pod and service ranges too). */
+  ipFamily?: IpFamilyMode;
   createdAt: string;
 }
 

@@ -127,7 +127,7 @@ async function startEcho(rt: NodeRuntime, s: Sandbox): Promise<number> {
       ECHO_SERVER,
       `--pod=${s.namespace}/${s.name}`,
       `--node=${rt.node}`,
-      `--ip=${s.ips[0] ?? ""}`,
+      `--ip=${s.ips.join(",")}`,
       `--tcp=${s.tcp.join(",")}`,
       `--udp=${s.udp.join(",")}`,
     ],

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   DEFAULT_CLUSTER,
+  DUAL_STACK_CLUSTER,
   reconcileEndpointSlices,
   runControllers,
   updateDeploymentStatus,
@@ -25,7 +26,7 @@ import { LabError, LabPaths, nodeNetns } from "./layout.js";
 import { syncRouting, syncServiceRoutes } from "./network.js";
 import { ensureProxies, markIptablesFlavour, waitForProxies } from "./proxy.js";
 import { SandboxDir } from "./sandbox.js";
-import { labNodes } from "./topology.js";
+import { type IpFamilyMode, labNodes } from "./topology.js";
 
 const REPO_BIN = fileURLToPath(new URL("../../../bin", import.meta.url));
 /** CNI_PATH is where the lab's runtime looks for plugins: podnet's own bin, then the system's. */
@@ -63,7 +64,7 @@ export class Lab {
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
   async up(
     nodeCount: number,
-    opts: { iptables?: "nft" | "legacy"; routing?: Partial<RoutingSettings>; cniMode?: "bridge" | "routed" } = {},
+    opts: { iptables?: "nft" | "legacy"; routing?: Partial<RoutingSettings>; cniMode?: "bridge" | "routed"; ipFamily?: IpFamilyMode } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
     if (routing.mode === "ipip") throw new LabError(`failed to create lab "${this.name}": ${IPIP_UNSUPPORTED}`);
@@ -73,17 +74,18 @@ export class Lab {
       const cfg: LabConfig = {
         routing,
         cniMode: opts.cniMode ?? "bridge",
+        ipFamily: opts.ipFamily ?? "ipv4",
         name: this.name,
-        nodes: labNodes(nodeCount),
-        cluster: { ...DEFAULT_CLUSTER, loadBalancerPool: LB_POOL },
+        nodes: labNodes(nodeCount, opts.ipFamily),
+        cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },
         rootNetnsInode: ownNetnsInode(),
         iptables: opts.iptables ?? "nft",
         createdAt: new Date().toISOString(),
       };
       try {
         writeLabConfig(this.paths.config, cfg);
-        await buildTopology(this.exec, this.name, cfg.nodes);
-        await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"));
+        await buildTopology(this.exec, this.name, cfg.nodes, cfg.ipFamily);
+        await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"), cfg.ipFamily);
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);
         await this.syncNetwork(cfg);
@@ -114,6 +116,7 @@ export class Lab {
           status: {
             addresses: [
               { type: "InternalIP", address: n.ip },
+              ...(n.ip6 ? [{ type: "InternalIP", address: n.ip6 }] : []),
               { type: "Hostname", address: n.name },
             ],
             conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],

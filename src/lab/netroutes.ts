@@ -2,7 +2,8 @@
  * The lab's service routes, computed as data and applied with `ip -batch`: on the underlay router,
  * /32 routes for LoadBalancer ingress IPs and external IPs, towards the nodes that can serve them
  * (for `externalTrafficPolicy: Local`, the nodes with local endpoints), standing in for the
- * announcement a real load balancer (or MetalLB) makes.
+ * announcement a real load balancer (or MetalLB) makes. IPv6 addresses go via the nodes' IPv6
+ * addresses in a dual-stack lab.
  */
 import type { EndpointSlice, Service } from "../model/types.js";
 import type { LabNode } from "./topology.js";
@@ -10,27 +11,35 @@ import type { LabNode } from "./topology.js";
 /** SERVICE_ROUTE_PROTO marks the underlay routes the lab owns, so stale ones can be found. */
 export const SERVICE_ROUTE_PROTO = 80;
 
+/** nodeAddr is a lab node's underlay address of the family of `ip` (undefined: the node has none). */
+export function nodeAddr(n: LabNode, ip: string): string | undefined {
+  return ip.includes(":") ? n.ip6 : n.ip;
+}
+
 /** serviceRoutes maps each service address reachable from outside to the node IPs that should receive it. */
 export function serviceRoutes(services: Service[], slices: EndpointSlice[], labNodes: LabNode[]): Map<string, string[]> {
-  const nodeIPs = new Set(labNodes.map((n) => n.ip));
+  const nodeIPs = new Set(labNodes.flatMap((n) => [n.ip, ...(n.ip6 ? [n.ip6] : [])]));
   const out = new Map<string, string[]>();
   for (const s of services) {
     const ips = [
       ...(s.spec.externalIPs ?? []),
       ...(s.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])),
-    ].filter((ip) => !ip.includes(":") && !nodeIPs.has(ip));
+    ].filter((ip) => !nodeIPs.has(ip));
     if (ips.length === 0) continue;
-    let hops = labNodes.map((n) => n.ip);
+    let nodes = labNodes;
     if (s.spec.externalTrafficPolicy === "Local") {
       const hosting = new Set(
         slices
           .filter((sl) => sl.metadata.namespace === s.metadata.namespace && sl.metadata.labels?.["kubernetes.io/service-name"] === s.metadata.name)
           .flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready !== false).map((e) => e.nodeName)),
       );
-      const local = labNodes.filter((n) => hosting.has(n.name)).map((n) => n.ip);
-      if (local.length) hops = local;
+      const local = labNodes.filter((n) => hosting.has(n.name));
+      if (local.length) nodes = local;
     }
-    for (const ip of ips) out.set(ip, [...new Set([...(out.get(ip) ?? []), ...hops])].sort());
+    for (const ip of ips) {
+      const hops = nodes.flatMap((n) => nodeAddr(n, ip) ?? []);
+      if (hops.length) out.set(ip, [...new Set([...(out.get(ip) ?? []), ...hops])].sort());
+    }
   }
   return out;
 }
@@ -38,7 +47,7 @@ export function serviceRoutes(services: Service[], slices: EndpointSlice[], labN
 /** serviceRoutesBatch turns the wanted routes (by IP or CIDR) and the existing ones (`ip -j route show proto 80`) into a batch. */
 export function serviceRoutesBatch(want: Map<string, string[]>, existing: { dst: string }[]): string {
   const lines: string[] = [];
-  const prefix = (d: string) => (d.includes("/") ? d : `${d}/32`);
+  const prefix = (d: string) => (d.includes("/") ? d : `${d}/${d.includes(":") ? 128 : 32}`);
   const wanted = new Set([...want.keys()].map(prefix));
   for (const [dst, hops] of [...want].sort()) {
     const via = hops.length === 1 ? ` via ${hops[0]}` : hops.map((h) => ` nexthop via ${h}`).join("");

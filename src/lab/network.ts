@@ -12,7 +12,7 @@ import { routeNodes } from "../routing/nodes.js";
 import type { EmbeddedStore } from "../store/embedded.js";
 import type { LabConfig } from "./config.js";
 import { type LabPaths, nodeNetns, underlayNetns } from "./layout.js";
-import { SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
+import { nodeAddr, SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
 
 /** nodeRouting is the routing agent of one lab node. */
 export function nodeRouting(exec: Executor, paths: LabPaths, cfg: LabConfig, node: string): NodeRouting {
@@ -74,12 +74,15 @@ export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cf
     subnets: tx.list<Subnet>("Subnet"),
   }));
   const ul = underlayNetns(cfg.name);
-  const existing = await readJson<{ dst: string }>(exec, ul, ["ip", "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)]);
+  const existing: { dst: string }[] = [];
+  for (const f of cfg.ipFamily === "dual" ? [4, 6] : [4])
+    existing.push(...(await readJson<{ dst: string }>(exec, ul, ["ip", `-${f}`, "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)])));
   const want = serviceRoutes(services, slices, cfg.nodes);
   for (const s of subnets.filter((x) => x.spec.natOutgoing === false))
     for (const b of s.status?.blocks ?? []) {
-      const via = cfg.nodes.find((n) => n.name === b.node)?.ip;
-      if (via && !b.cidr.includes(":")) want.set(b.cidr, [via]);
+      const node = cfg.nodes.find((n) => n.name === b.node);
+      const via = node && nodeAddr(node, b.cidr);
+      if (via) want.set(b.cidr, [via]);
     }
   const text = serviceRoutesBatch(want, existing);
   if (text) await exec.run({ argv: ["ip", "-batch", "-"], netns: ul, stdin: text });

@@ -35,7 +35,7 @@ export function addNode(lab: Lab): Promise<LabNode> {
     let i = 1;
     while (cfg.nodes.some((n) => n.index === i)) i++;
     if (i > MAX_NODES) throw new LabError(`failed to add a node to lab "${lab.name}": it has ${MAX_NODES} nodes`);
-    const n = labNode(i);
+    const n = labNode(i, cfg.ipFamily);
     try {
       await startNode(lab, cfg, n);
       cfg.nodes.push(n);

@@ -24,6 +24,7 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     node.name,
     "--node-ip",
     node.ip,
+    ...(node.ip6 ? ["--node-ip", node.ip6] : []),
     ...cfg.cluster.clusterCIDRs.flatMap((c) => ["--cluster-cidr", c]),
     "--store",
     paths.store,
@@ -33,6 +34,7 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     "auto",
     "--sync-period",
     "2s",
+    ...(cfg.ipFamily === "dual" ? ["--ip-family", "4", "--ip-family", "6"] : []),
   ];
 }
 

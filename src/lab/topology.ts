@@ -1,6 +1,9 @@
 /**
  * The lab's wiring as data: an underlay namespace that bridges the nodes (172.18.0.0/24) and routes
- * to an external host on TEST-NET-2 (198.51.100.0/24). Rendered to `ip -batch` text per namespace.
+ * to an external host on TEST-NET-2 (198.51.100.0/24). A dual-stack lab adds IPv6 alongside:
+ * fd00:172:18::/64 for the nodes, and the IPv6 documentation prefix 2001:db8:100::/64 (the IPv6
+ * TEST-NET) for the external host. Rendered to `ip -batch` text per namespace; IPv6 addresses skip
+ * duplicate address detection, so they work at once.
  */
 
 /** UNDERLAY is the nodes' network; the underlay namespace is its gateway. */
@@ -16,50 +19,74 @@ export const UNDERLAY = {
 /** EXTERNAL is the outside world: a TEST-NET-2 network behind the underlay router. */
 export const EXTERNAL = { gateway: "198.51.100.1", host: "198.51.100.10", prefix: 24 };
 
+/** UNDERLAY6 is the nodes' IPv6 network in a dual-stack lab. */
+export const UNDERLAY6 = { gateway: "fd00:172:18::1", prefix: 64 };
+/** EXTERNAL6 is the external host's IPv6 network (documentation prefix) in a dual-stack lab. */
+export const EXTERNAL6 = { gateway: "2001:db8:100::1", host: "2001:db8:100::10", prefix: 64 };
+
+/** IpFamilyMode is the lab's address families, as kind names them. */
+export type IpFamilyMode = "ipv4" | "dual";
+
 /** LabNode is one node of a lab's topology. */
 export interface LabNode {
   name: string;
   index: number;
   ip: string;
+  /** ip6 is the node's IPv6 underlay address (dual-stack labs). */
+  ip6?: string;
 }
 
 /** MAX_NODES keeps node addresses below the load-balancer pool at .192. */
 export const MAX_NODES = 170;
 
-/** labNode names and addresses node number i (1-based): node-i at 172.18.0.(10+i). */
-export function labNode(i: number): LabNode {
+/** labNode names and addresses node number i (1-based): node-i at 172.18.0.(10+i), and fd00:172:18::(10+i) when dual-stack. */
+export function labNode(i: number, family: IpFamilyMode = "ipv4"): LabNode {
   if (!Number.isInteger(i) || i < 1 || i > MAX_NODES) throw new Error(`invalid node number ${i}: use 1-${MAX_NODES}`);
-  return { name: `node-${i}`, index: i, ip: `172.18.0.${10 + i}` };
+  return { name: `node-${i}`, index: i, ip: `172.18.0.${10 + i}`, ...(family === "dual" ? { ip6: `fd00:172:18::${10 + i}` } : {}) };
 }
 
 /** labNodes names and addresses nodes 1..n. */
-export function labNodes(n: number): LabNode[] {
+export function labNodes(n: number, family: IpFamilyMode = "ipv4"): LabNode[] {
   if (!Number.isInteger(n) || n < 1 || n > MAX_NODES) throw new Error(`invalid node count ${n}: use 1-${MAX_NODES}`);
-  return Array.from({ length: n }, (_, i) => labNode(i + 1));
+  return Array.from({ length: n }, (_, i) => labNode(i + 1, family));
 }
 
+const v6addr = (ip: string, prefix: number, dev: string) => `address add ${ip}/${prefix} dev ${dev} nodad`;
+
 /** underlayBatch creates the bridge and the uplink to the external host, inside the underlay namespace. */
-export function underlayBatch(externalNs: string): string {
+export function underlayBatch(externalNs: string, family: IpFamilyMode = "ipv4"): string {
+  const dual = family === "dual";
   return [
     "link set lo up",
     `link add ${UNDERLAY.bridge} address ${UNDERLAY.mac} mtu ${UNDERLAY.mtu} type bridge`,
     `address add ${UNDERLAY.gateway}/${UNDERLAY.prefix} dev ${UNDERLAY.bridge}`,
+    ...(dual ? [v6addr(UNDERLAY6.gateway, UNDERLAY6.prefix, UNDERLAY.bridge)] : []),
     `link set ${UNDERLAY.bridge} up`,
     `link add ext0 type veth peer name eth0 netns ${externalNs}`,
     `address add ${EXTERNAL.gateway}/${EXTERNAL.prefix} dev ext0`,
+    ...(dual ? [v6addr(EXTERNAL6.gateway, EXTERNAL6.prefix, "ext0")] : []),
     "link set ext0 up",
     "",
   ].join("\n");
 }
 
-/** hostBatch addresses a host's eth0 and routes it through a gateway, inside the host's namespace. */
-function hostBatch(ip: string, prefix: number, gateway: string): string {
-  return ["link set lo up", `address add ${ip}/${prefix} dev eth0`, "link set eth0 up", `route add default via ${gateway}`, ""].join("\n");
+/** hostBatch addresses a host's eth0 and routes it through a gateway (and the IPv6 ones, if any), inside the host's namespace. */
+function hostBatch(ip: string, prefix: number, gateway: string, v6?: { ip: string; prefix: number; gateway: string }): string {
+  return [
+    "link set lo up",
+    `address add ${ip}/${prefix} dev eth0`,
+    ...(v6 ? [v6addr(v6.ip, v6.prefix, "eth0")] : []),
+    "link set eth0 up",
+    `route add default via ${gateway}`,
+    ...(v6 ? [`route add default via ${v6.gateway}`] : []),
+    "",
+  ].join("\n");
 }
 
 /** externalBatch addresses the external host, inside its namespace. */
-export function externalBatch(): string {
-  return hostBatch(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway);
+export function externalBatch(family: IpFamilyMode = "ipv4"): string {
+  const v6 = family === "dual" ? { ip: EXTERNAL6.host, prefix: EXTERNAL6.prefix, gateway: EXTERNAL6.gateway } : undefined;
+  return hostBatch(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway, v6);
 }
 
 /** nodePort names a node's port on the underlay bridge. */
@@ -80,5 +107,6 @@ export function nodeUplinkBatch(node: LabNode, nodeNs: string): string {
 
 /** nodeBatch addresses a node and routes it through the underlay, inside the node's namespace. */
 export function nodeBatch(node: LabNode): string {
-  return hostBatch(node.ip, UNDERLAY.prefix, UNDERLAY.gateway);
+  const v6 = node.ip6 ? { ip: node.ip6, prefix: UNDERLAY6.prefix, gateway: UNDERLAY6.gateway } : undefined;
+  return hostBatch(node.ip, UNDERLAY.prefix, UNDERLAY.gateway, v6);
 }

@@ -177,6 +177,26 @@ test("IPv6 services render with bracketed endpoints and no localhost NodePorts",
   assert.equal(renderFullSync(t, testConfig, 4).text.includes("fd00"), false, "the IPv4 proxier ignores IPv6 services");
 });
 
+test("dual-stack: each family's proxier sees every change, whichever syncs first", async () => {
+  const t = new ServiceTracker();
+  const exec = new RecordingExecutor();
+  const cfg = { ...testConfig, clusterCIDRs: ["10.0.0.0/8", "fd00:10:244::/56"] };
+  const p4 = new IptablesProxier(t, cfg, 4, exec, "pn-x-node-1", "nft");
+  const p6 = new IptablesProxier(t, cfg, 6, exec, "pn-x-node-1", "nft");
+  await p4.sync();
+  await p6.sync();
+  t.replaceAll(
+    [makeService("ns", "ds", { clusterIPs: ["172.30.0.50", "fd00:10:96::50"], ipFamilies: ["IPv4", "IPv6"] })],
+    [makeSlice("ns", "ds", [{ ip: "10.180.0.9" }]), { ...makeSlice("ns", "ds", [{ ip: "fd00:10:244::9" }]), metadata: { ...makeSlice("ns", "ds", []).metadata, name: "ds-v6" }, addressType: "IPv6" }],
+  );
+  const r4 = await p4.sync();
+  const r6 = await p6.sync();
+  const svc = serviceChains("ns/ds:p80", "tcp").svc;
+  assert.ok(r4.written.includes(`nat/${svc}`), "IPv4 chains written");
+  assert.ok(r6.written.includes(`nat/${svc}`), "IPv6 chains written too, after the IPv4 sync took its changes");
+  assert.match(exec.calls.at(-1)?.stdin ?? "", /--to-destination \[fd00:10:244::9\]:80/);
+});
+
 test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flushes the service IP", () => {
   const sp = servicePorts(makeService("ns", "u", { clusterIP: "10.96.0.9", type: "NodePort", ports: [{ name: "p80", port: 53, protocol: "UDP", nodePort: 30053 }] }), 4)[0]!;
   const ctx = renderContext(testConfig, 4, false);

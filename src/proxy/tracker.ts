@@ -1,7 +1,9 @@
 /**
  * ServiceTracker holds the Services and EndpointSlices a proxier sees and remembers which services
  * changed since the last sync — the input to partial syncs. It accepts whole snapshots (diffed by
- * resourceVersion, or by content when objects carry none) or single events.
+ * resourceVersion, or by content when objects carry none) or single events. Each consumer (one
+ * proxier per IP family) has its own changed set, so one family's sync never hides a change from
+ * the other's.
  */
 import type { EndpointSlice, Service } from "../model/types.js";
 import { sliceServiceName } from "./endpoints.js";
@@ -19,7 +21,11 @@ function sameObject(a: { metadata: { resourceVersion?: string } } | undefined, b
 export class ServiceTracker {
   readonly services = new Map<string, Service>();
   readonly slices = new Map<string, Map<string, EndpointSlice>>();
-  private dirty = new Set<string>();
+  private readonly dirty = new Map<string, Set<string>>();
+
+  private touch(key: string): void {
+    for (const d of this.dirty.values()) d.add(key);
+  }
 
   /** setService records a Service (or its deletion when svc is null). */
   setService(key: string, svc: Service | null): void {
@@ -27,13 +33,13 @@ export class ServiceTracker {
     if (svc === null) {
       if (old) {
         this.services.delete(key);
-        this.dirty.add(key);
+        this.touch(key);
       }
       return;
     }
     if (!sameObject(old, svc)) {
       this.services.set(key, svc);
-      this.dirty.add(key);
+      this.touch(key);
     }
   }
 
@@ -45,14 +51,14 @@ export class ServiceTracker {
       if (old) {
         m?.delete(sliceName);
         if (m?.size === 0) this.slices.delete(serviceKey);
-        this.dirty.add(serviceKey);
+        this.touch(serviceKey);
       }
       return;
     }
     if (sameObject(old, slice)) return;
     if (!m) this.slices.set(serviceKey, (m = new Map()));
     m.set(sliceName, slice);
-    this.dirty.add(serviceKey);
+    this.touch(serviceKey);
   }
 
   /** replaceAll installs a full snapshot, marking only what differs as changed. */
@@ -76,15 +82,17 @@ export class ServiceTracker {
       for (const name of [...m.keys()]) if (!seenSlices.has(`${k}\0${name}`)) this.setSlice(k, name, null);
   }
 
-  /** takeDirty returns the services changed since the last call and clears the set. */
-  takeDirty(): Set<string> {
-    const d = this.dirty;
-    this.dirty = new Set();
+  /** takeDirty returns the services changed since the consumer's last call and clears its set; a new consumer gets every service. */
+  takeDirty(consumer = "default"): Set<string> {
+    const d = this.dirty.get(consumer) ?? new Set([...this.services.keys(), ...this.slices.keys()]);
+    this.dirty.set(consumer, new Set());
     return d;
   }
 
-  /** markDirty puts a service back on the changed list (e.g. after a failed sync). */
-  markDirty(key: string): void {
-    this.dirty.add(key);
+  /** markDirty puts a service back on a consumer's changed list (e.g. after a failed sync). */
+  markDirty(key: string, consumer = "default"): void {
+    const d = this.dirty.get(consumer);
+    if (d) d.add(key);
+    else this.dirty.set(consumer, new Set([key]));
   }
 }

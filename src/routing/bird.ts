@@ -11,10 +11,8 @@
  * protocols; the router ID stays the node's IPv4 address.
  */
 import type { Family } from "../util/ip.js";
+import { BLACKHOLE_METRIC } from "./routes.js";
 import { familyOfCidr, nodeAddress, type RouteNode, type RoutingSettings } from "./types.js";
-
-/** BIRD_KERNEL_METRIC is the metric of BIRD's kernel routes; connected routes (metric 0) win over the blackhole. */
-export const BIRD_KERNEL_METRIC = 32;
 
 /** protocolName is the BIRD protocol name of the session to a peer node (BIRD names: letters, digits, _); IPv6 sessions end in _v6. */
 export function protocolName(node: string, family: Family = 4): string {
@@ -46,7 +44,8 @@ function birdFamily(self: RouteNode, nodes: RouteNode[], s: RoutingSettings, fam
     "",
     `protocol kernel podnet_kernel${sfx} {`,
     `  ${ch} { import none; export all; };`,
-    `  metric ${BIRD_KERNEL_METRIC};`,
+    // Connected routes (metric 0, IPv6 256) win over the blackhole of the node's own block.
+    `  metric ${BLACKHOLE_METRIC[family]};`,
     "  merge paths on;",
     "  scan time 10;",
     "}",

@@ -4,8 +4,16 @@
  */
 import { ROUTE_PROTO } from "./types.js";
 
-/** BLACKHOLE_METRIC keeps the node's own-block blackhole under the connected route of a bridge (metric 0). */
-export const BLACKHOLE_METRIC = 32;
+/**
+ * BLACKHOLE_METRIC keeps the node's own-block blackhole under the connected route of a bridge:
+ * IPv4 connected routes have metric 0, IPv6 ones 256, so IPv6 blackholes sit at 1024 (IPv6's default).
+ */
+export const BLACKHOLE_METRIC = { 4: 32, 6: 1024 } as const;
+
+/** blackholeMetric is BLACKHOLE_METRIC for a destination's family. */
+export function blackholeMetric(dst: string): number {
+  return BLACKHOLE_METRIC[dst.includes(":") ? 6 : 4];
+}
 
 /** PodRoute is one route to a remote pod block, or (blackhole) the drop route of the node's own block. */
 export interface PodRoute {
@@ -41,7 +49,7 @@ function same(want: PodRoute, have: KernelRoute): boolean {
 
 /** routeLine renders a route for `ip -batch`. */
 export function routeLine(verb: "replace" | "del", r: PodRoute): string {
-  if (r.blackhole) return `route ${verb} blackhole ${r.dst} metric ${BLACKHOLE_METRIC} proto ${ROUTE_PROTO}`;
+  if (r.blackhole) return `route ${verb} blackhole ${r.dst} metric ${blackholeMetric(r.dst)} proto ${ROUTE_PROTO}`;
   const dev = r.dev ? ` dev ${r.dev}` : "";
   return `route ${verb} ${r.dst} via ${r.via}${dev}${r.onlink ? " onlink" : ""} proto ${ROUTE_PROTO}`;
 }

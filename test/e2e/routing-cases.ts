@@ -53,9 +53,15 @@ export async function nodeIPs(lab: TestLab): Promise<Map<string, string>> {
   return new Map(l.items.map((n) => [n.metadata.name, n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? ""]));
 }
 
-/** reachMatrix fetches every pod from every source and returns the failures, printing a summary. */
-export async function reachMatrix(lab: TestLab, sources: string[], targets: Pod[]): Promise<string[]> {
-  const urls = targets.map((p) => `http://${p.status?.podIP}:8080/`);
+/** podIPv6 is a pod's IPv6 address (dual-stack labs). */
+export const podIPv6 = (p: Pod): string | undefined => p.status?.podIPs?.find((i) => i.ip.includes(":"))?.ip;
+
+/** httpURL is an http:// URL for an address of either family. */
+export const httpURL = (ip: string | undefined, port: number, path = "/"): string => `http://${ip?.includes(":") ? `[${ip}]` : ip}:${port}${path}`;
+
+/** reachMatrix fetches every pod (at the address `ipOf` picks, its podIP by default) from every source and returns the failures, printing a summary. */
+export async function reachMatrix(lab: TestLab, sources: string[], targets: Pod[], ipOf: (p: Pod) => string | undefined = (p) => p.status?.podIP): Promise<string[]> {
+  const urls = targets.map((p) => httpURL(ipOf(p), 8080));
   const bad: string[] = [];
   await Promise.all(
     sources.map(async (src) => {

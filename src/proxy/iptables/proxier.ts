@@ -126,7 +126,7 @@ export class IptablesProxier {
    */
   plan(full: boolean, existing?: string[], renderAll = !this.rendered): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
     const errors: string[] = [];
-    const dirty = this.tracker.takeDirty();
+    const dirty = this.tracker.takeDirty(`ipv${this.family}`);
     const keys = renderAll ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
     let ctx = renderContext(this.cfg, this.family, this.largeCluster);
     let { updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors);
@@ -144,7 +144,7 @@ export class IptablesProxier {
   }
 
   private planModeSwitch(large: boolean, dirty: Set<string>, existing?: string[]) {
-    for (const k of dirty) this.tracker.markDirty(k);
+    for (const k of dirty) this.tracker.markDirty(k, `ipv${this.family}`);
     this.largeCluster = large;
     return this.plan(true, existing, true);
   }
