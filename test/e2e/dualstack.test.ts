@@ -3,7 +3,8 @@
  * IPv4 and one IPv6 address from its node's pod CIDRs and answers on both; pods reach pods on
  * every node over IPv6 and keep their source; a PreferDualStack Service answers on its IPv6
  * ClusterIP (TCP and UDP, ip6tables rules) and its IPv6 NodePort from the external host; IPv6
- * egress leaves with the node's IPv6 address. Run for each routing mode and both CNI data paths.
+ * egress leaves with the node's IPv6 address. Run for each routing mode and both CNI data paths;
+ * dual-stack Subnets and static IPs once.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -37,6 +38,58 @@ spec:
 `;
 
 const INTERNET6 = "http://[2001:db8:100::10]/";
+
+const SUBNETS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: blue}
+---
+apiVersion: podnet.io/v1
+kind: Subnet
+metadata: {name: blue}
+spec: {cidrBlock: "10.66.0.0/16,fd00:66::/112", namespaces: [blue]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: fixed, namespace: blue, annotations: {podnet.io/ip_address: "10.66.0.200,fd00:66::c8"}}
+spec: {nodeName: node-1, containers: [{name: echo, image: echo, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other, namespace: blue}
+spec: {nodeName: node-2, containers: [{name: echo, image: echo, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: open}
+---
+apiVersion: podnet.io/v1
+kind: Subnet
+metadata: {name: open}
+spec: {cidrBlock: "10.67.0.0/16,fd00:67::/112", namespaces: [open], natOutgoing: false}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: exposed, namespace: open}
+spec: {nodeName: node-2, containers: [{name: echo, image: echo, ports: [{containerPort: 8080}]}]}
+`;
+
+/** subnetCases: dual-stack Subnets and a dual-stack static IP, reached across nodes over IPv6; a natOutgoing: false subnet's IPv6 pod is reached from outside by its own address. */
+async function subnetCases(lab: TestLab): Promise<void> {
+  await lab.ok(["apply", "-f", "-"], SUBNETS);
+  const blue = (await lab.json<List<Pod>>(["get", "pods", "-n", "blue"])).items;
+  const fixed = blue.find((p) => p.metadata.name === "fixed")!;
+  const other = blue.find((p) => p.metadata.name === "other")!;
+  assert.deepEqual(fixed.status?.podIPs?.map((i) => i.ip), ["10.66.0.200", "fd00:66::c8"], "static dual-stack IPs");
+  assert.ok(podIPv6(other)?.startsWith("fd00:66::"), `the other pod's IPv6 comes from the Subnet: ${podIPv6(other)}`);
+  const [e] = lines(await lab.ok(["curl", "-n", "blue", "fixed", httpURL(podIPv6(other), 8080), "--count", "1"]));
+  assert.equal(e?.client, "fd00:66::c8", "Subnet pods reach each other across nodes over IPv6, source kept");
+  const exposed = (await lab.json<Pod>(["get", "pod", "exposed", "-n", "open"]));
+  const [inbound] = lines(await lab.ok(["curl", "external", httpURL(podIPv6(exposed), 8080), "--count", "1"]));
+  assert.equal(inbound?.pod, "exposed", "the outside reaches a natOutgoing: false pod by its IPv6 address");
+  const [out] = lines(await lab.ok(["curl", "-n", "open", "exposed", INTERNET6, "--count", "1"]));
+  assert.equal(out?.client, podIPv6(exposed), "and its IPv6 egress keeps the pod's address");
+}
 
 async function dualStackCases(lab: TestLab, label: string): Promise<Pod[]> {
   await lab.ok(["apply", "-f", "-"], WEB);
@@ -87,6 +140,7 @@ test("dual-stack, host-gw, bridge: IPv6 pods, routes via the peer's IPv6 address
     2,
     async (lab) => {
       await dualStackCases(lab, "host-gw/bridge");
+      await subnetCases(lab);
       const routes = await nodeRun(lab, "node-1", ["ip", "-6", "route", "show", "proto", "81"]);
       assert.match(routes, /^fd00:10:244:1::\/64 via fd00:172:18::12 dev eth0/m);
       assert.match(routes, /^blackhole fd00:10:244::\/64 dev lo metric 1024/m);
