@@ -15,7 +15,7 @@ import { ServiceTracker } from "../src/proxy/tracker.js";
 const exec = new RealExecutor();
 const [flavour, nArg] = process.argv.slice(2) as [Flavour, string];
 const n = Number(nArg);
-const REPEAT = 5;
+const REPEAT = 11;
 const netns = `pn-bench${randomBytes(3).toString("hex")}-node`;
 
 const ip = (base: number, i: number) => `10.${base + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;

@@ -197,6 +197,21 @@ test("dual-stack: each family's proxier sees every change, whichever syncs first
   assert.match(exec.calls.at(-1)?.stdin ?? "", /--to-destination \[fd00:10:244::9\]:80/);
 });
 
+test("large-cluster mode: above 1000 endpoints per-endpoint comments go (first sync and back when the count drops)", async () => {
+  const t = new ServiceTracker();
+  const ip = (i: number) => `10.180.${i >> 8}.${i & 255}`;
+  const svcs = Array.from({ length: 340 }, (_, i) => makeService("ns", `s${i}`, { clusterIP: `172.30.${i >> 8}.${i & 255}` }));
+  t.replaceAll(svcs, svcs.map((_, i) => makeSlice("ns", `s${i}`, [{ ip: ip(3 * i) }, { ip: ip(3 * i + 1) }, { ip: ip(3 * i + 2) }])));
+  const { exec, p } = fakeProxier(t);
+  await p.sync();
+  const first = exec.calls.find((c) => c.argv[0] === "iptables-nft-restore")?.stdin ?? "";
+  const sep = endpointChain("ns/s0:p80", "tcp", "10.180.0.0:80");
+  assert.match(first, new RegExp(`^-A ${sep} -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"), "1020 endpoints: no endpoint comments");
+  for (let i = 1; i < 340; i++) t.setService(`ns/s${i}`, null);
+  await p.sync();
+  assert.match(exec.calls.at(-1)?.stdin ?? "", new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"), "3 endpoints: comments are back");
+});
+
 test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flushes the service IP", () => {
   const sp = servicePorts(makeService("ns", "u", { clusterIP: "10.96.0.9", type: "NodePort", ports: [{ name: "p80", port: 53, protocol: "UDP", nodePort: 30053 }] }), 4)[0]!;
   const ctx = renderContext(testConfig, 4, false);

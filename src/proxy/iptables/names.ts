@@ -3,7 +3,7 @@
  * characters of the base32 (RFC 4648) encoding of SHA-256 over the service port name and the
  * lower-case protocol (endpoint chains add `ip:port`).
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -32,7 +32,7 @@ function hashOf(input: string): string {
   let h = memo.get(input);
   if (h === undefined) {
     if (memo.size >= MEMO_LIMIT) memo.clear();
-    h = base32Prefix16(createHash("sha256").update(input).digest());
+    h = base32Prefix16(hash("sha256", input, "buffer")); // one-shot: about twice as fast as createHash here
     memo.set(input, h);
   }
   return h;

@@ -112,6 +112,15 @@ export class IptablesProxier {
     return ok;
   }
 
+  /** sliceEndpoints counts endpoint × port pairs in the family's slices: what totalEndpoints will count, before duplicates merge. */
+  private sliceEndpoints(): number {
+    const want = this.family === 4 ? "IPv4" : "IPv6";
+    let total = 0;
+    for (const m of this.tracker.slices.values())
+      for (const sl of m.values()) if (sl.addressType === want) total += (sl.endpoints?.length ?? 0) * (sl.ports?.length ?? 0);
+    return total;
+  }
+
   private totalEndpoints(updates: Map<string, PortRules | null>): number {
     let total = 0;
     for (const [k, r] of this.ruleset.applied()) if (!updates.has(k)) total += r.endpoints;
@@ -128,6 +137,8 @@ export class IptablesProxier {
     const errors: string[] = [];
     const dirty = this.tracker.takeDirty(`ipv${this.family}`);
     const keys = renderAll ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
+    // Guess large-cluster mode from the slices before a render of everything, so it renders once; the exact count below confirms it.
+    if (renderAll) this.largeCluster = this.sliceEndpoints() > LARGE_CLUSTER_ENDPOINTS;
     let ctx = renderContext(this.cfg, this.family, this.largeCluster);
     let { updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors);
     const large = this.totalEndpoints(updates) > LARGE_CLUSTER_ENDPOINTS;
