@@ -8,6 +8,8 @@ import { conntrackArgv, staleFlows } from "./conntrack.js";
 import { serviceEndpoints } from "./endpoints.js";
 import { makeService, makeSlice, testConfig } from "./fixtures.js";
 import { healthBody, healthTargets } from "./healthcheck.js";
+import { Iptables } from "./iptables/flavour.js";
+import { ensureJumps, JUMPS, jumpLine } from "./iptables/jumps.js";
 import { endpointChain, serviceChains } from "./iptables/names.js";
 import { IptablesProxier, renderContext, renderFullSync } from "./iptables/proxier.js";
 import { renderPort } from "./iptables/render.js";
@@ -72,7 +74,8 @@ test("sync twice gives identical rules; a second sync with no change writes noth
   assert.equal(again.full, false);
   assert.equal(again.restoreBytes, 0);
   const full = await p.sync({ full: true });
-  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore");
+  // Rule syncs only: full syncs also restore the jumps and canaries, in a transaction of their own that starts with mangle.
+  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore" && !c.stdin?.startsWith("*mangle"));
   assert.equal(restores.length, 2, "the no-change sync ran no iptables-restore");
   const strip = (s: string | undefined) => (s ?? "").replace(/^:KUBE-SEP-STALE.*\n|^-X KUBE-SEP-STALE.*\n/gm, "");
   assert.equal(strip(restores[1]?.stdin), strip(restores[0]?.stdin), "full syncs are identical");
@@ -210,6 +213,40 @@ test("large-cluster mode: above 1000 endpoints per-endpoint comments go (first s
   for (let i = 1; i < 340; i++) t.setService(`ns/s${i}`, null);
   await p.sync();
   assert.match(exec.calls.at(-1)?.stdin ?? "", new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"), "3 endpoints: comments are back");
+});
+
+test("jumps: each built-in chain is listed once; missing jumps go in at the top in one restore, with the canaries", async () => {
+  const missing = [JUMPS[0]!, JUMPS[10]!];
+  const exec = new RecordingExecutor((c) => {
+    const i = c.argv.indexOf("-S");
+    if (i < 0) return c.argv.includes("-C") ? { code: 1 } : undefined;
+    const chain = c.argv[i + 1];
+    return { stdout: `-P ${chain} ACCEPT\n${JUMPS.filter((j) => j.from === chain && !missing.includes(j)).map(jumpLine).join("\n")}\n` };
+  });
+  const added = await ensureJumps(new Iptables(exec, "pn-x-node-1", "nft", 4), () => true, JUMPS, { canaries: true });
+  assert.equal(added, 2);
+  const lists = exec.calls.filter((c) => c.argv.includes("-S")).map((c) => c.argv.slice(4, 7).join(" "));
+  assert.deepEqual(lists.sort(), ["filter -S FORWARD", "filter -S INPUT", "filter -S OUTPUT", "nat -S OUTPUT", "nat -S POSTROUTING", "nat -S PREROUTING"]);
+  assert.equal(exec.calls.filter((c) => c.argv.includes("-C") || c.argv.includes("-I")).length, 0, "no -C: the listing shows no jump to those targets");
+  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore");
+  assert.equal(restores.length, 1);
+  assert.equal(
+    restores[0]?.stdin,
+    [
+      "*mangle",
+      ":KUBE-PROXY-CANARY - [0:0]",
+      "COMMIT",
+      "*nat",
+      ":KUBE-PROXY-CANARY - [0:0]",
+      '-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      "COMMIT",
+      "*filter",
+      ":KUBE-PROXY-CANARY - [0:0]",
+      '-I INPUT 1 -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      "COMMIT",
+      "",
+    ].join("\n"),
+  );
 });
 
 test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flushes the service IP", () => {

@@ -1,7 +1,12 @@
 /**
  * The rules podnet adds to the built-in chains (kube-proxy's jump list, plus kubelet's KUBE-FIREWALL
  * jumps) and the canary chains that reveal a flush. They live in chains podnet does not own, so
- * they are checked with `-C` and inserted one by one rather than restored.
+ * they are never rewritten whole: each built-in chain is listed once (`-S`), and the missing jumps
+ * are inserted at the top with one `iptables-restore --noflush` that never declares a built-in
+ * chain (declaring one would flush it). Legacy iptables loads the whole table for every call
+ * (0.15 s each at 10 000 services), so this costs 6 calls and a restore instead of a `-C` per jump
+ * and an `-I` per missing one. A jump whose target appears in the listing in another spelling is
+ * checked with `-C` before it is inserted.
  */
 import type { Iptables } from "./flavour.js";
 
@@ -43,27 +48,36 @@ export function jumpArgs(j: Jump): string[] {
   return [...j.args, "-j", j.to];
 }
 
-/** ensureJumps makes sure each jump exists (prepending missing ones), skipping jumps to chains podnet did not write. */
+/** jumpLine is the jump as `iptables -S` prints it. */
+export function jumpLine(j: Jump): string {
+  return `-A ${j.from} ${jumpArgs(j).map((a) => (/[\s"]/.test(a) ? `"${a}"` : a)).join(" ")}`;
+}
+
+/** ensureJumps makes sure each jump exists (prepending missing ones, in order), skipping jumps to chains podnet did not write; with canaries, the canary chains are created in the same restore. */
 export async function ensureJumps(
   ipt: Iptables,
   written: (table: string, chain: string) => boolean,
   jumps: readonly Jump[] = JUMPS,
+  opts: { canaries?: boolean } = {},
 ): Promise<number> {
-  let added = 0;
+  const listed = new Map<string, string[]>();
+  const insert = new Map<string, string[]>();
   for (const j of jumps) {
     if (!written(j.table, j.to)) continue;
-    const args = jumpArgs(j);
-    if (await ipt.run(["-t", j.table, "-C", j.from, ...args])) continue;
-    if (!(await ipt.run(["-t", j.table, "-I", j.from, "1", ...args])))
-      throw new Error(`cannot insert jump ${j.from} -> ${j.to} in table ${j.table}`);
-    added++;
+    const key = `${j.table}/${j.from}`;
+    let rules = listed.get(key);
+    if (!rules) listed.set(key, (rules = (await ipt.list(j.table, j.from))?.split("\n") ?? []));
+    const line = jumpLine(j);
+    if (rules.includes(line)) continue;
+    const maybe = rules.some((r) => r.endsWith(` -j ${j.to}`));
+    if (maybe && (await ipt.run(["-t", j.table, "-C", j.from, ...jumpArgs(j)]))) continue;
+    insert.set(j.table, [...(insert.get(j.table) ?? []), line.replace(`-A ${j.from} `, `-I ${j.from} 1 `)]);
   }
+  const added = [...insert.values()].reduce((n, l) => n + l.length, 0);
+  const tables = opts.canaries ? CANARY_TABLES : [...insert.keys()];
+  const text = tables.flatMap((t) => [`*${t}`, ...(opts.canaries ? [`:${CANARY} - [0:0]`] : []), ...(insert.get(t) ?? []), "COMMIT"]);
+  if (text.length) await ipt.restore(`${text.join("\n")}\n`);
   return added;
-}
-
-/** ensureCanaries creates the canary chains (an existing one is fine). */
-export async function ensureCanaries(ipt: Iptables): Promise<void> {
-  for (const t of CANARY_TABLES) await ipt.run(["-t", t, "-N", CANARY]);
 }
 
 /** canariesIntact is false once any canary chain, or the nat PREROUTING jump, has gone. */
