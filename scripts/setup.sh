@@ -27,5 +27,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 npx --no-install tsc -p tsconfig.json
 # podnet-cni runs from one bundled file: a runtime starts it for every call (see bin/podnet-cni).
-npx --no-install esbuild dist/src/cni/entry.js --bundle --platform=node --format=esm --target=node20 \
-  --outfile=dist/podnet-cni.mjs --log-level=warning
+npx --no-install esbuild dist/src/cni/entry.js --bundle --platform=node --format=cjs --target=node20 \
+  --outfile=dist/podnet-cni.cjs --log-level=warning

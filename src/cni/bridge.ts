@@ -39,35 +39,8 @@ async function ip(ctx: PluginContext, netns: string | null, verb: string, batch:
   }
 }
 
-/** readBridge reads the bridge's MAC, addresses and state. */
-export async function readBridge(exec: Executor, bridge: string): Promise<BridgeState> {
-  const r = await exec.run({
-    argv: ["ip", "-j", "address", "show", "dev", bridge],
-    netns: null,
-    okCodes: [0, 1],
-  });
-  const link =
-    r.code === 0
-      ? (
-          JSON.parse(r.stdout) as {
-            address?: string;
-            flags?: string[];
-            addr_info?: { local: string; prefixlen: number }[];
-          }[]
-        )[0]
-      : undefined;
-  if (!link) return { exists: false, addresses: [], up: false };
-  return {
-    exists: true,
-    mac: link.address,
-    up: (link.flags ?? []).includes("UP"),
-    addresses: (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
-  };
-}
-
-async function ensureBridge(ctx: PluginContext, bridge: string): Promise<BridgeState> {
-  const state = await readBridge(ctx.exec, bridge);
-  if (state.exists) return state;
+/** ensureBridge creates the bridge (another ADD may have just done so). */
+async function ensureBridge(ctx: PluginContext, bridge: string): Promise<void> {
   const r = await ctx.exec.run({
     argv: ["ip", "link", "add", "name", bridge, "address", randomMac(), "type", "bridge"],
     netns: null,
@@ -75,7 +48,30 @@ async function ensureBridge(ctx: PluginContext, bridge: string): Promise<BridgeS
   });
   if (r.code !== 0 && !/File exists/.test(r.stderr))
     throw new CniError(CniCode.Internal, `failed to create bridge "${bridge}": ${r.stderr.trim()}`);
-  return readBridge(ctx.exec, bridge);
+}
+
+/** ASSUME_BRIDGE is what the host batch assumes of the bridge: there, but its gateway and up state (re)applied, which is idempotent. */
+const ASSUME_BRIDGE: BridgeState = { exists: true, addresses: [], up: false };
+
+/**
+ * attachToBridge plugs the host end into the bridge and returns the bridge's MAC, in one `ip -batch`
+ * that ends by printing the bridge. The batch assumes the bridge exists (its first line names it);
+ * only when it does not — the node's first pod — is the bridge created and the batch run again.
+ */
+async function attachToBridge(ctx: PluginContext, plan: AttachPlan): Promise<string> {
+  const batch = `${renderHostBatch(plan, ASSUME_BRIDGE)}link show dev ${plan.bridge}\n`;
+  const attempt = () =>
+    ctx.exec
+      .run({ argv: ["ip", "-j", "-batch", "-"], netns: null, stdin: batch })
+      .catch((e: ExecError) => ({ code: e.code ?? -1, stdout: "", stderr: e.stderr || e.message }));
+  let r = await attempt();
+  if (r.code !== 0 && r.stderr.includes(`Cannot find device "${plan.bridge}"`) && /Command failed -:1\b/.test(r.stderr)) {
+    await ensureBridge(ctx, plan.bridge);
+    r = await attempt();
+  }
+  if (r.code !== 0)
+    throw new CniError(CniCode.Internal, `failed to attach "${plan.hostVeth}" to bridge "${plan.bridge}": ${r.stderr.trim()}`);
+  return (JSON.parse(r.stdout) as { address?: string }[])[0]?.address ?? "";
 }
 
 /** FORBID_NETNS_ENV names a netns inode the plugin must never change (the lab passes the root namespace's). */
@@ -161,9 +157,7 @@ export function cmdAdd(ctx: PluginContext): Promise<Result> {
       ips,
       routes: conf.isDefaultGateway ? [...routes, { dst: "0.0.0.0/0" }] : routes,
     };
-    const state = await ensureBridge(ctx, bridge);
-    plan.bridgeMac = state.mac ?? "";
-    await run(null, `attach "${plan.hostVeth}" to bridge "${bridge}"`, renderHostBatch(plan, state));
+    plan.bridgeMac = await attachToBridge(ctx, plan);
     await run(env.netns, `configure "${env.ifname}" in "${env.netns}"`, renderPodBatch(plan));
     return {
       interfaces: [

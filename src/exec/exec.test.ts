@@ -2,15 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ExecError, netnsPath, RealExecutor, RecordingExecutor, wrapArgv } from "./index.js";
 
-test("wrapArgv enters a named or path namespace with nsenter and leaves our own alone", () => {
+test("wrapArgv enters a named or path namespace with nsenter (ip switches itself) and leaves our own alone", () => {
   assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: null }), ["ip", "link"]);
-  assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "pn-a-node-1" }), [
-    "nsenter",
-    "--net=/var/run/netns/pn-a-node-1",
-    "--",
-    "ip",
-    "link",
-  ]);
+  assert.deepEqual(wrapArgv({ argv: ["iptables-save"], netns: "pn-a-node-1" }), ["nsenter", "--net=/var/run/netns/pn-a-node-1", "--", "iptables-save"]);
+  assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "pn-a-node-1" }), ["ip", "-n", "pn-a-node-1", "link"]);
+  assert.deepEqual(wrapArgv({ argv: ["ip", "-batch", "-"], netns: "/run/netns/cni-1234" }), ["ip", "-n", "cni-1234", "-batch", "-"]);
+  assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "/proc/42/ns/net" }), ["nsenter", "--net=/proc/42/ns/net", "--", "ip", "link"]);
+  assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "/var/run/netns/../x" }), ["nsenter", "--net=/var/run/netns/../x", "--", "ip", "link"]);
   assert.equal(netnsPath("/proc/1/ns/net"), "/proc/1/ns/net");
 });
 

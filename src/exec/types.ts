@@ -70,9 +70,19 @@ export function netnsPath(ref: string): string {
   return `/var/run/netns/${ref}`;
 }
 
-/** wrapArgv prefixes argv with nsenter when the command must run in another namespace. */
+const NAMED_NETNS = /^\/(?:var\/)?run\/netns\/([A-Za-z0-9][A-Za-z0-9_.-]{0,200})$/;
+
+/**
+ * wrapArgv prefixes argv with nsenter when the command must run in another namespace. `ip` in a
+ * named namespace (one under /run/netns, as runtimes and the lab create them) switches by itself
+ * with `ip -n NAME`, which saves a process per call — CNI ADD runs several.
+ */
 export function wrapArgv(spec: CommandSpec): string[] {
   if (spec.argv.length === 0) throw new Error("empty argv");
   if (spec.netns === null) return [...spec.argv];
-  return ["nsenter", `--net=${netnsPath(spec.netns)}`, "--", ...spec.argv];
+  const path = netnsPath(spec.netns);
+  const [cmd, ...rest] = spec.argv;
+  const name = NAMED_NETNS.exec(path)?.[1];
+  if (cmd === "ip" && name) return ["ip", "-n", name, ...rest];
+  return ["nsenter", `--net=${path}`, "--", ...spec.argv];
 }
