@@ -42,8 +42,8 @@ export type TopChain =
 export interface PortRules {
   /** top holds the port's lines in each shared chain (only chains it has lines in). */
   top: Partial<Record<TopChain, string[]>>;
-  /** chains are the port's own nat chains with their lines, in kube-proxy's order. */
-  chains: [string, string[]][];
+  /** chains are the port's own nat chains with their rules (lines joined by newlines), in kube-proxy's order. */
+  chains: [string, string][];
   /** endpoints counts the port's endpoints (for large-cluster mode). */
   endpoints: number;
   /** sp is the service port the rules were built for. */
@@ -116,12 +116,12 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   if (sp.healthCheckNodePort !== 0)
     push(r, "filter/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
 
-  if (usesExt) r.chains.push([ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx)]);
-  if (usesFW) r.chains.push([ch.fw, fwChain(sp, ch, ctx)]);
+  if (usesExt) r.chains.push([ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx).join("\n")]);
+  if (usesFW) r.chains.push([ch.fw, fwChain(sp, ch, ctx).join("\n")]);
   const internalMasq = hasInternal ? masqForInternal(sp, ctx) : undefined;
-  const svcLines = (chain: string, set: EndpointInfo[]): string[] => {
-    const lines = internalMasq && chain === internalChain ? [`-A ${chain} ${internalMasq}`] : [];
-    return lines.concat(endpointJumps(sp, chain, set, ctx));
+  const svcLines = (chain: string, set: EndpointInfo[]): string => {
+    const jumps = endpointJumps(sp, chain, set, ctx).join("\n");
+    return internalMasq && chain === internalChain ? `-A ${chain} ${internalMasq}\n${jumps}` : jumps;
   };
   if (cat.cluster.length > 0 && usesClusterEndpoints(sp)) r.chains.push([ch.svc, svcLines(ch.svc, cat.cluster)]);
   if (cat.local.length > 0 && usesLocalEndpoints(sp)) r.chains.push([ch.svl, svcLines(ch.svl, cat.local)]);
@@ -183,18 +183,12 @@ function endpointJumps(sp: ServicePortInfo, chain: string, eps: EndpointInfo[], 
   return lines;
 }
 
-function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext): [string, string[]] {
+function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext): [string, string] {
   const proto = sp.protocol.toLowerCase();
   const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
   const head = `-A ${sep}${ctx.largeCluster ? "" : ` ${comment(sp.nameString)}`}`;
   const recent = sp.affinityClientIP ? ` -m recent --name ${sep} --set` : "";
-  return [
-    sep,
-    [
-      `${head} -s ${ep.ip} -j KUBE-MARK-MASQ`,
-      `${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`,
-    ],
-  ];
+  return [sep, `${head} -s ${ep.ip} -j KUBE-MARK-MASQ\n${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`];
 }
 
 const probabilities: string[] = [];

@@ -124,13 +124,13 @@ export class IptablesRuleset {
     }
 
     const deleted = new Set<string>();
-    const portChains = (r: PortRules | null | undefined) => new Map((r?.chains ?? []).map(([n, l]) => [n, l.join("\n")]));
+    const portChains = (r: PortRules | null | undefined) => new Map(r?.chains ?? []);
     if (opts.full) {
       const live = new Set<string>();
       for (const r of next.values())
-        for (const [n, l] of r.chains) {
+        for (const [n, t] of r.chains) {
           live.add(n);
-          writes.set(`nat/${n}`, l.join("\n"));
+          writes.set(`nat/${n}`, t);
         }
       for (const r of this.ports.values()) for (const [n] of r.chains) if (!live.has(n)) deleted.add(n);
       for (const n of opts.existing ?? []) if (!live.has(n)) deleted.add(n);
@@ -164,8 +164,10 @@ export class IptablesRuleset {
 
 function restoreText(writes: Map<string, string>, deleted: Set<string>, bulkCache: boolean): string {
   const out: string[] = [];
+  const byTable: Record<string, string[]> = { filter: [], nat: [] };
+  for (const c of writes.keys()) byTable[c.slice(0, c.indexOf("/"))]?.push(c);
   for (const table of ["filter", "nat"]) {
-    const chains = [...writes.keys()].filter((c) => c.startsWith(`${table}/`));
+    const chains = byTable[table] ?? [];
     const dels = table === "nat" ? [...deleted] : [];
     if (chains.length + dels.length === 0) continue;
     out.push(`*${table}`);
