@@ -2,7 +2,8 @@
  * One case of `npm run bench -- proxy`, run in its own process so its peak RSS is its own:
  * N ClusterIP services × 3 endpoints in a fresh namespace with one iptables flavour. Measures the
  * first full sync, a full resync and one-endpoint changes (each split into podnet's own time and
- * iptables' time), and a bare iptables-restore of exactly the chains a change rewrote.
+ * iptables' time), and a bare iptables-restore of exactly the chains a change rewrote, applied to
+ * the same kernel state (the service's old chains are put back first, untimed).
  */
 import { randomBytes } from "node:crypto";
 import { RealExecutor } from "../src/exec/real.js";
@@ -61,15 +62,19 @@ async function main() {
         text = t;
         await spy(t);
       };
-      // Both timed restores follow an untimed one, so neither gets the other's warm caches.
-      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: "*nat\nCOMMIT\n" });
+      // The service's chains before the change, to put back before the bare restore.
+      const svcKey = `${s.metadata.namespace}/${s.metadata.name}:`;
+      const oldChains = [...p.ruleset.applied()].filter(([k]) => k.startsWith(svcKey)).flatMap(([, r]) => r.chains);
       const t0 = performance.now();
       const r = await p.sync();
       podnetTotal.push(performance.now() - t0);
       p.ipt.restore = spy;
       changes.push(summary(r));
-      // Bare: recreate the chains the change deleted (untimed), then restore the very same text.
-      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: `*nat\n${r.deleted.map((c) => `:${c} - [0:0]`).join("\n")}\nCOMMIT\n` });
+      // Bare: put the kernel back exactly as it was before the change (untimed) — old chains with
+      // their rules, chains the change added removed — then time a restore of the very same text.
+      const added = r.written.map((w) => w.slice(4)).filter((c) => !oldChains.some(([n]) => n === c));
+      const undo = ["*nat", ...[...oldChains.map(([n]) => n), ...added].map((c) => `:${c} - [0:0]`), ...oldChains.map(([, t]) => t), ...added.map((c) => `-X ${c}`), "COMMIT", ""];
+      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: undo.join("\n") });
       const t1 = performance.now();
       await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: text });
       bare.push(performance.now() - t1);
