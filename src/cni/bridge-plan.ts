@@ -6,14 +6,6 @@
 import { type Cidr, formatCIDR, parseCIDR } from "../util/ip.js";
 import type { IPConfig, Route } from "./types.js";
 
-/** BridgeState is what the host already has of the bridge (from `ip -j addr show dev <bridge>`). */
-export interface BridgeState {
-  exists: boolean;
-  mac?: string;
-  addresses: string[];
-  up: boolean;
-}
-
 /** AttachPlan is everything ADD does for one attachment. */
 export interface AttachPlan {
   bridge: string;
@@ -35,15 +27,18 @@ export function gatewayCidrs(ips: IPConfig[]): string[] {
   return ips.filter((i) => i.gateway).map((i) => `${i.gateway}/${i.address.split("/")[1]}`);
 }
 
-/** renderHostBatch is the `ip -batch` input for the host side (bridge assumed to exist). */
-export function renderHostBatch(p: AttachPlan, state: BridgeState): string {
+/**
+ * renderHostBatch is the `ip -batch` input for the host side. Its first line names the bridge, so
+ * the batch fails at once, changing nothing, when the bridge is missing. The gateway addresses
+ * and the bridge's up state are (re)applied every time: both are idempotent, and that spares ADD
+ * a query of the bridge first.
+ */
+export function renderHostBatch(p: AttachPlan): string {
   const lines: string[] = [];
   if (p.isGateway)
-    for (const gw of gatewayCidrs(p.ips))
-      if (!state.addresses.includes(gw))
-        lines.push(`address replace ${gw} dev ${p.bridge}${gw.includes(":") ? " nodad" : ""}`);
-  if (!state.up) lines.push(`link set ${p.bridge} up`);
+    for (const gw of gatewayCidrs(p.ips)) lines.push(`address replace ${gw} dev ${p.bridge}${gw.includes(":") ? " nodad" : ""}`);
   lines.push(
+    `link set ${p.bridge} up`,
     `link add ${p.hostVeth} mtu ${p.mtu} address ${p.hostMac} type veth peer name ${p.podIf} mtu ${p.mtu} address ${p.podMac} netns ${p.netnsPath}`,
     `link set ${p.hostVeth} master ${p.bridge}`,
   );

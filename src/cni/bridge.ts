@@ -3,7 +3,6 @@ import { statSync } from "node:fs";
 import type { ExecError, Executor } from "../exec/types.js";
 import {
   type AttachPlan,
-  type BridgeState,
   masqRules,
   renderHostBatch,
   renderMasq,
@@ -50,16 +49,13 @@ async function ensureBridge(ctx: PluginContext, bridge: string): Promise<void> {
     throw new CniError(CniCode.Internal, `failed to create bridge "${bridge}": ${r.stderr.trim()}`);
 }
 
-/** ASSUME_BRIDGE is what the host batch assumes of the bridge: there, but its gateway and up state (re)applied, which is idempotent. */
-const ASSUME_BRIDGE: BridgeState = { exists: true, addresses: [], up: false };
-
 /**
  * attachToBridge plugs the host end into the bridge and returns the bridge's MAC, in one `ip -batch`
  * that ends by printing the bridge. The batch assumes the bridge exists (its first line names it);
  * only when it does not — the node's first pod — is the bridge created and the batch run again.
  */
 async function attachToBridge(ctx: PluginContext, plan: AttachPlan): Promise<string> {
-  const batch = `${renderHostBatch(plan, ASSUME_BRIDGE)}link show dev ${plan.bridge}\n`;
+  const batch = `${renderHostBatch(plan)}link show dev ${plan.bridge}\n`;
   const attempt = () =>
     ctx.exec
       .run({ argv: ["ip", "-j", "-batch", "-"], netns: null, stdin: batch })

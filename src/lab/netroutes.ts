@@ -6,15 +6,11 @@
  * addresses in a dual-stack lab.
  */
 import type { EndpointSlice, Service } from "../model/types.js";
+import { familyOfCidr, nodeAddress } from "../routing/types.js";
 import type { LabNode } from "./topology.js";
 
 /** SERVICE_ROUTE_PROTO marks the underlay routes the lab owns, so stale ones can be found. */
 export const SERVICE_ROUTE_PROTO = 80;
-
-/** nodeAddr is a lab node's underlay address of the family of `ip` (undefined: the node has none). */
-export function nodeAddr(n: LabNode, ip: string): string | undefined {
-  return ip.includes(":") ? n.ip6 : n.ip;
-}
 
 /** serviceRoutes maps each service address reachable from outside to the node IPs that should receive it. */
 export function serviceRoutes(services: Service[], slices: EndpointSlice[], labNodes: LabNode[]): Map<string, string[]> {
@@ -37,7 +33,7 @@ export function serviceRoutes(services: Service[], slices: EndpointSlice[], labN
       if (local.length) nodes = local;
     }
     for (const ip of ips) {
-      const hops = nodes.flatMap((n) => nodeAddr(n, ip) ?? []);
+      const hops = nodes.flatMap((n) => nodeAddress(n, familyOfCidr(ip)) ?? []);
       if (hops.length) out.set(ip, [...new Set([...(out.get(ip) ?? []), ...hops])].sort());
     }
   }

@@ -3,16 +3,17 @@
  * or bgp) in two phases — every node prepares its own side and publishes it on its Node, then
  * every node programs routes to its peers and its egress NAT — and the underlay's service routes.
  */
-import { readJson } from "../exec/json.js";
+import { readRoutes } from "../exec/json.js";
 import type { Executor } from "../exec/types.js";
 import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { NodeRouting } from "../routing/agent.js";
 import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
+import { familyOfCidr, nodeAddress } from "../routing/types.js";
 import type { EmbeddedStore } from "../store/embedded.js";
 import type { LabConfig } from "./config.js";
 import { type LabPaths, nodeNetns, underlayNetns } from "./layout.js";
-import { nodeAddr, SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
+import { SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
 
 /** nodeRouting is the routing agent of one lab node. */
 export function nodeRouting(exec: Executor, paths: LabPaths, cfg: LabConfig, node: string): NodeRouting {
@@ -74,14 +75,12 @@ export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cf
     subnets: tx.list<Subnet>("Subnet"),
   }));
   const ul = underlayNetns(cfg.name);
-  const existing: { dst: string }[] = [];
-  for (const f of cfg.ipFamily === "dual" ? [4, 6] : [4])
-    existing.push(...(await readJson<{ dst: string }>(exec, ul, ["ip", `-${f}`, "-j", "route", "show", "proto", String(SERVICE_ROUTE_PROTO)])));
+  const existing = await readRoutes<{ dst: string }>(exec, ul, String(SERVICE_ROUTE_PROTO), cfg.ipFamily === "dual" ? [4, 6] : [4]);
   const want = serviceRoutes(services, slices, cfg.nodes);
   for (const s of subnets.filter((x) => x.spec.natOutgoing === false))
     for (const b of s.status?.blocks ?? []) {
       const node = cfg.nodes.find((n) => n.name === b.node);
-      const via = node && nodeAddr(node, b.cidr);
+      const via = node && nodeAddress(node, familyOfCidr(b.cidr));
       if (via) want.set(b.cidr, [via]);
     }
   const text = serviceRoutesBatch(want, existing);

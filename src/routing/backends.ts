@@ -2,7 +2,7 @@
  * The routing backends' I/O: each reads the node's current kernel state, lets the pure planners
  * decide, and applies the difference in as few batches as the data path's ordering allows.
  */
-import { readJson } from "../exec/json.js";
+import { readJson, readRoutes } from "../exec/json.js";
 import type { Executor, NetnsRef } from "../exec/types.js";
 import { BirdDaemon, type BirdFiles } from "./birdd.js";
 import { birdConfig } from "./bird.js";
@@ -39,11 +39,9 @@ function peerBlocks(self: RouteNode, nodes: RouteNode[]): string[] {
   return peerRoutable(self, nodes).map((r) => r.dst);
 }
 
-/** kernelRoutes reads the routes of a protocol, of each family the node hosts blocks of (IPv6 needs its own query). */
-async function kernelRoutes(ctx: NodeContext, self: RouteNode, proto: string): Promise<KernelRoute[]> {
-  const out: KernelRoute[] = [];
-  for (const f of blockFamilies(self)) out.push(...(await json<KernelRoute>(ctx, ["ip", `-${f}`, "-j", "route", "show", "proto", proto])));
-  return out;
+/** kernelRoutes reads the routes of a protocol, of each family the node hosts blocks of. */
+function kernelRoutes(ctx: NodeContext, self: RouteNode, proto: string): Promise<KernelRoute[]> {
+  return readRoutes<KernelRoute>(ctx.exec, ctx.netns, proto, blockFamilies(self));
 }
 
 async function unrouted(ctx: NodeContext, self: RouteNode, blocks: string[], proto: string): Promise<string[]> {

@@ -14,6 +14,12 @@ export function nodeInternalIP(n: Node, v6 = false): string | undefined {
   return n.status?.addresses?.find((a) => a.type === "InternalIP" && isIP(a.address) && a.address.includes(":") === v6)?.address;
 }
 
+/** canonical spells a CIDR as `ip -j route` prints it, so a differently spelled block is not rewritten every sync. */
+function canonical(cidr: string): string {
+  const c = parseCIDR(cidr);
+  return c ? formatCIDR(c) : cidr;
+}
+
 /** routeNodes turns Node objects into routing peers, with their pod CIDRs and the Subnet blocks they host; nodes without an address or pod CIDR are skipped. */
 export function routeNodes(nodes: Node[], subnets: Subnet[] = []): RouteNode[] {
   const out: RouteNode[] = [];
@@ -21,8 +27,7 @@ export function routeNodes(nodes: Node[], subnets: Subnet[] = []): RouteNode[] {
     const ip = nodeInternalIP(n);
     const own = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
     const hosted = subnets.flatMap((s) => (s.status?.blocks ?? []).filter((b) => b.node === n.metadata.name).map((b) => b.cidr));
-    // Canonical text (as `ip -j route` prints it), so a differently spelled CIDR is not rewritten every sync.
-    const blocks = own.length ? [...own, ...hosted].map((b) => { const c = parseCIDR(b); return c ? formatCIDR(c) : b; }) : [];
+    const blocks = own.length ? [...own, ...hosted].map(canonical) : [];
     if (!ip || blocks.length === 0) continue;
     const mac = n.metadata.annotations?.[VTEP_MAC_ANNOTATION];
     const ip6 = nodeInternalIP(n, true);

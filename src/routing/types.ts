@@ -66,8 +66,8 @@ export function familyOfCidr(cidr: string): Family {
   return cidr.includes(":") ? 6 : 4;
 }
 
-/** nodeAddress is the underlay address a peer's blocks of a family are routed via (undefined: that family is not routable). */
-export function nodeAddress(n: RouteNode, family: Family): string | undefined {
+/** nodeAddress is a node's underlay address of a family, which its blocks of that family are routed via (undefined: it has none). */
+export function nodeAddress(n: Pick<RouteNode, "ip" | "ip6">, family: Family): string | undefined {
   return family === 4 ? (familyOfCidr(n.ip) === 4 ? n.ip : undefined) : n.ip6 ?? (familyOfCidr(n.ip) === 6 ? n.ip : undefined);
 }
 

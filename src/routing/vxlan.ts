@@ -100,13 +100,13 @@ export function vxlanPeers(self: RouteNode, nodes: RouteNode[], s: RoutingSettin
   const mine = blockFamilies(self);
   for (const n of nodes) {
     if (n.name === self.name || !n.vtepMac || familyOfCidr(n.ip) !== 4) continue;
-    const families = blockFamilies(n).filter((f) => mine.includes(f) && vtepAddress(n, f));
-    if (!families.includes(4)) continue;
-    const vteps = families.map((f) => vtepAddress(n, f) as string);
-    const routes = n.blocks
-      .filter((b) => families.includes(familyOfCidr(b)))
-      .map((dst) => ({ dst, via: vtepAddress(n, familyOfCidr(dst)) as string, dev, onlink: true }));
-    out.push({ node: n.name, vteps, mac: n.vtepMac, ip: n.ip, routes });
+    const vtep = new Map(blockFamilies(n).flatMap((f) => (mine.includes(f) ? [[f, vtepAddress(n, f) as string] as const] : [])));
+    if (!vtep.has(4)) continue;
+    const routes = n.blocks.flatMap((dst) => {
+      const via = vtep.get(familyOfCidr(dst));
+      return via ? [{ dst, via, dev, onlink: true }] : [];
+    });
+    out.push({ node: n.name, vteps: [...vtep.values()], mac: n.vtepMac, ip: n.ip, routes });
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { servicePorts } from "../serviceport.js";
 import type { ServiceTracker } from "../tracker.js";
 import { type Family, type ProxyConfig, ProxyError, servicePortKey } from "../types.js";
 import { type Flavour, Iptables } from "./flavour.js";
-import { canariesIntact, ensureJumps } from "./jumps.js";
+import { canariesIntact, ensureJumps, JUMPS } from "./jumps.js";
 import { isServiceChain } from "./names.js";
 import { type PortRules, type RenderContext, renderPort } from "./render.js";
 import { IptablesRuleset, type SyncPlan } from "./ruleset.js";
@@ -188,7 +188,7 @@ export class IptablesProxier {
     for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
     else this.portsByService.delete(k);
     if (full) {
-      await ensureJumps(this.ipt, (table, chain) => this.ruleset.hasChain(`${table}/${chain}`), undefined, { canaries: true });
+      await ensureJumps(this.ipt, (table, chain) => this.ruleset.hasChain(`${table}/${chain}`), JUMPS, { canaries: true });
       this.needFull = false;
     }
     await flushConntrack(this.ipt.exec, this.ipt.netns, flows);
