@@ -25,7 +25,7 @@ const summary = (r: SyncResult) => ({
   podnetMs: +r.computeMs.toFixed(1),
   iptablesMs: +r.iptablesMs.toFixed(1),
   otherMs: +r.otherMs.toFixed(1),
-  chainsWritten: r.written.length,
+  chainsWritten: r.writtenCount,
   chainsDeleted: r.deleted.length,
   restoreBytes: r.restoreBytes,
   ratio: +(r.computeMs / r.iptablesMs).toFixed(3),

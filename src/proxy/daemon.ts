@@ -153,7 +153,7 @@ export class ProxyDaemon {
     const rv = snap?.resourceVersion ?? this.status.resourceVersion;
     for (const p of this.proxiers) {
       const r = await p.sync({ full });
-      if (r.written.length + r.deleted.length > 0 || r.full) this.record(p.family, rv, r);
+      if (r.writtenCount + r.deleted.length > 0 || r.full) this.record(p.family, rv, r);
       for (const e of r.errors) this.opts.log(e);
     }
     await this.health.sync(healthTargets(this.proxiers.flatMap((p) => [...p.ruleset.applied().values()])));
@@ -165,7 +165,7 @@ export class ProxyDaemon {
   private record(family: Family, rv: number, r: SyncResult): void {
     const rec: SyncRecord = { ...r, family, resourceVersion: rv, at: new Date().toISOString() };
     this.opts.log(
-      `sync ${r.full ? "full" : "partial"} ipv${family}: ${r.written.length} chains written, ${r.deleted.length} deleted, ` +
+      `sync ${r.full ? "full" : "partial"} ipv${family}: ${r.writtenCount} chains written, ${r.deleted.length} deleted, ` +
         `compute ${r.computeMs.toFixed(1)} ms, iptables ${r.iptablesMs.toFixed(1)} ms`,
     );
     this.status.syncs = [...this.status.syncs.slice(-49), rec];

@@ -4,10 +4,12 @@
  * (ready unless false; serving follows ready when unset), duplicates across slices merged, and the
  * list sorted by `ip:port` so that renders are stable.
  */
+import { flat } from "../util/flat.js";
 import type { EndpointSlice } from "../model/types.js";
 import type { EndpointInfo, Family, Protocol } from "./types.js";
 
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+const NO_HINTS: readonly string[] = Object.freeze([]);
 
 /** sliceServiceName returns the Service a slice belongs to, or undefined for a slice without the label. */
 export function sliceServiceName(slice: EndpointSlice): string | undefined {
@@ -16,7 +18,7 @@ export function sliceServiceName(slice: EndpointSlice): string | undefined {
 
 /** hostPort formats an endpoint the way Go's net.JoinHostPort does. */
 export function hostPort(ip: string, port: number): string {
-  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return flat(ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
 }
 
 /** endpointKey identifies a service port's endpoint list: `portName/PROTO`. */
@@ -52,7 +54,7 @@ export function serviceEndpoints(
           serving: ep.conditions?.serving ?? ready,
           terminating: ep.conditions?.terminating ?? false,
           local: ep.nodeName === nodeName,
-          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
+          zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
         };
         const prev = eps.get(hp);
         if (!prev || (!prev.ready && info.ready)) eps.set(hp, info);
@@ -60,10 +62,7 @@ export function serviceEndpoints(
     }
   }
   const out = new Map<string, EndpointInfo[]>();
-  for (const [k, eps] of byPort)
-    out.set(
-      k,
-      [...eps.values()].sort((a, b) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0)),
-    );
+  const byHostPort = (a: EndpointInfo, b: EndpointInfo) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0);
+  for (const [k, eps] of byPort) out.set(k, eps.size > 1 ? [...eps.values()].sort(byHostPort) : [...eps.values()]);
   return out;
 }

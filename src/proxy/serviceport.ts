@@ -3,6 +3,7 @@
  * tracker: headless and ExternalName services are skipped, addresses of the other family are dropped,
  * load-balancer IPs in Proxy ipMode are left to the load balancer.
  */
+import { flat } from "../util/flat.js";
 import type { Service } from "../model/types.js";
 import { parseCIDR } from "../util/ip.js";
 import type { Family, Protocol, ServicePortInfo } from "./types.js";
@@ -52,7 +53,7 @@ export function servicePorts(svc: Service, family: Family): ServicePortInfo[] {
   const ns = svc.metadata.namespace ?? "default";
   return (svc.spec.ports ?? []).map((p) => {
     const portName = p.name ?? "";
-    const nameString = `${ns}/${svc.metadata.name}${portName ? `:${portName}` : ""}`;
+    const nameString = flat(`${ns}/${svc.metadata.name}${portName ? `:${portName}` : ""}`);
     return {
       namespace: ns,
       name: svc.metadata.name,

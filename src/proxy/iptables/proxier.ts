@@ -26,7 +26,9 @@ export interface SyncResult {
   full: boolean;
   services: number;
   changedServices: number;
+  /** written lists the chains written (on a full sync, only the shared and static ones). */
   written: string[];
+  writtenCount: number;
   deleted: string[];
   restoreBytes: number;
   /** computeMs covers categorise + render + plan (podnet's own work). */
@@ -197,6 +199,7 @@ export class IptablesProxier {
       services: this.tracker.services.size,
       changedServices: changed,
       written: plan.written,
+      writtenCount: plan.writtenCount,
       deleted: plan.deleted,
       restoreBytes: plan.text.length,
       computeMs,

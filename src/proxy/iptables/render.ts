@@ -4,6 +4,7 @@
  * KUBE-NODEPORTS, KUBE-PROXY-FIREWALL) and its own nat chains (SVC, SVL, EXT, FW, SEP). Pure: the
  * same input always gives the same text, which is what makes partial syncs a plain text diff.
  */
+import { flat } from "../../util/flat.js";
 import { type Categorized, categorizeEndpoints } from "../categorize.js";
 import { cidrContains, parseCIDR } from "../../util/ip.js";
 import {
@@ -59,8 +60,8 @@ export function comment(text: string): string {
 
 function push(r: PortRules, chain: TopChain, line: string): void {
   const lines = r.top[chain];
-  if (lines) lines.push(line);
-  else r.top[chain] = [line];
+  if (lines) lines.push(flat(line));
+  else r.top[chain] = [flat(line)];
 }
 
 function match(sp: ServicePortInfo, dst: string, port: number): string {
@@ -119,13 +120,20 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   if (usesExt) r.chains.push([ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx).join("\n")]);
   if (usesFW) r.chains.push([ch.fw, fwChain(sp, ch, ctx).join("\n")]);
   const internalMasq = hasInternal ? masqForInternal(sp, ctx) : undefined;
+  // Each endpoint's chain name is hashed once, though the SVC, SVL and SEP chains all use it.
+  const seps = new Map<string, string>();
+  const sepOf = (ep: EndpointInfo): string => {
+    let sep = seps.get(ep.hostPort);
+    if (sep === undefined) seps.set(ep.hostPort, (sep = endpointChain(name, sp.protocol, ep.hostPort)));
+    return sep;
+  };
   const svcLines = (chain: string, set: EndpointInfo[]): string => {
-    const jumps = endpointJumps(sp, chain, set, ctx).join("\n");
-    return internalMasq && chain === internalChain ? `-A ${chain} ${internalMasq}\n${jumps}` : jumps;
+    const jumps = endpointJumps(sp, chain, set, ctx, sepOf).join("\n");
+    return internalMasq && chain === internalChain ? flat(`-A ${chain} ${internalMasq}\n${jumps}`) : jumps;
   };
   if (cat.cluster.length > 0 && usesClusterEndpoints(sp)) r.chains.push([ch.svc, svcLines(ch.svc, cat.cluster)]);
   if (cat.local.length > 0 && usesLocalEndpoints(sp)) r.chains.push([ch.svl, svcLines(ch.svl, cat.local)]);
-  for (const ep of cat.allReachable) r.chains.push(sepChain(sp, ep, ctx));
+  for (const ep of cat.allReachable) r.chains.push(sepChain(sp, ep, ctx, sepOf(ep)));
   return r;
 }
 
@@ -167,28 +175,34 @@ function fwChain(sp: ServicePortInfo, ch: { ext: string; fw: string }, ctx: Rend
   return lines;
 }
 
-function endpointJumps(sp: ServicePortInfo, chain: string, eps: EndpointInfo[], ctx: RenderContext): string[] {
+function endpointJumps(
+  sp: ServicePortInfo,
+  chain: string,
+  eps: EndpointInfo[],
+  ctx: RenderContext,
+  sepOf: (ep: EndpointInfo) => string,
+): string[] {
   const lines: string[] = [];
   const cmt = (ep: EndpointInfo) => (ctx.largeCluster ? "" : ` ${comment(`${sp.nameString} -> ${ep.hostPort}`)}`);
   if (sp.affinityClientIP)
     for (const ep of eps) {
-      const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
+      const sep = sepOf(ep);
       lines.push(`-A ${chain}${cmt(ep)} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
     }
   eps.forEach((ep, i) => {
-    const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
+    const sep = sepOf(ep);
     const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : "";
     lines.push(`-A ${chain}${cmt(ep)}${stat} -j ${sep}`);
   });
   return lines;
 }
 
-function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext): [string, string] {
+function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext, sep: string): [string, string] {
   const proto = sp.protocol.toLowerCase();
-  const sep = endpointChain(sp.nameString, sp.protocol, ep.hostPort);
   const head = `-A ${sep}${ctx.largeCluster ? "" : ` ${comment(sp.nameString)}`}`;
   const recent = sp.affinityClientIP ? ` -m recent --name ${sep} --set` : "";
-  return [sep, `${head} -s ${ep.ip} -j KUBE-MARK-MASQ\n${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`];
+  const dnat = `${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`;
+  return [sep, [`${head} -s ${ep.ip} -j KUBE-MARK-MASQ`, dnat].join("\n")];
 }
 
 const probabilities: string[] = [];

@@ -22,8 +22,13 @@ export interface SyncPlan {
   /** text is the iptables-restore input; empty when nothing needs writing. */
   text: string;
   full: boolean;
-  /** written lists `table/chain` of every chain the transaction (re)writes. */
+  /**
+   * written lists `table/chain` of the chains the transaction (re)writes; a full sync lists only
+   * the shared and static chains, not every service's own (tens of thousands in a large cluster).
+   */
   written: string[];
+  /** writtenCount counts every chain the transaction (re)writes. */
+  writtenCount: number;
   /** deleted lists the nat chains the transaction removes. */
   deleted: string[];
   readonly next: Map<string, PortRules>;
@@ -123,30 +128,58 @@ export class IptablesRuleset {
       write(top, lines.join("\n"));
     }
 
-    const deleted = new Set<string>();
-    const portChains = (r: PortRules | null | undefined) => new Map(r?.chains ?? []);
-    if (opts.full) {
-      const live = new Set<string>();
-      for (const r of next.values())
-        for (const [n, t] of r.chains) {
-          live.add(n);
-          writes.set(`nat/${n}`, t);
-        }
-      for (const r of this.ports.values()) for (const [n] of r.chains) if (!live.has(n)) deleted.add(n);
-      for (const n of opts.existing ?? []) if (!live.has(n)) deleted.add(n);
-    } else {
-      for (const [k, r] of updates) {
-        const before = portChains(this.ports.get(k));
-        const after = portChains(r);
-        for (const [n, t] of after) if (before.get(n) !== t) writes.set(`nat/${n}`, t);
-        for (const n of before.keys()) if (!after.has(n)) deleted.add(n);
+    const own = opts.full ? this.allChains(next, opts.existing) : this.changedChains(updates);
+    const touched = writes.size + own.names.length + own.deleted.length;
+    const text = restoreText(writes, own, opts.bulkCache?.(touched) ?? false);
+    const written = [...writes.keys()];
+    if (!opts.full) for (const n of own.names) written.push(`nat/${n}`);
+    return {
+      text,
+      full: opts.full,
+      written,
+      writtenCount: writes.size + own.names.length,
+      deleted: own.deleted,
+      next,
+      nextText,
+      keys,
+      updated: [...updates.keys()],
+    };
+  }
+
+  /** allChains writes every port's chains and deletes the ones no port owns any more (in the applied state or the kernel). */
+  private allChains(next: Map<string, PortRules>, existing: Iterable<string> = []): OwnChains {
+    const own: OwnChains = { names: [], texts: [], deleted: [] };
+    for (const r of next.values())
+      for (const [n, t] of r.chains) {
+        own.names.push(n);
+        if (t) own.texts.push(t);
       }
-      // A chain can move between ports only if two ports hash alike; never delete a chain still owned.
-      for (const r of updates.values()) for (const [n] of r?.chains ?? []) deleted.delete(n);
+    const candidates = [...existing];
+    for (const r of this.ports.values()) for (const [n] of r.chains) candidates.push(n);
+    if (candidates.length === 0) return own;
+    const live = new Set(own.names);
+    own.deleted = [...new Set(candidates.filter((n) => !live.has(n)))];
+    return own;
+  }
+
+  /** changedChains writes the chains whose text changed and deletes the ones their port dropped. */
+  private changedChains(updates: Map<string, PortRules | null>): OwnChains {
+    const own: OwnChains = { names: [], texts: [], deleted: [] };
+    const deleted = new Set<string>();
+    for (const [k, r] of updates) {
+      const before = new Map(this.ports.get(k)?.chains ?? []);
+      const after = new Map(r?.chains ?? []);
+      for (const [n, t] of after)
+        if (before.get(n) !== t) {
+          own.names.push(n);
+          if (t) own.texts.push(t);
+        }
+      for (const n of before.keys()) if (!after.has(n)) deleted.add(n);
     }
-    const touched = writes.size + deleted.size;
-    const text = restoreText(writes, deleted, opts.bulkCache?.(touched) ?? false);
-    return { text, full: opts.full, written: [...writes.keys()], deleted: [...deleted], next, nextText, keys, updated: [...updates.keys()] };
+    // A chain can move between ports only if two ports hash alike; never delete a chain still owned.
+    for (const r of updates.values()) for (const [n] of r?.chains ?? []) deleted.delete(n);
+    own.deleted = [...deleted];
+    return own;
   }
 
   /** commit adopts a plan after iptables-restore accepted it. */
@@ -162,23 +195,32 @@ export class IptablesRuleset {
   }
 }
 
-function restoreText(writes: Map<string, string>, deleted: Set<string>, bulkCache: boolean): string {
+/** OwnChains are the per-port nat chains one transaction writes (names and their non-empty texts) and deletes. */
+interface OwnChains {
+  names: string[];
+  texts: string[];
+  deleted: string[];
+}
+
+/** declarations renders `:CHAIN - [0:0]` lines for many chains with one join. */
+const declarations = (names: string[]): string => (names.length ? `:${names.join(" - [0:0]\n:")} - [0:0]` : "");
+
+function restoreText(writes: Map<string, string>, own: OwnChains, bulkCache: boolean): string {
   const out: string[] = [];
-  const byTable: Record<string, string[]> = { filter: [], nat: [] };
-  for (const c of writes.keys()) byTable[c.slice(0, c.indexOf("/"))]?.push(c);
   for (const table of ["filter", "nat"]) {
-    const chains = byTable[table] ?? [];
-    const dels = table === "nat" ? [...deleted] : [];
-    if (chains.length + dels.length === 0) continue;
+    const prefix = `${table}/`;
+    const shared = [...writes.keys()].filter((c) => c.startsWith(prefix));
+    const mine = table === "nat" ? own : { names: [], texts: [], deleted: [] };
+    if (shared.length + mine.names.length + mine.deleted.length === 0) continue;
     out.push(`*${table}`);
     if (table === "nat" && bulkCache) out.push("-Z");
-    for (const c of chains) out.push(`:${c.slice(table.length + 1)} - [0:0]`);
-    for (const d of dels) out.push(`:${d} - [0:0]`);
-    for (const c of chains) {
+    for (const names of [shared.map((c) => c.slice(prefix.length)), mine.names, mine.deleted]) if (names.length) out.push(declarations(names));
+    for (const c of shared) {
       const t = writes.get(c) as string;
       if (t) out.push(t);
     }
-    for (const d of dels) out.push(`-X ${d}`);
+    for (const t of mine.texts) out.push(t);
+    for (const d of mine.deleted) out.push(`-X ${d}`);
     out.push("COMMIT");
   }
   return out.length ? `${out.join("\n")}\n` : "";
