@@ -4,7 +4,6 @@
  * (ready unless false; serving follows ready when unset), duplicates across slices merged, and the
  * list sorted by `ip:port` so that renders are stable.
  */
-import { flat } from "../util/flat.js";
 import type { EndpointSlice } from "../model/types.js";
 import type { EndpointInfo, Family, Protocol } from "./types.js";
 
@@ -18,7 +17,7 @@ export function sliceServiceName(slice: EndpointSlice): string | undefined {
 
 /** hostPort formats an endpoint the way Go's net.JoinHostPort does. */
 export function hostPort(ip: string, port: number): string {
-  return flat(ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** endpointKey identifies a service port's endpoint list: `portName/PROTO`. */

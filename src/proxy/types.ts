@@ -3,7 +3,6 @@
  * one ServicePortInfo per service port and IP family, the endpoints behind it, and the node's settings.
  * These mirror kube-proxy's ServicePort / Endpoint interfaces so its behaviour carries over one to one.
  */
-import { flat } from "../util/flat.js";
 import type { Family } from "../util/ip.js";
 
 export type { Family };
@@ -77,7 +76,7 @@ export interface EndpointInfo {
 
 /** servicePortKey identifies a service port across syncs: `ns/name:port/PROTO`. */
 export function servicePortKey(sp: Pick<ServicePortInfo, "nameString" | "protocol">): string {
-  return flat(`${sp.nameString}/${sp.protocol}`);
+  return `${sp.nameString}/${sp.protocol}`;
 }
 
 /** externallyAccessible is true when the port has a NodePort, external IPs or load-balancer IPs. */

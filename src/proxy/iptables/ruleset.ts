@@ -150,9 +150,9 @@ export class IptablesRuleset {
   private allChains(next: Map<string, PortRules>, existing: Iterable<string> = []): OwnChains {
     const own: OwnChains = { names: [], texts: [], deleted: [] };
     for (const r of next.values())
-      for (const [n, t] of r.chains) {
-        own.names.push(n);
-        if (t) own.texts.push(t);
+      for (const c of r.chains) {
+        own.names.push(c[0]);
+        if (c[1]) own.texts.push(c[1]);
       }
     const candidates = [...existing];
     for (const r of this.ports.values()) for (const [n] of r.chains) candidates.push(n);
