@@ -32,36 +32,51 @@ export function serviceEndpoints(
   nodeName: string,
 ): Map<string, EndpointInfo[]> {
   const want = family === 4 ? "IPv4" : "IPv6";
-  const byPort = new Map<string, Map<string, EndpointInfo>>();
+  const out = new Map<string, EndpointInfo[]>();
   for (const slice of slices) {
     if (slice.addressType !== want) continue;
     for (const p of slice.ports ?? []) {
       if (p.port === undefined) continue;
       const key = endpointKey(p.name ?? "", (p.protocol ?? "TCP") as Protocol);
-      let eps = byPort.get(key);
-      if (!eps) byPort.set(key, (eps = new Map()));
+      let eps = out.get(key);
+      if (!eps) out.set(key, (eps = []));
       for (const ep of slice.endpoints ?? []) {
         const ip = ep.addresses[0];
         if (!ip) continue;
-        const hp = hostPort(ip, p.port);
         const ready = ep.conditions?.ready !== false;
-        const info: EndpointInfo = {
+        eps.push({
           ip,
           port: p.port,
-          hostPort: hp,
+          hostPort: hostPort(ip, p.port),
           ready,
           serving: ep.conditions?.serving ?? ready,
           terminating: ep.conditions?.terminating ?? false,
           local: ep.nodeName === nodeName,
           zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
-        };
-        const prev = eps.get(hp);
-        if (!prev || (!prev.ready && info.ready)) eps.set(hp, info);
+        });
       }
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  const byHostPort = (a: EndpointInfo, b: EndpointInfo) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0);
-  for (const [k, eps] of byPort) out.set(k, eps.size > 1 ? [...eps.values()].sort(byHostPort) : [...eps.values()]);
+  for (const [k, eps] of out) out.set(k, sortedUnique(eps));
+  return out;
+}
+
+const byHostPort = (a: EndpointInfo, b: EndpointInfo) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0);
+
+/**
+ * sortedUnique sorts endpoints by `ip:port` (only when they are not in order already) and merges
+ * duplicates across slices, keeping the first seen unless a later one is ready and it is not.
+ */
+function sortedUnique(eps: EndpointInfo[]): EndpointInfo[] {
+  let inOrder = true;
+  for (let i = 1; i < eps.length && inOrder; i++) inOrder = byHostPort(eps[i - 1] as EndpointInfo, eps[i] as EndpointInfo) < 0;
+  if (inOrder) return eps;
+  const sorted = eps.sort(byHostPort); // stable: duplicates keep the order they were seen in
+  const out: EndpointInfo[] = [];
+  for (const ep of sorted) {
+    const last = out[out.length - 1];
+    if (last?.hostPort !== ep.hostPort) out.push(ep);
+    else if (!last.ready && ep.ready) out[out.length - 1] = ep;
+  }
   return out;
 }

@@ -113,19 +113,21 @@ export class IptablesRuleset {
     };
 
     for (const [chain, lines] of staticChains(ctx)) write(chain, lines.join("\n"));
-    for (const top of TOP_CHAINS) {
-      const dirty =
+    const dirtyTops = TOP_CHAINS.filter(
+      (top) =>
         opts.full ||
         !this.text.has(top) ||
-        [...updates].some(([k, r]) => joined(this.ports.get(k)?.top[top]) !== joined(r?.top[top] ?? undefined));
-      if (!dirty) continue;
-      const lines: string[] = [];
+        [...updates].some(([k, r]) => joined(this.ports.get(k)?.top[top]) !== joined(r?.top[top] ?? undefined)),
+    );
+    if (dirtyTops.length > 0) {
+      // One pass over the ports fills every shared chain that needs writing, in port order.
+      const lines = new Map<TopChain, string[]>(dirtyTops.map((t) => [t, []]));
       for (const k of keys) {
-        const l = next.get(k)?.top[top];
-        if (l) for (const x of l) lines.push(x);
+        const top = next.get(k)?.top;
+        if (top) for (const chain in top) for (const l of top[chain as TopChain] ?? []) lines.get(chain as TopChain)?.push(l);
       }
-      if (top === "nat/KUBE-SERVICES") lines.push(nodePortsJump(ctx));
-      write(top, lines.join("\n"));
+      lines.get("nat/KUBE-SERVICES")?.push(nodePortsJump(ctx));
+      for (const top of dirtyTops) write(top, (lines.get(top) as string[]).join("\n"));
     }
 
     const own = opts.full ? this.allChains(next, opts.existing) : this.changedChains(updates);
