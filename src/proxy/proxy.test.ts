@@ -156,6 +156,21 @@ test("endpoint categories follow kube-proxy (table)", () => {
   }
 });
 
+test("endpoints from several slices come sorted by the string ip:port (as kube-proxy), each once, a ready copy preferred (table)", () => {
+  const slice = (name: string, list: Parameters<typeof makeSlice>[2]) => ({ ...makeSlice("ns", "s", list), metadata: { ...makeSlice("ns", "s", []).metadata, name } });
+  const cases = [
+    { name: "in order", slices: [[{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }]], want: "10.0.0.1:80+,10.0.0.2:80+" },
+    { name: "out of order", slices: [[{ ip: "10.0.0.9" }, { ip: "10.0.0.10" }, { ip: "10.0.0.1" }]], want: "10.0.0.10:80+,10.0.0.1:80+,10.0.0.9:80+" },
+    { name: "duplicate, ready later", slices: [[{ ip: "10.0.0.2", ready: false }], [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }]], want: "10.0.0.1:80+,10.0.0.2:80+" },
+    { name: "duplicate, first ready kept", slices: [[{ ip: "10.0.0.2" }], [{ ip: "10.0.0.2", ready: false }]], want: "10.0.0.2:80+" },
+    { name: "duplicate, neither ready", slices: [[{ ip: "10.0.0.3", ready: false }], [{ ip: "10.0.0.3", ready: false }]], want: "10.0.0.3:80-" },
+  ];
+  for (const c of cases) {
+    const eps = serviceEndpoints(c.slices.map((l, i) => slice(`s-${i}`, l)), 4, "test-node").get("p80/TCP") ?? [];
+    assert.equal(eps.map((e) => `${e.hostPort}${e.ready ? "+" : "-"}`).join(","), c.want, c.name);
+  }
+});
+
 test("internalTrafficPolicy Local without local endpoints DROPs the cluster IP; masquerade-all marks everything", () => {
   const sp = servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1", internalTrafficPolicy: "Local" }), 4)[0]!;
   const eps = serviceEndpoints([makeSlice("ns", "s", [{ ip: "10.0.0.1", node: "other" }])], 4, "test-node").get("p80/TCP")!;
