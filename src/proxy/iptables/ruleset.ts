@@ -113,22 +113,7 @@ export class IptablesRuleset {
     };
 
     for (const [chain, lines] of staticChains(ctx)) write(chain, lines.join("\n"));
-    const dirtyTops = TOP_CHAINS.filter(
-      (top) =>
-        opts.full ||
-        !this.text.has(top) ||
-        [...updates].some(([k, r]) => joined(this.ports.get(k)?.top[top]) !== joined(r?.top[top] ?? undefined)),
-    );
-    if (dirtyTops.length > 0) {
-      // One pass over the ports fills every shared chain that needs writing, in port order.
-      const lines = new Map<TopChain, string[]>(dirtyTops.map((t) => [t, []]));
-      for (const k of keys) {
-        const top = next.get(k)?.top;
-        if (top) for (const chain in top) for (const l of top[chain as TopChain] ?? []) lines.get(chain as TopChain)?.push(l);
-      }
-      lines.get("nat/KUBE-SERVICES")?.push(nodePortsJump(ctx));
-      for (const top of dirtyTops) write(top, (lines.get(top) as string[]).join("\n"));
-    }
+    for (const [chain, text] of this.sharedChains(updates, next, keys, ctx, opts.full)) write(chain, text);
 
     const own = opts.full ? this.allChains(next, opts.existing) : this.changedChains(updates);
     const touched = writes.size + own.names.length + own.deleted.length;
@@ -146,6 +131,27 @@ export class IptablesRuleset {
       keys,
       updated: [...updates.keys()],
     };
+  }
+
+  /**
+   * sharedChains renders the shared chains a plan must write: all of them on a full sync, else those
+   * in which an updated port's lines changed, each filled in one pass over the ports in key order.
+   */
+  private sharedChains(updates: Map<string, PortRules | null>, next: Map<string, PortRules>, keys: string[], ctx: RenderContext, full: boolean): [TopChain, string][] {
+    const dirty = TOP_CHAINS.filter(
+      (top) =>
+        full ||
+        !this.text.has(top) ||
+        [...updates].some(([k, r]) => joined(this.ports.get(k)?.top[top]) !== joined(r?.top[top] ?? undefined)),
+    );
+    if (dirty.length === 0) return [];
+    const lines = new Map<TopChain, string[]>(dirty.map((t) => [t, []]));
+    for (const k of keys) {
+      const top = next.get(k)?.top;
+      if (top) for (const chain in top) for (const l of top[chain as TopChain] ?? []) lines.get(chain as TopChain)?.push(l);
+    }
+    lines.get("nat/KUBE-SERVICES")?.push(nodePortsJump(ctx));
+    return dirty.map((t) => [t, (lines.get(t) as string[]).join("\n")]);
   }
 
   /** allChains writes every port's chains and deletes the ones no port owns any more (in the applied state or the kernel). */
