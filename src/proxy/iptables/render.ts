@@ -201,8 +201,7 @@ function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext, sep
   const proto = sp.protocol.toLowerCase();
   const head = `-A ${sep}${ctx.largeCluster ? "" : ` ${comment(sp.nameString)}`}`;
   const recent = sp.affinityClientIP ? ` -m recent --name ${sep} --set` : "";
-  const dnat = `${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`;
-  return [sep, [`${head} -s ${ep.ip} -j KUBE-MARK-MASQ`, dnat].join("\n")];
+  return [sep, flat(`${head} -s ${ep.ip} -j KUBE-MARK-MASQ\n${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`)];
 }
 
 const probabilities: string[] = [];
