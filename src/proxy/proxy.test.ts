@@ -74,9 +74,11 @@ test("sync twice gives identical rules; a second sync with no change writes noth
   assert.equal(again.full, false);
   assert.equal(again.restoreBytes, 0);
   const full = await p.sync({ full: true });
-  // Rule syncs only: full syncs also restore the jumps and canaries, in a transaction of their own that starts with mangle.
-  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore" && !c.stdin?.startsWith("*mangle"));
-  assert.equal(restores.length, 2, "the no-change sync ran no iptables-restore");
+  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore");
+  assert.equal(restores.length, 2, "one restore per full sync; the no-change sync ran none");
+  // A full sync carries the canaries and the missing jumps in its own transaction, after podnet's chains.
+  assert.match(restores[0]?.stdin ?? "", /^\*mangle\n:KUBE-PROXY-CANARY - \[0:0\]\nCOMMIT\n\*filter\n/);
+  assert.match(restores[0]?.stdin ?? "", /\n:KUBE-PROXY-CANARY - \[0:0\]\n(-I .*\n)*-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n(-I .*\n)*COMMIT\n$/);
   const strip = (s: string | undefined) => (s ?? "").replace(/^:KUBE-SEP-STALE.*\n|^-X KUBE-SEP-STALE.*\n/gm, "");
   assert.equal(strip(restores[1]?.stdin), strip(restores[0]?.stdin), "full syncs are identical");
   assert.equal(full.full, true);
@@ -262,6 +264,21 @@ test("jumps: each built-in chain is listed once; missing jumps go in at the top 
       "",
     ].join("\n"),
   );
+});
+
+test("a legacy full sync reads the nat jumps from its table listing and writes only the missing ones, in the same restore", async () => {
+  const natJumps = JUMPS.filter((j) => j.table === "nat");
+  const save = ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...natJumps.map(jumpLine), "COMMIT", ""].join("\n");
+  const exec = new RecordingExecutor((c) => (c.argv[0] === "iptables-legacy-save" ? { stdout: save } : undefined));
+  const r = await new IptablesProxier(overall(), testConfig, 4, exec, "pn-x-node-1", "legacy").sync();
+  assert.equal(r.full, true);
+  const lists = exec.calls.filter((c) => c.argv.includes("-S")).map((c) => c.argv.slice(4, 7).join(" "));
+  assert.deepEqual(lists.sort(), ["filter -S FORWARD", "filter -S INPUT", "filter -S OUTPUT"], "nat's built-in chains came with the save");
+  const restores = exec.calls.filter((c) => c.argv[0] === "iptables-legacy-restore");
+  assert.equal(restores.length, 1, "chains, jumps and canaries in one transaction");
+  const text = restores[0]?.stdin ?? "";
+  assert.equal(text.match(/^-I /gm)?.length, JUMPS.length - natJumps.length, "only the filter jumps were missing");
+  assert.ok(text.indexOf("-I FORWARD 1") > text.indexOf(":KUBE-FORWARD - [0:0]"), "jumps follow the chains they target");
 });
 
 test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flushes the service IP", () => {

@@ -1,12 +1,12 @@
 /**
  * The rules podnet adds to the built-in chains (kube-proxy's jump list, plus kubelet's KUBE-FIREWALL
  * jumps) and the canary chains that reveal a flush. They live in chains podnet does not own, so
- * they are never rewritten whole: each built-in chain is listed once (`-S`), and the missing jumps
- * are inserted at the top with one `iptables-restore --noflush` that never declares a built-in
- * chain (declaring one would flush it). Legacy iptables loads the whole table for every call
- * (0.15 s each at 10 000 services), so this costs 6 calls and a restore instead of a `-C` per jump
- * and an `-I` per missing one. A jump whose target appears in the listing in another spelling is
- * checked with `-C` before it is inserted.
+ * they are never rewritten whole: each built-in chain is read once (from a listing the caller
+ * already has, else `-S`), and the missing jumps become `-I CHAIN 1` lines for a restore that never
+ * declares a built-in chain (declaring one would flush it). A full proxy sync carries them in its
+ * own transaction; `ensureJumps` applies them alone. Legacy iptables loads the whole table for
+ * every call (0.15 s each at 10 000 services), which is why nothing here asks per jump. A jump
+ * whose target appears in the listing in another spelling is checked with `-C`.
  */
 import type { Iptables } from "./flavour.js";
 
@@ -53,15 +53,21 @@ export function jumpLine(j: Jump): string {
   return `-A ${j.from} ${jumpArgs(j).map((a) => (/[\s"]/.test(a) ? `"${a}"` : a)).join(" ")}`;
 }
 
-/** ensureJumps makes sure each jump exists (prepending missing ones, in order), skipping jumps to chains podnet did not write; with canaries, the canary chains are created in the same restore. */
-export async function ensureJumps(
+/** TableLines are lines per table that a restore adds outside podnet's own chains. */
+export type TableLines = Map<string, string[]>;
+
+/**
+ * missingJumps returns, per table, the `-I CHAIN 1` lines that insert the missing jumps in order,
+ * skipping jumps to chains podnet does not write. `listed` holds the rules of built-in chains the
+ * caller has already read (`table/CHAIN`); the others are listed here, once each.
+ */
+export async function missingJumps(
   ipt: Iptables,
   written: (table: string, chain: string) => boolean,
   jumps: readonly Jump[] = JUMPS,
-  opts: { canaries?: boolean } = {},
-): Promise<number> {
-  const listed = new Map<string, string[]>();
-  const insert = new Map<string, string[]>();
+  listed: Map<string, string[]> = new Map(),
+): Promise<TableLines> {
+  const insert: TableLines = new Map();
   for (const j of jumps) {
     if (!written(j.table, j.to)) continue;
     const key = `${j.table}/${j.from}`;
@@ -73,9 +79,34 @@ export async function ensureJumps(
     if (maybe && (await ipt.run(["-t", j.table, "-C", j.from, ...jumpArgs(j)]))) continue;
     insert.set(j.table, [...(insert.get(j.table) ?? []), line.replace(`-A ${j.from} `, `-I ${j.from} 1 `)]);
   }
-  const added = [...insert.values()].reduce((n, l) => n + l.length, 0);
-  const tables = opts.canaries ? CANARY_TABLES : [...insert.keys()];
-  const text = tables.flatMap((t) => [`*${t}`, ...(opts.canaries ? [`:${CANARY} - [0:0]`] : []), ...(insert.get(t) ?? []), "COMMIT"]);
+  return insert;
+}
+
+/**
+ * jumpEdits returns the missing jumps' lines per table (see missingJumps), after the canary chains'
+ * declarations when asked (an empty chain: declaring it again is harmless), and how many jumps are missing.
+ */
+export async function jumpEdits(
+  ipt: Iptables,
+  written: (table: string, chain: string) => boolean,
+  jumps: readonly Jump[],
+  opts: { canaries?: boolean; listed?: Map<string, string[]> } = {},
+): Promise<{ lines: TableLines; added: number }> {
+  const insert = await missingJumps(ipt, written, jumps, opts.listed);
+  const lines: TableLines = new Map(opts.canaries ? CANARY_TABLES.map((t) => [t, [`:${CANARY} - [0:0]`]]) : []);
+  for (const [t, l] of insert) lines.set(t, [...(lines.get(t) ?? []), ...l]);
+  return { lines, added: [...insert.values()].reduce((n, l) => n + l.length, 0) };
+}
+
+/** ensureJumps applies jumpEdits with one restore; returns how many jumps it added. */
+export async function ensureJumps(
+  ipt: Iptables,
+  written: (table: string, chain: string) => boolean,
+  jumps: readonly Jump[] = JUMPS,
+  opts: { canaries?: boolean } = {},
+): Promise<number> {
+  const { lines, added } = await jumpEdits(ipt, written, jumps, opts);
+  const text = [...lines].flatMap(([t, l]) => [`*${t}`, ...l, "COMMIT"]);
   if (text.length) await ipt.restore(`${text.join("\n")}\n`);
   return added;
 }

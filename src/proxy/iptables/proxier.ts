@@ -11,13 +11,15 @@ import { servicePorts } from "../serviceport.js";
 import type { ServiceTracker } from "../tracker.js";
 import { type Family, type ProxyConfig, ProxyError, servicePortKey } from "../types.js";
 import { type Flavour, Iptables } from "./flavour.js";
-import { canariesIntact, ensureJumps, JUMPS } from "./jumps.js";
+import { canariesIntact, JUMPS, jumpEdits, type TableLines } from "./jumps.js";
 import { isServiceChain } from "./names.js";
 import { type PortRules, type RenderContext, renderPort } from "./render.js";
-import { IptablesRuleset, type SyncPlan } from "./ruleset.js";
+import { fullSyncChains, IptablesRuleset, type SyncPlan } from "./ruleset.js";
 
 /** LARGE_CLUSTER_ENDPOINTS is kube-proxy's threshold for dropping per-endpoint comments. */
 export const LARGE_CLUSTER_ENDPOINTS = 1000;
+/** NAT_BUILTINS are the nat chains podnet jumps from; a legacy listing of the table carries their rules. */
+const NAT_BUILTINS = ["PREROUTING", "OUTPUT", "POSTROUTING"];
 /** BULK_CACHE_CHAINS is how many touched chains make an nft restore ask for one whole-table read. */
 export const BULK_CACHE_CHAINS = 64;
 
@@ -135,7 +137,12 @@ export class IptablesProxier {
    * again, also for a full sync (renders are pure, so an unchanged service's applied rules are its
    * rules); everything is rendered on the first sync and when large-cluster mode flips.
    */
-  plan(full: boolean, existing?: string[], renderAll = !this.rendered): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
+  plan(
+    full: boolean,
+    existing?: string[],
+    renderAll = !this.rendered,
+    extra?: TableLines,
+  ): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
     const errors: string[] = [];
     const dirty = this.tracker.takeDirty(`ipv${this.family}`);
     const keys = renderAll ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
@@ -144,7 +151,7 @@ export class IptablesProxier {
     let ctx = renderContext(this.cfg, this.family, this.largeCluster);
     let { updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors);
     const large = this.totalEndpoints(updates) > LARGE_CLUSTER_ENDPOINTS;
-    if (large !== this.largeCluster && !renderAll) return this.planModeSwitch(large, dirty, existing);
+    if (large !== this.largeCluster && !renderAll) return this.planModeSwitch(large, dirty, existing, extra);
     if (large !== this.largeCluster) {
       ctx = renderContext(this.cfg, this.family, large);
       errors.length = 0;
@@ -152,25 +159,34 @@ export class IptablesProxier {
     }
     this.largeCluster = large;
     const bulkCache = this.ipt.flavour === "nft" ? (n: number) => n > BULK_CACHE_CHAINS : undefined;
-    const plan = this.ruleset.plan(updates, ctx, { full, existing, ...(bulkCache ? { bulkCache } : {}) });
+    const plan = this.ruleset.plan(updates, ctx, { full, existing, ...(bulkCache ? { bulkCache } : {}), ...(extra ? { extra } : {}) });
     return { plan, ports, changed: keys.size, errors };
   }
 
-  private planModeSwitch(large: boolean, dirty: Set<string>, existing?: string[]) {
+  private planModeSwitch(large: boolean, dirty: Set<string>, existing?: string[], extra?: TableLines) {
     for (const k of dirty) this.tracker.markDirty(k, `ipv${this.family}`);
     this.largeCluster = large;
-    return this.plan(true, existing, true);
+    return this.plan(true, existing, true, extra);
   }
 
-  /** sync brings the namespace's rules up to date; full when asked, first, or after a flush. */
+  /**
+   * sync brings the namespace's rules up to date; full when asked, first, or after a flush. A full
+   * sync reads the built-in chains before its restore and carries the missing jumps and the
+   * canaries in the same transaction, so nothing lists the full table after it is loaded.
+   */
   async sync(opts: { full?: boolean } = {}): Promise<SyncResult> {
     const full = opts.full === true || this.needFull;
     let iptablesMs = 0;
+    let otherMs = 0;
     let t = performance.now();
-    const existing = full ? await this.existingServiceChains() : undefined;
+    const listing = full ? await this.ipt.chains("nat", NAT_BUILTINS) : undefined;
+    const existing = listing?.names.filter(isServiceChain);
     iptablesMs += performance.now() - t;
     t = performance.now();
-    const { plan, ports, changed, errors } = this.plan(full, existing);
+    const extra = listing ? await this.fullSyncExtras(listing.rules) : undefined;
+    otherMs += performance.now() - t;
+    t = performance.now();
+    const { plan, ports, changed, errors } = this.plan(full, existing, !this.rendered, extra);
     const computeMs = performance.now() - t;
     t = performance.now();
     try {
@@ -189,10 +205,7 @@ export class IptablesProxier {
     this.rendered = true;
     for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
     else this.portsByService.delete(k);
-    if (full) {
-      await ensureJumps(this.ipt, (table, chain) => this.ruleset.hasChain(`${table}/${chain}`), JUMPS, { canaries: true });
-      this.needFull = false;
-    }
+    if (full) this.needFull = false;
     await flushConntrack(this.ipt.exec, this.ipt.netns, flows);
     return {
       full,
@@ -204,13 +217,15 @@ export class IptablesProxier {
       restoreBytes: plan.text.length,
       computeMs,
       iptablesMs,
-      otherMs: performance.now() - t,
+      otherMs: otherMs + performance.now() - t,
       errors,
     };
   }
 
-  private async existingServiceChains(): Promise<string[]> {
-    return (await this.ipt.chains("nat")).filter(isServiceChain);
+  /** fullSyncExtras returns the canaries and the missing jumps to the chains a full sync writes, per table. */
+  private async fullSyncExtras(listed: Map<string, string[]>): Promise<TableLines> {
+    const written = fullSyncChains(renderContext(this.cfg, this.family, false));
+    return (await jumpEdits(this.ipt, (table, chain) => written.has(`${table}/${chain}`), JUMPS, { canaries: true, listed })).lines;
   }
 }
 

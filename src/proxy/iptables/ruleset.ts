@@ -45,6 +45,8 @@ export interface PlanOptions {
   existing?: Iterable<string>;
   /** bulkCache adds `-Z` to the nat section so iptables-nft-restore reads the table once, not once per chain. */
   bulkCache?: (chainsTouched: number) => boolean;
+  /** extra are lines per table added after podnet's chains (canaries, jumps from built-in chains). */
+  extra?: ReadonlyMap<string, string[]>;
 }
 
 /** staticChains returns the chains whose content does not depend on services (plus KUBE-SERVICES' tail). */
@@ -67,6 +69,11 @@ export function staticChains(ctx: RenderContext): Map<string, string[]> {
       `-A KUBE-FIREWALL ${comment("block incoming localnet connections")} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
     ]);
   return out;
+}
+
+/** fullSyncChains names (`table/chain`) the static and shared chains every full sync writes. */
+export function fullSyncChains(ctx: RenderContext): Set<string> {
+  return new Set<string>([...staticChains(ctx).keys(), ...TOP_CHAINS]);
 }
 
 /** nodePortsJump is KUBE-SERVICES' last rule, sending local destinations to KUBE-NODEPORTS. */
@@ -117,7 +124,7 @@ export class IptablesRuleset {
 
     const own = opts.full ? this.allChains(next, opts.existing) : this.changedChains(updates);
     const touched = writes.size + own.names.length + own.deleted.length;
-    const text = restoreText(writes, own, opts.bulkCache?.(touched) ?? false);
+    const text = restoreText(writes, own, opts.bulkCache?.(touched) ?? false, opts.extra);
     const written = [...writes.keys()];
     if (!opts.full) for (const n of own.names) written.push(`nat/${n}`);
     return {
@@ -213,13 +220,14 @@ interface OwnChains {
 /** declarations renders `:CHAIN - [0:0]` lines for many chains with one join. */
 const declarations = (names: string[]): string => (names.length ? `:${names.join(" - [0:0]\n:")} - [0:0]` : "");
 
-function restoreText(writes: Map<string, string>, own: OwnChains, bulkCache: boolean): string {
+function restoreText(writes: Map<string, string>, own: OwnChains, bulkCache: boolean, extra?: ReadonlyMap<string, string[]>): string {
   const out: string[] = [];
-  for (const table of ["filter", "nat"]) {
+  for (const table of ["mangle", "filter", "nat"]) {
     const prefix = `${table}/`;
     const shared = [...writes.keys()].filter((c) => c.startsWith(prefix));
     const mine = table === "nat" ? own : { names: [], texts: [], deleted: [] };
-    if (shared.length + mine.names.length + mine.deleted.length === 0) continue;
+    const more = extra?.get(table) ?? [];
+    if (shared.length + mine.names.length + mine.deleted.length + more.length === 0) continue;
     out.push(`*${table}`);
     if (table === "nat" && bulkCache) out.push("-Z");
     for (const names of [shared.map((c) => c.slice(prefix.length)), mine.names, mine.deleted]) if (names.length) out.push(declarations(names));
@@ -229,7 +237,7 @@ function restoreText(writes: Map<string, string>, own: OwnChains, bulkCache: boo
     }
     for (const t of mine.texts) out.push(t);
     for (const d of mine.deleted) out.push(`-X ${d}`);
-    out.push("COMMIT");
+    out.push(...more, "COMMIT");
   }
   return out.length ? `${out.join("\n")}\n` : "";
 }
