@@ -6,6 +6,7 @@ import { RealExecutor } from "../exec/real.js";
 import { parseManifest } from "../model/parse.js";
 import type { EndpointSlice, Service } from "../model/types.js";
 import { ProxyDaemon } from "../proxy/daemon.js";
+import { parseBindAddress } from "../proxy/healthz.js";
 import { renderFullSync } from "../proxy/iptables/proxier.js";
 import { ServiceTracker } from "../proxy/tracker.js";
 import { DEFAULT_PROXY_CONFIG, type Family, type ProxyConfig } from "../proxy/types.js";
@@ -65,7 +66,9 @@ export function registerProxy(program: Command, render: Command): void {
     .option("--ip-family <f>", "IP families to proxy (4, 6, repeatable)", collect, [])
     .option("--sync-period <d>", "how often to check for flushed rules", "30s")
     .option("--full-sync-period <d>", "how often to rewrite every chain", "1h")
-    .action(async (o: NodeFlags & { store: string; statusFile?: string; iptables: "auto"; ipFamily: string[]; syncPeriod: string; fullSyncPeriod: string }) => {
+    .option("--healthz-bind-address <host:port>", "where to serve /healthz and /livez (empty: off)", "0.0.0.0:10256")
+    .action(async (o: NodeFlags & { store: string; statusFile?: string; iptables: "auto"; ipFamily: string[]; syncPeriod: string; fullSyncPeriod: string; healthzBindAddress: string }) => {
+      const healthzBind = parseBindAddress(o.healthzBindAddress);
       const families = (o.ipFamily.length ? o.ipFamily : ["4"]).map((f) => Number(f) as Family);
       const d = new ProxyDaemon(new RealExecutor(), {
         cfg: proxyConfig(o),
@@ -75,6 +78,7 @@ export function registerProxy(program: Command, render: Command): void {
         iptables: o.iptables,
         syncPeriodMs: parseDuration(o.syncPeriod),
         fullSyncPeriodMs: parseDuration(o.fullSyncPeriod),
+        ...(healthzBind ? { healthzBind } : {}),
         log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
       });
       await d.start();

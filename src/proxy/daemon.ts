@@ -2,17 +2,19 @@
  * `podnet proxy`: the node's service proxy as a long-running process, like kube-proxy. It watches
  * the cluster store, syncs each IP family's rules (partial syncs on change, a full sync every
  * fullSyncPeriod, and at once when the canary chains show a flush), serves the health-check node
- * ports, and records each sync in a status file that the lab waits on.
+ * ports and its own `/healthz` and `/livez`, and records each sync in a status file that the lab waits on.
  */
 import { readFileSync, renameSync, statSync, watch, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Executor } from "../exec/types.js";
-import type { EndpointSlice, KubeObject, Service } from "../model/types.js";
+import type { Server } from "node:http";
+import type { EndpointSlice, KubeObject, Node, Service } from "../model/types.js";
 import { HealthServers, healthTargets } from "./healthcheck.js";
+import { ProxyHealth, serveHealthz } from "./healthz.js";
 import { detectFlavour, type Flavour } from "./iptables/flavour.js";
 import { IptablesProxier, type SyncResult } from "./iptables/proxier.js";
 import { ServiceTracker } from "./tracker.js";
-import type { Family, ProxyConfig } from "./types.js";
+import { type Family, type ProxyConfig, ProxyError } from "./types.js";
 
 /** DaemonOptions configure `podnet proxy`. */
 export interface DaemonOptions {
@@ -23,6 +25,8 @@ export interface DaemonOptions {
   iptables: Flavour | "auto";
   syncPeriodMs: number;
   fullSyncPeriodMs: number;
+  /** healthzBind is where `/healthz` and `/livez` are served (kube-proxy's --healthz-bind-address); none when undefined. */
+  healthzBind?: { host: string; port: number };
   log: (line: string) => void;
 }
 
@@ -69,7 +73,9 @@ function byKind<T extends KubeObject>(s: StoreSnapshot, kind: string): T[] {
 export class ProxyDaemon {
   private readonly tracker = new ServiceTracker();
   private proxiers: IptablesProxier[] = [];
-  private readonly health = new HealthServers();
+  private readonly proxyHealth: ProxyHealth;
+  private readonly health: HealthServers;
+  private healthz: Server | undefined;
   private status!: ProxyStatus;
   private stopped = false;
   private wake: () => void = () => {};
@@ -78,7 +84,11 @@ export class ProxyDaemon {
   constructor(
     private readonly exec: Executor,
     private readonly opts: DaemonOptions,
-  ) {}
+  ) {
+    // kube-proxy's health timeout: twice the sync period.
+    this.proxyHealth = new ProxyHealth(2 * opts.syncPeriodMs);
+    this.health = new HealthServers(() => this.proxyHealth.proxier().healthy);
+  }
 
   /** start detects the flavour and runs the first full sync; it throws if that fails. */
   async start(): Promise<void> {
@@ -88,7 +98,17 @@ export class ProxyDaemon {
     // As kube-proxy does: NodePorts on 127.0.0.0/8 need the kernel to route DNATed loopback traffic.
     if (this.opts.cfg.localhostNodePorts && this.opts.families.includes(4))
       await this.exec.run({ argv: ["sysctl", "-q", "-w", "net.ipv4.conf.all.route_localnet=1"], netns: null });
-    await this.syncOnce(true);
+    const bind = this.opts.healthzBind;
+    if (bind)
+      this.healthz = await serveHealthz(this.proxyHealth, bind).catch((e) => {
+        throw new ProxyError("serve", "proxy healthz on", `${bind.host}:${bind.port}`, e);
+      });
+    try {
+      await this.syncOnce(true);
+    } catch (e) {
+      await this.closeHealthz();
+      throw e;
+    }
   }
 
   /** run loops: sync on store changes, check canaries every syncPeriod, full sync every fullSyncPeriod. */
@@ -123,7 +143,14 @@ export class ProxyDaemon {
     } finally {
       watcher.close();
       await this.health.close();
+      await this.closeHealthz();
     }
+  }
+
+  private async closeHealthz(): Promise<void> {
+    const srv = this.healthz;
+    this.healthz = undefined;
+    if (srv) await new Promise((r) => srv.close(r));
   }
 
   /** stop ends run() after the current sync. */
@@ -149,10 +176,16 @@ export class ProxyDaemon {
     const changed = this.storeChanged();
     if (!changed && !full && !this.proxiers.some((p) => p.pendingFull)) return;
     const snap = changed ? readStore(this.opts.storeFile) : undefined;
-    if (snap) this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
+    if (snap) {
+      this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
+      const node = byKind<Node>(snap, "Node").find((n) => n.metadata.name === this.opts.cfg.nodeName);
+      if (node) this.proxyHealth.syncNode(node);
+      for (const p of this.proxiers) this.proxyHealth.queued(p.family);
+    }
     const rv = snap?.resourceVersion ?? this.status.resourceVersion;
     for (const p of this.proxiers) {
       const r = await p.sync({ full });
+      this.proxyHealth.updated(p.family);
       if (r.writtenCount + r.deleted.length > 0 || r.full) this.record(p.family, rv, r);
       for (const e of r.errors) this.opts.log(e);
     }

@@ -1,7 +1,7 @@
 /**
  * The service proxy proven with real packets in a 2-node lab: ClusterIP from pods and nodes with an
  * even spread, hairpin, NodePort / externalIPs / LoadBalancer from the external host, client IP
- * preservation and drops under externalTrafficPolicy: Local, health-check ports, ClientIP affinity,
+ * preservation and drops under externalTrafficPolicy: Local, health-check ports and /healthz, ClientIP affinity,
  * fast REJECT without endpoints, UDP after an endpoint is replaced, partial syncs that touch only the
  * changed service's chains, recovery after a flush, and the legacy iptables flavour.
  */
@@ -154,6 +154,11 @@ test("services in iptables mode carry real traffic the way kube-proxy's do", { t
       assert.match(good, /^HTTP\/1.1 200/);
       assert.equal(JSON.parse(good.slice(good.indexOf("\n"))).localEndpoints, 1);
       assert.match(await head(other), /^HTTP\/1.1 503/);
+      for (const n of ["node-1", "node-2"]) {
+        const hz = (await lab.cli(["curl", "external", `http://${ipOf(n)}:10256/healthz`])).stdout;
+        assert.match(hz, /^HTTP\/1.1 200/, `${n}: the proxy's own /healthz`);
+        assert.equal(JSON.parse(hz.slice(hz.indexOf("\n"))).nodeEligible, true);
+      }
     });
 
     await t.test("ClientIP affinity keeps a client on one pod", async () => {
