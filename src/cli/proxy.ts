@@ -57,6 +57,18 @@ function parseDuration(s: string): number {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms"];
 }
 
+/** DaemonFlags are `podnet proxy`'s own flags. */
+interface DaemonFlags {
+  store: string;
+  statusFile?: string;
+  iptables: "auto";
+  ipFamily: string[];
+  syncPeriod: string;
+  fullSyncPeriod: string;
+  healthzBindAddress: string;
+  metricsBindAddress: string;
+}
+
 /** registerProxy adds `podnet proxy` and `podnet render proxy`. */
 export function registerProxy(program: Command, render: Command): void {
   nodeOptions(program.command("proxy").description("run the node's service proxy (kube-proxy's iptables mode)"))
@@ -67,8 +79,10 @@ export function registerProxy(program: Command, render: Command): void {
     .option("--sync-period <d>", "how often to check for flushed rules", "30s")
     .option("--full-sync-period <d>", "how often to rewrite every chain", "1h")
     .option("--healthz-bind-address <host:port>", "where to serve /healthz and /livez (empty: off)", "0.0.0.0:10256")
-    .action(async (o: NodeFlags & { store: string; statusFile?: string; iptables: "auto"; ipFamily: string[]; syncPeriod: string; fullSyncPeriod: string; healthzBindAddress: string }) => {
+    .option("--metrics-bind-address <host:port>", "where to serve /metrics (empty: off)", "127.0.0.1:10249")
+    .action(async (o: NodeFlags & DaemonFlags) => {
       const healthzBind = parseBindAddress(o.healthzBindAddress);
+      const metricsBind = parseBindAddress(o.metricsBindAddress);
       const families = (o.ipFamily.length ? o.ipFamily : ["4"]).map((f) => Number(f) as Family);
       const d = new ProxyDaemon(new RealExecutor(), {
         cfg: proxyConfig(o),
@@ -79,6 +93,7 @@ export function registerProxy(program: Command, render: Command): void {
         syncPeriodMs: parseDuration(o.syncPeriod),
         fullSyncPeriodMs: parseDuration(o.fullSyncPeriod),
         ...(healthzBind ? { healthzBind } : {}),
+        ...(metricsBind ? { metricsBind } : {}),
         log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
       });
       await d.start();

@@ -7,10 +7,11 @@
 import { readFileSync, renameSync, statSync, watch, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Executor } from "../exec/types.js";
-import type { Server } from "node:http";
 import type { EndpointSlice, KubeObject, Node, Service } from "../model/types.js";
 import { HealthServers, healthTargets } from "./healthcheck.js";
 import { ProxyHealth, serveHealthz } from "./healthz.js";
+import { NO_METRICS, noLocalEndpoints, type ProxyMetrics, serveMetrics } from "./metrics.js";
+import { closeServer } from "../util/http.js";
 import { detectFlavour, type Flavour } from "./iptables/flavour.js";
 import { IptablesProxier, type SyncResult } from "./iptables/proxier.js";
 import { ServiceTracker } from "./tracker.js";
@@ -27,6 +28,8 @@ export interface DaemonOptions {
   fullSyncPeriodMs: number;
   /** healthzBind is where `/healthz` and `/livez` are served (kube-proxy's --healthz-bind-address); none when undefined. */
   healthzBind?: { host: string; port: number };
+  /** metricsBind is where `/metrics` is served (kube-proxy's --metrics-bind-address); none when undefined. */
+  metricsBind?: { host: string; port: number };
   log: (line: string) => void;
 }
 
@@ -75,7 +78,8 @@ export class ProxyDaemon {
   private proxiers: IptablesProxier[] = [];
   private readonly proxyHealth: ProxyHealth;
   private readonly health: HealthServers;
-  private healthz: Server | undefined;
+  private metrics: ProxyMetrics = NO_METRICS;
+  private closers: (() => Promise<void>)[] = [];
   private status!: ProxyStatus;
   private stopped = false;
   private wake: () => void = () => {};
@@ -98,17 +102,34 @@ export class ProxyDaemon {
     // As kube-proxy does: NodePorts on 127.0.0.0/8 need the kernel to route DNATed loopback traffic.
     if (this.opts.cfg.localhostNodePorts && this.opts.families.includes(4))
       await this.exec.run({ argv: ["sysctl", "-q", "-w", "net.ipv4.conf.all.route_localnet=1"], netns: null });
-    const bind = this.opts.healthzBind;
-    if (bind)
-      this.healthz = await serveHealthz(this.proxyHealth, bind).catch((e) => {
-        throw new ProxyError("serve", "proxy healthz on", `${bind.host}:${bind.port}`, e);
-      });
     try {
+      await this.serve();
       await this.syncOnce(true);
     } catch (e) {
-      await this.closeHealthz();
+      await this.closeServers();
       throw e;
     }
+  }
+
+  /** serve opens the metrics and healthz endpoints that are configured. */
+  private async serve(): Promise<void> {
+    const { metricsBind, healthzBind } = this.opts;
+    const named = (what: string, b: { host: string; port: number }) => (e: unknown) => {
+      throw new ProxyError("serve", what, `${b.host}:${b.port}`, e);
+    };
+    if (metricsBind) {
+      const m = await serveMetrics(metricsBind).catch(named("proxy metrics on", metricsBind));
+      this.metrics = m;
+      this.closers.push(() => m.close());
+    }
+    if (healthzBind) {
+      const srv = await serveHealthz(this.proxyHealth, healthzBind, (p, code) => this.metrics.answered(p, code)).catch(named("proxy healthz on", healthzBind));
+      this.closers.push(() => closeServer(srv));
+    }
+  }
+
+  private async closeServers(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close();
   }
 
   /** run loops: sync on store changes, check canaries every syncPeriod, full sync every fullSyncPeriod. */
@@ -143,14 +164,8 @@ export class ProxyDaemon {
     } finally {
       watcher.close();
       await this.health.close();
-      await this.closeHealthz();
+      await this.closeServers();
     }
-  }
-
-  private async closeHealthz(): Promise<void> {
-    const srv = this.healthz;
-    this.healthz = undefined;
-    if (srv) await new Promise((r) => srv.close(r));
   }
 
   /** stop ends run() after the current sync. */
@@ -181,15 +196,23 @@ export class ProxyDaemon {
       const node = byKind<Node>(snap, "Node").find((n) => n.metadata.name === this.opts.cfg.nodeName);
       if (node) this.proxyHealth.syncNode(node);
       for (const p of this.proxiers) this.proxyHealth.queued(p.family);
+      this.metrics.queued();
     }
     const rv = snap?.resourceVersion ?? this.status.resourceVersion;
     for (const p of this.proxiers) {
-      const r = await p.sync({ full });
+      const wasFull = full || p.pendingFull;
+      const r = await p.sync({ full }).catch((e: unknown) => {
+        if (e instanceof ProxyError && e.verb === "sync") this.metrics.failed(wasFull);
+        throw e;
+      });
       this.proxyHealth.updated(p.family);
+      this.metrics.synced(r);
       if (r.writtenCount + r.deleted.length > 0 || r.full) this.record(p.family, rv, r);
       for (const e of r.errors) this.opts.log(e);
     }
-    await this.health.sync(healthTargets(this.proxiers.flatMap((p) => [...p.ruleset.applied().values()])));
+    const applied = this.proxiers.flatMap((p) => [...p.ruleset.applied().values()]);
+    await this.health.sync(healthTargets(applied));
+    this.metrics.localless(noLocalEndpoints(applied));
     this.status.resourceVersion = rv;
     delete this.status.error;
     this.writeStatus();

@@ -4,7 +4,8 @@
  * node has ready local endpoints and 503 when it has none, with the same JSON body and headers, so
  * cloud load balancers send traffic only to nodes that can serve it without a second hop.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
+import { closeServer, serveHttp } from "../util/http.js";
 import type { PortRules } from "./iptables/render.js";
 
 /** HealthTarget is what one health-check port reports. */
@@ -49,24 +50,19 @@ export class HealthServers {
     for (const [port, srv] of this.servers)
       if (!targets.has(port)) {
         this.servers.delete(port);
-        await new Promise((r) => srv.close(r));
+        await closeServer(srv);
       }
     for (const port of targets.keys()) if (!this.servers.has(port)) this.servers.set(port, await this.listen(port));
   }
 
   private listen(port: number): Promise<Server> {
-    const srv = createServer((_req, res) => {
+    // Any path: load balancers probe "/" or a path of their own.
+    return serveHttp(port, undefined, () => {
       const t = this.targets.get(port);
-      if (!t) return void res.writeHead(404).end();
+      if (!t) return undefined;
       const healthy = this.healthy();
-      res.setHeader("Content-Type", "application/json");
-      res.setHeader("X-Content-Type-Options", "nosniff");
-      res.setHeader("X-Load-Balancing-Endpoint-Weight", String(t.localEndpoints));
-      res.writeHead(t.localEndpoints > 0 && healthy ? 200 : 503).end(healthBody(t, healthy));
-    });
-    return new Promise((resolve, reject) => {
-      srv.once("error", reject);
-      srv.listen(port, () => resolve(srv));
+      const headers = { "Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "X-Load-Balancing-Endpoint-Weight": String(t.localEndpoints) };
+      return { status: t.localEndpoints > 0 && healthy ? 200 : 503, headers, body: healthBody(t, healthy) };
     });
   }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import type { Node } from "../model/types.js";
+import { closeServer } from "../util/http.js";
 import { goTime, parseBindAddress, ProxyHealth, serveHealthz } from "./healthz.js";
 
 const T0 = Date.UTC(2026, 10, 22, 0, 0, 1, 500);
@@ -80,7 +81,7 @@ test("parseBindAddress takes kube-proxy's host:port forms", () => {
   assert.deepEqual(parseBindAddress(":10256"), { host: "0.0.0.0", port: 10256 });
   assert.equal(parseBindAddress(""), undefined);
   for (const bad of ["10256", "host:80", "1.2.3.4:0", "1.2.3.4:70000", "1.2.3.4:80; rm"])
-    assert.throws(() => parseBindAddress(bad), /invalid healthz bind address/, bad);
+    assert.throws(() => parseBindAddress(bad), /invalid bind address/, bad);
 });
 
 test("the healthz server answers /healthz and /livez with kube-proxy's headers, 404 elsewhere", async () => {
@@ -96,6 +97,6 @@ test("the healthz server answers /healthz and /livez with kube-proxy's headers, 
     assert.equal((await fetch(`${base}/livez?verbose`)).status, 200);
     assert.equal((await fetch(`${base}/metrics`)).status, 404);
   } finally {
-    await new Promise((r) => srv.close(r));
+    await closeServer(srv);
   }
 });

@@ -6,8 +6,9 @@
  * balancers checking it (externalTrafficPolicy: Cluster) drain the node first. The service
  * health-check ports report the same proxier health as `serviceProxyHealthy`.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Node } from "../model/types.js";
+import { serveHttp } from "../util/http.js";
 import type { Family } from "./types.js";
 
 /** TO_BE_DELETED_TAINT is the taint the cluster autoscaler puts on a node it is about to delete. */
@@ -85,22 +86,16 @@ export function parseBindAddress(addr: string): { host: string; port: number } |
   if (addr === "") return undefined;
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]*)):(\d{1,5})$/.exec(addr);
   const port = Number(m?.[3]);
-  if (!m || port < 1 || port > 65535) throw new Error(`invalid healthz bind address "${addr}": use host:port, e.g. 0.0.0.0:10256`);
+  if (!m || port < 1 || port > 65535) throw new Error(`invalid bind address "${addr}": use host:port, e.g. 0.0.0.0:10256`);
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
 }
 
-/** serveHealthz starts the HTTP server for `/healthz` and `/livez` (other paths: 404). */
-export function serveHealthz(health: ProxyHealth, bind: { host: string; port: number }): Promise<Server> {
-  const srv = createServer((req, res) => {
-    const path = (req.url ?? "").split("?")[0];
-    if (path !== "/healthz" && path !== "/livez") return void res.writeHead(404).end();
+/** serveHealthz starts the HTTP server for `/healthz` and `/livez` (other paths: 404); onAnswer sees each answer's path and status. */
+export function serveHealthz(health: ProxyHealth, bind: { host: string; port: number }, onAnswer: (path: string, status: number) => void = () => {}): Promise<Server> {
+  return serveHttp(bind.port, bind.host, (path) => {
+    if (path !== "/healthz" && path !== "/livez") return undefined;
     const a = health.answer(path);
-    res.setHeader("Content-Type", "application/json");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.writeHead(a.status).end(a.body);
-  });
-  return new Promise((resolve, reject) => {
-    srv.once("error", reject);
-    srv.listen(bind.port, bind.host, () => resolve(srv));
+    onAnswer(path, a.status);
+    return { status: a.status, headers: { "Content-Type": "application/json", "X-Content-Type-Options": "nosniff" }, body: a.body };
   });
 }

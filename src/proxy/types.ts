@@ -96,7 +96,12 @@ export function usesLocalEndpoints(sp: ServicePortInfo): boolean {
 
 /** ProxyError is a failed proxy operation: `failed to <verb> <thing> "<name>": <cause>`. */
 export class ProxyError extends Error {
-  constructor(verb: string, thing: string, name: string, cause: unknown) {
+  constructor(
+    readonly verb: string,
+    thing: string,
+    name: string,
+    cause: unknown,
+  ) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(`failed to ${verb} ${thing} "${name}": ${why}`, cause instanceof Error ? { cause } : {});
     this.name = "ProxyError";

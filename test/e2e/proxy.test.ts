@@ -159,6 +159,9 @@ test("services in iptables mode carry real traffic the way kube-proxy's do", { t
         assert.match(hz, /^HTTP\/1.1 200/, `${n}: the proxy's own /healthz`);
         assert.equal(JSON.parse(hz.slice(hz.indexOf("\n"))).nodeEligible, true);
       }
+      const metrics = (await lab.cli(["curl", `node/${soloNode}`, "http://127.0.0.1:10249/metrics"])).stdout;
+      assert.match(metrics, /^kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/m, "kube-proxy's metrics on the node's loopback");
+      assert.match(metrics, /^kubeproxy_sync_proxy_rules_no_local_endpoints_total\{traffic_policy="external"\} 0$/m);
     });
 
     await t.test("ClientIP affinity keeps a client on one pod", async () => {
