@@ -6,7 +6,7 @@ import { RealExecutor } from "../exec/real.js";
 import { parseManifest } from "../model/parse.js";
 import type { EndpointSlice, Service } from "../model/types.js";
 import { ProxyDaemon } from "../proxy/daemon.js";
-import { parseBindAddress } from "../proxy/healthz.js";
+import { parseBindAddress } from "../util/http.js";
 import { renderFullSync } from "../proxy/iptables/proxier.js";
 import { ServiceTracker } from "../proxy/tracker.js";
 import { DEFAULT_PROXY_CONFIG, type Family, type ProxyConfig } from "../proxy/types.js";

@@ -10,8 +10,8 @@ import type { Executor } from "../exec/types.js";
 import type { EndpointSlice, KubeObject, Node, Service } from "../model/types.js";
 import { HealthServers, healthTargets } from "./healthcheck.js";
 import { ProxyHealth, serveHealthz } from "./healthz.js";
-import { NO_METRICS, noLocalEndpoints, type ProxyMetrics, serveMetrics } from "./metrics.js";
-import { closeServer } from "../util/http.js";
+import { NO_METRICS, type ProxyMetrics, serveMetrics } from "./metrics.js";
+import { type BindAddress, closeServer } from "../util/http.js";
 import { detectFlavour, type Flavour } from "./iptables/flavour.js";
 import { IptablesProxier, type SyncResult } from "./iptables/proxier.js";
 import { ServiceTracker } from "./tracker.js";
@@ -27,9 +27,9 @@ export interface DaemonOptions {
   syncPeriodMs: number;
   fullSyncPeriodMs: number;
   /** healthzBind is where `/healthz` and `/livez` are served (kube-proxy's --healthz-bind-address); none when undefined. */
-  healthzBind?: { host: string; port: number };
+  healthzBind?: BindAddress;
   /** metricsBind is where `/metrics` is served (kube-proxy's --metrics-bind-address); none when undefined. */
-  metricsBind?: { host: string; port: number };
+  metricsBind?: BindAddress;
   log: (line: string) => void;
 }
 
@@ -114,7 +114,7 @@ export class ProxyDaemon {
   /** serve opens the metrics and healthz endpoints that are configured. */
   private async serve(): Promise<void> {
     const { metricsBind, healthzBind } = this.opts;
-    const named = (what: string, b: { host: string; port: number }) => (e: unknown) => {
+    const named = (what: string, b: BindAddress) => (e: unknown) => {
       throw new ProxyError("serve", what, `${b.host}:${b.port}`, e);
     };
     if (metricsBind) {
@@ -212,7 +212,7 @@ export class ProxyDaemon {
     }
     const applied = this.proxiers.flatMap((p) => [...p.ruleset.applied().values()]);
     await this.health.sync(healthTargets(applied));
-    this.metrics.localless(noLocalEndpoints(applied));
+    this.metrics.localless(applied);
     this.status.resourceVersion = rv;
     delete this.status.error;
     this.writeStatus();

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import type { Node } from "../model/types.js";
-import { closeServer } from "../util/http.js";
-import { goTime, parseBindAddress, ProxyHealth, serveHealthz } from "./healthz.js";
+import { closeServer, parseBindAddress } from "../util/http.js";
+import { goTime, ProxyHealth, serveHealthz } from "./healthz.js";
 
 const T0 = Date.UTC(2026, 10, 22, 0, 0, 1, 500);
 const node = (extra: { taints?: { key: string; effect: string }[]; deletionTimestamp?: string } = {}): Node => ({

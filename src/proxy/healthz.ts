@@ -8,7 +8,7 @@
  */
 import type { Server } from "node:http";
 import type { Node } from "../model/types.js";
-import { serveHttp } from "../util/http.js";
+import { type BindAddress, serveHttp } from "../util/http.js";
 import type { Family } from "./types.js";
 
 /** TO_BE_DELETED_TAINT is the taint the cluster autoscaler puts on a node it is about to delete. */
@@ -81,17 +81,8 @@ export function goTime(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ""} +0000 UTC`;
 }
 
-/** parseBindAddress splits `host:port` or `[v6]:port`; an empty address means disabled (undefined). */
-export function parseBindAddress(addr: string): { host: string; port: number } | undefined {
-  if (addr === "") return undefined;
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]*)):(\d{1,5})$/.exec(addr);
-  const port = Number(m?.[3]);
-  if (!m || port < 1 || port > 65535) throw new Error(`invalid bind address "${addr}": use host:port, e.g. 0.0.0.0:10256`);
-  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
-}
-
 /** serveHealthz starts the HTTP server for `/healthz` and `/livez` (other paths: 404); onAnswer sees each answer's path and status. */
-export function serveHealthz(health: ProxyHealth, bind: { host: string; port: number }, onAnswer: (path: string, status: number) => void = () => {}): Promise<Server> {
+export function serveHealthz(health: ProxyHealth, bind: BindAddress, onAnswer: (path: string, status: number) => void = () => {}): Promise<Server> {
   return serveHttp(bind.port, bind.host, (path) => {
     if (path !== "/healthz" && path !== "/livez") return undefined;
     const a = health.answer(path);

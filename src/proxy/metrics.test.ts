@@ -37,7 +37,12 @@ test("metrics are served under kube-proxy's names on /metrics, with /proxyMode",
     m.failed(false);
     m.failed(true);
     m.queued();
-    m.localless({ internal: 2, external: 1 });
+    const elsewhere = [{ ip: "10.0.0.2", node: "other" }];
+    m.localless([
+      port({ internalTrafficPolicy: "Local" }, elsewhere),
+      port({ internalTrafficPolicy: "Local" }, []),
+      port({ type: "NodePort", externalTrafficPolicy: "Local" }, elsewhere),
+    ]);
     m.answered("/healthz", 200);
     m.answered("/healthz", 503);
     m.answered("/livez", 200);

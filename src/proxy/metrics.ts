@@ -6,7 +6,7 @@
  * loaded only when metrics are served, so other commands do not pay for it.
  */
 import type { AddressInfo } from "node:net";
-import { closeServer, serveHttp } from "../util/http.js";
+import { type BindAddress, closeServer, serveHttp } from "../util/http.js";
 import type { PortRules } from "./iptables/render.js";
 import type { SyncResult } from "./iptables/proxier.js";
 import { externallyAccessible } from "./types.js";
@@ -19,8 +19,8 @@ export interface ProxyMetrics {
   failed(full: boolean): void;
   /** queued records that changes arrived. */
   queued(): void;
-  /** localless sets the counts of Local-policy service ports without local endpoints. */
-  localless(counts: { internal: number; external: number }): void;
+  /** localless counts the applied Local-policy service ports without local endpoints (only when metrics are served). */
+  localless(ports: Iterable<PortRules>): void;
   /** answered counts a /healthz or /livez answer. */
   answered(path: string, status: number): void;
   close(): Promise<void>;
@@ -51,7 +51,7 @@ export function noLocalEndpoints(ports: Iterable<PortRules>): { internal: number
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
 /** serveMetrics starts the metrics endpoint and returns the recorder behind it, with the port it listens on. */
-export async function serveMetrics(bind: { host: string; port: number }): Promise<ProxyMetrics & { port: number }> {
+export async function serveMetrics(bind: BindAddress): Promise<ProxyMetrics & { port: number }> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
   const histogram = (name: string, help: string) => new prom.Histogram({ name: `kubeproxy_${name}`, help, buckets: SYNC_BUCKETS, registers: [registry] });
@@ -87,7 +87,8 @@ export async function serveMetrics(bind: { host: string; port: number }): Promis
       if (!isFull) partialFailures.inc();
     },
     queued: () => lastQueued.setToCurrentTime(),
-    localless: (c) => {
+    localless: (ports) => {
+      const c = noLocalEndpoints(ports);
       noLocal.set({ traffic_policy: "internal" }, c.internal);
       noLocal.set({ traffic_policy: "external" }, c.external);
     },

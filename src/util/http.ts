@@ -11,6 +11,21 @@ export interface Page {
   body: string;
 }
 
+/** BindAddress is where a server listens. */
+export interface BindAddress {
+  host: string;
+  port: number;
+}
+
+/** parseBindAddress splits `host:port` or `[v6]:port`; an empty address means disabled (undefined). */
+export function parseBindAddress(addr: string): BindAddress | undefined {
+  if (addr === "") return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]*)):(\d{1,5})$/.exec(addr);
+  const port = Number(m?.[3]);
+  if (!m || port < 1 || port > 65535) throw new Error(`invalid bind address "${addr}": use host:port, e.g. 0.0.0.0:10256`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
 /** serveHttp listens on host:port (all addresses without host) and answers each request with page(path); no page is a 404. */
 export function serveHttp(port: number, host: string | undefined, page: (path: string) => Page | undefined | Promise<Page | undefined>): Promise<Server> {
   const srv = createServer((req, res) => {

@@ -61,7 +61,7 @@ export type TableLines = Map<string, string[]>;
  * skipping jumps to chains podnet does not write. `listed` holds the rules of built-in chains the
  * caller has already read (`table/CHAIN`); the others are listed here, once each.
  */
-export async function missingJumps(
+async function missingJumps(
   ipt: Iptables,
   written: (table: string, chain: string) => boolean,
   jumps: readonly Jump[] = JUMPS,

@@ -203,11 +203,6 @@ export class IptablesRuleset {
     this.ports = plan.next;
     this.text = plan.nextText;
   }
-
-  /** hasChain tells whether the applied state has a static or shared chain (`table/chain`). */
-  hasChain(chain: string): boolean {
-    return this.text.has(chain);
-  }
 }
 
 /** OwnChains are the per-port nat chains one transaction writes (names and their non-empty texts) and deletes. */
