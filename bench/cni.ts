@@ -3,8 +3,10 @@
  * plugin process per call, CNI_* environment, config on stdin, in a node namespace of the bench's
  * own — for podnet-cni and the reference bridge + host-local (Debian's containernetworking-plugins),
  * in the same run: `count` sequential ADDs then DELs, then `parallel` ADDs and DELs at once.
- * podnet-cni is also run as `node bin/podnet-cni` (bypassing the shebang that drops
- * NODE_EXTRA_CA_CERTS) with and without the variable, to show what it would cost. Times include the `nsenter` into the node namespace.
+ * podnet-cni runs as a runtime finds it (`bin/podnet-cni`, the native shim) with the node's agent
+ * (`podnet cni agent`) serving, and standalone (PODNET_CNI_SOCKET=none: the shim execs Node on the
+ * bundle); the bundle is also run by `node` directly with and without NODE_EXTRA_CA_CERTS, to show
+ * what that variable would cost. Times include the `nsenter` into the node namespace.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,10 +16,12 @@ import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../src/exec/real.js";
 import { inParallel } from "../src/lab/kubelet.js";
 import { createNetns, deleteNetns } from "../src/lab/netns.js";
+import { stopPids } from "../src/util/proc.js";
 import { trackDir, trackNetns } from "./interrupt.js";
 
 const exec = new RealExecutor();
 const BIN = fileURLToPath(new URL("../../bin", import.meta.url));
+const BUNDLE = fileURLToPath(new URL("../podnet-cni.cjs", import.meta.url));
 
 interface Variant {
   name: string;
@@ -79,19 +83,30 @@ export async function benchCni(count = 50, parallel = 20): Promise<Record<string
     ipam: { type: ipam, subnet, dataDir: join(dataDir, name) },
   });
   const noCa = { NODE_EXTRA_CA_CERTS: undefined };
+  const socket = join(dataDir, "agent", "cni.sock");
+  const plugin = join(BIN, "podnet-cni");
   const variants: Variant[] = [
     { name: "reference", argv: ["/usr/lib/cni/bridge"], conf: bridge("reference", "cni1", "10.251.0.0/24", "host-local", "bridge"), env: {} },
-    { name: "podnet", argv: [join(BIN, "podnet-cni")], conf: bridge("podnet", "cni0", "10.252.0.0/24", "podnet", "podnet-cni"), env: {} },
+    { name: "podnet", argv: [plugin], conf: bridge("podnet", "cni0", "10.252.0.0/24", "podnet", "podnet-cni"), env: { PODNET_CNI_SOCKET: socket } },
+    { name: "podnet-standalone", argv: [plugin], conf: bridge("podnetsa", "cni4", "10.250.0.0/24", "podnet", "podnet-cni"), env: { PODNET_CNI_SOCKET: "none" } },
     {
-      name: "podnet-with-NODE_EXTRA_CA_CERTS",
-      argv: [process.execPath, join(BIN, "podnet-cni")],
+      name: "podnet-standalone-with-NODE_EXTRA_CA_CERTS",
+      argv: [process.execPath, BUNDLE],
       conf: bridge("podnetca", "cni2", "10.253.0.0/24", "podnet", "podnet-cni"),
       env: { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt" },
     },
-    { name: "podnet-without-NODE_EXTRA_CA_CERTS", argv: [process.execPath, join(BIN, "podnet-cni")], conf: bridge("podnetnoca", "cni3", "10.254.0.0/24", "podnet", "podnet-cni"), env: noCa },
+    { name: "podnet-standalone-without-NODE_EXTRA_CA_CERTS", argv: [process.execPath, BUNDLE], conf: bridge("podnetnoca", "cni3", "10.254.0.0/24", "podnet", "podnet-cni"), env: noCa },
   ];
+  let agent: number | undefined;
   try {
     await createNetns(exec, node);
+    agent = await exec.daemon({
+      argv: [process.execPath, join(BIN, "podnet"), "cni", "agent", "--socket", socket],
+      netns: node,
+      env: noCa,
+      logFile: join(dataDir, "agent.log"),
+      readyLine: "ready",
+    });
     await inParallel(pods, 10, (p) => createNetns(exec, p));
     const results: Record<string, unknown>[] = [];
     for (const v of variants) {
@@ -105,9 +120,11 @@ export async function benchCni(count = 50, parallel = 20): Promise<Record<string
       parallel,
       results,
       addP50RatioToReference: +(p50("podnet") / p50("reference")).toFixed(2),
-      nodeExtraCaCertsCostMs: +(p50("podnet-with-NODE_EXTRA_CA_CERTS") - p50("podnet-without-NODE_EXTRA_CA_CERTS")).toFixed(1),
+      standaloneAddP50RatioToReference: +(p50("podnet-standalone") / p50("reference")).toFixed(2),
+      nodeExtraCaCertsCostMs: +(p50("podnet-standalone-with-NODE_EXTRA_CA_CERTS") - p50("podnet-standalone-without-NODE_EXTRA_CA_CERTS")).toFixed(1),
     };
   } finally {
+    if (agent !== undefined) await stopPids([agent]);
     await inParallel([...pods, node], 10, (p) => deleteNetns(exec, p));
     rmSync(dataDir, { recursive: true, force: true });
   }

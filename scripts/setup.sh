@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(iproute2 iptables nftables ipset conntrack iputils-ping curl dnsutils tcpdump iperf3 procps util-linux
-  containernetworking-plugins bird2 podman runc busybox-static python3-minimal)
+  containernetworking-plugins bird2 podman runc busybox-static python3-minimal gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,3 +29,7 @@ npx --no-install tsc -p tsconfig.json
 # podnet-cni runs from one bundled file: a runtime starts it for every call (see bin/podnet-cni).
 npx --no-install esbuild dist/src/cni/entry.js --bundle --platform=node --format=cjs --target=node20 \
   --outfile=dist/podnet-cni.cjs --log-level=warning
+# The executable runtimes start per call is a small native shim that hands the call to the node's
+# podnet-cni agent, or execs Node on the bundle above when no agent runs (bin/podnet-cni links here).
+cc -O2 -Wall -Wextra -Werror -DPODNET_BUNDLE="\"$PWD/dist/podnet-cni.cjs\"" -o dist/podnet-cni.tmp src/cni/shim/podnet-cni.c
+mv -f dist/podnet-cni.tmp dist/podnet-cni

@@ -1,5 +1,6 @@
 /** The `podnet` command line. */
 import { Command } from "commander";
+import { registerCni } from "./cni.js";
 import { registerLab } from "./lab.js";
 import { registerProxy } from "./proxy.js";
 import { registerRouting } from "./routing.js";
@@ -10,6 +11,7 @@ export async function main(argv: string[]): Promise<void> {
     .description("Kubernetes pod and service networking")
     .showHelpAfterError();
   registerLab(program);
+  registerCni(program);
   const render = program.command("render").description("print what podnet would program, touching nothing");
   registerProxy(program, render);
   registerRouting(render);

@@ -20,16 +20,14 @@ const plan: AttachPlan = {
   routes: [{ dst: "0.0.0.0/0" }, { dst: "::/0" }],
 };
 
-test("host batch: gateway addresses (idempotent), bridge up, veth into the bridge with hairpin", () => {
+test("host batch: gateway addresses (idempotent), bridge up, the veth created on the bridge and up, hairpin", () => {
   assert.equal(
     renderHostBatch(plan),
     `address replace 10.244.0.1/24 dev cni0
 address replace fd00:10:244::1/64 dev cni0 nodad
 link set cni0 up
-link add pn0123456789a mtu 1450 address 02:00:00:00:00:01 type veth peer name eth0 mtu 1450 address 02:00:00:00:00:02 netns /var/run/netns/p1
-link set pn0123456789a master cni0
+link add pn0123456789a mtu 1450 address 02:00:00:00:00:01 master cni0 up type veth peer name eth0 mtu 1450 address 02:00:00:00:00:02 netns /var/run/netns/p1
 link set pn0123456789a type bridge_slave hairpin on
-link set pn0123456789a up
 `,
   );
 });

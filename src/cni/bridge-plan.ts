@@ -31,7 +31,9 @@ export function gatewayCidrs(ips: IPConfig[]): string[] {
  * renderHostBatch is the `ip -batch` input for the host side. Its first line names the bridge, so
  * the batch fails at once, changing nothing, when the bridge is missing. The gateway addresses
  * and the bridge's up state are (re)applied every time: both are idempotent, and that spares ADD
- * a query of the bridge first.
+ * a query of the bridge first. One netlink request creates the pair with the host end already on
+ * the bridge and up (the kernel applies master and flags to a new link; a veth peer cannot be
+ * brought up at creation, its other end is not linked yet).
  */
 export function renderHostBatch(p: AttachPlan): string {
   const lines: string[] = [];
@@ -39,11 +41,9 @@ export function renderHostBatch(p: AttachPlan): string {
     for (const gw of gatewayCidrs(p.ips)) lines.push(`address replace ${gw} dev ${p.bridge}${gw.includes(":") ? " nodad" : ""}`);
   lines.push(
     `link set ${p.bridge} up`,
-    `link add ${p.hostVeth} mtu ${p.mtu} address ${p.hostMac} type veth peer name ${p.podIf} mtu ${p.mtu} address ${p.podMac} netns ${p.netnsPath}`,
-    `link set ${p.hostVeth} master ${p.bridge}`,
+    `link add ${p.hostVeth} mtu ${p.mtu} address ${p.hostMac} master ${p.bridge} up type veth peer name ${p.podIf} mtu ${p.mtu} address ${p.podMac} netns ${p.netnsPath}`,
   );
   if (p.hairpin) lines.push(`link set ${p.hostVeth} type bridge_slave hairpin on`);
-  lines.push(`link set ${p.hostVeth} up`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -9,6 +9,8 @@ export interface CniEnv {
   ifname: string;
   path: string[];
   args: Record<string, string>;
+  /** vars are the CNI_* variables as received, passed on to delegated plugins. */
+  vars: Record<string, string>;
 }
 
 const REQUIRED: Record<string, string[]> = {
@@ -49,5 +51,6 @@ export function readEnv(env: NodeJS.ProcessEnv): CniEnv {
     ifname,
     path: (env.CNI_PATH ?? "").split(":").filter(Boolean),
     args: parseCniArgs(env.CNI_ARGS),
+    vars: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("CNI_") && e[1] !== undefined)),
   };
 }

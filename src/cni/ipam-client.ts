@@ -60,7 +60,7 @@ export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClie
         argv: [bin],
         netns: null,
         stdin: JSON.stringify(conf),
-        env: { CNI_COMMAND: command },
+        env: { ...env.vars, CNI_COMMAND: command }, // an agent's own environment has no CNI_* variables
       });
       return r.stdout ? (JSON.parse(r.stdout) as { ips?: IPConfig[]; routes?: Route[] }) : {};
     } catch (e) {

@@ -39,6 +39,7 @@ async function cni(
     CNI_IFNAME: "eth0",
     CNI_PATH: join(REPO, "bin"),
     [FORBID_NETNS_ENV]: "",
+    PODNET_CNI_SOCKET: "none",
     ...env,
   };
   try {

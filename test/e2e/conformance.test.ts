@@ -3,7 +3,9 @@
  * environment, config on stdin, in a node namespace of its own), run against podnet-cni and — to
  * prove the cases themselves — against the reference bridge + host-local from Debian's
  * containernetworking-plugins, wherever the reference supports the case (it stops at CNI 1.0.0, so
- * GC and STATUS run against podnet-cni only).
+ * GC and STATUS run against podnet-cni only). podnet-cni runs both ways a node can run it: standalone
+ * (the executable runs the plugin in its own process) and through the node's agent (the executable
+ * hands the call to `podnet cni agent` over a unix socket); both must pass every case.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -11,10 +13,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { stopPids } from "../../src/util/proc.js";
 import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
 import { ExecError } from "../../src/exec/types.js";
 import { createNetns, deleteNetns } from "../../src/lab/netns.js";
-import { exec, netnsFixture, REPO } from "./helpers.js";
+import { exec, netnsFixture, PODNET, REPO } from "./helpers.js";
 
 interface Subject {
   name: string;
@@ -24,26 +27,39 @@ interface Subject {
   bridge: string;
   subnet: string;
   versions: string[];
+  /** env is added to every call; agent says the node runs `podnet cni agent` on PODNET_CNI_SOCKET. */
+  env: Record<string, string>;
+  agent?: boolean;
 }
-
-const SUBJECTS: Subject[] = [
-  { name: "podnet-cni", bin: join(REPO, "bin/podnet-cni"), type: "podnet-cni", ipam: "podnet", bridge: "cni0", subnet: "10.248.0.0/24", versions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] },
-  { name: "reference bridge + host-local", bin: "/usr/lib/cni/bridge", type: "bridge", ipam: "host-local", bridge: "cni1", subnet: "10.249.0.0/24", versions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0"] },
-];
 
 const id = randomBytes(3).toString("hex");
 const NODE = `pn-f${id}-node`;
 const POD = `pn-f${id}-pod`;
 const dataDir = mkdtempSync(join(tmpdir(), "podnet-conf-"));
+const ALL = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
+const podnet = { bin: join(REPO, "bin/podnet-cni"), type: "podnet-cni", ipam: "podnet", versions: ALL };
+
+const SUBJECTS: Subject[] = [
+  { name: "podnet-cni standalone", ...podnet, bridge: "cni0", subnet: "10.248.0.0/24", env: { PODNET_CNI_SOCKET: "none" } },
+  { name: "podnet-cni through its agent", ...podnet, bridge: "cni2", subnet: "10.246.0.0/24", env: { PODNET_CNI_SOCKET: join(dataDir, "agent", "cni.sock") }, agent: true },
+  { name: "reference bridge + host-local", bin: "/usr/lib/cni/bridge", type: "bridge", ipam: "host-local", bridge: "cni1", subnet: "10.249.0.0/24", versions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0"], env: {} },
+];
 
 netnsFixture({ before, after }, { node: NODE, pod: POD }, dataDir);
 
 for (const s of SUBJECTS) {
   describe(s.name, () => {
+    let agent: number | undefined;
+    if (s.agent) {
+      before(async () => {
+        agent = await exec.daemon({ argv: [PODNET, "cni", "agent", "--socket", s.env.PODNET_CNI_SOCKET!], netns: NODE, logFile: join(dataDir, "agent.log"), readyLine: "ready" });
+      });
+      after(() => stopPids(agent === undefined ? [] : [agent]));
+    }
     const conf = (version: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ cniVersion: version, name: `conf-${s.type}`, type: s.type, bridge: s.bridge, isGateway: true, ipam: { type: s.ipam, subnet: s.subnet, dataDir: join(dataDir, s.type) }, ...extra });
+      JSON.stringify({ cniVersion: version, name: `conf-${s.bridge}`, type: s.type, bridge: s.bridge, isGateway: true, ipam: { type: s.ipam, subnet: s.subnet, dataDir: join(dataDir, s.bridge) }, ...extra });
     const call = async (command: string, stdin: string, env: Record<string, string> = {}) => {
-      const vars = { CNI_COMMAND: command, CNI_CONTAINERID: "conf1", CNI_NETNS: `/var/run/netns/${POD}`, CNI_IFNAME: "eth0", CNI_PATH: `${join(REPO, "bin")}:/usr/lib/cni`, [FORBID_NETNS_ENV]: "", ...env };
+      const vars = { CNI_COMMAND: command, CNI_CONTAINERID: "conf1", CNI_NETNS: `/var/run/netns/${POD}`, CNI_IFNAME: "eth0", CNI_PATH: `${join(REPO, "bin")}:/usr/lib/cni`, [FORBID_NETNS_ENV]: "", ...s.env, ...env };
       try {
         const r = await exec.run({ argv: [s.bin], netns: NODE, stdin, env: vars });
         return { code: 0, out: (r.stdout ? JSON.parse(r.stdout) : {}) as Record<string, unknown> };
@@ -122,13 +138,13 @@ for (const s of SUBJECTS) {
         assert.equal((await call("STATUS", conf("1.1.0"), { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" })).code, 0);
         assert.equal((await call("DEL", conf("1.1.0"), { CNI_CONTAINERID: "keep" })).code, 0);
         // STATUS says when ADD cannot be served: a /30 has one address to give.
-        const tiny = (extra = {}) => conf("1.1.0", { ipam: { type: s.ipam, subnet: "10.247.0.0/30", dataDir: join(dataDir, "tiny") }, ...extra });
+        const tiny = (extra = {}) => conf("1.1.0", { ipam: { type: s.ipam, subnet: `10.247.${SUBJECTS.indexOf(s)}.0/30`, dataDir: join(dataDir, "tiny") }, ...extra });
         const none = { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" };
         assert.equal((await call("STATUS", tiny(), none)).code, 0);
         assert.equal((await call("ADD", tiny(), { CNI_CONTAINERID: "only" })).code, 0);
         const full = await call("STATUS", tiny(), none);
         assert.deepEqual([full.code, full.out.code], [1, 50], JSON.stringify(full.out));
-        assert.match(String(full.out.msg), /IPAM exhausted in 10\.247\.0\.0\/30/);
+        assert.ok(String(full.out.msg).includes(`IPAM exhausted in 10.247.${SUBJECTS.indexOf(s)}.0/30`), String(full.out.msg));
         await call("DEL", tiny(), { CNI_CONTAINERID: "only" });
       });
   });
