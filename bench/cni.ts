@@ -101,7 +101,7 @@ export async function benchCni(count = 50, parallel = 20): Promise<Record<string
   try {
     await createNetns(exec, node);
     agent = await exec.daemon({
-      argv: [process.execPath, join(BIN, "podnet"), "cni", "agent", "--socket", socket],
+      argv: [plugin, "agent", "--socket", socket],
       netns: node,
       env: noCa,
       logFile: join(dataDir, "agent.log"),

@@ -8,6 +8,7 @@
 import { chmodSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
 import { run } from "./main.js";
 import { CniCode, CniError } from "./types.js";
@@ -116,4 +117,18 @@ export async function serveAgent(exec: Executor, path: string): Promise<Server> 
     } catch {}
   });
   return server;
+}
+
+/** runAgent is the agent process: serve path, print "ready", close on SIGTERM/SIGINT (calls in flight finish). */
+export async function runAgent(path: string = AGENT_SOCKET): Promise<void> {
+  let server: Server | undefined;
+  let stopping = false;
+  for (const sig of ["SIGTERM", "SIGINT"] as const)
+    process.once(sig, () => {
+      stopping = true;
+      server?.close();
+    });
+  server = await serveAgent(new RealExecutor(), path);
+  if (stopping) server.close();
+  else process.stdout.write("ready\n");
 }

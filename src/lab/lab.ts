@@ -25,6 +25,7 @@ import { type NodeRuntime, syncPods } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
 import { syncRouting, syncServiceRoutes } from "./network.js";
 import { ensureProxies, markIptablesFlavour, waitForProxies } from "./proxy.js";
+import { cniSocket, ensureCniAgents } from "./cniagent.js";
 import { SandboxDir } from "./sandbox.js";
 import { type IpFamilyMode, labNodes } from "./topology.js";
 
@@ -89,7 +90,7 @@ export class Lab {
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);
         await this.syncNetwork(cfg);
-        await ensureProxies(this.exec, this.paths, cfg);
+        await Promise.all([ensureProxies(this.exec, this.paths, cfg), ensureCniAgents(this.exec, this.paths, cfg)]);
         return cfg;
       } catch (e) {
         await this.teardown();
@@ -160,6 +161,7 @@ export class Lab {
       cniPath: CNI_PATH,
       sandboxes: new SandboxDir(this.paths.sandboxDir(node)),
       rootNetnsInode: cfg.rootNetnsInode,
+      cniSocket: cniSocket(this.paths, node),
     };
   }
 
@@ -171,6 +173,7 @@ export class Lab {
       return tx.list<Pod>("Pod");
     });
     await this.writeCniConfigs(cfg);
+    await ensureCniAgents(this.exec, this.paths, cfg);
     const failures: string[] = [];
     const results = await Promise.all(
       cfg.nodes.map(async (n) => {

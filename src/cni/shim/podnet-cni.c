@@ -13,7 +13,9 @@
  * empty entry, then the network configuration exactly as read from stdin; the shim half-closes.
  * The reply is the exit code in decimal, a newline, and what the plugin prints on stdout.
  *
- * PODNET_CNI_SOCKET overrides the socket path; "none" forces the standalone plugin.
+ * PODNET_CNI_SOCKET overrides the socket path; "none" forces the standalone plugin. Runtimes call
+ * plugins without arguments; with arguments (`podnet-cni agent --socket PATH`) the shim passes them
+ * to the Node bundle, which then runs the agent itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,7 +61,7 @@ static int send_all(int fd, const char *p, size_t n) {
 
 /* standalone replaces this process with the Node plugin: the bundle beside this executable, else the
  * one this executable was built for. */
-static void standalone(void) {
+static void standalone(char **argv) {
   static char exe[PATH_MAX], bundle[PATH_MAX + 32];
   const char *path = NULL;
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -71,7 +73,14 @@ static void standalone(void) {
   if (path == NULL && PODNET_BUNDLE[0] != 0 && access(PODNET_BUNDLE, R_OK) == 0) path = PODNET_BUNDLE;
   if (path == NULL) fail("find the podnet-cni bundle", "no podnet-cni.cjs beside the executable; run scripts/setup.sh");
   unsetenv("NODE_EXTRA_CA_CERTS");
-  execlp("node", "node", path, (char *)NULL);
+  int argc = 0;
+  while (argv[argc] != NULL) argc++;
+  char **args = calloc((size_t)argc + 2, sizeof *args);
+  if (args == NULL) fail("start node for the standalone plugin", "out of memory");
+  args[0] = "node";
+  args[1] = (char *)path;
+  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  execvp("node", args);
   fail("start node for the standalone plugin", strerror(errno));
 }
 
@@ -104,11 +113,11 @@ static void send_request(int fd, const char *sock) {
   shutdown(fd, SHUT_WR);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   const char *sock = getenv("PODNET_CNI_SOCKET");
   if (sock == NULL || sock[0] == 0) sock = DEFAULT_SOCKET;
-  int fd = connect_agent(sock);
-  if (fd < 0) standalone();
+  int fd = argc > 1 ? -1 : connect_agent(sock);
+  if (fd < 0) standalone(argv);
   send_request(fd, sock);
   size_t cap = 65536, len = 0;
   char *reply = malloc(cap);
