@@ -121,14 +121,13 @@ export async function serveAgent(exec: Executor, path: string): Promise<Server> 
 
 /** runAgent is the agent process: serve path, print "ready", close on SIGTERM/SIGINT (calls in flight finish). */
 export async function runAgent(path: string = AGENT_SOCKET): Promise<void> {
-  let server: Server | undefined;
-  let stopping = false;
+  const state: { server?: Server; stopping: boolean } = { stopping: false };
   for (const sig of ["SIGTERM", "SIGINT"] as const)
     process.once(sig, () => {
-      stopping = true;
-      server?.close();
+      state.stopping = true;
+      state.server?.close();
     });
-  server = await serveAgent(new RealExecutor(), path);
-  if (stopping) server.close();
+  state.server = await serveAgent(new RealExecutor(), path);
+  if (state.stopping) state.server.close();
   else process.stdout.write("ready\n");
 }
