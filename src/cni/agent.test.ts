@@ -66,12 +66,15 @@ test("serveAgent: a 0600 socket, one agent per path, stale sockets replaced, rem
   const dir = mkdtempSync(join(tmpdir(), "podnet-agent-"));
   const path = join(dir, "run", "cni.sock");
   try {
-    const server = await serveAgent(new RecordingExecutor(), path);
+    const lines: string[] = [];
+    const server = await serveAgent(new RecordingExecutor(), path, (l) => lines.push(l));
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, "run")).mode & 0o777, 0o700);
     const reply = await ask(path, encodeRequest({ env: { CNI_COMMAND: "VERSION", [SHIM_NETNS_KEY]: OWN }, stdin: "{}" }));
     assert.match(reply, /^0\n\{"cniVersion":"1.1.0","supportedVersions"/);
     assert.match(await ask(path, Buffer.from("garbage")), /^1\n.*"code":6/);
+    assert.match(lines[0] ?? "", /^\S+Z VERSION container= ifname= exit=0 \d+\.\dms\n$/);
+    assert.match(lines[1] ?? "", / \? container= ifname= exit=1 /);
     await assert.rejects(serveAgent(new RecordingExecutor(), path), /another agent answers there/);
     await new Promise((r) => server.close(r));
     assert.throws(() => statSync(path), /ENOENT/);

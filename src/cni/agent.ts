@@ -64,7 +64,15 @@ export async function answer(exec: Executor, req: AgentRequest, ownNetns: string
   return formatReply(out, code);
 }
 
-function serveConnection(exec: Executor, sock: Socket, ownNetns: string): void {
+/** AgentLog receives one line per call (command, container, interface, exit code, duration). */
+export type AgentLog = (line: string) => void;
+
+function logLine(req: AgentRequest | undefined, reply: string, ms: number): string {
+  const e = req?.env ?? {};
+  return `${new Date().toISOString()} ${e.CNI_COMMAND ?? "?"} container=${e.CNI_CONTAINERID ?? ""} ifname=${e.CNI_IFNAME ?? ""} exit=${reply.slice(0, reply.indexOf("\n"))} ${ms.toFixed(1)}ms\n`;
+}
+
+function serveConnection(exec: Executor, sock: Socket, ownNetns: string, log?: AgentLog): void {
   const chunks: Buffer[] = [];
   let size = 0;
   sock.on("data", (b: Buffer) => {
@@ -74,13 +82,19 @@ function serveConnection(exec: Executor, sock: Socket, ownNetns: string): void {
   });
   sock.on("error", () => {}); // the shim was killed; the call still completes, as a killed plugin's would not
   sock.on("end", () => {
+    const start = performance.now();
+    let req: AgentRequest | undefined;
     let reply: Promise<string>;
     try {
-      reply = answer(exec, parseRequest(Buffer.concat(chunks)), ownNetns);
+      req = parseRequest(Buffer.concat(chunks));
+      reply = answer(exec, req, ownNetns);
     } catch (e) {
       reply = Promise.resolve(formatReply(JSON.stringify((e as CniError).toJSON("1.1.0")), 1));
     }
-    void reply.then((text) => sock.end(text));
+    void reply.then((text) => {
+      sock.end(text);
+      log?.(logLine(req, text, performance.now() - start));
+    });
   });
 }
 
@@ -92,15 +106,15 @@ async function inUse(path: string): Promise<boolean> {
   });
 }
 
-/** serveAgent listens on path (mode 0600, in a 0700 directory it creates) until the server is closed. */
-export async function serveAgent(exec: Executor, path: string): Promise<Server> {
+/** serveAgent listens on path (mode 0600, in a 0700 directory it creates) until the server is closed; log gets a line per call. */
+export async function serveAgent(exec: Executor, path: string, log?: AgentLog): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (await inUse(path)) throw new CniError(CniCode.Internal, `failed to serve CNI agent socket "${path}": another agent answers there`);
   try {
     unlinkSync(path); // a stale socket of an agent that died
   } catch {}
   const ownNetns = String(statSync("/proc/self/ns/net").ino);
-  const server = createServer({ allowHalfOpen: true }, (s) => serveConnection(exec, s, ownNetns));
+  const server = createServer({ allowHalfOpen: true }, (s) => serveConnection(exec, s, ownNetns, log));
   const umask = process.umask(0o177); // the socket is created 0600: no window in which others may connect
   try {
     await new Promise<void>((resolve, reject) => {
@@ -119,7 +133,7 @@ export async function serveAgent(exec: Executor, path: string): Promise<Server> 
   return server;
 }
 
-/** runAgent is the agent process: serve path, print "ready", close on SIGTERM/SIGINT (calls in flight finish). */
+/** runAgent is the agent process: serve path, log each call on stderr, print "ready", close on SIGTERM/SIGINT (calls in flight finish). */
 export async function runAgent(path: string = AGENT_SOCKET): Promise<void> {
   const state: { server?: Server; stopping: boolean } = { stopping: false };
   for (const sig of ["SIGTERM", "SIGINT"] as const)
@@ -127,7 +141,7 @@ export async function runAgent(path: string = AGENT_SOCKET): Promise<void> {
       state.stopping = true;
       state.server?.close();
     });
-  state.server = await serveAgent(new RealExecutor(), path);
+  state.server = await serveAgent(new RealExecutor(), path, (line) => process.stderr.write(line));
   if (state.stopping) state.server.close();
   else process.stdout.write("ready\n");
 }

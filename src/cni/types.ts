@@ -96,6 +96,8 @@ export interface NetConf {
   ipam?: IpamConf;
   prevResult?: Result;
   dns?: Dns;
+  /** agentSocket names the node agent's socket: read by the podnet-cni executable, not by the plugin. */
+  agentSocket?: string;
   [k: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The lab runs `podnet-cni agent` on every node, as kube-ovn runs its CNI daemon: the node's
- * podnet-cni executable hands each call to it over a unix socket in the node's directory. Started
+ * conflist names the socket (`agentSocket`, in the node's directory), so the podnet-cni executable
+ * hands every runtime's calls to it — the lab's kubelet's and podman's alike. Started
  * at `lab up`, restarted by the next reconcile if it died; it dies with its node's namespace.
  * A state dir too deep for a unix socket path runs the plugin standalone instead.
  */

@@ -33,8 +33,19 @@ export function subnetPool(s: Subnet, node: string): IpamSubnet | undefined {
   };
 }
 
+/** NodeNetOptions are a node's network settings besides its pod CIDRs. */
+export interface NodeNetOptions {
+  ipamDataDir: string;
+  mtu: number;
+  subnets?: Subnet[];
+  mode?: "bridge" | "routed";
+  /** agentSocket is the node's podnet-cni agent ("none": run the plugin standalone). */
+  agentSocket?: string;
+}
+
 /** nodeConfList is a node's podnet network, in bridge or routed mode. */
-export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subnets: Subnet[] = [], mode: "bridge" | "routed" = "bridge"): ConfList {
+export function nodeConfList(node: Node, o: NodeNetOptions): ConfList {
+  const { ipamDataDir, mtu, subnets = [], mode = "bridge" } = o;
   const cidrs = node.spec.podCIDRs ?? (node.spec.podCIDR ? [node.spec.podCIDR] : []);
   const pools = subnets.flatMap((s) => subnetPool(s, node.metadata.name) ?? []);
   return {
@@ -45,6 +56,7 @@ export function nodeConfList(node: Node, ipamDataDir: string, mtu: number, subne
         type: "podnet-cni",
         capabilities: { ips: true, mac: true },
         ...(mode === "routed" ? { mode } : {}),
+        ...(o.agentSocket ? { agentSocket: o.agentSocket } : {}),
         bridge: "cni0",
         isGateway: true,
         ipMasq: false,

@@ -34,8 +34,6 @@ export interface NodeRuntime {
   cniPath: string[];
   sandboxes: SandboxDir;
   rootNetnsInode: string;
-  /** cniSocket is the node's podnet-cni agent socket (PODNET_CNI_SOCKET), or "none". */
-  cniSocket: string;
 }
 
 function attachment(s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name" | "capabilityArgs">): Attachment {
@@ -58,7 +56,7 @@ function runtimeOpts(rt: NodeRuntime) {
     exec: rt.exec,
     hostNetns: rt.nodeNetns,
     cniPath: rt.cniPath,
-    env: { [FORBID_NETNS_ENV]: rt.rootNetnsInode, NODE_EXTRA_CA_CERTS: undefined, PODNET_CNI_SOCKET: rt.cniSocket },
+    env: { [FORBID_NETNS_ENV]: rt.rootNetnsInode, NODE_EXTRA_CA_CERTS: undefined },
   };
 }
 

@@ -134,7 +134,9 @@ export class Lab {
     for (const n of nodes) {
       const dir = this.paths.cniConfDir(n.metadata.name);
       mkdirSync(dir, { recursive: true });
-      const text = JSON.stringify(nodeConfList(n, this.paths.ipamDir(n.metadata.name), podMtu(cfg.routing), subnets, cfg.cniMode), null, 2);
+      const name = n.metadata.name;
+      const conf = nodeConfList(n, { ipamDataDir: this.paths.ipamDir(name), mtu: podMtu(cfg.routing), subnets, mode: cfg.cniMode, agentSocket: cniSocket(this.paths, name) });
+      const text = JSON.stringify(conf, null, 2);
       writeFileSync(join(dir, "10-podnet.conflist"), text);
     }
   }
@@ -161,7 +163,6 @@ export class Lab {
       cniPath: CNI_PATH,
       sandboxes: new SandboxDir(this.paths.sandboxDir(node)),
       rootNetnsInode: cfg.rootNetnsInode,
-      cniSocket: cniSocket(this.paths, node),
     };
   }
 

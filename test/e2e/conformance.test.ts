@@ -27,9 +27,9 @@ interface Subject {
   bridge: string;
   subnet: string;
   versions: string[];
-  /** env is added to every call; agent says the node runs `podnet cni agent` on PODNET_CNI_SOCKET. */
+  /** env is added to every call; agent is the socket of a `podnet cni agent` the node runs, named by the config's agentSocket. */
   env: Record<string, string>;
-  agent?: boolean;
+  agent?: string;
 }
 
 const id = randomBytes(3).toString("hex");
@@ -41,7 +41,7 @@ const podnet = { bin: join(REPO, "bin/podnet-cni"), type: "podnet-cni", ipam: "p
 
 const SUBJECTS: Subject[] = [
   { name: "podnet-cni standalone", ...podnet, bridge: "cni0", subnet: "10.248.0.0/24", env: { PODNET_CNI_SOCKET: "none" } },
-  { name: "podnet-cni through its agent", ...podnet, bridge: "cni2", subnet: "10.246.0.0/24", env: { PODNET_CNI_SOCKET: join(dataDir, "agent", "cni.sock") }, agent: true },
+  { name: "podnet-cni through its agent", ...podnet, bridge: "cni2", subnet: "10.246.0.0/24", env: {}, agent: join(dataDir, "agent", "cni.sock") },
   { name: "reference bridge + host-local", bin: "/usr/lib/cni/bridge", type: "bridge", ipam: "host-local", bridge: "cni1", subnet: "10.249.0.0/24", versions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0"], env: {} },
 ];
 
@@ -51,13 +51,14 @@ for (const s of SUBJECTS) {
   describe(s.name, () => {
     let agent: number | undefined;
     if (s.agent) {
+      const socket = s.agent;
       before(async () => {
-        agent = await exec.daemon({ argv: [PODNET, "cni", "agent", "--socket", s.env.PODNET_CNI_SOCKET!], netns: NODE, logFile: join(dataDir, "agent.log"), readyLine: "ready" });
+        agent = await exec.daemon({ argv: [PODNET, "cni", "agent", "--socket", socket], netns: NODE, logFile: join(dataDir, "agent.log"), readyLine: "ready" });
       });
       after(() => stopPids(agent === undefined ? [] : [agent]));
     }
     const conf = (version: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ cniVersion: version, name: `conf-${s.bridge}`, type: s.type, bridge: s.bridge, isGateway: true, ipam: { type: s.ipam, subnet: s.subnet, dataDir: join(dataDir, s.bridge) }, ...extra });
+      JSON.stringify({ cniVersion: version, name: `conf-${s.bridge}`, type: s.type, bridge: s.bridge, isGateway: true, ipam: { type: s.ipam, subnet: s.subnet, dataDir: join(dataDir, s.bridge) }, ...(s.agent ? { agentSocket: s.agent } : {}), ...extra });
     const call = async (command: string, stdin: string, env: Record<string, string> = {}) => {
       const vars = { CNI_COMMAND: command, CNI_CONTAINERID: "conf1", CNI_NETNS: `/var/run/netns/${POD}`, CNI_IFNAME: "eth0", CNI_PATH: `${join(REPO, "bin")}:/usr/lib/cni`, [FORBID_NETNS_ENV]: "", ...s.env, ...env };
       try {

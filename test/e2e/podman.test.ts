@@ -5,7 +5,7 @@
  * releases its address and link. The recipe is docs/podman.md.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -26,7 +26,8 @@ test("podman starts a container on a podnet network that reaches lab pods", { ti
       mkdirSync(join(rootfs, "bin"), { recursive: true });
       copyFileSync("/bin/busybox", join(rootfs, "bin/busybox"));
       for (const c of ["sh", "wget", "ip"]) symlinkSync("busybox", join(rootfs, "bin", c));
-      const netd = join(lab.stateDir, "labs", lab.name, "nodes", "node-1", "cni", "net.d");
+      const nodeDir = join(lab.stateDir, "labs", lab.name, "nodes", "node-1");
+      const netd = join(nodeDir, "cni", "net.d");
       writeFileSync(
         join(work, "containers.conf"),
         `[network]\nnetwork_backend = "cni"\ncni_plugin_dirs = ["${join(REPO, "bin")}", "/usr/lib/cni"]\nnetwork_config_dir = "${netd}"\n`,
@@ -34,6 +35,8 @@ test("podman starts a container on a podnet network that reaches lab pods", { ti
       const ipamDir = join(lab.stateDir, "labs", lab.name, "nodes", "node-1", "ipam", "podnet");
       const held = () => readdirSync(ipamDir).filter((f) => f.startsWith("10.")).length;
       const before = held();
+      const agentLog = join(nodeDir, "cni-agent.log");
+      const logBefore = readFileSync(agentLog, "utf8").length;
       const r = await exec.run({
         argv: [
           "podman",
@@ -54,6 +57,9 @@ test("podman starts a container on a podnet network that reaches lab pods", { ti
         "it reaches a pod on its node and one across nodes",
       );
       assert.equal(held(), before, "podman's DEL released the container's address");
+      const served = readFileSync(agentLog, "utf8").slice(logBefore).split("\n").filter(Boolean);
+      assert.deepEqual(served.map((l) => l.split(" ")[1]), ["ADD", "DEL"], `node-1's agent (the conflist's agentSocket) served podman's ADD and DEL:\n${served.join("\n")}`);
+      assert.ok(served.every((l) => l.includes(" exit=0 ")), served.join("\n"));
     });
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -13,8 +13,10 @@
  * empty entry, then the network configuration exactly as read from stdin; the shim half-closes.
  * The reply is the exit code in decimal, a newline, and what the plugin prints on stdout.
  *
- * PODNET_CNI_SOCKET overrides the socket path; "none" forces the standalone plugin. Runtimes call
- * plugins without arguments; with arguments (`podnet-cni agent --socket PATH`) the shim passes them
+ * The socket is PODNET_CNI_SOCKET, else the config's top-level "agentSocket" string (runtimes such
+ * as podman do not pass their environment on to plugins), else /run/podnet/cni.sock; "none" forces
+ * the standalone plugin. The config is read whole first, so the standalone plugin gets it back on
+ * its stdin from a memfd. Runtimes call plugins without arguments; with arguments (`podnet-cni agent --socket PATH`) the shim passes them
  * to the Node bundle, which then runs the agent itself.
  */
 #define _GNU_SOURCE
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -57,6 +60,53 @@ static int send_all(int fd, const char *p, size_t n) {
     n -= (size_t)w;
   }
   return 0;
+}
+
+/* read_fd reads a whole stream (the config on stdin, the agent's answer) into a NUL-terminated buffer. */
+static char *read_fd(int fd, size_t *len, const char *what) {
+  size_t cap = 65536;
+  char *buf = malloc(cap + 1);
+  *len = 0;
+  for (;;) {
+    if (buf == NULL) fail(what, "out of memory");
+    if (*len == cap) {
+      if (cap >= MAX_REPLY) fail(what, "too large");
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+      continue;
+    }
+    ssize_t r = read(fd, buf + *len, cap - *len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(what, strerror(errno));
+    if (r == 0) break;
+    *len += (size_t)r;
+  }
+  buf[*len] = 0;
+  return buf;
+}
+
+/* conf_socket finds `"agentSocket": "<path>"` in the config: a plain absolute path, no escapes. */
+static const char *conf_socket(const char *conf, char *out, size_t size) {
+  const char *p = strstr(conf, "\"agentSocket\"");
+  if (p == NULL) return NULL;
+  p += strlen("\"agentSocket\"");
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+  if (*p++ != ':') return NULL;
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+  if (*p++ != '"' || *p != '/') return NULL;
+  size_t n = strcspn(p, "\"\\");
+  if (p[n] != '"' || n >= size) return NULL;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return out;
+}
+
+/* stdin_from puts the config already read back on stdin, for the process this one becomes. */
+static void stdin_from(const char *conf, size_t len) {
+  int fd = memfd_create("podnet-cni-conf", 0);
+  if (fd < 0 || write(fd, conf, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, 0) < 0)
+    fail("hand the network configuration to the standalone plugin", strerror(errno));
+  close(fd);
 }
 
 /* standalone replaces this process with the Node plugin: the bundle beside this executable, else the
@@ -96,45 +146,32 @@ static int connect_agent(const char *path) {
   return -1;
 }
 
-static void send_request(int fd, const char *sock) {
+static void send_request(int fd, const char *sock, const char *conf, size_t conf_len) {
   for (char **e = environ; *e != NULL; e++)
     if (strncmp(*e, "CNI_", 4) == 0 && send_all(fd, *e, strlen(*e) + 1) < 0) fail("send the call to the podnet-cni agent", sock);
   struct stat ns;
   char self[64] = {0};
   int len = snprintf(self, sizeof self, "PODNET_SHIM_NETNS=%llu", stat("/proc/self/ns/net", &ns) == 0 ? (unsigned long long)ns.st_ino : 0ULL);
   if (send_all(fd, self, (size_t)len + 2) < 0) fail("send the call to the podnet-cni agent", sock); /* entry NUL + empty entry */
-  char buf[65536];
-  for (;;) {
-    ssize_t r = read(0, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    if (send_all(fd, buf, (size_t)r) < 0) fail("send the network configuration to the podnet-cni agent", sock);
-  }
+  if (send_all(fd, conf, conf_len) < 0) fail("send the network configuration to the podnet-cni agent", sock);
   shutdown(fd, SHUT_WR);
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1) standalone(argv); /* `podnet-cni agent …`: not a CNI call */
+  size_t conf_len, len;
+  char *conf = read_fd(0, &conf_len, "read the network configuration");
+  static char from_conf[sizeof(((struct sockaddr_un *)0)->sun_path)];
   const char *sock = getenv("PODNET_CNI_SOCKET");
-  if (sock == NULL || sock[0] == 0) sock = DEFAULT_SOCKET;
-  int fd = argc > 1 ? -1 : connect_agent(sock);
-  if (fd < 0) standalone(argv);
-  send_request(fd, sock);
-  size_t cap = 65536, len = 0;
-  char *reply = malloc(cap);
-  for (;;) {
-    if (reply == NULL) fail("read the podnet-cni agent's answer", "out of memory");
-    if (len == cap) {
-      if (cap >= MAX_REPLY) fail("read the podnet-cni agent's answer", "answer too large");
-      cap *= 2;
-      reply = realloc(reply, cap);
-      continue;
-    }
-    ssize_t r = read(fd, reply + len, cap - len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) fail("read the podnet-cni agent's answer", strerror(errno));
-    if (r == 0) break;
-    len += (size_t)r;
+  if (sock == NULL || sock[0] == 0) sock = conf_socket(conf, from_conf, sizeof from_conf);
+  if (sock == NULL) sock = DEFAULT_SOCKET;
+  int fd = connect_agent(sock);
+  if (fd < 0) {
+    stdin_from(conf, conf_len);
+    standalone(argv);
   }
+  send_request(fd, sock, conf, conf_len);
+  char *reply = read_fd(fd, &len, "read the podnet-cni agent's answer");
   char *nl = memchr(reply, '\n', len);
   if (nl == NULL || nl == reply) fail("read the podnet-cni agent's answer", "the agent closed the connection without an answer");
   int code = atoi(reply);
