@@ -109,19 +109,26 @@ test("services in iptables mode carry real traffic the way kube-proxy's do", { t
       }
     });
 
+    // A uniform spread fails one chi-square test at p = 0.01 one time in a hundred (CI saw [83, 126, 91]);
+    // when the first 300 requests fail it, a second, independent 300 must pass. A real bias (say
+    // 50/25/25 %, chi-square ~37) fails both.
     await t.test("300 requests hit every endpoint evenly (chi-square, p = 0.01) and a pod reaches itself", async () => {
       const from = web[0]!.metadata.name;
-      const rs = await curlN(lab, from, `http://${cip("web")}/`, 300);
-      const counts = new Map<string, number>();
-      for (const r of rs) {
-        assert.ok(r.pod, JSON.stringify(r));
-        counts.set(r.pod, (counts.get(r.pod) ?? 0) + 1);
-      }
-      assert.equal(counts.size, 3, `endpoints hit: ${JSON.stringify([...counts])}`);
-      const chi2 = [...counts.values()].reduce((s, c) => s + (c - 100) ** 2 / 100, 0);
-      assert.ok(chi2 < 9.21, `chi-square ${chi2.toFixed(2)} for ${JSON.stringify([...counts])} (critical 9.21, df 2)`);
-      t.diagnostic(`spread ${JSON.stringify([...counts.values()])}, chi-square ${chi2.toFixed(2)}`);
-      assert.ok((counts.get(from) ?? 0) > 0, "hairpin: the pod reached itself through its service");
+      const sample = async () => {
+        const counts = new Map<string, number>();
+        for (const r of await curlN(lab, from, `http://${cip("web")}/`, 300)) {
+          assert.ok(r.pod, JSON.stringify(r));
+          counts.set(r.pod, (counts.get(r.pod) ?? 0) + 1);
+        }
+        assert.equal(counts.size, 3, `endpoints hit: ${JSON.stringify([...counts])}`);
+        return { counts, chi2: [...counts.values()].reduce((s, c) => s + (c - 100) ** 2 / 100, 0) };
+      };
+      const first = await sample();
+      const final = first.chi2 < 9.21 ? first : await sample();
+      const spread = (x: typeof first) => `${JSON.stringify([...x.counts.values()])}, chi-square ${x.chi2.toFixed(2)}`;
+      t.diagnostic(`spread ${spread(first)}${final === first ? "" : `; second sample ${spread(final)}`}`);
+      assert.ok(final.chi2 < 9.21, `chi-square ${final.chi2.toFixed(2)} for ${JSON.stringify([...final.counts])} (critical 9.21, df 2)`);
+      assert.ok((first.counts.get(from) ?? 0) > 0, "hairpin: the pod reached itself through its service");
     });
 
     await t.test("NodePort and externalIPs answer the external host", async () => {
