@@ -4,13 +4,8 @@ import { readFileSync } from "node:fs";
 /** processAlive says whether a PID runs. A zombie does not: it has exited and only waits for its reaper. */
 export function processAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
   } catch {
     return false;
   }

@@ -85,7 +85,7 @@ static char *read_fd(int fd, size_t *len, const char *what) {
   return buf;
 }
 
-/* conf_socket finds `"agentSocket": "<path>"` in the config: a plain absolute path, no escapes. */
+/* conf_socket finds `"agentSocket": "<path>"` in the config: a plain absolute path (no escapes) or "none". */
 static const char *conf_socket(const char *conf, char *out, size_t size) {
   const char *p = strstr(conf, "\"agentSocket\"");
   if (p == NULL) return NULL;
@@ -93,7 +93,7 @@ static const char *conf_socket(const char *conf, char *out, size_t size) {
   while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
   if (*p++ != ':') return NULL;
   while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-  if (*p++ != '"' || *p != '/') return NULL;
+  if (*p++ != '"' || (*p != '/' && strncmp(p, "none\"", 5) != 0)) return NULL;
   size_t n = strcspn(p, "\"\\");
   if (p[n] != '"' || n >= size) return NULL;
   memcpy(out, p, n);
