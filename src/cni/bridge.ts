@@ -1,5 +1,6 @@
 /** The bridge mode commands: ADD, DEL and CHECK of one attachment, with rollback of partial work. */
 import { statSync } from "node:fs";
+import { type EarlyCommand, startEarly } from "../exec/early.js";
 import type { ExecError, Executor } from "../exec/types.js";
 import {
   type AttachPlan,
@@ -27,9 +28,10 @@ function bridgeName(conf: NetConf): string {
   return b;
 }
 
-async function ip(ctx: PluginContext, netns: string | null, verb: string, batch: string): Promise<void> {
+/** applyBatch feeds an `ip -batch` its input, failing with the verb in the message. */
+export async function applyBatch(ip: EarlyCommand, verb: string, batch: string): Promise<void> {
   try {
-    await ctx.exec.run({ argv: ["ip", "-batch", "-"], netns, stdin: batch });
+    await ip.feed(batch);
   } catch (e) {
     throw new CniError(
       CniCode.Internal,
@@ -54,11 +56,11 @@ async function ensureBridge(ctx: PluginContext, bridge: string): Promise<void> {
  * that ends by printing the bridge. The batch assumes the bridge exists (its first line names it);
  * only when it does not — the node's first pod — is the bridge created and the batch run again.
  */
-async function attachToBridge(ctx: PluginContext, plan: AttachPlan): Promise<string> {
+async function attachToBridge(ctx: PluginContext, hostIp: EarlyCommand, plan: AttachPlan): Promise<string> {
   const batch = `${renderHostBatch(plan)}link show dev ${plan.bridge}\n`;
   const attempt = () =>
-    ctx.exec
-      .run({ argv: ["ip", "-j", "-batch", "-"], netns: null, stdin: batch })
+    hostIp
+      .feed(batch)
       .catch((e: ExecError) => ({ code: e.code ?? -1, stdout: "", stderr: e.stderr || e.message }));
   let r = await attempt();
   if (r.code !== 0 && r.stderr.includes(`Cannot find device "${plan.bridge}"`) && /Command failed -:1\b/.test(r.stderr)) {
@@ -107,30 +109,40 @@ export interface Wiring {
   podMac: string | undefined;
   ips: IPConfig[];
   routes: Route[];
-  /** run applies an `ip -batch` in a namespace (null: the node), failing with the verb in the message. */
-  run: (netns: string | null, verb: string, batch: string) => Promise<void>;
+  /** hostIp is `ip -j -batch -` on the node's side, started before the addresses were allocated. */
+  hostIp: EarlyCommand;
+  /** podIp is `ip -batch -` in the pod's namespace, started likewise. */
+  podIp: EarlyCommand;
 }
 
 /**
  * cmdAddWith is ADD around a mode's wiring: checks, allocation (static IPs and MAC honoured),
- * masquerade, and on any failure the rollback of the veth, rules and addresses.
+ * masquerade, and on any failure the rollback of the veth, rules and addresses. The wiring's two
+ * `ip` processes start first, so their start-up overlaps the allocation.
  */
 export async function cmdAddWith(ctx: PluginContext, wire: (w: Wiring) => Promise<Omit<Result, "cniVersion">>): Promise<Result> {
   const { env, conf } = ctx;
   checkContainerId(env.containerId);
   refuseRootNetns();
-  const ipam = ipamClient(ctx.exec, env, conf);
-  const podMac = requestedMac(conf, env);
-  const alloc = await ipam.add(requestedIps(conf, env));
-  if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
   const hostVeth = hostVethName(env.containerId, env.ifname);
+  const hostIp = startEarly(ctx.exec, { argv: ["ip", "-j", "-batch", "-"], netns: null });
+  const podIp = startEarly(ctx.exec, { argv: ["ip", "-batch", "-"], netns: env.netns });
   try {
-    const r = await wire({ hostVeth, podMac, ips: alloc.ips, routes: alloc.routes, run: (netns, verb, batch) => ip(ctx, netns, verb, batch) });
-    if (conf.ipMasq) await setMasq(ctx, alloc.ips, false);
-    return { cniVersion: conf.cniVersion, ...r, dns: conf.dns ?? {} };
-  } catch (e) {
-    await rollback(ctx, ipam, hostVeth, alloc.ips);
-    throw e;
+    const ipam = ipamClient(ctx.exec, env, conf);
+    const podMac = requestedMac(conf, env);
+    const alloc = await ipam.add(requestedIps(conf, env));
+    if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
+    try {
+      const r = await wire({ hostVeth, podMac, ips: alloc.ips, routes: alloc.routes, hostIp, podIp });
+      if (conf.ipMasq) await setMasq(ctx, alloc.ips, false);
+      return { cniVersion: conf.cniVersion, ...r, dns: conf.dns ?? {} };
+    } catch (e) {
+      await rollback(ctx, ipam, hostVeth, alloc.ips);
+      throw e;
+    }
+  } finally {
+    hostIp.cancel();
+    podIp.cancel();
   }
 }
 
@@ -138,7 +150,7 @@ export async function cmdAddWith(ctx: PluginContext, wire: (w: Wiring) => Promis
 export function cmdAdd(ctx: PluginContext): Promise<Result> {
   const { env, conf } = ctx;
   const bridge = bridgeName(conf);
-  return cmdAddWith(ctx, async ({ hostVeth, podMac, ips, routes, run }) => {
+  return cmdAddWith(ctx, async ({ hostVeth, podMac, ips, routes, hostIp, podIp }) => {
     const plan: AttachPlan = {
       bridge,
       bridgeMac: "",
@@ -153,8 +165,8 @@ export function cmdAdd(ctx: PluginContext): Promise<Result> {
       ips,
       routes: conf.isDefaultGateway ? [...routes, { dst: "0.0.0.0/0" }] : routes,
     };
-    plan.bridgeMac = await attachToBridge(ctx, plan);
-    await run(env.netns, `configure "${env.ifname}" in "${env.netns}"`, renderPodBatch(plan));
+    plan.bridgeMac = await attachToBridge(ctx, hostIp, plan);
+    await applyBatch(podIp, `configure "${env.ifname}" in "${env.netns}"`, renderPodBatch(plan));
     return {
       interfaces: [
         { name: bridge, mac: plan.bridgeMac },

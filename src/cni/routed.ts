@@ -1,17 +1,17 @@
 /** Routed mode ADD and CHECK (DEL is shared with bridge mode: the veth, its routes, masquerade and IPs go). */
 import { readJson } from "../exec/json.js";
-import { cmdAddWith, type PluginContext } from "./bridge.js";
+import { applyBatch, cmdAddWith, type PluginContext } from "./bridge.js";
 import { randomMac } from "./names.js";
 import { renderRoutedHost, renderRoutedPod, type RoutedPlan, routedIps, routedSysctls } from "./routed-plan.js";
 import { CniCode, CniError, type Result } from "./types.js";
 
 /** cmdAddRouted wires a pod Calico-style; on failure the shared rollback undoes everything. */
 export function cmdAddRouted(ctx: PluginContext): Promise<Result> {
-  return cmdAddWith(ctx, async ({ hostVeth, podMac, ips, run }) => {
+  return cmdAddWith(ctx, async ({ hostVeth, podMac, ips, hostIp, podIp }) => {
     const plan: RoutedPlan = { hostVeth, podIf: ctx.env.ifname, podMac: podMac ?? randomMac(), netnsPath: ctx.env.netns, mtu: ctx.conf.mtu ?? 1500, ips };
-    await run(null, `create "${hostVeth}"`, renderRoutedHost(plan));
+    await applyBatch(hostIp, `create "${hostVeth}"`, renderRoutedHost(plan));
     await ctx.exec.run({ argv: ["sysctl", "-q", "-w", ...routedSysctls(hostVeth, ips)], netns: null });
-    await run(ctx.env.netns, `configure "${ctx.env.ifname}" in "${ctx.env.netns}"`, renderRoutedPod(plan));
+    await applyBatch(podIp, `configure "${ctx.env.ifname}" in "${ctx.env.netns}"`, renderRoutedPod(plan));
     return {
       interfaces: [
         { name: hostVeth, mac: "ee:ee:ee:ee:ee:ee" },

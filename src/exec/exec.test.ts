@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ExecError, netnsPath, RealExecutor, RecordingExecutor, wrapArgv } from "./index.js";
+import { ExecError, netnsPath, RealExecutor, RecordingExecutor, startEarly, wrapArgv } from "./index.js";
 
 test("wrapArgv enters a named or path namespace with nsenter (ip switches itself) and leaves our own alone", () => {
   assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: null }), ["ip", "link"]);
@@ -49,4 +49,20 @@ test("RecordingExecutor records argv, netns and stdin and fails on scripted exit
   await assert.rejects(ex.run({ argv: ["bad"], netns: null }), /boom/);
   assert.deepEqual(ex.commands(), ["[n1] ip -batch -", "bad"]);
   assert.equal(ex.calls[0]?.stdin, "link add x\n");
+});
+
+test("startEarly starts a command before its input is known; a second feed runs it anew, cancel gives empty input", async () => {
+  const ex = new RealExecutor();
+  const early = startEarly(ex, { argv: ["cat"], netns: null });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await early.feed("late input\n")).stdout, "late input\n");
+  assert.equal((await early.feed("again\n")).stdout, "again\n");
+  early.cancel(); // after feed: nothing happens
+  const rec = new RecordingExecutor();
+  const recorded = startEarly(rec, { argv: ["ip", "-batch", "-"], netns: "n1" });
+  const skipped = startEarly(rec, { argv: ["ip", "-j", "-batch", "-"], netns: null });
+  skipped.cancel();
+  await recorded.feed("link set lo up\n");
+  assert.deepEqual(rec.commands(), ["[n1] ip -batch -"], "a cancelled command is not recorded");
+  assert.equal(rec.calls[0]?.stdin, "link set lo up\n");
 });

@@ -21,8 +21,9 @@ export class RecordingExecutor implements Executor {
   private nextPid = 1000;
   constructor(private readonly handler: (call: RecordedCall) => FakeReply = () => undefined) {}
 
+  /** run records the call once its input is known; a call whose input promise rejects is not recorded (it would run nothing). */
   async run(spec: CommandSpec): Promise<CommandResult> {
-    const call = this.record(spec);
+    const call = this.record({ ...spec, stdin: await spec.stdin });
     const reply = this.handler(call) ?? {};
     const result = { stdout: reply.stdout ?? "", stderr: reply.stderr ?? "", code: reply.code ?? 0 };
     if (!(spec.okCodes ?? [0]).includes(result.code))
@@ -44,7 +45,7 @@ export class RecordingExecutor implements Executor {
     return this.calls.map((c) => (c.netns === null ? "" : `[${c.netns}] `) + c.argv.join(" "));
   }
 
-  private record(spec: CommandSpec): RecordedCall {
+  private record(spec: CommandSpec & { stdin?: string }): RecordedCall {
     const call = { argv: [...spec.argv], netns: spec.netns, stdin: spec.stdin, env: spec.env };
     this.calls.push(call);
     return call;

@@ -53,7 +53,10 @@ export class RealExecutor implements Executor {
           );
       });
       child.stdin.on("error", () => {}); // the command may exit before reading all input
-      child.stdin.end(spec.stdin ?? "");
+      Promise.resolve(spec.stdin ?? "").then(
+        (text) => child.stdin.end(text),
+        () => child.stdin.end(),
+      );
     });
   }
 

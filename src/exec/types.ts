@@ -11,8 +11,12 @@ export type NetnsRef = string | null;
 export interface CommandSpec {
   argv: readonly string[];
   netns: NetnsRef;
-  /** stdin is written to the command's standard input (batch input for `ip -batch -`, `iptables-restore`, `nft -f -`). */
-  stdin?: string;
+  /**
+   * stdin is written to the command's standard input (batch input for `ip -batch -`, `iptables-restore`,
+   * `nft -f -`). A promise lets the process start — exec, loading, entering the namespace — while the
+   * caller still computes its input; if it rejects, the command gets empty input.
+   */
+  stdin?: string | Promise<string>;
   /** env is added to the inherited environment; a value of undefined removes the variable. */
   env?: Record<string, string | undefined>;
   /** okCodes are exit codes that count as success (default [0]). */

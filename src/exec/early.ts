@@ -1,0 +1,43 @@
+/**
+ * A command started before its input is known. Starting a process costs ~2 ms here (exec, dynamic
+ * loading, entering a namespace, opening netlink); a CNI ADD starts its `ip` processes first and
+ * computes their batches (IPAM, the bridge's answer) meanwhile.
+ */
+import type { CommandResult, CommandSpec, Executor } from "./types.js";
+
+/** EarlyCommand is a started command waiting for its standard input. */
+export interface EarlyCommand {
+  /** feed gives the started command its input; a later feed (a retry) runs the command anew. Both resolve as `Executor.run` does. */
+  feed(stdin: string): Promise<CommandResult>;
+  /** cancel ends a command that was never fed with empty input; after feed it does nothing. */
+  cancel(): void;
+}
+
+/** startEarly starts spec's command now and lets the caller supply its stdin later. */
+export function startEarly(exec: Executor, spec: Omit<CommandSpec, "stdin">): EarlyCommand {
+  let give: ((text: string) => void) | undefined;
+  let withdraw: ((e: Error) => void) | undefined;
+  const input = new Promise<string>((resolve, reject) => {
+    give = resolve;
+    withdraw = reject;
+  });
+  input.catch(() => {});
+  const result = exec.run({ ...spec, stdin: input });
+  result.catch(() => {}); // a cancelled command's outcome is nobody's business
+  const done = () => {
+    give = undefined;
+    withdraw = undefined;
+  };
+  return {
+    feed(stdin) {
+      if (!give) return exec.run({ ...spec, stdin });
+      give(stdin);
+      done();
+      return result;
+    },
+    cancel() {
+      withdraw?.(new Error(`"${spec.argv.join(" ")}" was not needed`));
+      done();
+    },
+  };
+}
