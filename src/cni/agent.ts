@@ -10,6 +10,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
+import { HOST_IP_BATCH } from "./bridge.js";
 import { run } from "./main.js";
 import { CniCode, CniError } from "./types.js";
 
@@ -136,12 +137,19 @@ export async function serveAgent(exec: Executor, path: string, log?: AgentLog): 
 /** runAgent is the agent process: serve path, log each call on stderr, print "ready", close on SIGTERM/SIGINT (calls in flight finish). */
 export async function runAgent(path: string = AGENT_SOCKET): Promise<void> {
   const state: { server?: Server; stopping: boolean } = { stopping: false };
+  // every ADD and DEL starts the node side's `ip -j -batch -` (see cmdAddWith): keep one started
+  const exec = new RealExecutor({ spares: [{ ...HOST_IP_BATCH, argv: [...HOST_IP_BATCH.argv] }] });
   for (const sig of ["SIGTERM", "SIGINT"] as const)
     process.once(sig, () => {
       state.stopping = true;
-      state.server?.close();
+      state.server?.close(() => exec.close());
     });
-  state.server = await serveAgent(new RealExecutor(), path, (line) => process.stderr.write(line));
-  if (state.stopping) state.server.close();
+  try {
+    state.server = await serveAgent(exec, path, (line) => process.stderr.write(line));
+  } catch (e) {
+    exec.close(); // a spare `ip` would keep this process alive
+    throw e;
+  }
+  if (state.stopping) state.server.close(() => exec.close());
   else process.stdout.write("ready\n");
 }

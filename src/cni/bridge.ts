@@ -15,6 +15,9 @@ import { requestedIps, requestedMac } from "./static.js";
 import { checkContainerId, checkLinkName, hostVethName, masqChainName, randomMac } from "./names.js";
 import { CniCode, CniError, type IPConfig, type NetConf, type Result, type Route } from "./types.js";
 
+/** HOST_IP_BATCH is the node side's `ip`: every ADD and DEL starts one (an agent keeps one ready). */
+export const HOST_IP_BATCH = { argv: ["ip", "-j", "-batch", "-"], netns: null } as const;
+
 /** PluginContext is one invocation: executor, environment and network config. */
 export interface PluginContext {
   exec: Executor;
@@ -125,7 +128,7 @@ export async function cmdAddWith(ctx: PluginContext, wire: (w: Wiring) => Promis
   checkContainerId(env.containerId);
   refuseRootNetns();
   const hostVeth = hostVethName(env.containerId, env.ifname);
-  const hostIp = startEarly(ctx.exec, { argv: ["ip", "-j", "-batch", "-"], netns: null });
+  const hostIp = startEarly(ctx.exec, HOST_IP_BATCH);
   const podIp = startEarly(ctx.exec, { argv: ["ip", "-batch", "-"], netns: env.netns });
   try {
     const ipam = ipamClient(ctx.exec, env, conf);
@@ -179,8 +182,15 @@ export function cmdAdd(ctx: PluginContext): Promise<Result> {
   });
 }
 
+/** deleteHostLink deletes a link on the node's side; a missing link fails with "Cannot find device". */
+function deleteHostLink(ctx: PluginContext, name: string): Promise<{ code: number; stderr: string }> {
+  return startEarly(ctx.exec, HOST_IP_BATCH)
+    .feed(`link del ${name}\n`)
+    .catch((e: ExecError) => ({ code: e.code ?? -1, stderr: e.stderr || e.message }));
+}
+
 async function rollback(ctx: PluginContext, ipam: IpamClient, hostVeth: string, ips: IPConfig[]): Promise<void> {
-  await ctx.exec.run({ argv: ["ip", "link", "del", hostVeth], netns: null, okCodes: [0, 1, 2] }).catch(() => {});
+  await deleteHostLink(ctx, hostVeth);
   if (ctx.conf.ipMasq) await setMasq(ctx, ips, true).catch(() => {});
   await ipam.del().catch(() => {});
 }
@@ -194,7 +204,7 @@ export async function cmdDel(ctx: PluginContext): Promise<void> {
   const ipam = ipamClient(ctx.exec, env, conf);
   const held = await ipam.held();
   const hostVeth = hostVethName(env.containerId, env.ifname);
-  const r = await ctx.exec.run({ argv: ["ip", "link", "del", hostVeth], netns: null, okCodes: [0, 1, 2] });
+  const r = await deleteHostLink(ctx, hostVeth);
   if (r.code !== 0 && !/Cannot find device/.test(r.stderr))
     throw new CniError(CniCode.Internal, `failed to delete link "${hostVeth}": ${r.stderr.trim()}`);
   if (conf.ipMasq && held.length > 0)

@@ -3,18 +3,20 @@
  * loading, entering a namespace, opening netlink); a CNI ADD starts its `ip` processes first and
  * computes their batches (IPAM, the bridge's answer) meanwhile.
  */
-import type { CommandResult, CommandSpec, Executor } from "./types.js";
+import type { CommandSpec, EarlyCommand, Executor } from "./types.js";
 
-/** EarlyCommand is a started command waiting for its standard input. */
-export interface EarlyCommand {
-  /** feed gives the started command its input; a later feed (a retry) runs the command anew. Both resolve as `Executor.run` does. */
-  feed(stdin: string): Promise<CommandResult>;
-  /** cancel ends a command that was never fed with empty input; after feed it does nothing. */
-  cancel(): void;
+export type { EarlyCommand } from "./types.js";
+
+/**
+ * startEarly starts spec's command now (or takes one the executor keeps ready) and lets the caller
+ * supply its stdin later.
+ */
+export function startEarly(exec: Executor, spec: Omit<CommandSpec, "stdin">): EarlyCommand {
+  return exec.takeSpare?.(spec) ?? startNow(exec, spec);
 }
 
-/** startEarly starts spec's command now and lets the caller supply its stdin later. */
-export function startEarly(exec: Executor, spec: Omit<CommandSpec, "stdin">): EarlyCommand {
+/** startNow starts spec's command and lets the caller supply its stdin later. */
+export function startNow(exec: Executor, spec: Omit<CommandSpec, "stdin">): EarlyCommand {
   let give: ((text: string) => void) | undefined;
   let withdraw: ((e: Error) => void) | undefined;
   const input = new Promise<string>((resolve, reject) => {

@@ -66,3 +66,19 @@ test("startEarly starts a command before its input is known; a second feed runs 
   assert.deepEqual(rec.commands(), ["[n1] ip -batch -"], "a cancelled command is not recorded");
   assert.equal(rec.calls[0]?.stdin, "link set lo up\n");
 });
+
+test("RealExecutor keeps a spare started for startEarly, replaces it after use and ends it on close", async () => {
+  const cat = { argv: ["cat"], netns: null };
+  const ex = new RealExecutor({ spares: [cat] });
+  assert.equal(ex.takeSpare({ argv: ["cat", "-"], netns: null }), undefined, "no spare for another command");
+  const first = startEarly(ex, cat);
+  assert.equal((await first.feed("one")).stdout, "one");
+  await new Promise((r) => setImmediate(r));
+  const second = ex.takeSpare(cat);
+  assert.ok(second, "a new spare is started once the taken one has answered");
+  assert.equal(ex.takeSpare(cat), undefined, "one spare at a time");
+  assert.equal((await second.feed("two")).stdout, "two");
+  await new Promise((r) => setImmediate(r));
+  ex.close();
+  assert.equal(ex.takeSpare(cat), undefined, "none after close (the test would hang on a live one)");
+});

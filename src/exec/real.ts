@@ -4,10 +4,12 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
+import { startNow } from "./early.js";
 import {
   type CommandResult,
   type CommandSpec,
   type DaemonSpec,
+  type EarlyCommand,
   ExecError,
   type Executor,
   wrapArgv,
@@ -22,8 +24,65 @@ function childEnv(extra: CommandSpec["env"]): NodeJS.ProcessEnv {
   return env;
 }
 
-/** RealExecutor runs commands on this machine. */
+type StartSpec = Omit<CommandSpec, "stdin">;
+const spareKey = (s: StartSpec) => JSON.stringify([s.argv, s.netns, s.env ?? {}]);
+
+/** RealExecutorOptions: spares are commands kept started, one each, for startEarly to take. */
+export interface RealExecutorOptions {
+  spares?: StartSpec[];
+}
+
+/**
+ * RealExecutor runs commands on this machine. A long-lived caller (the CNI agent) can keep spare
+ * processes started: spawning blocks Node for ~1 ms here (fork of a large process), so a spare
+ * taken by startEarly moves that off the caller's path; the replacement is started once the taken
+ * one has answered, while the caller's next command runs on another core.
+ */
 export class RealExecutor implements Executor {
+  private readonly spares = new Map<string, { spec: StartSpec; ready?: EarlyCommand }>();
+  private closed = false;
+
+  constructor(options: RealExecutorOptions = {}) {
+    for (const spec of options.spares ?? []) {
+      this.spares.set(spareKey(spec), { spec });
+      this.refill(spareKey(spec));
+    }
+  }
+
+  /** takeSpare hands out the started spare for spec, if one is ready. */
+  takeSpare(spec: StartSpec): EarlyCommand | undefined {
+    const key = spareKey(spec);
+    const slot = this.spares.get(key);
+    const taken = slot?.ready;
+    if (!slot || !taken) return undefined;
+    slot.ready = undefined;
+    const again = () => setImmediate(() => this.refill(key));
+    return {
+      feed: (stdin) => {
+        const r = taken.feed(stdin);
+        r.then(again, again);
+        return r;
+      },
+      cancel: () => {
+        taken.cancel();
+        again();
+      },
+    };
+  }
+
+  /** close ends the spare processes and starts no more. */
+  close(): void {
+    this.closed = true;
+    for (const slot of this.spares.values()) slot.ready?.cancel();
+    this.spares.clear();
+  }
+
+  private refill(key: string): void {
+    const slot = this.spares.get(key);
+    if (this.closed || !slot || slot.ready) return;
+    slot.ready = startNow(this, slot.spec);
+  }
+
   run(spec: CommandSpec): Promise<CommandResult> {
     const [cmd, ...args] = wrapArgv(spec);
     return new Promise((resolve, reject) => {

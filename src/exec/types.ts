@@ -7,6 +7,14 @@
 /** NetnsRef names a network namespace: a name under /var/run/netns, an absolute path, or null for our own. */
 export type NetnsRef = string | null;
 
+/** EarlyCommand is a started command waiting for its standard input (see startEarly). */
+export interface EarlyCommand {
+  /** feed gives the started command its input; a later feed (a retry) runs the command anew. Both resolve as `Executor.run` does. */
+  feed(stdin: string): Promise<CommandResult>;
+  /** cancel ends a command that was never fed with empty input; after feed it does nothing. */
+  cancel(): void;
+}
+
 /** CommandSpec is one command to run in one network namespace. */
 export interface CommandSpec {
   argv: readonly string[];
@@ -45,6 +53,8 @@ export interface Executor {
   daemon(spec: DaemonSpec): Promise<number>;
   /** interactive runs a command with the caller's terminal and returns its exit code. */
   interactive(spec: CommandSpec): Promise<number>;
+  /** takeSpare hands out an already started command for spec, if the executor keeps one ready (see startEarly). */
+  takeSpare?(spec: Omit<CommandSpec, "stdin">): EarlyCommand | undefined;
 }
 
 /** ExecError is a failed command: its argv, namespace, exit code, stderr and cause. */

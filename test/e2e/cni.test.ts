@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
 import { ExecError } from "../../src/exec/types.js";
+import { processAlive } from "../../src/util/proc.js";
 import { exec, netnsFixture, REPO } from "./helpers.js";
 
 // podnet-cni driven exactly as a runtime drives it: a fresh process, CNI_* env, config on stdin,
@@ -118,4 +119,39 @@ test("missing environment and bad input give the spec's error codes", async () =
   assert.equal((await cni("ADD", "{not json")).out.code, 6);
   assert.equal((await cni("ADD", conf(), { CNI_CONTAINERID: "a;b" })).out.code, 4);
   assert.equal((await cni("ADD", conf({ ipam: { type: "podnet", dataDir } }))).out.code, 7);
+});
+
+/** childrenOf lists the PIDs whose parent is pid (from /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]?.split(" ")[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test("the agent keeps one node-side ip started, refuses a second agent on its socket, and leaves nothing running when stopped", async () => {
+  const socket = join(dataDir, "agent-life", "cni.sock");
+  const argv = [PLUGIN, "agent", "--socket", socket];
+  const pid = await exec.daemon({ argv, netns: NODE, logFile: join(dataDir, "agent-life.log"), readyLine: "ready" });
+  let spares: number[] = [];
+  try {
+    for (let i = 0; i < 50 && spares.length === 0; i++) {
+      spares = childrenOf(pid);
+      if (spares.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(spares.length, 1, "one spare ip process");
+    assert.match(readFileSync(`/proc/${spares[0]}/cmdline`, "utf8"), /^ip\0-j\0-batch\0-\0$/);
+    const second = await exec.run({ argv, netns: NODE, okCodes: [1], timeoutMs: 10_000 });
+    assert.match(second.stderr, /another agent answers there/, "a second agent exits (its own spare must not keep it alive)");
+  } finally {
+    process.kill(pid, "SIGTERM");
+  }
+  for (let i = 0; i < 100 && [pid, ...spares].some(processAlive); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([pid, ...spares].filter(processAlive), [], "agent and its spare exited on SIGTERM");
 });
