@@ -4,7 +4,8 @@
  * every cross-node figure is also given as a ratio to same-node in the same lab, so both sides
  * share the pod MTU (1450 under vxlan). Also times a node joining: from `lab node add` until a pod
  * on the new node answers every existing pod. The same throughput runs on a hand-built copy of the
- * topology without podnet (ref-host-gw, ref-vxlan). Prints JSON with every run and the medians.
+ * topology without podnet (ref-host-gw, ref-vxlan). A mode may name the nodes' iptables flavour
+ * (`vxlan@legacy`; default nft). Prints JSON with every run and the medians.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -117,7 +118,8 @@ async function joinTime(lab: BenchLab, sources: string[]): Promise<{ nodeAddMs: 
 async function benchMode(mode: string, runs: number): Promise<Record<string, unknown>> {
   const lab = new BenchLab();
   try {
-    await lab.cli(["up", "--nodes", "2", "--routing", mode]);
+    const [routing = mode, flavour] = mode.split("@"); // "vxlan@legacy": the nodes use iptables-legacy
+    await lab.cli(["up", "--nodes", "2", "--routing", routing, ...(flavour ? ["--iptables", flavour] : [])]);
     await lab.cli(["apply", "-f", "-"], pod("client", "node-1") + pod("same", "node-1") + pod("remote", "node-2"));
     const same = await lab.podIP("same");
     const remote = await lab.podIP("remote");
