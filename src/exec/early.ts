@@ -25,7 +25,11 @@ export function startNow(exec: Executor, spec: Omit<CommandSpec, "stdin">): Earl
   });
   input.catch(() => {});
   const result = exec.run({ ...spec, stdin: input });
-  result.catch(() => {}); // a cancelled command's outcome is nobody's business
+  let exited = false;
+  result.then(
+    () => (exited = true),
+    () => (exited = true), // a cancelled command's outcome is nobody's business
+  );
   const done = () => {
     give = undefined;
     withdraw = undefined;
@@ -41,5 +45,6 @@ export function startNow(exec: Executor, spec: Omit<CommandSpec, "stdin">): Earl
       withdraw?.(new Error(`"${spec.argv.join(" ")}" was not needed`));
       done();
     },
+    waiting: () => give !== undefined && !exited,
   };
 }

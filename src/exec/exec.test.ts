@@ -82,3 +82,20 @@ test("RealExecutor keeps a spare started for startEarly, replaces it after use a
   ex.close();
   assert.equal(ex.takeSpare(cat), undefined, "none after close (the test would hang on a live one)");
 });
+
+test("a spare that exited while it waited is not handed out; a fresh one replaces it", async () => {
+  const spec = { argv: ["timeout", "0.3", "cat"], netns: null }; // waits for input, but only 0.3 s
+  const ex = new RealExecutor({ spares: [spec] });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(ex.takeSpare(spec), undefined, "the spare has exited");
+  const fresh = ex.takeSpare(spec);
+  assert.ok(fresh?.waiting(), "a replacement was started at once");
+  if (!fresh) return;
+  assert.equal((await fresh.feed("in time")).stdout, "in time");
+  await new Promise((r) => setImmediate(r));
+  ex.close();
+  const cat = startEarly(new RecordingExecutor(), { argv: ["cat"], netns: null });
+  assert.equal(cat.waiting(), true);
+  await cat.feed("x");
+  assert.equal(cat.waiting(), false);
+});

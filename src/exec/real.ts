@@ -56,6 +56,11 @@ export class RealExecutor implements Executor {
     const taken = slot?.ready;
     if (!slot || !taken) return undefined;
     slot.ready = undefined;
+    if (!taken.waiting()) {
+      // it exited while it waited (killed, say): start a fresh one for the next caller, not this one
+      this.refill(key);
+      return undefined;
+    }
     const again = () => setImmediate(() => this.refill(key));
     return {
       feed: (stdin) => {
@@ -67,6 +72,7 @@ export class RealExecutor implements Executor {
         taken.cancel();
         again();
       },
+      waiting: () => taken.waiting(),
     };
   }
 

@@ -13,6 +13,8 @@ export interface EarlyCommand {
   feed(stdin: string): Promise<CommandResult>;
   /** cancel ends a command that was never fed with empty input; after feed it does nothing. */
   cancel(): void;
+  /** waiting says whether the command still waits for its input: not fed, not cancelled, not exited. */
+  waiting(): boolean;
 }
 
 /** CommandSpec is one command to run in one network namespace. */
