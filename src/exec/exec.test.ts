@@ -99,3 +99,17 @@ test("a spare that exited while it waited is not handed out; a fresh one replace
   await cat.feed("x");
   assert.equal(cat.waiting(), false);
 });
+
+test("a command's time limit runs from when it gets its input, so a spare can wait longer than it", async () => {
+  const spec = { argv: ["cat"], netns: null, timeoutMs: 100 };
+  const ex = new RealExecutor({ spares: [spec] });
+  await new Promise((r) => setTimeout(r, 300));
+  const spare = ex.takeSpare(spec);
+  assert.ok(spare?.waiting(), "still waiting after three times its limit");
+  if (!spare) return;
+  assert.equal((await spare.feed("late")).stdout, "late");
+  await new Promise((r) => setImmediate(r));
+  ex.close();
+  const slow = startEarly(new RealExecutor(), { argv: ["sleep", "5"], netns: null, timeoutMs: 100 });
+  await assert.rejects(slow.feed(""), /killed by SIGKILL/);
+});

@@ -25,7 +25,8 @@ function childEnv(extra: CommandSpec["env"]): NodeJS.ProcessEnv {
 }
 
 type StartSpec = Omit<CommandSpec, "stdin">;
-const spareKey = (s: StartSpec) => JSON.stringify([s.argv, s.netns, s.env ?? {}]);
+/** spareKey: a spare serves only callers whose spec is the same in every field. */
+const spareKey = (s: StartSpec) => JSON.stringify([s.argv, s.netns, s.env ?? {}, s.okCodes ?? [0], s.timeoutMs ?? null]);
 
 /** RealExecutorOptions: spares are commands kept started, one each, for startEarly to take. */
 export interface RealExecutorOptions {
@@ -96,8 +97,12 @@ export class RealExecutor implements Executor {
         env: childEnv(spec.env),
         stdio: ["pipe", "pipe", "pipe"],
       });
-      const timer = setTimeout(() => child.kill("SIGKILL"), spec.timeoutMs ?? 120_000);
-      timer.unref();
+      // the time limit runs from when the command has its input (a spare may wait for it for hours)
+      let timer: NodeJS.Timeout | undefined;
+      const startTimer = () => {
+        timer = setTimeout(() => child.kill("SIGKILL"), spec.timeoutMs ?? 120_000);
+        timer.unref();
+      };
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -118,10 +123,20 @@ export class RealExecutor implements Executor {
           );
       });
       child.stdin.on("error", () => {}); // the command may exit before reading all input
-      Promise.resolve(spec.stdin ?? "").then(
-        (text) => child.stdin.end(text),
-        () => child.stdin.end(),
-      );
+      if (typeof spec.stdin !== "object") {
+        startTimer();
+        child.stdin.end(spec.stdin ?? "");
+      } else
+        spec.stdin.then(
+          (text) => {
+            startTimer();
+            child.stdin.end(text);
+          },
+          () => {
+            startTimer();
+            child.stdin.end();
+          },
+        );
     });
   }
 
