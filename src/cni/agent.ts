@@ -138,7 +138,7 @@ export async function serveAgent(exec: Executor, path: string, log?: AgentLog): 
 export async function runAgent(path: string = AGENT_SOCKET): Promise<void> {
   const state: { server?: Server; stopping: boolean } = { stopping: false };
   // every ADD and DEL starts the node side's `ip -j -batch -` (see cmdAddWith): keep one started
-  const exec = new RealExecutor({ spares: [{ ...HOST_IP_BATCH, argv: [...HOST_IP_BATCH.argv] }] });
+  const exec = new RealExecutor({ spares: [HOST_IP_BATCH] });
   for (const sig of ["SIGTERM", "SIGINT"] as const)
     process.once(sig, () => {
       state.stopping = true;

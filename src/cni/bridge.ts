@@ -1,7 +1,7 @@
 /** The bridge mode commands: ADD, DEL and CHECK of one attachment, with rollback of partial work. */
 import { statSync } from "node:fs";
-import { type EarlyCommand, startEarly } from "../exec/early.js";
-import type { ExecError, Executor } from "../exec/types.js";
+import { startEarly } from "../exec/early.js";
+import type { EarlyCommand, ExecError, Executor } from "../exec/types.js";
 import {
   type AttachPlan,
   masqRules,
@@ -128,11 +128,11 @@ export async function cmdAddWith(ctx: PluginContext, wire: (w: Wiring) => Promis
   checkContainerId(env.containerId);
   refuseRootNetns();
   const hostVeth = hostVethName(env.containerId, env.ifname);
+  const ipam = ipamClient(ctx.exec, env, conf);
+  const podMac = requestedMac(conf, env);
   const hostIp = startEarly(ctx.exec, HOST_IP_BATCH);
   const podIp = startEarly(ctx.exec, { argv: ["ip", "-batch", "-"], netns: env.netns });
   try {
-    const ipam = ipamClient(ctx.exec, env, conf);
-    const podMac = requestedMac(conf, env);
     const alloc = await ipam.add(requestedIps(conf, env));
     if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
     try {

@@ -5,8 +5,6 @@
  */
 import type { CommandSpec, EarlyCommand, Executor } from "./types.js";
 
-export type { EarlyCommand } from "./types.js";
-
 /**
  * startEarly starts spec's command now (or takes one the executor keeps ready) and lets the caller
  * supply its stdin later.

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ExecError, netnsPath, RealExecutor, RecordingExecutor, startEarly, wrapArgv } from "./index.js";
+import { type EarlyCommand, ExecError, netnsPath, RealExecutor, RecordingExecutor, startEarly, wrapArgv } from "./index.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("wrapArgv enters a named or path namespace with nsenter (ip switches itself) and leaves our own alone", () => {
   assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: null }), ["ip", "link"]);
@@ -54,7 +56,7 @@ test("RecordingExecutor records argv, netns and stdin and fails on scripted exit
 test("startEarly starts a command before its input is known; a second feed runs it anew, cancel gives empty input", async () => {
   const ex = new RealExecutor();
   const early = startEarly(ex, { argv: ["cat"], netns: null });
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   assert.equal((await early.feed("late input\n")).stdout, "late input\n");
   assert.equal((await early.feed("again\n")).stdout, "again\n");
   early.cancel(); // after feed: nothing happens
@@ -67,18 +69,24 @@ test("startEarly starts a command before its input is known; a second feed runs 
   assert.equal(rec.calls[0]?.stdin, "link set lo up\n");
 });
 
+/** takeWaiting takes the executor's spare for spec and asserts it still waits for its input. */
+function takeWaiting(ex: RealExecutor, spec: { argv: string[]; netns: null }, why: string): EarlyCommand {
+  const spare = ex.takeSpare(spec);
+  if (!spare?.waiting()) assert.fail(why);
+  return spare;
+}
+
 test("RealExecutor keeps a spare started for startEarly, replaces it after use and ends it on close", async () => {
   const cat = { argv: ["cat"], netns: null };
   const ex = new RealExecutor({ spares: [cat] });
   assert.equal(ex.takeSpare({ argv: ["cat", "-"], netns: null }), undefined, "no spare for another command");
   const first = startEarly(ex, cat);
   assert.equal((await first.feed("one")).stdout, "one");
-  await new Promise((r) => setImmediate(r));
-  const second = ex.takeSpare(cat);
-  assert.ok(second, "a new spare is started once the taken one has answered");
+  await sleep(0);
+  const second = takeWaiting(ex, cat, "a new spare is started once the taken one has answered");
   assert.equal(ex.takeSpare(cat), undefined, "one spare at a time");
   assert.equal((await second.feed("two")).stdout, "two");
-  await new Promise((r) => setImmediate(r));
+  await sleep(0);
   ex.close();
   assert.equal(ex.takeSpare(cat), undefined, "none after close (the test would hang on a live one)");
 });
@@ -86,13 +94,11 @@ test("RealExecutor keeps a spare started for startEarly, replaces it after use a
 test("a spare that exited while it waited is not handed out; a fresh one replaces it", async () => {
   const spec = { argv: ["timeout", "0.3", "cat"], netns: null }; // waits for input, but only 0.3 s
   const ex = new RealExecutor({ spares: [spec] });
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   assert.equal(ex.takeSpare(spec), undefined, "the spare has exited");
-  const fresh = ex.takeSpare(spec);
-  assert.ok(fresh?.waiting(), "a replacement was started at once");
-  if (!fresh) return;
+  const fresh = takeWaiting(ex, spec, "a replacement was started at once");
   assert.equal((await fresh.feed("in time")).stdout, "in time");
-  await new Promise((r) => setImmediate(r));
+  await sleep(0);
   ex.close();
   const cat = startEarly(new RecordingExecutor(), { argv: ["cat"], netns: null });
   assert.equal(cat.waiting(), true);
@@ -103,12 +109,10 @@ test("a spare that exited while it waited is not handed out; a fresh one replace
 test("a command's time limit runs from when it gets its input, so a spare can wait longer than it", async () => {
   const spec = { argv: ["cat"], netns: null, timeoutMs: 100 };
   const ex = new RealExecutor({ spares: [spec] });
-  await new Promise((r) => setTimeout(r, 300));
-  const spare = ex.takeSpare(spec);
-  assert.ok(spare?.waiting(), "still waiting after three times its limit");
-  if (!spare) return;
+  await sleep(300);
+  const spare = takeWaiting(ex, spec, "still waiting after three times its limit");
   assert.equal((await spare.feed("late")).stdout, "late");
-  await new Promise((r) => setImmediate(r));
+  await sleep(0);
   ex.close();
   const slow = startEarly(new RealExecutor(), { argv: ["sleep", "5"], netns: null, timeoutMs: 100 });
   await assert.rejects(slow.feed(""), /killed by SIGKILL/);

@@ -4,4 +4,4 @@ export { type FakeReply, type RecordedCall, RecordingExecutor } from "./fake.js"
 export { readJson } from "./json.js";
 export { RealExecutor } from "./real.js";
 export * from "./types.js";
-export { type EarlyCommand, startEarly } from "./early.js";
+export { startEarly } from "./early.js";

@@ -99,10 +99,6 @@ export class RealExecutor implements Executor {
       });
       // the time limit runs from when the command has its input (a spare may wait for it for hours)
       let timer: NodeJS.Timeout | undefined;
-      const startTimer = () => {
-        timer = setTimeout(() => child.kill("SIGKILL"), spec.timeoutMs ?? 120_000);
-        timer.unref();
-      };
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -123,20 +119,14 @@ export class RealExecutor implements Executor {
           );
       });
       child.stdin.on("error", () => {}); // the command may exit before reading all input
-      if (typeof spec.stdin !== "object") {
-        startTimer();
-        child.stdin.end(spec.stdin ?? "");
-      } else
-        spec.stdin.then(
-          (text) => {
-            startTimer();
-            child.stdin.end(text);
-          },
-          () => {
-            startTimer();
-            child.stdin.end();
-          },
-        );
+      const give = (text: string) => {
+        if (child.exitCode !== null || child.signalCode !== null) return; // it did not wait
+        timer = setTimeout(() => child.kill("SIGKILL"), spec.timeoutMs ?? 120_000);
+        timer.unref();
+        child.stdin.end(text);
+      };
+      if (typeof spec.stdin === "object") spec.stdin.then(give, () => give(""));
+      else give(spec.stdin ?? "");
     });
   }
 
