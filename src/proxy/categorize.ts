@@ -12,6 +12,15 @@ import {
 } from "./types.js";
 
 const ZONE_LABEL = "topology.kubernetes.io/zone";
+/** NONE is the shared empty set (read-only by convention: the proxy keeps one per port and never edits them). */
+const NONE: EndpointInfo[] = Object.freeze([]) as unknown as EndpointInfo[];
+
+/** usable keeps the endpoints that pass, returning eps itself (no copy) when all do and none when none do. */
+function usable(eps: EndpointInfo[], keep: (ep: EndpointInfo) => boolean): EndpointInfo[] {
+  let n = 0;
+  for (const ep of eps) if (keep(ep)) n++;
+  return n === eps.length ? eps : n === 0 ? NONE : eps.filter(keep);
+}
 
 /** Categorized is the result of categorizeEndpoints. */
 export interface Categorized {
@@ -41,16 +50,16 @@ export function categorizeEndpoints(
   sp: ServicePortInfo,
   nodeLabels: Record<string, string>,
 ): Categorized {
-  let cluster: EndpointInfo[] = [];
-  let local: EndpointInfo[] = [];
+  let cluster = NONE;
+  let local = NONE;
   let hasAny = false;
   let useTopology = false;
   let useTerminating = false;
   const zone = nodeLabels[ZONE_LABEL] ?? "";
   if (usesClusterEndpoints(sp)) {
     useTopology = canUseTopology(eps, sp, nodeLabels);
-    cluster = eps.filter((ep) => ep.ready && (!useTopology || ep.zoneHints.includes(zone)));
-    if (cluster.length === 0) cluster = eps.filter((ep) => ep.serving && ep.terminating);
+    cluster = usable(eps, (ep) => ep.ready && (!useTopology || ep.zoneHints.includes(zone)));
+    if (cluster.length === 0) cluster = usable(eps, (ep) => ep.serving && ep.terminating);
     hasAny = cluster.length > 0;
   }
   if (!usesLocalEndpoints(sp)) return { cluster, local, allReachable: cluster, hasAny };
@@ -66,10 +75,10 @@ export function categorizeEndpoints(
       if (ep.local) localTerminating = true;
     }
   }
-  if (localReady) local = eps.filter((ep) => ep.local && ep.ready);
+  if (localReady) local = usable(eps, (ep) => ep.local && ep.ready);
   else if (localTerminating) {
     useTerminating = true;
-    local = eps.filter((ep) => ep.local && ep.serving && ep.terminating);
+    local = usable(eps, (ep) => ep.local && ep.serving && ep.terminating);
   }
   if (!usesClusterEndpoints(sp)) return { cluster, local, allReachable: local, hasAny };
   if (!useTopology && !useTerminating) return { cluster, local, allReachable: cluster, hasAny };

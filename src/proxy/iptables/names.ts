@@ -6,15 +6,17 @@
 import { hash } from "node:crypto";
 
 const ALPHABET = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"].map((c) => c.charCodeAt(0));
+const codes = (prefix: string): number[] => [...prefix].map((c) => c.charCodeAt(0));
 
 /**
- * hash16 returns the first 16 base32 characters of SHA-256(input), i.e. its first 80 bits, 5 at a
- * time. The digest comes as a "binary" string (one character per byte), several times cheaper to
- * get than a Buffer; the result is built in one piece, as a flat string.
+ * hashName returns prefix + the first 16 base32 characters of SHA-256(input), i.e. its first 80
+ * bits, 5 at a time. The digest comes as a "binary" string (one character per byte), several times
+ * cheaper to get than a Buffer, and the name is built from character codes in one piece: a flat
+ * string, not a concatenation the ruleset would keep as two.
  */
-function hash16(input: string): string {
+function hashName(prefix: number[], input: string): string {
   const d = hash("sha256", input, "binary");
-  const out: number[] = [];
+  const out = prefix.slice();
   let acc = 0;
   let bits = 0;
   for (let i = 0; i < 10; i++) {
@@ -29,10 +31,8 @@ function hash16(input: string): string {
   return String.fromCharCode(...out);
 }
 
-/** portProtoHash is kube-proxy's 16-character hash of a service port name plus protocol. */
-export function portProtoHash(servicePortName: string, protocol: string): string {
-  return hash16(servicePortName + protocol.toLowerCase());
-}
+const SVC = codes("KUBE-SVC-");
+const SEP = codes("KUBE-SEP-");
 
 /** ServiceChains are the per-service-port chain names. */
 export interface ServiceChains {
@@ -44,13 +44,14 @@ export interface ServiceChains {
 
 /** serviceChains returns the KUBE-SVC/SVL/EXT/FW names of a service port. */
 export function serviceChains(servicePortName: string, protocol: string): ServiceChains {
-  const h = portProtoHash(servicePortName, protocol);
-  return { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
+  const svc = hashName(SVC, servicePortName + protocol.toLowerCase());
+  const h = svc.slice(SVC.length);
+  return { svc, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
 }
 
 /** endpointChain returns the KUBE-SEP name of one endpoint (`ip:port`) of a service port. */
 export function endpointChain(servicePortName: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${hash16(servicePortName + protocol.toLowerCase() + endpoint)}`;
+  return hashName(SEP, servicePortName + protocol.toLowerCase() + endpoint);
 }
 
 /** SERVICE_CHAIN_PREFIXES are the prefixes of chains that belong to one service port. */
