@@ -59,7 +59,7 @@ export type TableLines = Map<string, string[]>;
 /**
  * missingJumps returns, per table, the `-I CHAIN 1` lines that insert the missing jumps in order,
  * skipping jumps to chains podnet does not write. `listed` holds the rules of built-in chains the
- * caller has already read (`table/CHAIN`); the others are listed here, once each.
+ * caller has already read (`table/CHAIN`); the others are listed here, once each and all at once.
  */
 async function missingJumps(
   ipt: Iptables,
@@ -68,11 +68,14 @@ async function missingJumps(
   listed: Map<string, string[]> = new Map(),
 ): Promise<TableLines> {
   const insert: TableLines = new Map();
-  for (const j of jumps) {
-    if (!written(j.table, j.to)) continue;
-    const key = `${j.table}/${j.from}`;
-    let rules = listed.get(key);
-    if (!rules) listed.set(key, (rules = (await ipt.list(j.table, j.from))?.split("\n") ?? []));
+  const wanted = jumps.filter((j) => written(j.table, j.to));
+  // Each listing is its own iptables process and none depends on another: start them all at once.
+  const unread = new Map(wanted.filter((j) => !listed.has(`${j.table}/${j.from}`)).map((j) => [`${j.table}/${j.from}`, j]));
+  await Promise.all(
+    [...unread].map(async ([key, j]) => listed.set(key, (await ipt.list(j.table, j.from))?.split("\n") ?? [])),
+  );
+  for (const j of wanted) {
+    const rules = listed.get(`${j.table}/${j.from}`) ?? [];
     const line = jumpLine(j);
     if (rules.includes(line)) continue;
     const maybe = rules.some((r) => r.endsWith(` -j ${j.to}`));
