@@ -91,7 +91,7 @@ async function main() {
         fullResync: summary(resync),
         oneEndpointChange: {
           runs: changes,
-          // Restore times come in steps of the kernel's ~4 ms tick (RCU grace periods), so a median
+          // Restore times come in steps of ~4 ms here (a 250 Hz kernel tick, it seems), so a median
           // jumps a whole step between runs; the ratio is of means, the medians are kept beside it.
           meanPodnetSyncMs: +mean(podnetTotal).toFixed(1),
           meanBareRestoreMs: +mean(bare).toFixed(1),

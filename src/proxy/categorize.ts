@@ -10,16 +10,15 @@ import {
   usesClusterEndpoints,
   usesLocalEndpoints,
 } from "./types.js";
+import { none } from "../util/none.js";
 
 const ZONE_LABEL = "topology.kubernetes.io/zone";
-/** NONE is the shared empty set (read-only by convention: the proxy keeps one per port and never edits them). */
-const NONE: EndpointInfo[] = Object.freeze([]) as unknown as EndpointInfo[];
 
 /** usable keeps the endpoints that pass, returning eps itself (no copy) when all do and none when none do. */
 function usable(eps: EndpointInfo[], keep: (ep: EndpointInfo) => boolean): EndpointInfo[] {
   let n = 0;
   for (const ep of eps) if (keep(ep)) n++;
-  return n === eps.length ? eps : n === 0 ? NONE : eps.filter(keep);
+  return n === eps.length ? eps : n === 0 ? none() : eps.filter(keep);
 }
 
 /** Categorized is the result of categorizeEndpoints. */
@@ -50,8 +49,8 @@ export function categorizeEndpoints(
   sp: ServicePortInfo,
   nodeLabels: Record<string, string>,
 ): Categorized {
-  let cluster = NONE;
-  let local = NONE;
+  let cluster = none<EndpointInfo>();
+  let local = none<EndpointInfo>();
   let hasAny = false;
   let useTopology = false;
   let useTerminating = false;

@@ -5,10 +5,10 @@
  * list sorted by `ip:port` so that renders are stable.
  */
 import type { EndpointSlice } from "../model/types.js";
+import { none } from "../util/none.js";
 import type { EndpointInfo, Family, Protocol } from "./types.js";
 
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
-const NO_HINTS: readonly string[] = Object.freeze([]);
 
 /** sliceServiceName returns the Service a slice belongs to, or undefined for a slice without the label. */
 export function sliceServiceName(slice: EndpointSlice): string | undefined {
@@ -52,7 +52,7 @@ export function serviceEndpoints(
           serving: ep.conditions?.serving ?? ready,
           terminating: ep.conditions?.terminating ?? false,
           local: ep.nodeName === nodeName,
-          zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
+          zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : none<string>(),
         });
       }
     }

@@ -6,11 +6,10 @@
 import { flat } from "../util/flat.js";
 import type { Service } from "../model/types.js";
 import { parseCIDR } from "../util/ip.js";
+import { none } from "../util/none.js";
 import type { Family, Protocol, ServicePortInfo } from "./types.js";
 
 const DEFAULT_STICKY_SECONDS = 10800;
-/** NONE is the shared empty list for a port without external IPs, VIPs or source ranges (never edited). */
-const NONE: string[] = Object.freeze([]) as unknown as string[];
 const HINTS_ANNOTATIONS = ["service.kubernetes.io/topology-mode", "service.kubernetes.io/topology-aware-hints"];
 
 /** familyOf tells an IP address's family without parsing it fully (inputs are validated upstream). */
@@ -24,7 +23,7 @@ function clusterIPFor(svc: Service, family: Family): string | undefined {
 }
 
 function sourceRanges(svc: Service, family: Family): string[] {
-  if (!svc.spec.loadBalancerSourceRanges?.length) return NONE;
+  if (!svc.spec.loadBalancerSourceRanges?.length) return none<string>();
   const out: string[] = [];
   for (const raw of svc.spec.loadBalancerSourceRanges) {
     const c = parseCIDR(raw.trim());
@@ -46,11 +45,11 @@ export function servicePorts(svc: Service, family: Family): ServicePortInfo[] {
   const clusterIP = clusterIPFor(svc, family);
   if (!clusterIP) return [];
   const type = svc.spec.type ?? "ClusterIP";
-  const external = svc.spec.externalIPs?.length ? svc.spec.externalIPs.filter((ip) => familyOf(ip) === family) : NONE;
+  const external = svc.spec.externalIPs?.length ? svc.spec.externalIPs.filter((ip) => familyOf(ip) === family) : none<string>();
   const ingress = type === "LoadBalancer" ? (svc.status?.loadBalancer?.ingress ?? []) : [];
   const vips = ingress.length
     ? ingress.filter((i) => i.ip && i.ipMode !== "Proxy" && familyOf(i.ip) === family).map((i) => i.ip as string)
-    : NONE;
+    : none<string>();
   const externalPolicyLocal =
     (type === "NodePort" || type === "LoadBalancer" || external.length > 0) &&
     svc.spec.externalTrafficPolicy === "Local";
@@ -70,7 +69,7 @@ export function servicePorts(svc: Service, family: Family): ServicePortInfo[] {
       nodePort: type === "NodePort" || type === "LoadBalancer" ? (p.nodePort ?? 0) : 0,
       externalIPs: external,
       loadBalancerVIPs: vips,
-      loadBalancerSourceRanges: type === "LoadBalancer" ? sourceRanges(svc, family) : NONE,
+      loadBalancerSourceRanges: type === "LoadBalancer" ? sourceRanges(svc, family) : none<string>(),
       affinityClientIP: svc.spec.sessionAffinity === "ClientIP",
       stickyMaxAgeSeconds: svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_STICKY_SECONDS,
       externalPolicyLocal,

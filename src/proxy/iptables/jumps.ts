@@ -69,13 +69,12 @@ async function missingJumps(
 ): Promise<TableLines> {
   const insert: TableLines = new Map();
   const wanted = jumps.filter((j) => written(j.table, j.to));
+  const key = (j: Jump) => `${j.table}/${j.from}`;
   // Each listing is its own iptables process and none depends on another: start them all at once.
-  const unread = new Map(wanted.filter((j) => !listed.has(`${j.table}/${j.from}`)).map((j) => [`${j.table}/${j.from}`, j]));
-  await Promise.all(
-    [...unread].map(async ([key, j]) => listed.set(key, (await ipt.list(j.table, j.from))?.split("\n") ?? [])),
-  );
+  const unread = new Map(wanted.filter((j) => !listed.has(key(j))).map((j) => [key(j), j]));
+  await Promise.all([...unread].map(async ([k, j]) => listed.set(k, (await ipt.list(j.table, j.from))?.split("\n") ?? [])));
   for (const j of wanted) {
-    const rules = listed.get(`${j.table}/${j.from}`) ?? [];
+    const rules = listed.get(key(j)) ?? [];
     const line = jumpLine(j);
     if (rules.includes(line)) continue;
     const maybe = rules.some((r) => r.endsWith(` -j ${j.to}`));
