@@ -232,6 +232,25 @@ test("large-cluster mode: above 1000 endpoints per-endpoint comments go (first s
   assert.match(exec.calls.at(-1)?.stdin ?? "", new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"), "3 endpoints: comments are back");
 });
 
+test("large-cluster mode counts endpoints once merged: slices repeating the same endpoints keep the comments", async () => {
+  const t = new ServiceTracker();
+  const ip = (i: number) => `10.180.${i >> 8}.${i & 255}`;
+  const svcs = Array.from({ length: 200 }, (_, i) => makeService("ns", `s${i}`, { clusterIP: `172.30.${i >> 8}.${i & 255}` }));
+  const eps = (i: number) => [{ ip: ip(3 * i) }, { ip: ip(3 * i + 1) }, { ip: ip(3 * i + 2) }];
+  const copy = (i: number) => {
+    const s = makeSlice("ns", `s${i}`, eps(i));
+    return { ...s, metadata: { ...s.metadata, name: `s${i}-2` } };
+  };
+  // 1 200 endpoints in the slices, 600 once duplicates merge: below kube-proxy's threshold.
+  t.replaceAll(svcs, svcs.flatMap((_, i) => [makeSlice("ns", `s${i}`, eps(i)), copy(i)]));
+  const sep = endpointChain("ns/s0:p80", "tcp", "10.180.0.0:80");
+  const withComment = new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m");
+  assert.match(renderFullSync(t, testConfig, 4).text, withComment, "podnet render proxy");
+  const { exec, p } = fakeProxier(t);
+  await p.sync();
+  assert.match(exec.calls.find((c) => c.argv[0] === "iptables-nft-restore")?.stdin ?? "", withComment, "first sync");
+});
+
 test("jumps: each built-in chain is listed once; missing jumps go in at the top in one restore, with the canaries", async () => {
   const missing = [JUMPS[0]!, JUMPS[10]!];
   const exec = new RecordingExecutor((c) => {

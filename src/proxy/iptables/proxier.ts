@@ -79,6 +79,44 @@ export function computeUpdates(
   return { updates, ports };
 }
 
+/** sliceEndpointCount counts endpoint × port pairs in a family's slices: what the rendered ports will count, before duplicates merge. */
+function sliceEndpointCount(tracker: ServiceTracker, family: Family): number {
+  const want = family === 4 ? "IPv4" : "IPv6";
+  let total = 0;
+  for (const m of tracker.slices.values())
+    for (const sl of m.values()) if (sl.addressType === want) total += (sl.endpoints?.length ?? 0) * (sl.ports?.length ?? 0);
+  return total;
+}
+
+/** renderedEndpoints counts the endpoints of rendered ports. */
+function renderedEndpoints(rules: Iterable<PortRules | null>): number {
+  let total = 0;
+  for (const r of rules) total += r?.endpoints ?? 0;
+  return total;
+}
+
+/**
+ * renderEverything renders the given services in the large-cluster mode their slices suggest, so
+ * a render of everything happens once; only when the rendered count disagrees (duplicates merged
+ * across slices) does it render again in the other mode.
+ */
+function renderEverything(
+  tracker: ServiceTracker,
+  keys: Iterable<string>,
+  cfg: ProxyConfig,
+  family: Family,
+  portsByService: Map<string, string[]>,
+  errors: string[],
+): { updates: Map<string, PortRules | null>; ports: Map<string, string[]>; ctx: RenderContext } {
+  const guess = sliceEndpointCount(tracker, family) > LARGE_CLUSTER_ENDPOINTS;
+  const ctx = renderContext(cfg, family, guess);
+  const first = computeUpdates(tracker, keys, ctx, portsByService, errors);
+  if (renderedEndpoints(first.updates.values()) > LARGE_CLUSTER_ENDPOINTS === guess) return { ...first, ctx };
+  errors.length = 0;
+  const other = renderContext(cfg, family, !guess);
+  return { ...computeUpdates(tracker, keys, other, portsByService, errors), ctx: other };
+}
+
 /** IptablesProxier syncs one family's rules in one network namespace. */
 export class IptablesProxier {
   readonly ruleset = new IptablesRuleset();
@@ -116,19 +154,10 @@ export class IptablesProxier {
     return ok;
   }
 
-  /** sliceEndpoints counts endpoint × port pairs in the family's slices: what totalEndpoints will count, before duplicates merge. */
-  private sliceEndpoints(): number {
-    const want = this.family === 4 ? "IPv4" : "IPv6";
-    let total = 0;
-    for (const m of this.tracker.slices.values())
-      for (const sl of m.values()) if (sl.addressType === want) total += (sl.endpoints?.length ?? 0) * (sl.ports?.length ?? 0);
-    return total;
-  }
-
+  /** totalEndpoints counts the endpoints the ruleset will hold once the updates are applied. */
   private totalEndpoints(updates: Map<string, PortRules | null>): number {
-    let total = 0;
+    let total = renderedEndpoints(updates.values());
     for (const [k, r] of this.ruleset.applied()) if (!updates.has(k)) total += r.endpoints;
-    for (const r of updates.values()) total += r?.endpoints ?? 0;
     return total;
   }
 
@@ -146,26 +175,22 @@ export class IptablesProxier {
     const errors: string[] = [];
     const dirty = this.tracker.takeDirty(`ipv${this.family}`);
     const keys = renderAll ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
-    // Guess large-cluster mode from the slices before a render of everything, so it renders once; the exact count below confirms it.
-    if (renderAll) this.largeCluster = this.sliceEndpoints() > LARGE_CLUSTER_ENDPOINTS;
-    let ctx = renderContext(this.cfg, this.family, this.largeCluster);
-    let { updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors);
-    const large = this.totalEndpoints(updates) > LARGE_CLUSTER_ENDPOINTS;
-    if (large !== this.largeCluster && !renderAll) return this.planModeSwitch(large, dirty, existing, extra);
-    if (large !== this.largeCluster) {
-      ctx = renderContext(this.cfg, this.family, large);
-      errors.length = 0;
-      ({ updates, ports } = computeUpdates(this.tracker, keys, ctx, this.portsByService, errors));
+    let rendered: { updates: Map<string, PortRules | null>; ports: Map<string, string[]>; ctx: RenderContext };
+    if (renderAll) rendered = renderEverything(this.tracker, keys, this.cfg, this.family, this.portsByService, errors);
+    else {
+      const ctx = renderContext(this.cfg, this.family, this.largeCluster);
+      rendered = { ...computeUpdates(this.tracker, keys, ctx, this.portsByService, errors), ctx };
+      if (this.totalEndpoints(rendered.updates) > LARGE_CLUSTER_ENDPOINTS !== this.largeCluster) return this.planModeSwitch(dirty, existing, extra);
     }
-    this.largeCluster = large;
+    const { updates, ports, ctx } = rendered;
+    this.largeCluster = ctx.largeCluster;
     const bulkCache = this.ipt.flavour === "nft" ? (n: number) => n > BULK_CACHE_CHAINS : undefined;
     const plan = this.ruleset.plan(updates, ctx, { full, existing, ...(bulkCache ? { bulkCache } : {}), ...(extra ? { extra } : {}) });
     return { plan, ports, changed: keys.size, errors };
   }
 
-  private planModeSwitch(large: boolean, dirty: Set<string>, existing?: string[], extra?: TableLines) {
+  private planModeSwitch(dirty: Set<string>, existing?: string[], extra?: TableLines) {
     for (const k of dirty) this.tracker.markDirty(k, `ipv${this.family}`);
-    this.largeCluster = large;
     return this.plan(true, existing, true, extra);
   }
 
@@ -232,14 +257,6 @@ export class IptablesProxier {
 /** renderFullSync returns the iptables-restore input of a full sync, touching nothing (`podnet render proxy`). */
 export function renderFullSync(tracker: ServiceTracker, cfg: ProxyConfig, family: Family): { text: string; errors: string[] } {
   const errors: string[] = [];
-  const keys = [...tracker.services.keys()];
-  let ctx = renderContext(cfg, family, false);
-  let { updates } = computeUpdates(tracker, keys, ctx, new Map(), errors);
-  const total = [...updates.values()].reduce((n, r) => n + (r?.endpoints ?? 0), 0);
-  if (total > LARGE_CLUSTER_ENDPOINTS) {
-    ctx = renderContext(cfg, family, true);
-    errors.length = 0;
-    ({ updates } = computeUpdates(tracker, keys, ctx, new Map(), errors));
-  }
+  const { updates, ctx } = renderEverything(tracker, [...tracker.services.keys()], cfg, family, new Map(), errors);
   return { text: new IptablesRuleset().plan(updates, ctx, { full: true }).text, errors };
 }
