@@ -95,6 +95,13 @@ function renderedEndpoints(rules: Iterable<PortRules | null>): number {
   return total;
 }
 
+/** Rendered is one render of some services: their ports' rules, the ports per service, and the context used. */
+interface Rendered {
+  updates: Map<string, PortRules | null>;
+  ports: Map<string, string[]>;
+  ctx: RenderContext;
+}
+
 /**
  * renderEverything renders the given services in the large-cluster mode their slices suggest, so
  * a render of everything happens once; only when the rendered count disagrees (duplicates merged
@@ -107,7 +114,7 @@ function renderEverything(
   family: Family,
   portsByService: Map<string, string[]>,
   errors: string[],
-): { updates: Map<string, PortRules | null>; ports: Map<string, string[]>; ctx: RenderContext } {
+): Rendered {
   const guess = sliceEndpointCount(tracker, family) > LARGE_CLUSTER_ENDPOINTS;
   const ctx = renderContext(cfg, family, guess);
   const first = computeUpdates(tracker, keys, ctx, portsByService, errors);
@@ -175,7 +182,7 @@ export class IptablesProxier {
     const errors: string[] = [];
     const dirty = this.tracker.takeDirty(`ipv${this.family}`);
     const keys = renderAll ? new Set([...this.tracker.services.keys(), ...this.portsByService.keys()]) : dirty;
-    let rendered: { updates: Map<string, PortRules | null>; ports: Map<string, string[]>; ctx: RenderContext };
+    let rendered: Rendered;
     if (renderAll) rendered = renderEverything(this.tracker, keys, this.cfg, this.family, this.portsByService, errors);
     else {
       const ctx = renderContext(this.cfg, this.family, this.largeCluster);
