@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../src/exec/real.js";
 import { inParallel } from "../src/lab/kubelet.js";
-import { createNetns, deleteNetns } from "../src/lab/netns.js";
+import { createNetns, deleteNetns } from "../src/iproute/netns.js";
 import { stopPids } from "../src/util/proc.js";
 import { trackDir, trackNetns } from "./interrupt.js";
 

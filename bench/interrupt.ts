@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import type { Executor } from "../src/exec/types.js";
-import { deleteNetns, listNetns } from "../src/lab/netns.js";
+import { deleteNetns, listNetns } from "../src/iproute/netns.js";
 
 const dirs = new Set<string>();
 const prefixes = new Set<string>();

@@ -8,9 +8,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { RealExecutor } from "../src/exec/real.js";
-import { createNetns, deleteNetns } from "../src/lab/netns.js";
+import { createNetns, deleteNetns } from "../src/iproute/netns.js";
 import { makeService, makeSlice, testConfig } from "../src/proxy/fixtures.js";
-import type { Flavour } from "../src/proxy/iptables/flavour.js";
+import type { Flavour } from "../src/netfilter/index.js";
 import { IptablesProxier, type SyncResult } from "../src/proxy/iptables/proxier.js";
 import { ServiceTracker } from "../src/proxy/tracker.js";
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Executor } from "../src/exec/types.js";
-import { createNetns, deleteNetns } from "../src/lab/netns.js";
+import { createNetns, deleteNetns } from "../src/iproute/netns.js";
 import { trackNetns } from "./interrupt.js";
 
 /** RefLab is a hand-built 2-node, 3-pod network; pods: client and same on n1, remote on n2. */

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../src/exec/real.js";
-import { deleteNetns, listNetns } from "../src/lab/netns.js";
+import { deleteNetns, listNetns } from "../src/iproute/netns.js";
 import { diffLines, snapshotRootNetns } from "./rootns.js";
 
 const DIST = fileURLToPath(new URL("..", import.meta.url));

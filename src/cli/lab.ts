@@ -3,10 +3,11 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
 import { RealExecutor } from "../exec/real.js";
+import { RealIptables, type Table } from "../netfilter/index.js";
 import { applyManifest, deleteTargets, type Outcome, targetsFromManifest } from "../lab/apply.js";
 import { Lab } from "../lab/lab.js";
 import { DEFAULT_STATE_DIR, externalNetns, LabError, nodeNetns } from "../lab/layout.js";
-import { processAlive } from "../lab/netns.js";
+import { processAlive } from "../util/proc.js";
 import { nodeRouting } from "../lab/network.js";
 import { ROUTING_MODES, type RoutingMode } from "../routing/types.js";
 import { SandboxDir } from "../lab/sandbox.js";
@@ -276,9 +277,8 @@ export function registerLab(program: Command): void {
       const l = openLab(cmd);
       const cfg = l.config();
       if (!cfg.nodes.some((n) => n.name === node)) throw new LabError(`failed to find node "${node}" in lab "${l.name}"`);
-      const bin = `${o[6] ? "ip6tables" : "iptables"}-${cfg.iptables}-save`;
-      const r = await l.exec.run({ argv: o.table ? [bin, "-t", o.table] : [bin], netns: nodeNetns(l.name, node) });
-      process.stdout.write(r.stdout);
+      const ipt = new RealIptables(l.exec, nodeNetns(l.name, node), cfg.iptables, o[6] ? 6 : 4);
+      process.stdout.write(await ipt.save(o.table as Table | undefined));
     });
 
   lab

@@ -18,7 +18,7 @@ import {
 } from "./allocators.js";
 import type { ClusterConfig } from "./config.js";
 import { AdmissionError } from "./errors.js";
-import { subnetCidrs } from "./subnets.js";
+import { subnetCidrs } from "../model/subnet.js";
 
 /** AdmitAction says what applying an object did. */
 export type AdmitAction = "created" | "configured" | "unchanged";

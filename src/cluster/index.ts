@@ -23,7 +23,7 @@ export { AdmissionError } from "./errors.js";
 export { nodeReady } from "./scheduler.js";
 
 export { reconcileLoadBalancers } from "./loadbalancer.js";
-export { gatewayNodes, reconcileSubnets, subnetCidrs, subnetForNamespace } from "./subnets.js";
+export { gatewayNodes, reconcileSubnets, subnetForNamespace } from "./subnets.js";
 
 /** runControllers allocates node CIDRs and load-balancer IPs, reconciles deployments into pods, schedules them and gives Subnet blocks to their nodes. */
 export function runControllers(tx: Txn, cfg: ClusterConfig): void {

@@ -9,16 +9,12 @@
 import type { Node, Pod, Subnet, SubnetBlock } from "../model/types.js";
 import type { Txn } from "../store/types.js";
 import { staticIPs } from "../model/staticip.js";
+import { subnetCidrs } from "../model/subnet.js";
 import { cidrContains, cidrOverlaps, cidrSize, formatCIDR, parseCIDR, parseIP, subnet as subnetOf } from "../util/ip.js";
 import { nodeReady } from "./ready.js";
 
 /** DEFAULT_BLOCK_SIZE is the per-node block prefix: Calico's /26 for IPv4, /122 for IPv6. */
 export const DEFAULT_BLOCK_SIZE = { 4: 26, 6: 122 } as const;
-
-/** subnetCidrs splits kube-ovn's "v4,v6" cidrBlock. */
-export function subnetCidrs(s: Subnet): string[] {
-  return s.spec.cidrBlock.split(",").map((c) => c.trim()).filter(Boolean);
-}
 
 /** subnetForNamespace picks the Subnet serving a namespace: the one naming it, else the default one. */
 export function subnetForNamespace(subnets: Subnet[], ns: string): Subnet | undefined {

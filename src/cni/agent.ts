@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
-import { HOST_IP_BATCH } from "./bridge.js";
+import { HOST_IP_BATCH } from "./datapath.js";
 import { run } from "./main.js";
 import { CniCode, CniError } from "./types.js";
 

@@ -6,6 +6,9 @@ function digest(...parts: string[]): string {
   return createHash("sha256").update(parts.join("\0")).digest("hex");
 }
 
+/** HOST_VETH matches the names hostVethName gives. */
+export const HOST_VETH = /^pn[0-9a-f]{11}$/;
+
 /** hostVethName is the host end of a pod's veth: "pn" + 11 hex digits of (container, ifname). */
 export function hostVethName(containerId: string, ifname: string): string {
   return `pn${digest(containerId, ifname).slice(0, 11)}`;

@@ -1,34 +1,94 @@
-/** Routed mode ADD and CHECK (DEL is shared with bridge mode: the veth, its routes, masquerade and IPs go). */
-import { readJson } from "../exec/json.js";
-import { applyBatch, cmdAddWith, type PluginContext } from "./bridge.js";
-import { randomMac } from "./names.js";
-import { renderRoutedHost, renderRoutedPod, type RoutedPlan, routedIps, routedSysctls } from "./routed-plan.js";
-import { CniCode, CniError, type Result } from "./types.js";
+/**
+ * Routed mode, Calico's data path. No bridge: the host end of the veth has no address and a fixed
+ * MAC; the node routes each pod address to it (`<podIP> dev <hostVeth> scope link`). The pod holds
+ * its address as a /32 (/128) and reaches everything through a link-local gateway: 169.254.1.1 for
+ * IPv4, which the host end answers by proxy ARP, and for IPv6 the host end's own link-local
+ * address, derived from that fixed MAC.
+ */
+import { NodeTransaction, RealNodeKernel } from "../dataplane/index.js";
+import { IpTransaction } from "../iproute/index.js";
+import type { Attachment, DataPath } from "./datapath.js";
+import { HOST_VETH } from "./names.js";
+import { CniCode, CniError, type IPConfig } from "./types.js";
 
-/** cmdAddRouted wires a pod Calico-style; on failure the shared rollback undoes everything. */
-export function cmdAddRouted(ctx: PluginContext): Promise<Result> {
-  return cmdAddWith(ctx, async ({ hostVeth, podMac, ips, hostIp, podIp }) => {
-    const plan: RoutedPlan = { hostVeth, podIf: ctx.env.ifname, podMac: podMac ?? randomMac(), netnsPath: ctx.env.netns, mtu: ctx.conf.mtu ?? 1500, ips };
-    await applyBatch(hostIp, `create "${hostVeth}"`, renderRoutedHost(plan));
-    await ctx.exec.run({ argv: ["sysctl", "-q", "-w", ...routedSysctls(hostVeth, ips)], netns: null });
-    await applyBatch(podIp, `configure "${ctx.env.ifname}" in "${ctx.env.netns}"`, renderRoutedPod(plan));
+/** HOST_MAC is the host end's MAC (Calico's ee:ee:ee:ee:ee:ee), so the IPv6 gateway is stable. */
+export const HOST_MAC = "ee:ee:ee:ee:ee:ee";
+/** GATEWAY_V4 is the pods' IPv4 gateway, answered by proxy ARP. */
+export const GATEWAY_V4 = "169.254.1.1";
+/** GATEWAY_V6 is the host end's link-local address (EUI-64 of HOST_MAC). */
+export const GATEWAY_V6 = "fe80::ecee:eeff:feee:eeee";
+
+const bare = (a: string) => a.split("/")[0] as string;
+const v6 = (a: string) => a.includes(":");
+const host = (a: string) => `${bare(a)}/${v6(a) ? 128 : 32}`;
+
+/** routedIps are the pod's addresses as host routes (/32, /128) with the link-local gateways. */
+export function routedIps(ips: IPConfig[]): IPConfig[] {
+  return ips.map((i) => ({ address: host(i.address), gateway: v6(i.address) ? GATEWAY_V6 : GATEWAY_V4 }));
+}
+
+/** routedHostPlan creates the veth and routes the pod's addresses to it, on the node. */
+export function routedHostPlan(a: Attachment): IpTransaction {
+  const tx = new IpTransaction()
+    .addLink({ name: a.hostVeth, kind: "veth", mtu: a.mtu, address: HOST_MAC, peer: { name: a.podIf, mtu: a.mtu, address: a.podMac, netns: a.netns } })
+    .setLink({ name: a.hostVeth, up: true });
+  for (const i of a.ips) tx.replaceRoute({ dst: host(i.address), dev: a.hostVeth, scope: "link" });
+  return tx;
+}
+
+/** routedPodPlan addresses the pod end and points its default routes at the link-local gateways. */
+export function routedPodPlan(a: Attachment): IpTransaction {
+  const tx = new IpTransaction().setLink({ name: "lo", up: true });
+  for (const i of a.ips) tx.addAddress({ dev: a.podIf, cidr: host(i.address), nodad: v6(i.address) });
+  tx.setLink({ name: a.podIf, up: true });
+  if (a.ips.some((i) => !v6(i.address)))
+    tx.addRoute({ dst: GATEWAY_V4, dev: a.podIf, scope: "link" }).addRoute({ dst: "default", via: GATEWAY_V4, dev: a.podIf });
+  if (a.ips.some((i) => v6(i.address))) tx.addRoute({ dst: "default", via: GATEWAY_V6, dev: a.podIf });
+  return tx;
+}
+
+/** routedSysctls make the host end answer ARP for the gateway at once and forward (Calico's settings). */
+export function routedSysctls(hostVeth: string, ips: IPConfig[]): NodeTransaction {
+  const tx = new NodeTransaction()
+    .sysctl(`net.ipv4.conf.${hostVeth}.proxy_arp`, 1)
+    .sysctl(`net.ipv4.neigh.${hostVeth}.proxy_delay`, 0)
+    .sysctl(`net.ipv4.conf.${hostVeth}.forwarding`, 1);
+  if (ips.some((i) => v6(i.address))) tx.sysctl(`net.ipv6.conf.${hostVeth}.forwarding`, 1);
+  return tx;
+}
+
+/** ROUTED is the routed data path. */
+export const ROUTED: DataPath = {
+  mode: "routed",
+  podPlan: routedPodPlan,
+  async wireHost(w, a) {
+    try {
+      await w.host.applyStarted(w.started, routedHostPlan(a));
+    } catch (e) {
+      throw new CniError(CniCode.Internal, `failed to create "${a.hostVeth}": ${(e as Error).message}`);
+    }
+    await new RealNodeKernel(w.exec, null, "system").apply(routedSysctls(a.hostVeth, a.ips));
     return {
       interfaces: [
-        { name: hostVeth, mac: "ee:ee:ee:ee:ee:ee" },
-        { name: ctx.env.ifname, mac: plan.podMac, sandbox: ctx.env.netns },
+        { name: a.hostVeth, mac: HOST_MAC },
+        { name: a.podIf, mac: a.podMac, sandbox: a.netns },
       ],
-      ips: routedIps(ips).map((i) => ({ ...i, interface: 1 })),
-      routes: ips.map((i) => ({ dst: i.address.includes(":") ? "::/0" : "0.0.0.0/0" })),
+      ips: routedIps(a.ips).map((i) => ({ ...i, interface: 1 })),
+      routes: a.ips.map((i) => ({ dst: v6(i.address) ? "::/0" : "0.0.0.0/0" })),
     };
-  });
-}
-
-/** cmdCheckRouted verifies the host route and the pod's addresses are still there. */
-export async function cmdCheckRouted(ctx: PluginContext, hostVeth: string): Promise<void> {
-  for (const i of ctx.conf.prevResult?.ips ?? []) {
-    const ip = i.address.split("/")[0] as string;
-    const [route] = await readJson<{ dev?: string }>(ctx.exec, null, ["ip", "-j", "route", "show", ip]);
-    const dev = route?.dev;
-    if (dev !== hostVeth) throw new CniError(CniCode.Internal, `route to ${ip} does not go to "${hostVeth}"`);
-  }
-}
+  },
+  async checkHost(ip, hostVeth, ips) {
+    if (!(await ip.link(hostVeth))) throw new CniError(CniCode.Internal, `host interface "${hostVeth}" is missing`);
+    for (const fam of [4, 6] as const) {
+      const want = ips.filter((i) => v6(i.address) === (fam === 6)).map((i) => host(i.address));
+      if (want.length === 0) continue;
+      const routes = await ip.routes({ family: fam });
+      for (const dst of want)
+        if (!routes.some((r) => r.dst === dst && r.dev === hostVeth)) throw new CniError(CniCode.Internal, `route to ${bare(dst)} does not go to "${hostVeth}"`);
+    }
+  },
+  async sweepable(ip) {
+    // Routed host ends are on no bridge; bridge ports belong to a bridge network's GC.
+    return (await ip.links()).filter((l) => !l.master && HOST_VETH.test(l.name)).map((l) => l.name);
+  },
+};

@@ -2,24 +2,24 @@
 import { statSync } from "node:fs";
 import type { Executor } from "../exec/types.js";
 import { externalNetns, netnsPrefix, nodeNetns, underlayNetns } from "./layout.js";
-import { createNetns, deleteNetns, listNetns } from "./netns.js";
+import { NodeTransaction, RealNodeKernel } from "../dataplane/index.js";
+import { createNetns, deleteNetns, type IpRouteError, IpTransaction, listNetns, RealIpNode } from "../iproute/index.js";
 import { ECHO_SERVER } from "./kubelet.js";
-import { EXTERNAL, EXTERNAL6, externalBatch, type IpFamilyMode, type LabNode, nodeBatch, nodePort, nodeUplinkBatch, underlayBatch } from "./topology.js";
+import { EXTERNAL, EXTERNAL6, externalTransaction, type IpFamilyMode, type LabNode, nodePort, nodeTransaction, nodeUplinkTransaction, underlayTransaction } from "./topology.js";
 
 /** ownNetnsInode is the inode of the network namespace this process runs in. */
 export function ownNetnsInode(): string {
   return String(statSync("/proc/self/ns/net").ino);
 }
 
-async function batch(exec: Executor, netns: string, text: string): Promise<void> {
-  await exec.run({ argv: ["ip", "-batch", "-"], netns, stdin: text });
+async function apply(exec: Executor, netns: string, tx: IpTransaction): Promise<void> {
+  await new RealIpNode(exec, netns).apply(tx);
 }
 
+/** enableForwarding makes a namespace route (the underlay router, the nodes). */
 async function enableForwarding(exec: Executor, netns: string): Promise<void> {
-  await exec.run({
-    argv: ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"],
-    netns,
-  });
+  const tx = new NodeTransaction().sysctl("net.ipv4.ip_forward", 1).sysctl("net.ipv6.conf.all.forwarding", 1);
+  await new RealNodeKernel(exec, netns, "system").apply(tx);
 }
 
 /** buildTopology creates the underlay, the external host and the nodes, all inside new namespaces. */
@@ -27,9 +27,9 @@ export async function buildTopology(exec: Executor, lab: string, nodes: LabNode[
   const ul = underlayNetns(lab);
   const ext = externalNetns(lab);
   await Promise.all([ul, ext].map((ns) => createNetns(exec, ns)));
-  await batch(exec, ul, underlayBatch(ext, family));
+  await apply(exec, ul, underlayTransaction(ext, family));
   await enableForwarding(exec, ul);
-  await batch(exec, ext, externalBatch(family));
+  await apply(exec, ext, externalTransaction(family));
   await Promise.all(nodes.map((n) => buildNode(exec, lab, n)));
 }
 
@@ -50,14 +50,16 @@ export async function startInternetServer(exec: Executor, lab: string, logFile: 
 export async function buildNode(exec: Executor, lab: string, n: LabNode): Promise<void> {
   const ns = nodeNetns(lab, n.name);
   await createNetns(exec, ns);
-  await batch(exec, underlayNetns(lab), nodeUplinkBatch(n, ns));
-  await batch(exec, ns, nodeBatch(n));
+  await apply(exec, underlayNetns(lab), nodeUplinkTransaction(n, ns));
+  await apply(exec, ns, nodeTransaction(n));
   await enableForwarding(exec, ns);
 }
 
 /** destroyNode removes a node's underlay port (at once; a namespace's veths go asynchronously) and its namespace. */
 export async function destroyNode(exec: Executor, lab: string, n: LabNode): Promise<void> {
-  await exec.run({ argv: ["ip", "link", "del", nodePort(n)], netns: underlayNetns(lab), okCodes: [0, 1, 2] });
+  await apply(exec, underlayNetns(lab), new IpTransaction().delLink(nodePort(n))).catch((e: IpRouteError) => {
+    if (!/Cannot find device/.test(e.stderr)) throw e;
+  });
   await deleteNetns(exec, nodeNetns(lab, n.name));
 }
 

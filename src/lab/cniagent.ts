@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FORBID_NETNS_ENV } from "../cni/bridge.js";
+import { FORBID_NETNS_ENV } from "../cni/datapath.js";
 import type { Executor } from "../exec/types.js";
 import { pidLooksLike } from "../util/proc.js";
 import type { LabConfig } from "./config.js";

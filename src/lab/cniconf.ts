@@ -3,7 +3,7 @@
  * bridge cni0 at the routing mode's pod MTU, IPAM from the node's pod CIDRs, plus one pool per
  * Subnet made of the blocks the Subnet controller gave this node, chosen by the pod's namespace.
  */
-import { subnetCidrs } from "../cluster/subnets.js";
+import { subnetCidrs } from "../model/subnet.js";
 import type { ConfList } from "../cni/runtime.js";
 import type { IpamSubnet } from "../cni/types.js";
 import type { Node, Subnet } from "../model/types.js";

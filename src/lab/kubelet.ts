@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { FORBID_NETNS_ENV } from "../cni/bridge.js";
+import { FORBID_NETNS_ENV } from "../cni/datapath.js";
 import {
   type Attachment,
   addNetworkList,
@@ -18,7 +18,8 @@ import { podBandwidth } from "../model/bandwidth.js";
 import { staticIPs, staticMac } from "../model/staticip.js";
 import type { Pod } from "../model/types.js";
 import { containerIdFor, podNetns } from "./layout.js";
-import { createNetns, deleteNetns, pidLooksLike, stopPids } from "./netns.js";
+import { createNetns, deleteNetns } from "../iproute/netns.js";
+import { pidLooksLike, stopPids } from "../util/proc.js";
 import type { Sandbox, SandboxDir } from "./sandbox.js";
 
 /** ECHO_SERVER is the lab workload: pods run it, and so does the external host. */

@@ -1,10 +1,11 @@
 /**
- * The lab's service routes, computed as data and applied with `ip -batch`: on the underlay router,
- * /32 routes for LoadBalancer ingress IPs and external IPs, towards the nodes that can serve them
- * (for `externalTrafficPolicy: Local`, the nodes with local endpoints), standing in for the
- * announcement a real load balancer (or MetalLB) makes. IPv6 addresses go via the nodes' IPv6
- * addresses in a dual-stack lab.
+ * The lab's service routes, computed as data and applied as one iproute transaction: on the
+ * underlay router, /32 routes for LoadBalancer ingress IPs and external IPs, towards the nodes that
+ * can serve them (for `externalTrafficPolicy: Local`, the nodes with local endpoints), standing in
+ * for the announcement a real load balancer (or MetalLB) makes. IPv6 addresses go via the nodes'
+ * IPv6 addresses in a dual-stack lab.
  */
+import { IpTransaction, type Route, withPrefix } from "../iproute/index.js";
 import type { EndpointSlice, Service } from "../model/types.js";
 import { familyOfCidr, nodeAddress } from "../routing/types.js";
 import type { LabNode } from "./topology.js";
@@ -40,15 +41,18 @@ export function serviceRoutes(services: Service[], slices: EndpointSlice[], labN
   return out;
 }
 
-/** serviceRoutesBatch turns the wanted routes (by IP or CIDR) and the existing ones (`ip -j route show proto 80`) into a batch. */
-export function serviceRoutesBatch(want: Map<string, string[]>, existing: { dst: string }[]): string {
-  const lines: string[] = [];
-  const prefix = (d: string) => (d.includes("/") ? d : `${d}/${d.includes(":") ? 128 : 32}`);
-  const wanted = new Set([...want.keys()].map(prefix));
+/** planServiceRoutes turns the wanted routes (by IP or CIDR) and the existing protocol-80 ones into a transaction. */
+export function planServiceRoutes(want: Map<string, string[]>, existing: Route[]): IpTransaction {
+  const tx = new IpTransaction();
+  const wanted = new Set([...want.keys()].map(withPrefix));
+  const have = new Map(existing.map((r) => [r.dst, r]));
+  const same = (a: Route, b: Route | undefined) => b !== undefined && a.via === b.via && (a.nexthops ?? []).join() === (b.nexthops ?? []).join();
   for (const [dst, hops] of [...want].sort()) {
-    const via = hops.length === 1 ? ` via ${hops[0]}` : hops.map((h) => ` nexthop via ${h}`).join("");
-    lines.push(`route replace ${prefix(dst)} proto ${SERVICE_ROUTE_PROTO}${via}`);
+    const route: Route = { dst: withPrefix(dst), proto: SERVICE_ROUTE_PROTO };
+    if (hops.length === 1) route.via = hops[0];
+    else route.nexthops = hops;
+    if (!same(route, have.get(route.dst))) tx.replaceRoute(route);
   }
-  for (const r of existing) if (!wanted.has(prefix(r.dst))) lines.push(`route del ${prefix(r.dst)} proto ${SERVICE_ROUTE_PROTO}`);
-  return lines.length ? `${lines.join("\n")}\n` : "";
+  for (const r of existing) if (!wanted.has(r.dst)) tx.delRoute({ dst: r.dst, proto: SERVICE_ROUTE_PROTO });
+  return tx;
 }

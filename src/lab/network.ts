@@ -1,28 +1,29 @@
 /**
  * The lab's network reconcile, run after every change: each node's routing agent (host-gw, vxlan
  * or bgp) in two phases — every node prepares its own side and publishes it on its Node, then
- * every node programs routes to its peers and its egress NAT — and the underlay's service routes.
+ * every node reconciles routes to its peers and its egress NAT — and the underlay's service routes.
  */
-import { readRoutes } from "../exec/json.js";
+import { RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
+import { RealIpNode } from "../iproute/index.js";
 import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { NodeRouting } from "../routing/agent.js";
 import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
+import type { RoutingDesired } from "../routing/plan.js";
 import { familyOfCidr, nodeAddress } from "../routing/types.js";
 import type { EmbeddedStore } from "../store/embedded.js";
 import type { LabConfig } from "./config.js";
 import { type LabPaths, nodeNetns, underlayNetns } from "./layout.js";
-import { SERVICE_ROUTE_PROTO, serviceRoutes, serviceRoutesBatch } from "./netroutes.js";
+import { planServiceRoutes, SERVICE_ROUTE_PROTO, serviceRoutes } from "./netroutes.js";
 
 /** nodeRouting is the routing agent of one lab node. */
 export function nodeRouting(exec: Executor, paths: LabPaths, cfg: LabConfig, node: string): NodeRouting {
   return new NodeRouting({
+    kernel: new RealNodeKernel(exec, nodeNetns(cfg.name, node), cfg.iptables),
     exec,
-    netns: nodeNetns(cfg.name, node),
     settings: cfg.routing,
     stateDir: paths.routingDir(node),
-    flavour: cfg.iptables,
   });
 }
 
@@ -48,18 +49,14 @@ export async function syncRouting(exec: Executor, paths: LabPaths, store: Embedd
   const subnets = await store.read((tx) => tx.list<Subnet>("Subnet"));
   const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")), subnets);
   const egress = subnets.map(egressSubnet);
-  const changes = await Promise.all(
-    agents.map(({ n, agent }) => {
-      const self = nodes.find((r) => r.name === n.name);
-      return self ? agent.sync(self, nodes, egressPlan(self, nodes, cfg.cluster.clusterCIDRs, egress, cfg.routing)) : 0;
-    }),
-  );
-  await Promise.all(
-    agents.map(({ n, agent }) => {
-      const self = nodes.find((r) => r.name === n.name);
-      return self ? agent.waitRouted(self, nodes) : undefined;
-    }),
-  );
+  const work = agents.flatMap(({ n, agent }) => {
+    const self = nodes.find((r) => r.name === n.name);
+    if (!self) return [];
+    const desired: RoutingDesired = { self, nodes, egress: egressPlan(self, nodes, cfg.cluster.clusterCIDRs, egress, cfg.routing) };
+    return [{ agent, desired }];
+  });
+  const changes = await Promise.all(work.map(({ agent, desired }) => agent.sync(desired)));
+  await Promise.all(work.map(({ agent, desired }) => agent.waitRouted(desired)));
   return changes.reduce((a, b) => a + b, 0);
 }
 
@@ -74,8 +71,9 @@ export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cf
     slices: tx.list<EndpointSlice>("EndpointSlice"),
     subnets: tx.list<Subnet>("Subnet"),
   }));
-  const ul = underlayNetns(cfg.name);
-  const existing = await readRoutes<{ dst: string }>(exec, ul, String(SERVICE_ROUTE_PROTO), cfg.ipFamily === "dual" ? [4, 6] : [4]);
+  const underlay = new RealIpNode(exec, underlayNetns(cfg.name));
+  const families = cfg.ipFamily === "dual" ? ([4, 6] as const) : ([4] as const);
+  const existing = (await Promise.all(families.map((family) => underlay.routes({ family, proto: SERVICE_ROUTE_PROTO })))).flat();
   const want = serviceRoutes(services, slices, cfg.nodes);
   for (const s of subnets.filter((x) => x.spec.natOutgoing === false))
     for (const b of s.status?.blocks ?? []) {
@@ -83,6 +81,6 @@ export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cf
       const via = node && nodeAddress(node, familyOfCidr(b.cidr));
       if (via) want.set(b.cidr, [via]);
     }
-  const text = serviceRoutesBatch(want, existing);
-  if (text) await exec.run({ argv: ["ip", "-batch", "-"], netns: ul, stdin: text });
+  const tx = planServiceRoutes(want, existing);
+  if (!tx.empty) await underlay.apply(tx);
 }

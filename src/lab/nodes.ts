@@ -13,7 +13,7 @@ import { type LabConfig, writeLabConfig } from "./config.js";
 import { syncPods } from "./kubelet.js";
 import type { Lab } from "./lab.js";
 import { LabError, nodeNetns } from "./layout.js";
-import { deleteNetns } from "./netns.js";
+import { deleteNetns } from "../iproute/netns.js";
 import { markIptablesFlavour } from "./proxy.js";
 import { type LabNode, labNode, MAX_NODES } from "./topology.js";
 

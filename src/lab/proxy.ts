@@ -6,10 +6,10 @@
 import { fileURLToPath } from "node:url";
 import type { Executor } from "../exec/types.js";
 import { type ProxyStatus, readProxyStatus } from "../proxy/daemon.js";
-import type { Flavour } from "../proxy/iptables/flavour.js";
+import { type Flavour, hintTransaction, RealIptables } from "../netfilter/index.js";
 import type { LabConfig } from "./config.js";
 import { LabError, type LabPaths, nodeNetns } from "./layout.js";
-import { pidLooksLike } from "./netns.js";
+import { pidLooksLike } from "../util/proc.js";
 import type { LabNode } from "./topology.js";
 
 const PODNET_BIN = fileURLToPath(new URL("../../../bin/podnet", import.meta.url));
@@ -40,7 +40,7 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
 
 /** markIptablesFlavour creates kubelet's KUBE-IPTABLES-HINT chain, which tells kube-proxy which iptables to use. */
 export async function markIptablesFlavour(exec: Executor, netns: string, flavour: Flavour): Promise<void> {
-  await exec.run({ argv: [`iptables-${flavour}`, "-w", "5", "-t", "mangle", "-N", "KUBE-IPTABLES-HINT"], netns });
+  await new RealIptables(exec, netns, flavour, 4).apply(hintTransaction());
 }
 
 function alive(s: ProxyStatus | undefined): boolean {

@@ -2,9 +2,10 @@
  * The lab's wiring as data: an underlay namespace that bridges the nodes (172.18.0.0/24) and routes
  * to an external host on TEST-NET-2 (198.51.100.0/24). A dual-stack lab adds IPv6 alongside:
  * fd00:172:18::/64 for the nodes, and the IPv6 documentation prefix 2001:db8:100::/64 (the IPv6
- * TEST-NET) for the external host. Rendered to `ip -batch` text per namespace; IPv6 addresses skip
+ * TEST-NET) for the external host. Each namespace gets one iproute transaction; IPv6 addresses skip
  * duplicate address detection, so they work at once.
  */
+import { IpTransaction } from "../iproute/index.js";
 
 /** UNDERLAY is the nodes' network; the underlay namespace is its gateway. */
 export const UNDERLAY = {
@@ -51,42 +52,36 @@ export function labNodes(n: number, family: IpFamilyMode = "ipv4"): LabNode[] {
   return Array.from({ length: n }, (_, i) => labNode(i + 1, family));
 }
 
-const v6addr = (ip: string, prefix: number, dev: string) => `address add ${ip}/${prefix} dev ${dev} nodad`;
+const v6addr = (ip: string, prefix: number, dev: string) => ({ dev, cidr: `${ip}/${prefix}`, nodad: true });
 
-/** underlayBatch creates the bridge and the uplink to the external host, inside the underlay namespace. */
-export function underlayBatch(externalNs: string, family: IpFamilyMode = "ipv4"): string {
+/** underlayTransaction creates the bridge and the uplink to the external host, inside the underlay namespace. */
+export function underlayTransaction(externalNs: string, family: IpFamilyMode = "ipv4"): IpTransaction {
   const dual = family === "dual";
-  return [
-    "link set lo up",
-    `link add ${UNDERLAY.bridge} address ${UNDERLAY.mac} mtu ${UNDERLAY.mtu} type bridge`,
-    `address add ${UNDERLAY.gateway}/${UNDERLAY.prefix} dev ${UNDERLAY.bridge}`,
-    ...(dual ? [v6addr(UNDERLAY6.gateway, UNDERLAY6.prefix, UNDERLAY.bridge)] : []),
-    `link set ${UNDERLAY.bridge} up`,
-    `link add ext0 type veth peer name eth0 netns ${externalNs}`,
-    `address add ${EXTERNAL.gateway}/${EXTERNAL.prefix} dev ext0`,
-    ...(dual ? [v6addr(EXTERNAL6.gateway, EXTERNAL6.prefix, "ext0")] : []),
-    "link set ext0 up",
-    "",
-  ].join("\n");
+  const tx = new IpTransaction()
+    .setLink({ name: "lo", up: true })
+    .addLink({ name: UNDERLAY.bridge, kind: "bridge", address: UNDERLAY.mac, mtu: UNDERLAY.mtu })
+    .addAddress({ dev: UNDERLAY.bridge, cidr: `${UNDERLAY.gateway}/${UNDERLAY.prefix}` });
+  if (dual) tx.addAddress(v6addr(UNDERLAY6.gateway, UNDERLAY6.prefix, UNDERLAY.bridge));
+  tx.setLink({ name: UNDERLAY.bridge, up: true })
+    .addLink({ name: "ext0", kind: "veth", peer: { name: "eth0", netns: externalNs } })
+    .addAddress({ dev: "ext0", cidr: `${EXTERNAL.gateway}/${EXTERNAL.prefix}` });
+  if (dual) tx.addAddress(v6addr(EXTERNAL6.gateway, EXTERNAL6.prefix, "ext0"));
+  return tx.setLink({ name: "ext0", up: true });
 }
 
-/** hostBatch addresses a host's eth0 and routes it through a gateway (and the IPv6 ones, if any), inside the host's namespace. */
-function hostBatch(ip: string, prefix: number, gateway: string, v6?: { ip: string; prefix: number; gateway: string }): string {
-  return [
-    "link set lo up",
-    `address add ${ip}/${prefix} dev eth0`,
-    ...(v6 ? [v6addr(v6.ip, v6.prefix, "eth0")] : []),
-    "link set eth0 up",
-    `route add default via ${gateway}`,
-    ...(v6 ? [`route add default via ${v6.gateway}`] : []),
-    "",
-  ].join("\n");
+/** hostTransaction addresses a host's eth0 and routes it through a gateway (and the IPv6 ones, if any), inside the host's namespace. */
+function hostTransaction(ip: string, prefix: number, gateway: string, v6?: { ip: string; prefix: number; gateway: string }): IpTransaction {
+  const tx = new IpTransaction().setLink({ name: "lo", up: true }).addAddress({ dev: "eth0", cidr: `${ip}/${prefix}` });
+  if (v6) tx.addAddress(v6addr(v6.ip, v6.prefix, "eth0"));
+  tx.setLink({ name: "eth0", up: true }).addRoute({ dst: "default", via: gateway });
+  if (v6) tx.addRoute({ dst: "default", via: v6.gateway });
+  return tx;
 }
 
-/** externalBatch addresses the external host, inside its namespace. */
-export function externalBatch(family: IpFamilyMode = "ipv4"): string {
+/** externalTransaction addresses the external host, inside its namespace. */
+export function externalTransaction(family: IpFamilyMode = "ipv4"): IpTransaction {
   const v6 = family === "dual" ? { ip: EXTERNAL6.host, prefix: EXTERNAL6.prefix, gateway: EXTERNAL6.gateway } : undefined;
-  return hostBatch(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway, v6);
+  return hostTransaction(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway, v6);
 }
 
 /** nodePort names a node's port on the underlay bridge. */
@@ -94,19 +89,17 @@ export function nodePort(node: LabNode): string {
   return `n${node.index}`;
 }
 
-/** nodeUplinkBatch plugs a node into the underlay bridge, inside the underlay namespace. */
-export function nodeUplinkBatch(node: LabNode, nodeNs: string): string {
+/** nodeUplinkTransaction plugs a node into the underlay bridge, inside the underlay namespace. */
+export function nodeUplinkTransaction(node: LabNode, nodeNs: string): IpTransaction {
   const port = nodePort(node);
-  return [
-    `link add ${port} mtu ${UNDERLAY.mtu} type veth peer name eth0 mtu ${UNDERLAY.mtu} netns ${nodeNs}`,
-    `link set ${port} master ${UNDERLAY.bridge}`,
-    `link set ${port} up`,
-    "",
-  ].join("\n");
+  return new IpTransaction()
+    .addLink({ name: port, kind: "veth", mtu: UNDERLAY.mtu, peer: { name: "eth0", mtu: UNDERLAY.mtu, netns: nodeNs } })
+    .setLink({ name: port, master: UNDERLAY.bridge })
+    .setLink({ name: port, up: true });
 }
 
-/** nodeBatch addresses a node and routes it through the underlay, inside the node's namespace. */
-export function nodeBatch(node: LabNode): string {
+/** nodeTransaction addresses a node and routes it through the underlay, inside the node's namespace. */
+export function nodeTransaction(node: LabNode): IpTransaction {
   const v6 = node.ip6 ? { ip: node.ip6, prefix: UNDERLAY6.prefix, gateway: UNDERLAY6.gateway } : undefined;
-  return hostBatch(node.ip, UNDERLAY.prefix, UNDERLAY.gateway, v6);
+  return hostTransaction(node.ip, UNDERLAY.prefix, UNDERLAY.gateway, v6);
 }

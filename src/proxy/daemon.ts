@@ -12,7 +12,8 @@ import { HealthServers, healthTargets } from "./healthcheck.js";
 import { ProxyHealth, serveHealthz } from "./healthz.js";
 import { NO_METRICS, type ProxyMetrics, serveMetrics } from "./metrics.js";
 import { type BindAddress, closeServer } from "../util/http.js";
-import { detectFlavour, type Flavour } from "./iptables/flavour.js";
+import { NodeTransaction, RealNodeKernel } from "../dataplane/index.js";
+import { detectFlavour, type Flavour } from "../netfilter/index.js";
 import { IptablesProxier, type SyncResult } from "./iptables/proxier.js";
 import { ServiceTracker } from "./tracker.js";
 import { type Family, type ProxyConfig, ProxyError } from "./types.js";
@@ -101,7 +102,7 @@ export class ProxyDaemon {
     this.status = { pid: process.pid, node: this.opts.cfg.nodeName, flavour, resourceVersion: 0, syncs: [] };
     // As kube-proxy does: NodePorts on 127.0.0.0/8 need the kernel to route DNATed loopback traffic.
     if (this.opts.cfg.localhostNodePorts && this.opts.families.includes(4))
-      await this.exec.run({ argv: ["sysctl", "-q", "-w", "net.ipv4.conf.all.route_localnet=1"], netns: null });
+      await new RealNodeKernel(this.exec, null, "system").apply(new NodeTransaction().sysctl("net.ipv4.conf.all.route_localnet", 1));
     try {
       await this.serve();
       await this.syncOnce(true);

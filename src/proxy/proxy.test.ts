@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { RecordingExecutor } from "../exec/fake.js";
 import { categorizeEndpoints } from "./categorize.js";
-import { conntrackArgv, staleFlows } from "./conntrack.js";
+import { conntrackArgv, IptablesTransaction, jumpLine, RealIptables } from "../netfilter/index.js";
+import { staleFlows } from "./conntrack.js";
 import { serviceEndpoints } from "./endpoints.js";
 import { makeService, makeSlice, testConfig } from "./fixtures.js";
 import { healthBody, healthTargets } from "./healthcheck.js";
-import { Iptables } from "./iptables/flavour.js";
-import { ensureJumps, JUMPS, jumpLine } from "./iptables/jumps.js";
+import { JUMPS, observeJumps } from "./iptables/jumps.js";
 import { endpointChain, serviceChains } from "./iptables/names.js";
 import { IptablesProxier, renderContext, renderFullSync } from "./iptables/proxier.js";
 import { renderPort } from "./iptables/render.js";
@@ -259,7 +259,10 @@ test("jumps: each built-in chain is listed once; missing jumps go in at the top 
     const chain = c.argv[i + 1];
     return { stdout: `-P ${chain} ACCEPT\n${JUMPS.filter((j) => j.from === chain && !missing.includes(j)).map(jumpLine).join("\n")}\n` };
   });
-  const added = await ensureJumps(new Iptables(exec, "pn-x-node-1", "nft", 4), () => true, JUMPS, { canaries: true });
+  const ipt = new RealIptables(exec, "pn-x-node-1", "nft", 4);
+  const tx = new IptablesTransaction(4);
+  const added = (await observeJumps(ipt, () => true, { canaries: true }))(tx);
+  await ipt.apply(tx);
   assert.equal(added, 2);
   const lists = exec.calls.filter((c) => c.argv.includes("-S")).map((c) => c.argv.slice(4, 7).join(" "));
   assert.deepEqual(lists.sort(), ["filter -S FORWARD", "filter -S INPUT", "filter -S OUTPUT", "nat -S OUTPUT", "nat -S POSTROUTING", "nat -S PREROUTING"]);
@@ -272,13 +275,13 @@ test("jumps: each built-in chain is listed once; missing jumps go in at the top 
       "*mangle",
       ":KUBE-PROXY-CANARY - [0:0]",
       "COMMIT",
-      "*nat",
-      ":KUBE-PROXY-CANARY - [0:0]",
-      '-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
-      "COMMIT",
       "*filter",
       ":KUBE-PROXY-CANARY - [0:0]",
       '-I INPUT 1 -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      "COMMIT",
+      "*nat",
+      ":KUBE-PROXY-CANARY - [0:0]",
+      '-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
       "COMMIT",
       "",
     ].join("\n"),

@@ -1,88 +1,89 @@
 /**
  * The per-node routing agent: the same steps on a lab node and on a real one. First each node
  * prepares its own side (a VXLAN device, say) and publishes what peers need; then each node
- * programs its peers and its egress NAT. The lab runs both phases across all nodes in turn; a
- * DaemonSet would run them on every Node change it watches.
+ * reconciles its routes to its peers, its gateway policy routes and its egress NAT. The lab runs
+ * both phases across all nodes in turn; a DaemonSet would run them on every Node change it watches.
  */
-import { readJson } from "../exec/json.js";
-import type { Executor, NetnsRef } from "../exec/types.js";
-import { type Flavour, Iptables } from "../proxy/iptables/flavour.js";
-import { ensureJumps, type Jump } from "../proxy/iptables/jumps.js";
-import { routingBackend, type RoutingBackend } from "./backends.js";
-import { type BirdFiles, birdFiles } from "./birdd.js";
-import { EGRESS_CHAIN, type EgressPool, egressRules } from "./egress.js";
-import type { EgressPlan } from "./egressplan.js";
-import { type KernelRule, type KernelTableRoute, type PolicyRoute, policyBatch } from "./policy.js";
-import { familyOfCidr, ROUTE_PROTO, type RouteNode, RoutingError, type RoutingSettings } from "./types.js";
+import { awaitConverged, type DataPlane, type NodeKernel, NodeTransaction, reconcile } from "../dataplane/index.js";
+import type { Executor } from "../exec/types.js";
+import type { Route } from "../iproute/index.js";
+import { BirdDaemon, birdFiles, type BirdFiles, withLog } from "./birdd.js";
+import { egressFamilies, observeEgress } from "./egress.js";
+import { IPIP_UNSUPPORTED } from "./ipip.js";
+import { VTEP_MAC_ANNOTATION } from "./nodes.js";
+import { birdPending, planRouting, type RoutingChanges, type RoutingDesired, type RoutingObserved } from "./plan.js";
+import { blockFamilies, ROUTE_PROTO, type RouteNode, RoutingError, type RoutingSettings } from "./types.js";
+import { planDevice, vtepMac, vxlanDev } from "./vxlan.js";
 
 /** NodeRoutingOptions place one node's agent. */
 export interface NodeRoutingOptions {
+  kernel: NodeKernel;
+  /** exec runs BIRD and birdc (bgp mode). */
   exec: Executor;
-  netns: NetnsRef;
   settings: RoutingSettings;
   /** stateDir holds the node's daemon files (BIRD's config, socket, pid file, log). */
   stateDir: string;
-  flavour: Flavour;
 }
 
-const EGRESS_JUMP: Jump = {
-  table: "nat",
-  from: "POSTROUTING",
-  to: EGRESS_CHAIN,
-  args: ["-m", "comment", "--comment", "podnet pod egress"],
-};
-
 /** NodeRouting is one node's routing agent. */
-export class NodeRouting {
-  readonly backend: RoutingBackend;
+export class NodeRouting implements DataPlane<RoutingDesired, RoutingObserved, RoutingChanges> {
   readonly bird: BirdFiles;
+  private readonly daemon: BirdDaemon;
   constructor(private readonly o: NodeRoutingOptions) {
+    if (o.settings.mode === "ipip") throw new RoutingError(`failed to set up routing mode "ipip": ${IPIP_UNSUPPORTED}`);
     this.bird = birdFiles(`${o.stateDir}/bird`);
-    this.backend = routingBackend({ exec: o.exec, netns: o.netns, settings: o.settings, bird: this.bird });
+    this.daemon = new BirdDaemon(o.exec, o.kernel.netns, this.bird);
   }
 
-  /** prepare sets up this node's side of the backend; returns the Node annotations to publish. */
+  /** prepare sets up this node's side of the mode; returns the Node annotations to publish. */
   prepare(self: RouteNode): Promise<Record<string, string>> {
-    return this.wrap("prepare", self.name, () => this.backend.prepare(self));
-  }
-
-  /** sync programs routes to every other node and the node's egress; returns the number of route changes. */
-  sync(self: RouteNode, nodes: RouteNode[], egress: EgressPlan): Promise<number> {
-    return this.wrap("sync", self.name, async () => {
-      const n = await this.backend.sync(self, nodes);
-      await this.syncEgress(egress.pools);
-      return n + (await this.syncPolicies(egress.policies));
+    return this.wrap("prepare", self.name, async (): Promise<Record<string, string>> => {
+      if (this.o.settings.mode !== "vxlan") return {};
+      const tx = new NodeTransaction();
+      planDevice(tx.ip, self, this.o.settings, await this.o.kernel.ip.link(vxlanDev(this.o.settings)));
+      if (!tx.empty) await this.o.kernel.apply(tx);
+      return { [VTEP_MAC_ANNOTATION]: vtepMac(self.name) };
     });
   }
 
-  private async syncPolicies(want: PolicyRoute[]): Promise<number> {
-    const { exec, netns } = this.o;
-    const rules = await readJson<KernelRule>(exec, netns, ["ip", "-j", "rule", "show"]);
-    const routes = await readJson<KernelTableRoute>(exec, netns, ["ip", "-j", "route", "show", "table", "all", "proto", String(ROUTE_PROTO)]);
-    const text = policyBatch(want, rules, routes);
-    if (text) await this.o.exec.run({ argv: ["ip", "-batch", "-"], netns: this.o.netns, stdin: text });
-    return text.split("\n").filter(Boolean).length;
+  /** sync programs routes to every other node, gateway policy routes and egress NAT; returns the number of changes. */
+  sync(desired: RoutingDesired): Promise<number> {
+    return this.wrap("sync", desired.self.name, () => reconcile(this, desired));
   }
 
-  /** waitRouted waits until the kernel routes every peer block (BGP converges after sync returns). */
-  async waitRouted(self: RouteNode, nodes: RouteNode[], timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const missing = await this.backend.missing(self, nodes);
-      if (missing.length === 0) return;
-      if (Date.now() > deadline)
-        throw new RoutingError(`failed to converge ${this.o.settings.mode} routing on node "${self.name}": no route to ${missing.join(", ")} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  /** waitRouted waits until the node matches its plan and routes every peer block (BGP converges after sync returns). */
+  waitRouted(desired: RoutingDesired, timeoutMs = 30_000): Promise<void> {
+    return awaitConverged(this, desired, `${this.o.settings.mode} routing on node "${desired.self.name}"`, timeoutMs);
   }
 
-  private async syncEgress(pools: EgressPool[]): Promise<void> {
-    for (const family of [4, 6] as const) {
-      if (!pools.some((p) => familyOfCidr(p.cidr) === family)) continue;
-      const ipt = new Iptables(this.o.exec, this.o.netns, this.o.flavour, family);
-      await ipt.restore(egressRules(pools, family));
-      await ensureJumps(ipt, () => true, [EGRESS_JUMP]);
-    }
+  async observe(d: RoutingDesired): Promise<RoutingObserved> {
+    const { kernel, settings } = this.o;
+    const ip = kernel.ip;
+    const fams = blockFamilies(d.self);
+    const byFamily = (proto: number | string) => Promise.all(fams.map((family) => ip.routes({ family, proto }))).then((l): Route[] => l.flat());
+    const dev = vxlanDev(settings);
+    const [routes, rules, tableRoutes, vxlan, egress, bird] = await Promise.all([
+      byFamily(ROUTE_PROTO),
+      ip.rules(),
+      ip.routes({ family: 4, proto: ROUTE_PROTO, table: "all" }),
+      settings.mode === "vxlan" ? Promise.all([ip.neighbours(dev), ip.fdb(dev)]).then(([neighbours, fdb]) => ({ neighbours, fdb })) : undefined,
+      Promise.all(egressFamilies(d.egress.pools).map(async (f) => [f, await observeEgress(kernel.iptables(f))] as const)).then((e) => Object.fromEntries(e)),
+      settings.mode === "bgp" ? byFamily("bird").then((r) => ({ ...this.daemon.current(), routes: r })) : undefined,
+    ]);
+    return { routes, rules, tableRoutes, egress, ...(vxlan ? { vxlan } : {}), ...(bird ? { bird } : {}) };
+  }
+
+  plan(d: RoutingDesired, o: RoutingObserved): RoutingChanges {
+    return planRouting(d, o, this.o.settings, (c) => withLog(c, this.bird.log));
+  }
+
+  async apply(ch: RoutingChanges): Promise<void> {
+    if (!ch.tx.empty) await this.o.kernel.apply(ch.tx);
+    if (ch.bird !== undefined) await this.daemon.apply(ch.bird);
+  }
+
+  pending(d: RoutingDesired, o: RoutingObserved): string[] {
+    return this.o.settings.mode === "bgp" ? birdPending(d, o).map((b) => `no route to ${b}`) : [];
   }
 
   private async wrap<T>(verb: string, node: string, fn: () => Promise<T>): Promise<T> {

@@ -22,8 +22,8 @@ export function birdFiles(dir: string): BirdFiles {
   return { conf: `${dir}/bird.conf`, socket: `${dir}/bird.ctl`, pid: `${dir}/bird.pid`, log: `${dir}/bird.log` };
 }
 
-/** withLog adds BIRD's log statement for this node's log file. */
-function withLog(config: string, log: string): string {
+/** withLog gives BIRD's config its log statement for this node's log file: the file BIRD is given. */
+export function withLog(config: string, log: string): string {
   if (!/^[A-Za-z0-9_./-]+$/.test(log)) throw new RoutingError(`failed to configure BIRD: unsafe log path "${log}"`);
   return config.replace("log stderr all;", `log "${log}" all;`);
 }
@@ -43,21 +43,22 @@ export class BirdDaemon {
     return pid > 1 && pidLooksLike(pid, this.files.conf) ? pid : undefined;
   }
 
-  /** apply writes the config and starts or reconfigures BIRD; returns whether anything changed. */
-  async apply(config: string): Promise<boolean> {
-    const text = withLog(config, this.files.log);
+  /** current is the config file as last written and whether this node's BIRD runs. */
+  current(): { config: string | undefined; running: boolean } {
+    const config = existsSync(this.files.conf) ? readFileSync(this.files.conf, "utf8") : undefined;
+    return { config, running: this.pid() !== undefined };
+  }
+
+  /** apply writes the config file (made by withLog) and starts BIRD, or has the running one load it. */
+  async apply(text: string): Promise<void> {
     mkdirSync(dirname(this.files.conf), { recursive: true });
-    const old = existsSync(this.files.conf) ? readFileSync(this.files.conf, "utf8") : undefined;
-    const running = this.pid() !== undefined;
-    if (running && old === text) return false;
     writeFileSync(this.files.conf, text);
-    if (!running) {
+    if (this.pid() === undefined) {
       await this.exec.run({ argv: ["bird", "-c", this.files.conf, "-s", this.files.socket, "-P", this.files.pid], netns: this.netns });
-      return true;
+      return;
     }
     const r = await this.birdc(["configure"]);
-    if (!/Reconfigur|Reconfiguration/.test(r)) throw new RoutingError(`failed to reconfigure BIRD "${this.files.conf}": ${r.trim()}`);
-    return true;
+    if (!/Reconfigur/.test(r)) throw new RoutingError(`failed to reconfigure BIRD "${this.files.conf}": ${r.trim()}`);
   }
 
   /** birdc runs one birdc command against this node's daemon and returns its output. */

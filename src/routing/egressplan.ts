@@ -5,7 +5,7 @@
  * degrades to distributed rather than stopping. Gateway routing is IPv4 only for now: the IPv6
  * range of a centralized dual-stack subnet leaves through each pod's own node.
  */
-import { subnetCidrs } from "../cluster/subnets.js";
+import { subnetCidrs } from "../model/subnet.js";
 import type { Subnet } from "../model/types.js";
 import type { EgressPool } from "./egress.js";
 import type { PolicyRoute } from "./policy.js";

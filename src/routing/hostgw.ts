@@ -1,10 +1,11 @@
 /** flannel's host-gw: each remote node's pod blocks are routed via that node's underlay address. */
-import type { PodRoute } from "./routes.js";
+import type { Route } from "../iproute/index.js";
+import { blackholeRoute, podRoute } from "./routes.js";
 import { familyOfCidr, nodeAddress, type RouteNode } from "./types.js";
 
 /** hostGwRoutes is `<remote block> via <remote node IP>` for every peer block, via the peer's address of the block's family (both on a dual-stack underlay). */
-export function hostGwRoutes(self: RouteNode, nodes: RouteNode[]): PodRoute[] {
-  return peerRoutable(self, nodes).map(({ dst, via }) => ({ dst, via }));
+export function hostGwRoutes(self: RouteNode, nodes: RouteNode[]): Route[] {
+  return peerRoutable(self, nodes).map(({ dst, via }) => podRoute(dst, via));
 }
 
 /** peerRoutable lists every peer block this node can route, with the peer address of its family; blocks of a family either side lacks are left out. */
@@ -26,6 +27,6 @@ export function peerRoutable(self: RouteNode, nodes: RouteNode[]): { dst: string
  * bridge's connected route (metric 0) are more specific or preferred, so only the unassigned rest
  * falls into them.
  */
-export function ownBlackholes(self: RouteNode): PodRoute[] {
-  return self.blocks.map((dst) => ({ dst, blackhole: true }));
+export function ownBlackholes(self: RouteNode): Route[] {
+  return self.blocks.map(blackholeRoute);
 }

@@ -7,6 +7,7 @@
  * gateway node SNATs it to its own IP. Rules and routes carry protocol 81, so stale ones are found.
  */
 import { createHash } from "node:crypto";
+import type { IpTransaction, Route, Rule } from "../iproute/index.js";
 import { ROUTE_PROTO } from "./types.js";
 
 /** PolicyRoute sends one subnet's outbound traffic to its gateway node. */
@@ -26,60 +27,35 @@ export function policyTable(subnet: string): number {
   return 10000 + (createHash("sha256").update(subnet).digest().readUInt32BE(0) % 50000);
 }
 
-/** KernelRule is the part of `ip -j rule show` the diff reads. */
-export interface KernelRule {
-  priority: number;
-  src?: string;
-  srclen?: number;
-  table?: string;
-  suppress_prefixlen?: number;
-  protocol?: string;
-}
-
-/** KernelTableRoute is the part of `ip -j route show table all proto 81 type unicast` the diff reads. */
-export interface KernelTableRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  table?: string;
-  flags?: string[];
-}
-
-function ruleSrc(r: KernelRule): string {
-  return r.srclen === undefined ? String(r.src) : `${r.src}/${r.srclen}`;
-}
-
 /** ruleKey names a rule by what it does: its source and table (main for the suppress rule). */
-function ruleKey(r: KernelRule): string {
-  return `${ruleSrc(r)} ${r.suppress_prefixlen === 0 ? "main" : r.table}`;
-}
-
+const ruleKey = (r: Rule) => `${r.from} ${r.suppressPrefixLength === 0 ? "main" : r.table}`;
 const wantedKeys = (p: PolicyRoute) => [`${p.from} main`, `${p.from} ${p.table}`];
 
-function routeLine(p: PolicyRoute): string {
-  const dev = p.dev ? ` dev ${p.dev}` : "";
-  return `route replace default via ${p.via}${dev}${p.onlink ? " onlink" : ""} table ${p.table} proto ${ROUTE_PROTO}`;
+/** policyRules are a subnet's two rules: its own table after the main table without default routes. */
+export function policyRules(p: PolicyRoute): Rule[] {
+  return [
+    { from: p.from, table: "main", suppressPrefixLength: 0, priority: RULE_PRIORITY, protocol: ROUTE_PROTO },
+    { from: p.from, table: p.table, priority: RULE_PRIORITY + 1, protocol: ROUTE_PROTO },
+  ];
 }
 
-/** policyBatch turns wanted policy routes and the kernel's into `ip -batch` text (empty when in sync). */
-export function policyBatch(want: PolicyRoute[], rules: KernelRule[], routes: KernelTableRoute[]): string {
-  const mine = rules.filter((r) => r.protocol === String(ROUTE_PROTO));
+/** policyDefault is the default route of a subnet's table. */
+export function policyDefault(p: PolicyRoute): Route {
+  return { dst: "default", via: p.via, ...(p.dev ? { dev: p.dev } : {}), ...(p.onlink ? { onlink: true } : {}), table: p.table, proto: ROUTE_PROTO };
+}
+
+/** planPolicy adds the changes that bring the kernel's rules (all) and protocol-81 routes of other tables to the wanted policy routes. */
+export function planPolicy(tx: IpTransaction, want: PolicyRoute[], rules: Rule[], routes: Route[]): void {
+  const mine = rules.filter((r) => r.protocol === ROUTE_PROTO);
   const have = new Set(mine.map(ruleKey));
   // A subnet whose pair of rules is incomplete or unwanted loses what it has; complete pairs stay.
   const complete = new Set(want.filter((p) => wantedKeys(p).every((k) => have.has(k))).map((p) => p.from));
-  const lines: string[] = [];
-  for (const r of mine)
-    if (!complete.has(ruleSrc(r))) lines.push(`rule del priority ${r.priority} from ${ruleSrc(r)} protocol ${ROUTE_PROTO}`);
-  for (const r of routes.filter((x) => x.dst === "default" && !want.some((p) => String(p.table) === x.table)))
-    lines.push(`route del default table ${r.table} proto ${ROUTE_PROTO}`);
+  for (const r of mine) if (!complete.has(r.from)) tx.delRule({ from: r.from, table: r.table, priority: r.priority, protocol: ROUTE_PROTO });
+  const defaults = routes.filter((x) => x.dst === "default" && x.table !== undefined);
+  for (const r of defaults.filter((x) => !want.some((p) => p.table === x.table))) tx.delRoute({ dst: "default", table: r.table, proto: ROUTE_PROTO });
   for (const p of want) {
-    if (!complete.has(p.from))
-      lines.push(
-        `rule add from ${p.from} lookup main suppress_prefixlength 0 priority ${RULE_PRIORITY} protocol ${ROUTE_PROTO}`,
-        `rule add from ${p.from} lookup ${p.table} priority ${RULE_PRIORITY + 1} protocol ${ROUTE_PROTO}`,
-      );
-    const r = routes.find((x) => x.dst === "default" && x.table === String(p.table));
-    if (!r || r.gateway !== p.via || (p.dev !== undefined && r.dev !== p.dev)) lines.push(routeLine(p));
+    if (!complete.has(p.from)) for (const r of policyRules(p)) tx.addRule(r);
+    const r = defaults.find((x) => x.table === p.table);
+    if (!r || r.via !== p.via || (p.dev !== undefined && r.dev !== p.dev)) tx.replaceRoute(policyDefault(p));
   }
-  return lines.length ? `${lines.join("\n")}\n` : "";
 }

@@ -1,7 +1,9 @@
 /**
- * Pod routes as data, and the `ip -batch` text that moves a node from the routes it has (read with
- * `ip -j route show proto 81`) to the routes it should have. Unchanged routes are not rewritten.
+ * Pod routes as iproute Routes (protocol 81, so stale ones can be found), and the diff that moves a
+ * node from the routes it has (read with `ip -j route show proto 81`) to the routes it should have.
+ * Unchanged routes are not rewritten.
  */
+import type { Route } from "../iproute/index.js";
 import { ROUTE_PROTO } from "./types.js";
 
 /**
@@ -15,64 +17,36 @@ export function blackholeMetric(dst: string): number {
   return BLACKHOLE_METRIC[dst.includes(":") ? 6 : 4];
 }
 
-/** PodRoute is one route to a remote pod block, or (blackhole) the drop route of the node's own block. */
-export interface PodRoute {
-  dst: string;
-  via?: string;
-  blackhole?: boolean;
-  /** dev pins the route to a device (vxlan's `onlink` routes); host-gw lets the kernel pick. */
-  dev?: string;
-  onlink?: boolean;
+/** podRoute is a route to a remote pod block via a gateway (pinned to a device with onlink for vxlan). */
+export function podRoute(dst: string, via: string, dev?: string): Route {
+  return dev ? { dst, via, dev, onlink: true, proto: ROUTE_PROTO } : { dst, via, proto: ROUTE_PROTO };
 }
 
-/** KernelRoute is the part of `ip -j route show` output routing compares. */
-export interface KernelRoute {
-  dst: string;
-  type?: string;
-  gateway?: string;
-  dev?: string;
-  flags?: string[];
+/** blackholeRoute drops traffic to the unassigned rest of one of the node's own blocks. */
+export function blackholeRoute(dst: string): Route {
+  return { dst, blackhole: true, proto: ROUTE_PROTO, metric: blackholeMetric(dst) };
 }
 
-function normalDst(dst: string): string {
-  return dst.includes("/") ? dst : `${dst}/${dst.includes(":") ? 128 : 32}`;
+function same(want: Route, have: Route): boolean {
+  if (want.blackhole || have.blackhole) return Boolean(want.blackhole) && Boolean(have.blackhole);
+  return want.via === have.via && (want.dev === undefined || want.dev === have.dev) && Boolean(want.onlink) === Boolean(have.onlink);
 }
 
-function same(want: PodRoute, have: KernelRoute): boolean {
-  if (want.blackhole || have.type === "blackhole") return Boolean(want.blackhole) && have.type === "blackhole";
-  return (
-    want.via === have.gateway &&
-    (want.dev === undefined || want.dev === have.dev) &&
-    Boolean(want.onlink) === (have.flags ?? []).includes("onlink")
-  );
-}
-
-/** routeLine renders a route for `ip -batch`. */
-export function routeLine(verb: "replace" | "del", r: PodRoute): string {
-  if (r.blackhole) return `route ${verb} blackhole ${r.dst} metric ${blackholeMetric(r.dst)} proto ${ROUTE_PROTO}`;
-  const dev = r.dev ? ` dev ${r.dev}` : "";
-  return `route ${verb} ${r.dst} via ${r.via}${dev}${r.onlink ? " onlink" : ""} proto ${ROUTE_PROTO}`;
-}
-
-/** RouteDiff splits the batch in adds (replace) and deletes, because vxlan must order them around its neighbours. */
+/** RouteDiff splits the changes in adds (replace) and deletes, because vxlan must order them around its neighbours. */
 export interface RouteDiff {
-  add: string[];
-  del: string[];
+  add: Route[];
+  del: Route[];
 }
 
 /** diffRoutes compares wanted pod routes with the node's proto-81 routes. */
-export function diffRoutes(want: PodRoute[], have: KernelRoute[]): RouteDiff {
-  const byDst = new Map(have.map((h) => [normalDst(h.dst), h]));
+export function diffRoutes(want: Route[], have: Route[]): RouteDiff {
+  const byDst = new Map(have.map((h) => [h.dst, h]));
   const wanted = new Set(want.map((w) => w.dst));
-  const add = want.filter((w) => {
-    const h = byDst.get(w.dst);
-    return !h || !same(w, h);
-  });
-  const del = have.filter((h) => !wanted.has(normalDst(h.dst)));
   return {
-    add: add.map((r) => routeLine("replace", r)),
-    del: del.map((h) =>
-      h.type === "blackhole" ? routeLine("del", { dst: normalDst(h.dst), blackhole: true }) : `route del ${normalDst(h.dst)} proto ${ROUTE_PROTO}`,
-    ),
+    add: want.filter((w) => {
+      const h = byDst.get(w.dst);
+      return !h || !same(w, h);
+    }),
+    del: have.filter((h) => !wanted.has(h.dst)).map((h) => (h.blackhole ? blackholeRoute(h.dst) : { dst: h.dst, proto: ROUTE_PROTO })),
   };
 }

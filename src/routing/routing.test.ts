@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type NodeContext, routingBackend } from "./backends.js";
+import { FakeNodeKernel, NodeTransaction } from "../dataplane/index.js";
+import { RecordingExecutor } from "../exec/fake.js";
+import { renderText } from "../iproute/index.js";
+import { NodeRouting } from "./agent.js";
 import { bgpPeers, birdConfig } from "./bird.js";
-import { birdFiles } from "./birdd.js";
-import { egressRules } from "./egress.js";
+import { EGRESS_CHAIN, egressSpecs, planEgress } from "./egress.js";
 import { egressPlan } from "./egressplan.js";
-import { FakeKernel } from "./fakekernel.js";
-import { policyBatch, policyTable } from "./policy.js";
+import { planPolicy, policyTable } from "./policy.js";
 import { renderRouting } from "./render.js";
 import { diffRoutes } from "./routes.js";
 import { DEFAULT_ROUTING, podMtu, type RouteNode, type RoutingMode, type RoutingSettings } from "./types.js";
@@ -54,70 +55,67 @@ test("pod MTU leaves room for each mode's encapsulation", () => {
 });
 
 test("route diff: unchanged routes are left alone, changed ones replaced, stale ones deleted", () => {
-  const want = [
-    { dst: "10.244.1.0/24", via: "172.18.0.12" },
-    { dst: "10.244.2.0/24", via: "172.18.0.13" },
-    { dst: "10.244.3.0/24", via: "172.18.0.14" },
-  ];
-  const have = [
-    { dst: "10.244.1.0/24", gateway: "172.18.0.12", dev: "eth0", flags: [] },
-    { dst: "10.244.2.0/24", gateway: "172.18.0.99", dev: "eth0", flags: [] },
-    { dst: "10.244.9.0/24", gateway: "172.18.0.20", dev: "eth0", flags: [] },
-  ];
-  assert.deepEqual(diffRoutes(want, have), {
-    add: ["route replace 10.244.2.0/24 via 172.18.0.13 proto 81", "route replace 10.244.3.0/24 via 172.18.0.14 proto 81"],
-    del: ["route del 10.244.9.0/24 proto 81"],
-  });
-  const onlink = [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1", onlink: true }];
-  assert.deepEqual(diffRoutes(onlink, [{ dst: "10.244.1.0/24", gateway: "10.244.1.0", dev: "podnet.1", flags: ["onlink"] }]), { add: [], del: [] });
-  assert.equal(diffRoutes(onlink, [{ dst: "10.244.1.0/24", gateway: "10.244.1.0", dev: "podnet.1" }]).add.length, 1, "a lost onlink flag is repaired");
+  const r = (dst: string, via: string) => ({ dst, via, proto: 81 });
+  const want = [r("10.244.1.0/24", "172.18.0.12"), r("10.244.2.0/24", "172.18.0.13"), r("10.244.3.0/24", "172.18.0.14")];
+  const have = [{ ...r("10.244.1.0/24", "172.18.0.12"), dev: "eth0" }, r("10.244.2.0/24", "172.18.0.99"), r("10.244.9.0/24", "172.18.0.20")];
+  assert.deepEqual(diffRoutes(want, have), { add: [want[1], want[2]], del: [{ dst: "10.244.9.0/24", proto: 81 }] });
+  const onlink = [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1", onlink: true, proto: 81 }];
+  assert.deepEqual(diffRoutes(onlink, [{ ...onlink[0]! }]), { add: [], del: [] });
+  assert.equal(diffRoutes(onlink, [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1" }]).add.length, 1, "a lost onlink flag is repaired");
 });
 
-function ctx(k: FakeKernel, mode: RoutingMode): NodeContext {
-  return { exec: k.exec, netns: "pn-x-node-1", settings: settings(mode), bird: birdFiles("/nonexistent") };
+function agent(k: FakeNodeKernel, mode: RoutingMode): NodeRouting {
+  return new NodeRouting({ kernel: k, exec: new RecordingExecutor(), settings: settings(mode), stateDir: "/nonexistent" });
 }
 
-async function converge(k: FakeKernel, mode: RoutingMode, nodes: RouteNode[]): Promise<number> {
-  const b = routingBackend(ctx(k, mode));
-  const [self] = nodes;
-  await b.prepare(self!);
+/** converge runs both phases for the first node, as the lab does, and returns the number of changes of the sync. */
+async function converge(k: FakeNodeKernel, mode: RoutingMode, nodes: RouteNode[]): Promise<number> {
+  const a = agent(k, mode);
+  await a.prepare(nodes[0]!);
   const published = nodes.map((n) => ({ ...n, vtepMac: vtepMac(n.name) }));
-  const n = await b.sync(self!, published);
-  assert.deepEqual(await b.missing(self!, published), [], `${mode}: every peer block routed`);
+  const desired = { self: published[0]!, nodes: published, egress: EGRESS };
+  const n = await a.sync(desired);
+  await a.waitRouted(desired, 0);
   return n;
 }
+
+const routeDsts = (k: FakeNodeKernel) => k.ip.routeList.map((r) => r.dst).sort();
 
 // The shared behavioural cases every kernel-route backend passes.
 for (const mode of ["host-gw", "vxlan"] as const) {
   test(`${mode}: converges, a second sync changes nothing, a removed node leaves nothing behind`, async () => {
-    const k = new FakeKernel();
+    const k = new FakeNodeKernel();
     assert.ok((await converge(k, mode, cluster(4))) > 0);
-    assert.equal(k.routes.size, 4, "3 peer blocks and the own-block blackhole");
-    assert.equal(k.routes.get("10.244.0.0/24")?.type, "blackhole");
-    const writes = k.exec.calls.filter((c) => c.argv.includes("-batch")).length;
+    assert.equal(k.ip.routeList.length, 4, "3 peer blocks and the own-block blackhole");
+    assert.equal(k.ip.routeList.find((r) => r.dst === "10.244.0.0/24")?.blackhole, true);
+    assert.deepEqual(k.ipt[4].rules("nat", EGRESS_CHAIN), egressSpecs(EGRESS.pools, 4), "egress chain written");
+    assert.deepEqual(k.ipt[4].rules("nat", "POSTROUTING"), ['-m comment --comment "podnet pod egress" -j PODNET-POSTROUTING']);
+    const applied = k.applied;
     assert.equal(await converge(k, mode, cluster(4)), 0, "sync twice: no change");
-    assert.equal(k.exec.calls.filter((c) => c.argv.includes("-batch")).length, writes, "sync twice: nothing written");
+    assert.equal(k.applied, applied, "sync twice: nothing written");
     await converge(k, mode, cluster(3));
-    assert.deepEqual([...k.routes.keys()].sort(), ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"]);
-    assert.ok(![...k.neighs.keys()].includes("10.244.3.0"), "neighbour of the removed node deleted");
-    assert.ok(![...k.fdb.values()].some((f) => f.dst === "172.18.0.14"), "FDB entry of the removed node deleted");
+    assert.deepEqual(routeDsts(k), ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"]);
+    assert.ok(![...k.ip.neighbourMap.values()].some((n) => n.dst === "10.244.3.0"), "neighbour of the removed node deleted");
+    assert.ok(![...k.ip.fdbMap.values()].some((f) => f.dst === "172.18.0.14"), "FDB entry of the removed node deleted");
   });
 }
 
 test("vxlan: entries are added before the route that needs them, and removed after it", async () => {
-  const k = new FakeKernel();
+  const k = new FakeNodeKernel();
   await converge(k, "vxlan", cluster(2));
-  assert.deepEqual(k.log, ["link+ podnet.1", "neigh+ 10.244.1.0", `fdb+ ${vtepMac("node-2")}`, "route+ 10.244.0.0/24", "route+ 10.244.1.0/24"]);
-  k.log = [];
+  assert.deepEqual(k.ip.log, ["link+ podnet.1", "address+ 10.244.0.0/32", "neigh+ 10.244.1.0", `fdb+ ${vtepMac("node-2")}`, "route+ 10.244.0.0/24", "route+ 10.244.1.0/24"]);
+  k.ip.log = [];
   await converge(k, "vxlan", cluster(1));
-  assert.deepEqual(k.log, ["route- 10.244.1.0/24", "neigh- 10.244.1.0", `fdb- ${vtepMac("node-2")}`]);
+  assert.deepEqual(k.ip.log, ["route- 10.244.1.0/24", "neigh- 10.244.1.0", `fdb- ${vtepMac("node-2")}`]);
 });
 
 test("vxlan dual-stack: one device carries both families; IPv6 gets its own neighbour and onlink routes", async () => {
-  const k = new FakeKernel();
+  const k = new FakeNodeKernel();
   await converge(k, "vxlan", dualCluster(2));
-  assert.deepEqual(k.log, [
+  assert.deepEqual(k.ip.log, [
     "link+ podnet.1",
+    "address+ 10.244.0.0/32",
+    "address+ fd00:10:244::/128",
     "neigh+ 10.244.1.0",
     "neigh+ fd00:10:244:1::",
     `fdb+ ${vtepMac("node-2")}`,
@@ -126,37 +124,40 @@ test("vxlan dual-stack: one device carries both families; IPv6 gets its own neig
     "route+ 10.244.1.0/24",
     "route+ fd00:10:244:1::/64",
   ]);
-  assert.deepEqual(k.routes.get("fd00:10:244:1::/64"), { dst: "fd00:10:244:1::/64", gateway: "fd00:10:244:1::", dev: "podnet.1", flags: ["onlink"] });
-  assert.deepEqual((k.link as { addr_info: unknown[] }).addr_info, [{ local: "10.244.0.0", prefixlen: 32 }, { local: "fd00:10:244::", prefixlen: 128 }]);
-  k.log = [];
+  assert.deepEqual(k.ip.routeList.find((r) => r.dst === "fd00:10:244:1::/64"), { dst: "fd00:10:244:1::/64", via: "fd00:10:244:1::", dev: "podnet.1", onlink: true, proto: 81 });
+  assert.deepEqual(k.ip.addresses, [{ dev: "podnet.1", cidr: "10.244.0.0/32" }, { dev: "podnet.1", cidr: "fd00:10:244::/128" }]);
+  k.ip.log = [];
   await converge(k, "vxlan", dualCluster(2));
-  assert.deepEqual(k.log, [], "sync twice: nothing to do");
+  assert.deepEqual(k.ip.log, [], "sync twice: nothing to do");
   await converge(k, "vxlan", dualCluster(1));
-  assert.deepEqual(k.log, ["route- 10.244.1.0/24", "route- fd00:10:244:1::/64", "neigh- 10.244.1.0", "neigh- fd00:10:244:1::", `fdb- ${vtepMac("node-2")}`]);
+  assert.deepEqual(k.ip.log, ["route- 10.244.1.0/24", "route- fd00:10:244:1::/64", "neigh- 10.244.1.0", "neigh- fd00:10:244:1::", `fdb- ${vtepMac("node-2")}`]);
 });
 
 test("host-gw dual-stack: IPv6 blocks go via the peer's IPv6 address; a peer without one gets no IPv6 route", async () => {
-  const k = new FakeKernel();
+  const k = new FakeNodeKernel();
   const nodes = dualCluster(3);
   delete nodes[2]!.ip6;
   await converge(k, "host-gw", nodes);
-  assert.deepEqual(
-    [...k.routes.values()].map((r) => `${r.dst} ${r.type ?? r.gateway}`),
-    ["10.244.0.0/24 blackhole", "fd00:10:244::/64 blackhole", "10.244.1.0/24 172.18.0.12", "fd00:10:244:1::/64 fd00:172:18::12", "10.244.2.0/24 172.18.0.13"],
-  );
+  assert.deepEqual(k.ip.dump().filter((l) => l.startsWith("route")), [
+    "route 10.244.1.0/24 via 172.18.0.12 proto 81",
+    "route 10.244.2.0/24 via 172.18.0.13 proto 81",
+    "route blackhole 10.244.0.0/24 proto 81 metric 32",
+    "route blackhole fd00:10:244::/64 proto 81 metric 1024",
+    "route fd00:10:244:1::/64 via fd00:172:18::12 proto 81",
+  ]);
 });
 
 test("vxlan: a device with the wrong settings is recreated, a right one kept", async () => {
-  const k = new FakeKernel();
-  const b = routingBackend(ctx(k, "vxlan"));
+  const k = new FakeNodeKernel();
+  const a = agent(k, "vxlan");
   const [self] = cluster(1);
-  assert.deepEqual(await b.prepare(self!), { "podnet.io/vtep-mac": vtepMac("node-1") });
-  k.log = [];
-  await b.prepare(self!);
-  assert.deepEqual(k.log, [], "matching device kept");
-  (k.link as { mtu: number }).mtu = 1500;
-  await b.prepare(self!);
-  assert.deepEqual(k.log, ["link- podnet.1", "link+ podnet.1"]);
+  assert.deepEqual(await a.prepare(self!), { "podnet.io/vtep-mac": vtepMac("node-1") });
+  k.ip.log = [];
+  await a.prepare(self!);
+  assert.deepEqual(k.ip.log, [], "matching device kept");
+  k.ip.linkMap.get("podnet.1")!.mtu = 1500;
+  await a.prepare(self!);
+  assert.deepEqual(k.ip.log, ["link- podnet.1", "link+ podnet.1", "address+ 10.244.0.0/32"]);
 });
 
 test("vtep MACs are stable, unicast and locally administered", () => {
@@ -186,27 +187,31 @@ test("bird.conf announces only the node's own blocks and exports BGP routes for 
 });
 
 test("egress: traffic to any pod pool keeps its source; only natOutgoing pools are masqueraded", () => {
-  const rules = egressRules(
-    [
-      { cidr: "10.244.0.0/16", natOutgoing: true },
-      { cidr: "10.66.0.0/16", natOutgoing: false },
-      { cidr: "fd00:10:244::/56", natOutgoing: true },
-    ],
-    4,
-  );
+  const pools = [
+    { cidr: "10.244.0.0/16", natOutgoing: true },
+    { cidr: "10.66.0.0/16", natOutgoing: false },
+    { cidr: "fd00:10:244::/56", natOutgoing: true },
+  ];
+  const tx = new NodeTransaction();
+  planEgress(tx.iptables[4], pools, undefined);
   assert.equal(
-    rules,
+    tx.iptables[4].render(),
     [
       "*nat",
       ":PODNET-POSTROUTING - [0:0]",
       '-A PODNET-POSTROUTING -d 10.244.0.0/16 -m comment --comment "podnet: to pods, keep source" -j RETURN',
       '-A PODNET-POSTROUTING -d 10.66.0.0/16 -m comment --comment "podnet: to pods, keep source" -j RETURN',
       '-A PODNET-POSTROUTING -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "podnet: natOutgoing 10.244.0.0/16" -j MASQUERADE --random-fully',
+      '-I POSTROUTING 1 -m comment --comment "podnet pod egress" -j PODNET-POSTROUTING',
       "COMMIT",
       "",
     ].join("\n"),
   );
-  assert.match(egressRules([{ cidr: "fd00:10:244::/56", natOutgoing: true }], 6), /-s fd00:10:244::\/56 ! -d ff00::\/8 .* -j MASQUERADE/);
+  assert.match(egressSpecs(pools, 6).join("\n"), /-s fd00:10:244::\/56 ! -d ff00::\/8 .* -j MASQUERADE/);
+  const listed = egressSpecs(pools, 4).map((s) => `-A ${EGRESS_CHAIN} ${s}`);
+  const again = new NodeTransaction();
+  planEgress(again.iptables[4], pools, { chain: listed, jump: true });
+  assert.ok(again.empty, "a chain listed as written and a jump in place: nothing to do");
 });
 
 test("egress plan: the active gateway SNATs a centralized subnet, other nodes route it there", () => {
@@ -231,27 +236,29 @@ test("egress plan: the active gateway SNATs a centralized subnet, other nodes ro
   assert.deepEqual(orphan, { pools: [{ cidr: "10.77.0.0/16", natOutgoing: true }], policies: [] }, "no live gateway: SNAT locally");
 });
 
-test("policy routes: rendered once, nothing to do when the kernel has them, stale ones removed", () => {
+test("policy routes: planned once, nothing to do when the kernel has them, stale ones removed", async () => {
   const p = { from: "10.77.0.0/16", table: 12345, via: "172.18.0.12" };
+  const k = new FakeNodeKernel();
+  const plan = async (want: (typeof p)[]) => {
+    const tx = new NodeTransaction();
+    planPolicy(tx.ip, want, await k.ip.rules(), await k.ip.routes({ family: 4, table: "all", proto: 81 }));
+    return tx;
+  };
+  const first = await plan([p]);
   assert.equal(
-    policyBatch([p], [], []),
+    renderText(first.ip),
     [
+      "# ip -batch -",
       "rule add from 10.77.0.0/16 lookup main suppress_prefixlength 0 priority 1000 protocol 81",
       "rule add from 10.77.0.0/16 lookup 12345 priority 1001 protocol 81",
       "route replace default via 172.18.0.12 table 12345 proto 81",
       "",
     ].join("\n"),
   );
-  const rules = [
-    { priority: 1000, src: "10.77.0.0", srclen: 16, table: "main", suppress_prefixlen: 0, protocol: "81" },
-    { priority: 1001, src: "10.77.0.0", srclen: 16, table: "12345", protocol: "81" },
-    { priority: 32766, src: "all", table: "main" },
-  ];
-  const routes = [{ dst: "default", gateway: "172.18.0.12", table: "12345" }];
-  assert.equal(policyBatch([p], rules, routes), "", "sync twice: nothing to do");
-  assert.equal(policyBatch([{ ...p, via: "172.18.0.13" }], rules, routes), "route replace default via 172.18.0.13 table 12345 proto 81\n", "gateway failover rewrites one route");
-  assert.equal(
-    policyBatch([], rules, routes),
-    "rule del priority 1000 from 10.77.0.0/16 protocol 81\nrule del priority 1001 from 10.77.0.0/16 protocol 81\nroute del default table 12345 proto 81\n",
-  );
+  await k.apply(first);
+  assert.ok((await plan([p])).empty, "sync twice: nothing to do");
+  const failover = await plan([{ ...p, via: "172.18.0.13" }]);
+  assert.equal(renderText(failover.ip), "# ip -batch -\nroute replace default via 172.18.0.13 table 12345 proto 81\n", "gateway failover rewrites one route");
+  await k.apply(await plan([]));
+  assert.deepEqual(k.ip.dump(), [], "no subnet: no rule and no table route left");
 });

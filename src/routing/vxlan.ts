@@ -10,12 +10,13 @@
  * (flannel runs a second device over an IPv6 underlay instead; one device needs no IPv6 underlay.)
  */
 import { createHash } from "node:crypto";
+import type { Address, FdbEntry, IpTransaction, Link, LinkState, Neighbour, Route } from "../iproute/index.js";
 import { nthIP, parseCIDR } from "../util/ip.js";
-import type { PodRoute } from "./routes.js";
 import type { Family } from "../util/ip.js";
-import { blockFamilies, familyOfCidr, type RouteNode, type RoutingSettings } from "./types.js";
+import { podRoute } from "./routes.js";
+import { blockFamilies, familyOfCidr, podMtu, type RouteNode, type RoutingSettings } from "./types.js";
 
-/** VXLAN_DEV is the device name: podnet.<VNI>, as flannel names flannel.<VNI>. */
+/** vxlanDev is the device name: podnet.<VNI>, as flannel names flannel.<VNI>. */
 export function vxlanDev(s: Pick<RoutingSettings, "vni">): string {
   return `podnet.${s.vni}`;
 }
@@ -34,53 +35,41 @@ export function vtepAddress(n: RouteNode, family: Family = 4): string | undefine
   return c ? nthIP(c, 0n) : undefined;
 }
 
-/** vtepCidrs are the addresses the node's VXLAN device holds: one host address per family it hosts blocks of. */
-export function vtepCidrs(n: RouteNode): string[] {
+/** vtepAddresses are the addresses the node's VXLAN device holds: one host address per family it hosts blocks of. */
+export function vtepAddresses(n: RouteNode, s: RoutingSettings): Address[] {
   return blockFamilies(n).flatMap((f) => {
     const a = vtepAddress(n, f);
-    return a ? [`${a}/${f === 4 ? 32 : 128}`] : [];
+    return a ? [{ dev: vxlanDev(s), cidr: `${a}/${f === 4 ? 32 : 128}`, ...(f === 6 ? { nodad: true } : {}) }] : [];
   });
 }
 
-/** VxlanLink is the part of `ip -j -d addr show` the device check reads. */
-export interface VxlanLink {
-  address?: string;
-  mtu?: number;
-  addr_info?: { local: string; prefixlen: number }[];
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean } };
+/** vxlanLink is the device this node needs: its MAC derived from its name, its MTU the pods' MTU. */
+export function vxlanLink(self: RouteNode, s: RoutingSettings): Link {
+  return {
+    name: vxlanDev(s),
+    kind: "vxlan",
+    address: vtepMac(self.name),
+    mtu: podMtu(s),
+    vxlan: { id: s.vni, local: self.ip, dev: s.underlayDev, port: s.port, learning: false },
+  };
 }
 
 /** vxlanDeviceOk says whether an existing device matches what this node needs (else it is recreated). */
-export function vxlanDeviceOk(link: VxlanLink, self: RouteNode, s: RoutingSettings): boolean {
-  const d = link.linkinfo?.info_data;
-  return (
-    link.linkinfo?.info_kind === "vxlan" &&
-    d?.id === s.vni &&
-    d.local === self.ip &&
-    d.port === s.port &&
-    d.learning === false &&
-    link.mtu === s.underlayMtu - 50 &&
-    link.address === vtepMac(self.name)
-  );
+export function vxlanDeviceOk(have: Link, want: Link): boolean {
+  const h = have.vxlan;
+  const w = want.vxlan;
+  return have.kind === "vxlan" && !!h && !!w && h.id === w.id && h.local === w.local && h.port === w.port && h.learning === w.learning && have.mtu === want.mtu && have.address === want.address;
 }
 
-/** vxlanAddressLines adds the VTEP addresses the device lacks (IPv6 without duplicate address detection). */
-export function vxlanAddressLines(self: RouteNode, s: RoutingSettings, have: VxlanLink["addr_info"] = []): string[] {
-  const held = new Set(have.map((a) => `${a.local}/${a.prefixlen}`));
-  return vtepCidrs(self)
-    .filter((c) => !held.has(c))
-    .map((c) => `address replace ${c} dev ${vxlanDev(s)}${c.includes(":") ? " nodad" : ""}`);
-}
-
-/** vxlanDeviceBatch creates the device with its addresses (ip -batch text). */
-export function vxlanDeviceBatch(self: RouteNode, s: RoutingSettings): string {
-  const dev = vxlanDev(s);
-  return [
-    `link add ${dev} address ${vtepMac(self.name)} mtu ${s.underlayMtu - 50} type vxlan id ${s.vni} local ${self.ip} dev ${s.underlayDev} dstport ${s.port} nolearning`,
-    ...vxlanAddressLines(self, s),
-    `link set ${dev} up`,
-    "",
-  ].join("\n");
+/** planDevice creates (or recreates) the device with its addresses, or adds the addresses it lacks. */
+export function planDevice(tx: IpTransaction, self: RouteNode, s: RoutingSettings, have: LinkState | undefined): void {
+  const want = vxlanLink(self, s);
+  const ok = have !== undefined && vxlanDeviceOk(have.link, want);
+  if (have && !ok) tx.delLink(want.name);
+  if (!ok) tx.addLink(want);
+  const held = new Set(ok ? have.addresses.map((a) => a.cidr) : []);
+  for (const a of vtepAddresses(self, s)) if (!held.has(a.cidr)) tx.replaceAddress(a);
+  if (!ok || !have.link.up) tx.setLink({ name: want.name, up: true });
 }
 
 /** VxlanPeer is what one remote node needs on this node. */
@@ -90,7 +79,7 @@ export interface VxlanPeer {
   vteps: string[];
   mac: string;
   ip: string;
-  routes: PodRoute[];
+  routes: Route[];
 }
 
 /** vxlanPeers lists the remote nodes reachable over VXLAN (peers that have not published a MAC yet wait). */
@@ -104,55 +93,33 @@ export function vxlanPeers(self: RouteNode, nodes: RouteNode[], s: RoutingSettin
     if (!vtep.has(4)) continue;
     const routes = n.blocks.flatMap((dst) => {
       const via = vtep.get(familyOfCidr(dst));
-      return via ? [{ dst, via, dev, onlink: true }] : [];
+      return via ? [podRoute(dst, via, dev)] : [];
     });
     out.push({ node: n.name, vteps: [...vtep.values()], mac: n.vtepMac, ip: n.ip, routes });
   }
   return out;
 }
 
-/** KernelNeigh is the part of `ip -j neigh show dev …` the diff reads. */
-export interface KernelNeigh {
-  dst: string;
-  lladdr?: string;
-  state?: string[];
-}
-
-/** KernelFdb is the part of `bridge -j fdb show dev …` the diff reads. */
-export interface KernelFdb {
-  mac: string;
-  dst?: string;
-}
-
-/** VxlanBatches are the three steps of a sync, run in this order: neighbours, FDB, routes. */
-export interface VxlanBatches {
-  neigh: string;
-  fdb: string;
-  /** routesAdd runs after the entries exist; routesDel runs first of all, before entries go. */
-  routesAdd: string[];
-  neighDel: string;
-  fdbDel: string;
+/** VxlanEntries are the neighbour and FDB changes of a sync: deletions run before additions. */
+export interface VxlanEntries {
+  neighDel: Neighbour[];
+  fdbDel: FdbEntry[];
+  neigh: Neighbour[];
+  fdb: FdbEntry[];
 }
 
 /** vxlanEntries diffs the wanted neighbours and FDB entries against the kernel's. */
-export function vxlanEntries(peers: VxlanPeer[], neighs: KernelNeigh[], fdbs: KernelFdb[], s: RoutingSettings): Omit<VxlanBatches, "routesAdd"> {
+export function vxlanEntries(peers: VxlanPeer[], neighs: Neighbour[], fdbs: FdbEntry[], s: RoutingSettings): VxlanEntries {
   const dev = vxlanDev(s);
-  const neigh: string[] = [];
-  const fdb: string[] = [];
+  const out: VxlanEntries = { neighDel: [], fdbDel: [], neigh: [], fdb: [] };
   for (const p of peers) {
     for (const vtep of p.vteps) {
       const n = neighs.find((x) => x.dst === vtep);
-      if (!n || n.lladdr !== p.mac || !(n.state ?? []).includes("PERMANENT"))
-        neigh.push(`neigh replace ${vtep} lladdr ${p.mac} dev ${dev} nud permanent`);
+      if (!n || n.lladdr !== p.mac || !n.permanent) out.neigh.push({ dst: vtep, lladdr: p.mac, dev });
     }
-    if (!fdbs.some((f) => f.mac === p.mac && f.dst === p.ip)) fdb.push(`fdb replace ${p.mac} dev ${dev} dst ${p.ip} self permanent`);
+    if (!fdbs.some((f) => f.mac === p.mac && f.dst === p.ip)) out.fdb.push({ mac: p.mac, dev, dst: p.ip });
   }
-  const neighDel = neighs
-    .filter((n) => (n.state ?? []).includes("PERMANENT") && !peers.some((p) => p.vteps.includes(n.dst)))
-    .map((n) => `neigh del ${n.dst} dev ${dev}`);
-  const fdbDel = fdbs
-    .filter((f) => f.dst !== undefined && !peers.some((p) => p.mac === f.mac && p.ip === f.dst))
-    .map((f) => `fdb del ${f.mac} dev ${dev} dst ${f.dst} self`);
-  const text = (l: string[]) => (l.length ? `${l.join("\n")}\n` : "");
-  return { neigh: text(neigh), fdb: text(fdb), neighDel: text(neighDel), fdbDel: text(fdbDel) };
+  out.neighDel = neighs.filter((n) => n.permanent && !peers.some((p) => p.vteps.includes(n.dst)));
+  out.fdbDel = fdbs.filter((f) => f.dst !== undefined && !peers.some((p) => p.mac === f.mac && p.ip === f.dst));
+  return out;
 }

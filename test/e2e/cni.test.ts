@@ -4,8 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
+import { FORBID_NETNS_ENV } from "../../src/cni/datapath.js";
+import { hostVethName } from "../../src/cni/names.js";
 import { ExecError } from "../../src/exec/types.js";
+import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
 import { processAlive } from "../../src/util/proc.js";
 import { exec, netnsFixture, REPO } from "./helpers.js";
 
@@ -154,4 +156,39 @@ test("the agent keeps one node-side ip started, refuses a second agent on its so
   }
   for (let i = 0; i < 100 && [pid, ...spares].some(processAlive); i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual([pid, ...spares].filter(processAlive), [], "agent and its spare exited on SIGTERM");
+});
+
+test("routed mode: CHECK checks the pod's addresses; GC removes stale attachments and a leftover routed veth, and keeps the valid one", async () => {
+  const routed = (extra: Record<string, unknown> = {}) =>
+    conf({ name: "e2e-routed", mode: "routed", ipMasq: false, ipam: { type: "podnet", subnet: "10.244.8.0/24", dataDir }, ...extra });
+  const keep = await cni("ADD", routed(), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" });
+  assert.equal(keep.code, 0, JSON.stringify(keep.out));
+  // a second pod: one namespace holds one default route
+  const pod2 = `pn-c${id}-pod2`;
+  await createNetns(exec, pod2);
+  try {
+    const stale = await cni("ADD", routed(), { CNI_CONTAINERID: "r2", CNI_IFNAME: "eth2", CNI_NETNS: `/var/run/netns/${pod2}` });
+    assert.equal(stale.code, 0, JSON.stringify(stale.out));
+  } finally {
+    await deleteNetns(exec, pod2);
+  }
+  assert.equal((await cni("CHECK", routed({ prevResult: keep.out }), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code, 0);
+  const addr = (keep.out.ips as { address: string }[])[0]!.address;
+  await exec.run({ argv: ["ip", "address", "del", addr, "dev", "eth1"], netns: POD });
+  const broken = await cni("CHECK", routed({ prevResult: keep.out }), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" });
+  assert.equal(broken.code, 1);
+  assert.match(String(broken.out.msg), new RegExp(`address ${addr.replace(/\./g, "\\.")} is missing`));
+  await exec.run({ argv: ["ip", "address", "add", addr, "dev", "eth1"], netns: POD });
+  // What an ADD killed after creating its veth leaves: a routed host end no allocation knows of.
+  const leftover = hostVethName("killed", "eth0");
+  await exec.run({ argv: ["ip", "link", "add", leftover, "type", "veth", "peer", "name", `x${id}`], netns: NODE });
+  const gc = await cni("GC", routed({ "cni.dev/valid-attachments": [{ containerID: "r1", ifname: "eth1" }] }), { CNI_CONTAINERID: "", CNI_NETNS: "" });
+  assert.equal(gc.code, 0, JSON.stringify(gc.out));
+  const left = await links(NODE);
+  assert.ok(left.includes(hostVethName("r1", "eth1")), "the valid attachment keeps its veth");
+  assert.ok(!left.includes(hostVethName("r2", "eth2")), "the stale attachment's veth is gone");
+  assert.ok(!left.includes(leftover), "the leftover routed veth is gone");
+  assert.deepEqual(readdirSync(join(dataDir, "e2e-routed")).filter((f) => f.startsWith("10.")), [addr.split("/")[0]], "only the valid attachment holds an address");
+  assert.equal((await cni("CHECK", routed({ prevResult: keep.out }), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code, 0, "GC left the valid one working");
+  assert.equal((await cni("DEL", routed(), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code, 0);
 });

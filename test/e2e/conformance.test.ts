@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { stopPids } from "../../src/util/proc.js";
-import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
+import { FORBID_NETNS_ENV } from "../../src/cni/datapath.js";
 import { ExecError } from "../../src/exec/types.js";
-import { createNetns, deleteNetns } from "../../src/lab/netns.js";
+import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
 import { exec, netnsFixture, PODNET, REPO } from "./helpers.js";
 
 interface Subject {

@@ -11,11 +11,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { FORBID_NETNS_ENV } from "../../src/cni/bridge.js";
+import { FORBID_NETNS_ENV } from "../../src/cni/datapath.js";
 import { hostVethName } from "../../src/cni/names.js";
 import { ExecError } from "../../src/exec/types.js";
 import { inParallel } from "../../src/lab/kubelet.js";
-import { createNetns, deleteNetns, pidsInNetns } from "../../src/lab/netns.js";
+import { createNetns, deleteNetns, pidsInNetns } from "../../src/iproute/netns.js";
 import { exec, REPO } from "./helpers.js";
 
 const PLUGIN = join(REPO, "bin/podnet-cni");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../../src/exec/real.js";
 import { ExecError } from "../../src/exec/types.js";
-import { createNetns, deleteNetns } from "../../src/lab/netns.js";
+import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
 
 /** exec is the real executor the e2e tests use. */
 export const exec = new RealExecutor();

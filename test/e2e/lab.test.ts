@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { listNetns } from "../../src/lab/netns.js";
+import { listNetns } from "../../src/iproute/netns.js";
 import type { Node, Pod, Service } from "../../src/model/types.js";
 import { cidrContains, parseCIDR } from "../../src/util/ip.js";
 import { diffLines, snapshotRootNetns } from "../rootns.js";

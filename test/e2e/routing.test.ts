@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { createNetns, deleteNetns } from "../../src/lab/netns.js";
-import { ipipBatch } from "../../src/routing/ipip.js";
+import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
+import { RealIpNode } from "../../src/iproute/index.js";
+import { ipipTransaction } from "../../src/routing/ipip.js";
 import { DEFAULT_ROUTING } from "../../src/routing/types.js";
 import { exec, TestLab, withLab } from "./helpers.js";
 import { kernelRoutes, lines, membershipCases, nodeRun, pods, sharedCases, waitFor } from "./routing-cases.js";
@@ -116,7 +117,7 @@ test("ipip: the lab refuses it with the reason; rendered routes resolve through 
   try {
     await exec.run({ argv: ["ip", "link", "add", "tunl0", "type", "veth", "peer", "name", "tunl0p"], netns: ns });
     const nodes = [1, 2, 3].map((i) => ({ name: `node-${i}`, ip: `172.18.0.${10 + i}`, blocks: [`10.244.${i - 1}.0/24`] }));
-    await exec.run({ argv: ["ip", "-batch", "-"], netns: ns, stdin: ipipBatch(nodes[0]!, nodes, { ...DEFAULT_ROUTING, mode: "ipip" }) });
+    await new RealIpNode(exec, ns).apply(ipipTransaction(nodes[0]!, nodes, { ...DEFAULT_ROUTING, mode: "ipip" }));
     const got = await exec.run({ argv: ["ip", "route", "get", "10.244.2.7"], netns: ns });
     assert.match(got.stdout, /10\.244\.2\.7 via 172\.18\.0\.13 dev tunl0/);
     const own = await exec.run({ argv: ["ip", "route", "get", "10.244.0.9"], netns: ns, okCodes: [0, 2] });

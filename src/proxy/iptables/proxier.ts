@@ -5,13 +5,13 @@
  * podnet chain and remove stale ones; partial syncs touch only the chains whose text changed.
  */
 import type { Executor, NetnsRef } from "../../exec/types.js";
+import { type ConntrackFlush, type Flavour, flushConntrack, RealIptables } from "../../netfilter/index.js";
 import { endpointKey, serviceEndpoints } from "../endpoints.js";
-import { type ConntrackFlush, flushConntrack, staleFlows } from "../conntrack.js";
+import { staleFlows } from "../conntrack.js";
 import { servicePorts } from "../serviceport.js";
 import type { ServiceTracker } from "../tracker.js";
 import { type Family, type ProxyConfig, ProxyError, servicePortKey } from "../types.js";
-import { type Flavour, Iptables } from "./flavour.js";
-import { canariesIntact, JUMPS, jumpEdits, type TableLines } from "./jumps.js";
+import { canariesIntact, type JumpSteps, observeJumps } from "./jumps.js";
 import { isServiceChain } from "./names.js";
 import { type PortRules, type RenderContext, renderPort } from "./render.js";
 import { fullSyncChains, IptablesRuleset, type SyncPlan } from "./ruleset.js";
@@ -127,7 +127,7 @@ function renderEverything(
 /** IptablesProxier syncs one family's rules in one network namespace. */
 export class IptablesProxier {
   readonly ruleset = new IptablesRuleset();
-  readonly ipt: Iptables;
+  readonly ipt: RealIptables;
   private portsByService = new Map<string, string[]>();
   private largeCluster = false;
   private needFull = true;
@@ -137,11 +137,11 @@ export class IptablesProxier {
     readonly tracker: ServiceTracker,
     readonly cfg: ProxyConfig,
     readonly family: Family,
-    exec: Executor,
-    netns: NetnsRef,
+    readonly exec: Executor,
+    readonly netns: NetnsRef,
     flavour: Flavour,
   ) {
-    this.ipt = new Iptables(exec, netns, flavour, family);
+    this.ipt = new RealIptables(exec, netns, flavour, family);
   }
 
   /** forceFullSync makes the next sync a full one. */
@@ -177,7 +177,7 @@ export class IptablesProxier {
     full: boolean,
     existing?: string[],
     renderAll = !this.rendered,
-    extra?: TableLines,
+    extra?: JumpSteps,
   ): { plan: SyncPlan; ports: Map<string, string[]>; changed: number; errors: string[] } {
     const errors: string[] = [];
     const dirty = this.tracker.takeDirty(`ipv${this.family}`);
@@ -196,7 +196,7 @@ export class IptablesProxier {
     return { plan, ports, changed: keys.size, errors };
   }
 
-  private planModeSwitch(dirty: Set<string>, existing?: string[], extra?: TableLines) {
+  private planModeSwitch(dirty: Set<string>, existing?: string[], extra?: JumpSteps) {
     for (const k of dirty) this.tracker.markDirty(k, `ipv${this.family}`);
     return this.plan(true, existing, true, extra);
   }
@@ -222,7 +222,7 @@ export class IptablesProxier {
     const computeMs = performance.now() - t;
     t = performance.now();
     try {
-      if (plan.text) await this.ipt.restore(plan.text);
+      await this.ipt.restore(plan.text);
     } catch (e) {
       this.needFull = true;
       this.rendered = false;
@@ -238,7 +238,7 @@ export class IptablesProxier {
     for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
     else this.portsByService.delete(k);
     if (full) this.needFull = false;
-    await flushConntrack(this.ipt.exec, this.ipt.netns, flows);
+    await flushConntrack(this.exec, this.netns, flows);
     return {
       full,
       services: this.tracker.services.size,
@@ -254,10 +254,10 @@ export class IptablesProxier {
     };
   }
 
-  /** fullSyncExtras returns the canaries and the missing jumps to the chains a full sync writes, per table. */
-  private async fullSyncExtras(listed: Map<string, string[]>): Promise<TableLines> {
+  /** fullSyncExtras reads which jumps to the chains a full sync writes are missing; the steps it returns add them and the canaries. */
+  private fullSyncExtras(listed: Map<string, string[]>): Promise<JumpSteps> {
     const written = fullSyncChains(renderContext(this.cfg, this.family, false));
-    return (await jumpEdits(this.ipt, (table, chain) => written.has(`${table}/${chain}`), JUMPS, { canaries: true, listed })).lines;
+    return observeJumps(this.ipt, (table, chain) => written.has(`${table}/${chain}`), { canaries: true, listed });
   }
 }
 

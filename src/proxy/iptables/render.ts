@@ -4,6 +4,7 @@
  * KUBE-NODEPORTS, KUBE-PROXY-FIREWALL) and its own nat chains (SVC, SVL, EXT, FW, SEP). Pure: the
  * same input always gives the same text, which is what makes partial syncs a plain text diff.
  */
+import { chainRules, comment, ruleLine, type RuleText } from "../../netfilter/index.js";
 import { flat } from "../../util/flat.js";
 import { type Categorized, categorizeEndpoints } from "../categorize.js";
 import { cidrContains, parseCIDR } from "../../util/ip.js";
@@ -43,8 +44,8 @@ export type TopChain =
 export interface PortRules {
   /** top holds the port's lines in each shared chain (only chains it has lines in). */
   top: Partial<Record<TopChain, string[]>>;
-  /** chains are the port's own nat chains with their rules (lines joined by newlines), in kube-proxy's order. */
-  chains: [string, string][];
+  /** chains are the port's own nat chains with their rules, in kube-proxy's order. */
+  chains: [string, RuleText][];
   /** endpoints counts the port's endpoints (for large-cluster mode). */
   endpoints: number;
   /** sp is the service port the rules were built for. */
@@ -53,15 +54,21 @@ export interface PortRules {
   cat: Categorized;
 }
 
-/** comment renders `-m comment --comment X`, quoting X when it has spaces as kube-proxy does. */
-export function comment(text: string): string {
-  return `-m comment --comment ${text.includes(" ") ? `"${text}"` : text}`;
-}
+/** TOP_CHAIN_NAMES are the shared chains' names without their table. */
+const TOP_CHAIN_NAMES: Record<TopChain, string> = {
+  "nat/KUBE-SERVICES": "KUBE-SERVICES",
+  "nat/KUBE-NODEPORTS": "KUBE-NODEPORTS",
+  "filter/KUBE-SERVICES": "KUBE-SERVICES",
+  "filter/KUBE-EXTERNAL-SERVICES": "KUBE-EXTERNAL-SERVICES",
+  "filter/KUBE-NODEPORTS": "KUBE-NODEPORTS",
+  "filter/KUBE-PROXY-FIREWALL": "KUBE-PROXY-FIREWALL",
+};
 
-function push(r: PortRules, chain: TopChain, line: string): void {
+function push(r: PortRules, chain: TopChain, spec: string): void {
+  const line = flat(ruleLine(TOP_CHAIN_NAMES[chain], spec));
   const lines = r.top[chain];
-  if (lines) lines.push(flat(line));
-  else r.top[chain] = [flat(line)];
+  if (lines) lines.push(line);
+  else r.top[chain] = [line];
 }
 
 function match(sp: ServicePortInfo, dst: string, port: number): string {
@@ -89,36 +96,36 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   const noEpComment = comment(`${name} ${hasEndpoints ? "has no local endpoints" : "has no endpoints"}`);
 
   if (hasInternal)
-    push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)} -j ${internalChain}`);
+    push(r, "nat/KUBE-SERVICES", `${comment(`${name} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)} -j ${internalChain}`);
   else
-    push(r, "filter/KUBE-SERVICES", `-A KUBE-SERVICES ${noEpComment} ${match(sp, sp.clusterIP, sp.port)} -j ${noEpTarget}`);
+    push(r, "filter/KUBE-SERVICES", `${noEpComment} ${match(sp, sp.clusterIP, sp.port)} -j ${noEpTarget}`);
 
   for (const ip of sp.externalIPs) {
     if (hasEndpoints)
-      push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} external IP`)} ${match(sp, ip, sp.port)} -j ${ch.ext}`);
+      push(r, "nat/KUBE-SERVICES", `${comment(`${name} external IP`)} ${match(sp, ip, sp.port)} -j ${ch.ext}`);
     if (!hasExternal)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   }
   for (const ip of sp.loadBalancerVIPs) {
     if (hasEndpoints)
-      push(r, "nat/KUBE-SERVICES", `-A KUBE-SERVICES ${comment(`${name} loadbalancer IP`)} ${match(sp, ip, sp.port)} -j ${lbChain}`);
+      push(r, "nat/KUBE-SERVICES", `${comment(`${name} loadbalancer IP`)} ${match(sp, ip, sp.port)} -j ${lbChain}`);
     if (usesFW)
-      push(r, "filter/KUBE-PROXY-FIREWALL", `-A KUBE-PROXY-FIREWALL ${comment(`${name} traffic not accepted by ${ch.fw}`)} ${match(sp, ip, sp.port)} -j DROP`);
+      push(r, "filter/KUBE-PROXY-FIREWALL", `${comment(`${name} traffic not accepted by ${ch.fw}`)} ${match(sp, ip, sp.port)} -j DROP`);
   }
   if (!hasExternal)
     for (const ip of sp.loadBalancerVIPs)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   if (sp.nodePort !== 0) {
     if (hasEndpoints)
-      push(r, "nat/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
+      push(r, "nat/KUBE-NODEPORTS", `${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
     if (!hasExternal)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `-A KUBE-EXTERNAL-SERVICES ${noEpComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${noEpTarget}`);
+      push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${noEpTarget}`);
   }
   if (sp.healthCheckNodePort !== 0)
-    push(r, "filter/KUBE-NODEPORTS", `-A KUBE-NODEPORTS ${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+    push(r, "filter/KUBE-NODEPORTS", `${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
 
-  if (usesExt) r.chains.push([ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx).join("\n")]);
-  if (usesFW) r.chains.push([ch.fw, fwChain(sp, ch, ctx).join("\n")]);
+  if (usesExt) r.chains.push([ch.ext, chainRules(ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx))]);
+  if (usesFW) r.chains.push([ch.fw, chainRules(ch.fw, fwChain(sp, ch, ctx))]);
   const internalMasq = hasInternal ? masqForInternal(sp, ctx) : undefined;
   // Each endpoint's chain name is hashed once, though the SVC, SVL and SEP chains all use it.
   const seps = new Map<string, string>();
@@ -127,9 +134,9 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
     if (sep === undefined) seps.set(ep.hostPort, (sep = endpointChain(name, sp.protocol, ep.hostPort)));
     return sep;
   };
-  const svcLines = (chain: string, set: EndpointInfo[]): string => {
-    const jumps = endpointJumps(sp, chain, set, ctx, sepOf).join("\n");
-    return internalMasq && chain === internalChain ? flat(`-A ${chain} ${internalMasq}\n${jumps}`) : jumps;
+  const svcLines = (chain: string, set: EndpointInfo[]): RuleText => {
+    const jumps = endpointJumps(sp, set, ctx, sepOf);
+    return internalMasq && chain === internalChain ? (flat(chainRules(chain, [internalMasq, ...jumps])) as RuleText) : chainRules(chain, jumps);
   };
   if (cat.cluster.length > 0 && usesClusterEndpoints(sp)) r.chains.push([ch.svc, svcLines(ch.svc, cat.cluster)]);
   if (cat.local.length > 0 && usesLocalEndpoints(sp)) r.chains.push([ch.svl, svcLines(ch.svl, cat.local)]);
@@ -154,54 +161,54 @@ function extChain(
   const n = sp.nameString;
   const lines: string[] = [];
   if (!sp.externalPolicyLocal) {
-    lines.push(`-A ${ch.ext} ${comment(`masquerade traffic for ${n} external destinations`)} -j KUBE-MARK-MASQ`);
+    lines.push(`${comment(`masquerade traffic for ${n} external destinations`)} -j KUBE-MARK-MASQ`);
   } else {
     if (ctx.localCIDR)
-      lines.push(`-A ${ch.ext} ${comment(`pod traffic for ${n} external destinations`)} -s ${ctx.localCIDR} -j ${ch.svc}`);
-    lines.push(`-A ${ch.ext} ${comment(`masquerade LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-    lines.push(`-A ${ch.ext} ${comment(`route LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j ${ch.svc}`);
+      lines.push(`${comment(`pod traffic for ${n} external destinations`)} -s ${ctx.localCIDR} -j ${ch.svc}`);
+    lines.push(`${comment(`masquerade LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+    lines.push(`${comment(`route LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j ${ch.svc}`);
   }
-  if (hasExternal) lines.push(`-A ${ch.ext} -j ${policyChain}`);
+  if (hasExternal) lines.push(`-j ${policyChain}`);
   return lines;
 }
 
 function fwChain(sp: ServicePortInfo, ch: { ext: string; fw: string }, ctx: RenderContext): string[] {
-  const head = `-A ${ch.fw} ${comment(`${sp.nameString} loadbalancer IP`)}`;
+  const head = comment(`${sp.nameString} loadbalancer IP`);
   const lines = sp.loadBalancerSourceRanges.map((c) => `${head} -s ${c} -j ${ch.ext}`);
   const nodeIPs = ctx.cfg.nodeIPs.filter((ip) => ip.includes(":") === (ctx.family === 6));
   if (sp.loadBalancerSourceRanges.some((c) => nodeIPs.some((ip) => cidrHasIP(c, ip))))
     for (const vip of sp.loadBalancerVIPs) lines.push(`${head} -s ${vip} -j ${ch.ext}`);
-  lines.push(`-A ${ch.fw} ${comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+  lines.push(`${comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)}`);
   return lines;
 }
 
+/** endpointJumps are a SVC/SVL chain's rule specs: affinity checks, then a random pick of the endpoint chains. */
 function endpointJumps(
   sp: ServicePortInfo,
-  chain: string,
   eps: EndpointInfo[],
   ctx: RenderContext,
   sepOf: (ep: EndpointInfo) => string,
 ): string[] {
   const lines: string[] = [];
-  const cmt = (ep: EndpointInfo) => (ctx.largeCluster ? "" : ` ${comment(`${sp.nameString} -> ${ep.hostPort}`)}`);
+  const cmt = (ep: EndpointInfo) => (ctx.largeCluster ? "" : `${comment(`${sp.nameString} -> ${ep.hostPort}`)} `);
   if (sp.affinityClientIP)
     for (const ep of eps) {
       const sep = sepOf(ep);
-      lines.push(`-A ${chain}${cmt(ep)} -m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
+      lines.push(`${cmt(ep)}-m recent --name ${sep} --rcheck --seconds ${sp.stickyMaxAgeSeconds} --reap -j ${sep}`);
     }
   eps.forEach((ep, i) => {
     const sep = sepOf(ep);
-    const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : "";
-    lines.push(`-A ${chain}${cmt(ep)}${stat} -j ${sep}`);
+    const stat = i < eps.length - 1 ? `-m statistic --mode random --probability ${probability(eps.length - i)} ` : "";
+    lines.push(`${cmt(ep)}${stat}-j ${sep}`);
   });
   return lines;
 }
 
-function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext, sep: string): [string, string] {
+function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext, sep: string): [string, RuleText] {
   const proto = sp.protocol.toLowerCase();
-  const head = `-A ${sep}${ctx.largeCluster ? "" : ` ${comment(sp.nameString)}`}`;
-  const recent = sp.affinityClientIP ? ` -m recent --name ${sep} --set` : "";
-  return [sep, flat(`${head} -s ${ep.ip} -j KUBE-MARK-MASQ\n${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`)];
+  const head = ctx.largeCluster ? "" : `${comment(sp.nameString)} `;
+  const recent = sp.affinityClientIP ? `-m recent --name ${sep} --set ` : "";
+  return [sep, flat(chainRules(sep, [`${head}-s ${ep.ip} -j KUBE-MARK-MASQ`, `${head}${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`])) as RuleText];
 }
 
 const probabilities: string[] = [];

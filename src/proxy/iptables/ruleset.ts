@@ -4,8 +4,8 @@
  * rewritten only when a port's lines in them changed). `plan` is pure; `commit` adopts a plan once
  * iptables-restore accepted it, so a failed restore leaves the last good state in place.
  */
+import { chainRules, comment, IptablesTransaction, type RuleText, type Table } from "../../netfilter/index.js";
 import type { PortRules, RenderContext, TopChain } from "./render.js";
-import { comment } from "./render.js";
 
 /** TOP_CHAINS are the shared chains podnet fills from every port, in restore order per table. */
 export const TOP_CHAINS: readonly TopChain[] = [
@@ -19,7 +19,8 @@ export const TOP_CHAINS: readonly TopChain[] = [
 
 /** SyncPlan is one iptables-restore transaction and the state it leads to. */
 export interface SyncPlan {
-  /** text is the iptables-restore input; empty when nothing needs writing. */
+  tx: IptablesTransaction;
+  /** text is the transaction's restore input, rendered once; empty when nothing needs writing. */
   text: string;
   full: boolean;
   /**
@@ -45,29 +46,33 @@ export interface PlanOptions {
   existing?: Iterable<string>;
   /** bulkCache adds `-Z` to the nat section so iptables-nft-restore reads the table once, not once per chain. */
   bulkCache?: (chainsTouched: number) => boolean;
-  /** extra are lines per table added after podnet's chains (canaries, jumps from built-in chains). */
-  extra?: ReadonlyMap<string, string[]>;
+  /** extra adds steps after podnet's chains (canaries, jumps from built-in chains). */
+  extra?: (tx: IptablesTransaction) => void;
 }
 
-/** staticChains returns the chains whose content does not depend on services (plus KUBE-SERVICES' tail). */
-export function staticChains(ctx: RenderContext): Map<string, string[]> {
+/** staticChains returns the chains whose content does not depend on services, keyed `table/chain`. */
+export function staticChains(ctx: RenderContext): Map<string, RuleText> {
   const m = ctx.masqMark;
-  const out = new Map<string, string[]>();
-  out.set("nat/KUBE-POSTROUTING", [
-    `-A KUBE-POSTROUTING -m mark ! --mark ${m}/${m} -j RETURN`,
-    `-A KUBE-POSTROUTING -j MARK --xor-mark ${m}`,
-    `-A KUBE-POSTROUTING ${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`,
-  ]);
-  out.set("nat/KUBE-MARK-MASQ", [`-A KUBE-MARK-MASQ -j MARK --or-mark ${m}`]);
+  const out = new Map<string, RuleText>();
+  out.set(
+    "nat/KUBE-POSTROUTING",
+    chainRules("KUBE-POSTROUTING", [
+      `-m mark ! --mark ${m}/${m} -j RETURN`,
+      `-j MARK --xor-mark ${m}`,
+      `${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`,
+    ]),
+  );
+  out.set("nat/KUBE-MARK-MASQ", chainRules("KUBE-MARK-MASQ", [`-j MARK --or-mark ${m}`]));
   const fwd: string[] = [];
-  if (!ctx.cfg.conntrackTCPLiberal) fwd.push("-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP");
-  fwd.push(`-A KUBE-FORWARD ${comment("kubernetes forwarding rules")} -m mark --mark ${m}/${m} -j ACCEPT`);
-  fwd.push(`-A KUBE-FORWARD ${comment("kubernetes forwarding conntrack rule")} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
-  out.set("filter/KUBE-FORWARD", fwd);
+  if (!ctx.cfg.conntrackTCPLiberal) fwd.push("-m conntrack --ctstate INVALID -j DROP");
+  fwd.push(`${comment("kubernetes forwarding rules")} -m mark --mark ${m}/${m} -j ACCEPT`);
+  fwd.push(`${comment("kubernetes forwarding conntrack rule")} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+  out.set("filter/KUBE-FORWARD", chainRules("KUBE-FORWARD", fwd));
   if (ctx.family === 4 && ctx.cfg.localhostNodePorts)
-    out.set("filter/KUBE-FIREWALL", [
-      `-A KUBE-FIREWALL ${comment("block incoming localnet connections")} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
-    ]);
+    out.set(
+      "filter/KUBE-FIREWALL",
+      chainRules("KUBE-FIREWALL", [`${comment("block incoming localnet connections")} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`]),
+    );
   return out;
 }
 
@@ -77,14 +82,11 @@ export function fullSyncChains(ctx: RenderContext): Set<string> {
 }
 
 /** nodePortsJump is KUBE-SERVICES' last rule, sending local destinations to KUBE-NODEPORTS. */
-export function nodePortsJump(ctx: RenderContext): string {
-  const dst =
-    ctx.family === 6
-      ? " ! -d ::1/128"
-      : ctx.cfg.localhostNodePorts
-        ? ""
-        : " ! -d 127.0.0.0/8";
-  return `-A KUBE-SERVICES ${comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")} -m addrtype --dst-type LOCAL${dst} -j KUBE-NODEPORTS`;
+export function nodePortsJump(ctx: RenderContext): RuleText {
+  const dst = ctx.family === 6 ? " ! -d ::1/128" : ctx.cfg.localhostNodePorts ? "" : " ! -d 127.0.0.0/8";
+  return chainRules("KUBE-SERVICES", [
+    `${comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")} -m addrtype --dst-type LOCAL${dst} -j KUBE-NODEPORTS`,
+  ]);
 }
 
 const joined = (lines: string[] | undefined): string => (lines ? lines.join("\n") : "");
@@ -119,15 +121,18 @@ export class IptablesRuleset {
       nextText.set(chain, text);
     };
 
-    for (const [chain, lines] of staticChains(ctx)) write(chain, lines.join("\n"));
+    for (const [chain, text] of staticChains(ctx)) write(chain, text);
     for (const [chain, text] of this.sharedChains(updates, next, keys, ctx, opts.full)) write(chain, text);
 
     const own = opts.full ? this.allChains(next, opts.existing) : this.changedChains(updates);
     const touched = writes.size + own.names.length + own.deleted.length;
-    const text = restoreText(writes, own, opts.bulkCache?.(touched) ?? false, opts.extra);
+    const tx = restoreTransaction(ctx.family, writes, own, opts.bulkCache?.(touched) ?? false);
+    opts.extra?.(tx);
+    const text = tx.render();
     const written = [...writes.keys()];
     if (!opts.full) for (const n of own.names) written.push(`nat/${n}`);
     return {
+      tx,
       text,
       full: opts.full,
       written,
@@ -208,31 +213,28 @@ export class IptablesRuleset {
 /** OwnChains are the per-port nat chains one transaction writes (names and their non-empty texts) and deletes. */
 interface OwnChains {
   names: string[];
-  texts: string[];
+  texts: RuleText[];
   deleted: string[];
 }
 
-/** declarations renders `:CHAIN - [0:0]` lines for many chains with one join. */
-const declarations = (names: string[]): string => (names.length ? `:${names.join(" - [0:0]\n:")} - [0:0]` : "");
+const TABLES: readonly Table[] = ["mangle", "filter", "nat"];
 
-function restoreText(writes: Map<string, string>, own: OwnChains, bulkCache: boolean, extra?: ReadonlyMap<string, string[]>): string {
-  const out: string[] = [];
-  for (const table of ["mangle", "filter", "nat"]) {
+/** restoreTransaction writes the shared chains, then (nat) the ports' own chains, and deletes the stale ones. */
+function restoreTransaction(family: 4 | 6, writes: Map<string, string>, own: OwnChains, bulkCache: boolean): IptablesTransaction {
+  const tx = new IptablesTransaction(family);
+  for (const table of TABLES) {
     const prefix = `${table}/`;
     const shared = [...writes.keys()].filter((c) => c.startsWith(prefix));
-    const mine = table === "nat" ? own : { names: [], texts: [], deleted: [] };
-    const more = extra?.get(table) ?? [];
-    if (shared.length + mine.names.length + mine.deleted.length + more.length === 0) continue;
-    out.push(`*${table}`);
-    if (table === "nat" && bulkCache) out.push("-Z");
-    for (const names of [shared.map((c) => c.slice(prefix.length)), mine.names, mine.deleted]) if (names.length) out.push(declarations(names));
-    for (const c of shared) {
-      const t = writes.get(c) as string;
-      if (t) out.push(t);
-    }
-    for (const t of mine.texts) out.push(t);
-    for (const d of mine.deleted) out.push(`-X ${d}`);
-    out.push(...more, "COMMIT");
+    const mine: OwnChains = table === "nat" ? own : { names: [], texts: [], deleted: [] };
+    if (shared.length + mine.names.length + mine.deleted.length === 0) continue;
+    const t = tx.table(table);
+    if (table === "nat" && bulkCache) t.zeroCounters();
+    t.declareAll(shared.map((c) => c.slice(prefix.length)));
+    t.declareAll(mine.names);
+    t.declareAll(mine.deleted);
+    for (const c of shared) t.appendRules(writes.get(c) as RuleText);
+    for (const text of mine.texts) t.appendRules(text);
+    t.deleteAll(mine.deleted);
   }
-  return out.length ? `${out.join("\n")}\n` : "";
+  return tx;
 }

@@ -2,8 +2,6 @@
 import type { Executor } from "../exec/types.js";
 import { stopPids } from "../util/proc.js";
 
-export { pidLooksLike, processAlive, stopPids } from "../util/proc.js";
-
 /** createNetns adds a named namespace with loopback up. */
 export async function createNetns(exec: Executor, name: string): Promise<void> {
   await exec.run({ argv: ["ip", "netns", "add", name], netns: null });

@@ -1,0 +1,49 @@
+/**
+ * DataPath is how one CNI mode wires an attachment whose addresses are allocated: bridge mode (the
+ * reference bridge plugin's data path) and routed mode (Calico's). The ADD/DEL/CHECK/GC skeleton in
+ * commands.ts is shared; a data path supplies the node side's and the pod side's iproute
+ * transactions (pure), how to apply the node side, what to check, and which links GC may sweep.
+ */
+import type { EarlyCommand, Executor } from "../exec/types.js";
+import { IP_JSON_BATCH, type IpNode, type IpTransaction } from "../iproute/index.js";
+import type { IPConfig, Result, Route } from "./types.js";
+
+/** HOST_IP_BATCH is the node side's `ip`: every ADD and DEL starts one (an agent keeps one ready). */
+export const HOST_IP_BATCH = { argv: IP_JSON_BATCH, netns: null } as const;
+
+/** FORBID_NETNS_ENV names a netns inode the plugin must never change (the lab passes the root namespace's). */
+export const FORBID_NETNS_ENV = "PODNET_CNI_FORBID_NETNS_INODE";
+
+/** Attachment is one container interface with its allocated addresses, as a data path wires it. */
+export interface Attachment {
+  hostVeth: string;
+  hostMac: string;
+  podIf: string;
+  podMac: string;
+  /** netns is the pod's network namespace path (CNI_NETNS). */
+  netns: string;
+  mtu: number;
+  ips: IPConfig[];
+  /** routes are the IPAM result's routes (bridge mode adds them in the pod). */
+  routes: Route[];
+}
+
+/** HostWiring is what applying the node side needs: the executor, the started `ip`, the node's iproute. */
+export interface HostWiring {
+  exec: Executor;
+  host: IpNode & { applyStarted(started: EarlyCommand, tx: IpTransaction): Promise<unknown> };
+  started: EarlyCommand;
+}
+
+/** DataPath is one CNI mode. */
+export interface DataPath {
+  readonly mode: "bridge" | "routed";
+  /** podPlan is the pod side: addresses, link up, routes. */
+  podPlan(a: Attachment): IpTransaction;
+  /** wireHost applies the node side of ADD and returns the result's interfaces, addresses and routes. */
+  wireHost(w: HostWiring, a: Attachment): Promise<Omit<Result, "cniVersion">>;
+  /** checkHost verifies the node side of an attachment ADD made (CHECK); it throws a CniError naming what is wrong. */
+  checkHost(host: IpNode, hostVeth: string, ips: IPConfig[]): Promise<void>;
+  /** sweepable lists node links of this mode that GC may delete unless a valid attachment owns them. */
+  sweepable(host: IpNode): Promise<string[]>;
+}

@@ -1,0 +1,65 @@
+/**
+ * NodeTransaction is everything one change does to one node's kernel, as data: iproute changes,
+ * iptables changes per family and sysctls. A node applies it in that order (sysctls last: they may
+ * name an interface the iproute part creates); `render` prints it for `podnet render`.
+ */
+import { IpTransaction, renderBatches } from "../iproute/index.js";
+import { IptablesTransaction } from "../netfilter/index.js";
+
+/** Section is one titled part of a rendered transaction. */
+export interface Section {
+  title: string;
+  text: string;
+}
+
+const SYSCTL_KEY = /^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/;
+const SYSCTL_VALUE = /^[A-Za-z0-9_-]+$/;
+
+/** NodeTransaction is one node's changes across iproute, iptables and sysctls. */
+export class NodeTransaction {
+  readonly ip = new IpTransaction();
+  readonly iptables = { 4: new IptablesTransaction(4), 6: new IptablesTransaction(6) } as const;
+  readonly sysctls = new Map<string, string>();
+
+  /** sysctl sets a kernel parameter (key and value are checked: they become one argv word each). */
+  sysctl(key: string, value: string | number): this {
+    const v = String(value);
+    if (!SYSCTL_KEY.test(key) || !SYSCTL_VALUE.test(v)) throw new Error(`failed to set sysctl ${JSON.stringify(key)}: invalid key or value ${JSON.stringify(v)}`);
+    this.sysctls.set(key, v);
+    return this;
+  }
+
+  /** append adds another transaction's changes after this one's. */
+  append(other: NodeTransaction): this {
+    this.ip.append(other.ip);
+    for (const f of [4, 6] as const) for (const s of other.iptables[f].sections()) for (const op of s.ops) this.iptables[f].table(s.table).ops.push(op);
+    for (const [k, v] of other.sysctls) this.sysctls.set(k, v);
+    return this;
+  }
+
+  /** size counts the changes. */
+  get size(): number {
+    return this.ip.size + this.iptables[4].size + this.iptables[6].size + this.sysctls.size;
+  }
+
+  /** empty says whether the transaction changes nothing. */
+  get empty(): boolean {
+    return this.size === 0;
+  }
+
+  /** render prints each part under the command that applies it. */
+  render(): Section[] {
+    const out: Section[] = renderBatches(this.ip).map((b) => ({ title: `${b.tool} -batch -`, text: b.text }));
+    for (const f of [4, 6] as const) {
+      const text = this.iptables[f].render();
+      if (text) out.push({ title: `${f === 6 ? "ip6tables" : "iptables"}-restore --noflush`, text });
+    }
+    if (this.sysctls.size) out.push({ title: "sysctl -w", text: [...this.sysctls].map(([k, v]) => `${k}=${v}\n`).join("") });
+    return out;
+  }
+}
+
+/** renderSections prints sections as `# title` blocks separated by blank lines. */
+export function renderSections(sections: Section[]): string {
+  return sections.map((s) => `# ${s.title}\n${s.text}`).join("\n");
+}
