@@ -28,7 +28,7 @@ fi
 npx --no-install tsc -p tsconfig.json
 # podnet-cni runs from one bundled file: a runtime starts it for every call (see bin/podnet-cni).
 npx --no-install esbuild dist/src/cni/entry.js --bundle --platform=node --format=cjs --target=node20 \
-  --outfile=dist/podnet-cni.cjs --log-level=warning
+  --external:fs-ext --outfile=dist/podnet-cni.cjs --log-level=warning
 # The executable runtimes start per call is a small native shim that hands the call to the node's
 # podnet-cni agent, or execs Node on the bundle above when no agent runs (bin/podnet-cni links here).
 cc -O2 -Wall -Wextra -Werror -DPODNET_BUNDLE="\"$PWD/dist/podnet-cni.cjs\"" -o dist/podnet-cni.tmp src/cni/shim/podnet-cni.c

@@ -7,7 +7,7 @@
 import { statSync } from "node:fs";
 import { startEarly } from "../exec/early.js";
 import type { Executor } from "../exec/types.js";
-import { type IpRouteError, IpTransaction, RealIpNode } from "../iproute/index.js";
+import { type IpRouteError, IpTransaction, RealIpNode, startBatch } from "../iproute/index.js";
 import { ipamPools } from "../ipam/pools.js";
 import { bridgeDataPath } from "./bridge.js";
 import { type Attachment, type DataPath, FORBID_NETNS_ENV, HOST_IP_BATCH } from "./datapath.js";
@@ -50,7 +50,7 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
   const ipam = ipamClient(exec, env, conf);
   const podMac = requestedMac(conf, env);
   const hostIp = startEarly(exec, HOST_IP_BATCH);
-  const podIp = startEarly(exec, { argv: ["ip", "-batch", "-"], netns: env.netns });
+  const podIp = startBatch(exec, env.netns);
   try {
     const alloc = await ipam.add(requestedIps(conf, env));
     if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
@@ -128,7 +128,8 @@ export async function cmdGc(ctx: PluginContext): Promise<void> {
       if (keep.has(`${a.containerId}/${a.ifname}`)) continue;
       await deleteHostLink(ctx, hostVethName(a.containerId, a.ifname));
       if (conf.ipMasq) await setMasq(ctx.exec, owner(ctx, a), [hostCidr(a.ip)], true);
-      alloc.release(a.containerId, a.ifname);
+      // Released by owner under the lock: if the address changed hands since the scan, it stays.
+      await alloc.release(a.containerId, a.ifname);
     }
   // Host links that no valid attachment owns (an ADD killed mid-way, a lost record).
   const wanted = new Set(valid.map((a) => hostVethName(a.containerID, a.ifname)));

@@ -48,7 +48,7 @@ export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClie
         return pool.alloc.allocate(env.containerId, env.ifname, requested);
       },
       del: async () => {
-        for (const p of pools) p.alloc.release(env.containerId, env.ifname);
+        for (const p of pools) await p.alloc.release(env.containerId, env.ifname);
       },
       held: async () => pools.flatMap((p) => p.alloc.held(env.containerId, env.ifname).map((a) => a.ip)),
     };

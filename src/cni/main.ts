@@ -7,7 +7,7 @@ import { RealExecutor } from "../exec/real.js";
 import type { Executor } from "../exec/types.js";
 import { cmdAdd, cmdCheck, cmdDel, cmdGc, cmdStatus, type PluginContext } from "./commands.js";
 import { readEnv } from "./env.js";
-import { CniCode, CniError, formatResult, type NetConf, SUPPORTED_VERSIONS } from "./types.js";
+import { asCniError, CniCode, CniError, formatResult, type NetConf, SUPPORTED_VERSIONS } from "./types.js";
 
 function parseConf(text: string): NetConf {
   let conf: NetConf;
@@ -65,7 +65,7 @@ export async function run(
     else if (e.command === "STATUS") cmdStatus(conf);
     return { out: "", code: 0 };
   } catch (err) {
-    const ce = err instanceof CniError ? err : new CniError(CniCode.Internal, (err as Error).message);
+    const ce = asCniError(err);
     return { out: JSON.stringify(ce.toJSON(version)), code: 1 };
   }
 }

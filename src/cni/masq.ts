@@ -4,7 +4,7 @@
  * there for each pod address. Removal reads POSTROUTING first and deletes only the jumps that
  * exist, so a half-removed attachment is still cleaned up in one restore.
  */
-import { chainRules, comment, IptablesTransaction, type IptablesNode, RealIptables } from "../netfilter/index.js";
+import { chainRules, comment, IptablesTransaction, type IptablesNode, RealIptables, specOf, targetOf } from "../netfilter/index.js";
 import type { Executor } from "../exec/types.js";
 import { formatCIDR, parseCIDR } from "../util/ip.js";
 import { masqChainName } from "./names.js";
@@ -42,7 +42,10 @@ export function masqTransaction(o: MasqOwner, ips: IPConfig[], fam: 4 | 6): Ipta
 export function unmasqTransaction(o: MasqOwner, fam: 4 | 6, postrouting: string[], chain: string[] | undefined): IptablesTransaction {
   const tx = new IptablesTransaction(fam);
   const name = masqChainName(o.network, o.containerId, o.ifname);
-  for (const line of postrouting) if (line.endsWith(` -j ${name}`)) tx.table("nat").delete("POSTROUTING", line.slice("-A POSTROUTING ".length));
+  for (const line of postrouting) {
+    const spec = specOf(line, "POSTROUTING");
+    if (spec !== undefined && targetOf(spec) === name) tx.table("nat").delete("POSTROUTING", spec);
+  }
   if (chain !== undefined) tx.table("nat").flush(name).deleteChains(name);
   return tx;
 }

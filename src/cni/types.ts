@@ -2,6 +2,7 @@
  * CNI spec types and errors (spec 1.1.0, with the result shapes of 0.3.x/0.4.0 for older configs).
  * Error codes are the spec's well-known ones.
  */
+import { IpamError, type IPConfig, type IpamConf, type Route } from "../ipam/types.js";
 
 /** SUPPORTED_VERSIONS are the config versions podnet-cni accepts. */
 export const SUPPORTED_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
@@ -41,46 +42,8 @@ export class CniError extends Error {
   }
 }
 
-/** Route is a CNI route. */
-export interface Route {
-  dst: string;
-  gw?: string;
-}
-
-/** IpamRange is one host-local range. */
-export interface IpamRange {
-  subnet: string;
-  rangeStart?: string;
-  rangeEnd?: string;
-  gateway?: string;
-}
-
-/** IpamConf is the `ipam` section: host-local's keys plus excludeIps. */
-export interface IpamConf {
-  type: string;
-  subnet?: string;
-  rangeStart?: string;
-  rangeEnd?: string;
-  gateway?: string;
-  ranges?: IpamRange[][];
-  routes?: Route[];
-  dataDir?: string;
-  excludeIps?: string[];
-  /** subnets are namespace-bound pools (podnet Subnets' blocks on this node), chosen by K8S_POD_NAMESPACE. */
-  subnets?: IpamSubnet[];
-  [k: string]: unknown;
-}
-
-/** IpamSubnet is one Subnet's ranges on this node and the namespaces it serves. */
-export interface IpamSubnet {
-  name: string;
-  namespaces?: string[];
-  /** default serves namespaces no subnet names. */
-  default?: boolean;
-  ranges: IpamRange[][];
-  routes?: Route[];
-  excludeIps?: string[];
-}
+/** Route, IPConfig and the IPAM config types are IPAM's (a CNI network config embeds them). */
+export type { IPConfig, IpamConf, IpamRange, IpamSubnet, Route } from "../ipam/types.js";
 
 /** NetConf is a plugin's network configuration (the bridge plugin's keys). */
 export interface NetConf {
@@ -101,6 +64,15 @@ export interface NetConf {
   [k: string]: unknown;
 }
 
+const IPAM_CODES = { config: 7, io: 5, exhausted: 11, busy: 11 } as const;
+
+/** asCniError turns any failure into the spec's error: IPAM's by its kind, others as internal (999). */
+export function asCniError(e: unknown): CniError {
+  if (e instanceof CniError) return e;
+  if (e instanceof IpamError) return new CniError(IPAM_CODES[e.kind], e.message);
+  return new CniError(CniCode.Internal, (e as Error).message);
+}
+
 /** Dns is the DNS section of a result. */
 export interface Dns {
   nameservers?: string[];
@@ -115,13 +87,6 @@ export interface Interface {
   mac?: string;
   mtu?: number;
   sandbox?: string;
-}
-
-/** IPConfig is an address in a result (1.0 shape; `version` is added for 0.3.x/0.4.0). */
-export interface IPConfig {
-  address: string;
-  gateway?: string;
-  interface?: number;
 }
 
 /** Result is an ADD result in the 1.x shape. */

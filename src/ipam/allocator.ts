@@ -1,21 +1,17 @@
 /**
  * The podnet IPAM allocator: host-local's algorithm (round-robin from the last reserved address,
- * one address per range set) on host-local's disk layout, plus excluded addresses. Reusing an
- * allocation for the same container and interface makes a retried ADD harmless.
+ * one address per range set) on host-local's disk layout, plus excluded addresses and requested
+ * (static) ones. Every operation runs under the store's lock. Reusing an allocation for the same
+ * container and interface makes a retried ADD harmless.
  */
-import { CniCode, CniError, type IPConfig, type IpamConf, type Route } from "../cni/types.js";
 import { formatIP, parseIP } from "../util/ip.js";
-import { type Allocation, DiskStore } from "./disk.js";
+import { DiskStore } from "./disk.js";
 import { parseExcludes, type Range, rangeSets } from "./ranges.js";
+import { type Allocation, type IpamStore, ownedBy } from "./store.js";
+import { type IPConfig, type IpamConf, IpamError, type IpamResult } from "./types.js";
 
 /** DEFAULT_DATA_DIR is host-local's default data directory. */
 export const DEFAULT_DATA_DIR = "/var/lib/cni/networks";
-
-/** IpamResult is what an allocation yields for the CNI result. */
-export interface IpamResult {
-  ips: IPConfig[];
-  routes: Route[];
-}
 
 function rangeOf(set: Range[], ip: string): Range | undefined {
   const a = parseIP(ip);
@@ -26,19 +22,21 @@ function toConfig(r: Range, ip: string): IPConfig {
   return { address: `${ip}/${r.subnet.prefix}`, gateway: r.gateway };
 }
 
-/** Allocator hands out and releases addresses of one network. */
+/** Allocator hands out and releases addresses of one network (by default in host-local's directory for it). */
 export class Allocator {
-  private readonly store: DiskStore;
   private readonly sets: Range[][];
   private readonly excluded: (family: 4 | 6, v: bigint) => boolean;
+  readonly store: IpamStore;
 
   constructor(
     network: string,
     readonly conf: IpamConf,
+    store?: IpamStore,
   ) {
-    this.store = new DiskStore(conf.dataDir ?? DEFAULT_DATA_DIR, network);
+    // The config is checked before the store exists: a refused config leaves nothing on disk.
     this.sets = rangeSets(conf);
     this.excluded = parseExcludes(conf.excludeIps);
+    this.store = store ?? new DiskStore(conf.dataDir ?? DEFAULT_DATA_DIR, network);
   }
 
   /**
@@ -46,31 +44,31 @@ export class Allocator {
    * ones). Requested (static) addresses are taken in the range set that contains them; each must
    * belong to some range set, must not be the gateway or excluded, and must be free.
    */
-  allocate(containerId: string, ifname: string, requested: string[] = []): IpamResult {
-    const held = this.store.byOwner(containerId, ifname);
+  async allocate(containerId: string, ifname: string, requested: string[] = []): Promise<IpamResult> {
+    const wanted = requested.map((r) => this.checkRequested(r));
+    for (const set of this.sets) {
+      const inSet = wanted.filter((w) => rangeOf(set, w));
+      if (inSet.length > 1) throw new IpamError("config", `requested IPs ${inSet.join(", ")} fall in the same range set: one address per family`);
+    }
+    return this.store.lock(() => this.allocateLocked(containerId, ifname, wanted));
+  }
+
+  private allocateLocked(containerId: string, ifname: string, wanted: string[]): IpamResult {
+    const held = ownedBy(this.store.allocations(), containerId, ifname);
     const ips: IPConfig[] = [];
     const taken: string[] = [];
-    const wanted = requested.map((r) => this.checkRequested(r));
-    this.sets.forEach((set) => {
-      const inSet = wanted.filter((w) => rangeOf(set, w));
-      if (inSet.length > 1) throw new CniError(CniCode.InvalidConfig, `requested IPs ${inSet.join(", ")} fall in the same range set: one address per family`);
-    });
     try {
       this.sets.forEach((set, i) => {
         const want = wanted.find((w) => rangeOf(set, w));
         const mine = held.map((h) => ({ h, r: rangeOf(set, h.ip) })).find((x) => x.r && (!want || x.h.ip === want));
         if (mine?.r) return ips.push(toConfig(mine.r, mine.h.ip));
-        if (want) {
-          if (!this.store.reserve(want, containerId, ifname)) {
-            const owner = this.store.allocations().find((a) => a.ip === want);
-            throw new CniError(CniCode.InvalidConfig, `requested IP ${want} is already allocated to container ${owner?.containerId.slice(0, 12) ?? "unknown"}`);
-          }
-          taken.push(want);
-          return ips.push(toConfig(rangeOf(set, want)!, want));
+        const ip = want ?? this.next(set, i, containerId, ifname);
+        if (want && !this.store.reserve(want, containerId, ifname)) {
+          const owner = this.store.allocations().find((a) => a.ip === want);
+          throw new IpamError("config", `requested IP ${want} is already allocated to container ${owner?.containerId.slice(0, 12) ?? "unknown"}`);
         }
-        const ip = this.next(set, i, containerId, ifname);
         taken.push(ip);
-        ips.push(toConfig(rangeOf(set, ip)!, ip));
+        return ips.push(toConfig(rangeOf(set, ip)!, ip));
       });
     } catch (e) {
       for (const ip of taken) this.store.release(ip);
@@ -82,13 +80,13 @@ export class Allocator {
   private checkRequested(raw: string): string {
     const ip = raw.split("/")[0] ?? "";
     const a = parseIP(ip);
-    if (!a) throw new CniError(CniCode.InvalidConfig, `requested IP "${raw}" is not an IP address`);
+    if (!a) throw new IpamError("config", `requested IP "${raw}" is not an IP address`);
     const canonical = formatIP(a.family, a.value);
     const r = this.sets.map((set) => rangeOf(set, canonical)).find(Boolean);
     const subnets = this.sets.flat().map((x) => x.subnetText).join(", ");
-    if (!r) throw new CniError(CniCode.InvalidConfig, `requested IP ${canonical} is outside the allocatable ranges (${subnets})`);
-    if (canonical === r.gateway) throw new CniError(CniCode.InvalidConfig, `requested IP ${canonical} is the gateway of ${r.subnetText}`);
-    if (this.excluded(a.family, a.value)) throw new CniError(CniCode.InvalidConfig, `requested IP ${canonical} is excluded (excludeIps) in ${r.subnetText}`);
+    if (!r) throw new IpamError("config", `requested IP ${canonical} is outside the allocatable ranges (${subnets})`);
+    if (canonical === r.gateway) throw new IpamError("config", `requested IP ${canonical} is the gateway of ${r.subnetText}`);
+    if (this.excluded(a.family, a.value)) throw new IpamError("config", `requested IP ${canonical} is excluded (excludeIps) in ${r.subnetText}`);
     return canonical;
   }
 
@@ -100,42 +98,35 @@ export class Allocator {
     for (let n = 0n; n < total; n++) {
       const r = set[ri]!;
       const ip = formatIP(r.subnet.family, v);
-      if (
-        ip !== r.gateway &&
-        !this.excluded(r.subnet.family, v) &&
-        this.store.reserve(ip, containerId, ifname)
-      ) {
+      if (ip !== r.gateway && !this.excluded(r.subnet.family, v) && this.store.reserve(ip, containerId, ifname)) {
         this.store.setLastReserved(index, ip);
         return ip;
       }
       [ri, v] = v >= r.end ? [(ri + 1) % set.length, set[(ri + 1) % set.length]!.start] : [ri, v + 1n];
     }
-    throw new CniError(
-      CniCode.TryAgainLater,
-      `no IP addresses available in range set ${set.map((r) => r.subnetText).join(",")}`,
-    );
+    throw new IpamError("exhausted", `no IP addresses available in range set ${set.map((r) => r.subnetText).join(",")}`);
   }
 
   private startAfter(set: Range[], last: string | undefined): [number, bigint] {
     const a = last ? parseIP(last) : undefined;
-    const ri = a
-      ? set.findIndex((r) => a.family === r.subnet.family && a.value >= r.start && a.value <= r.end)
-      : -1;
+    const ri = a ? set.findIndex((r) => a.family === r.subnet.family && a.value >= r.start && a.value <= r.end) : -1;
     if (ri < 0 || !a) return [0, set[0]!.start];
     const r = set[ri]!;
     return a.value >= r.end ? [(ri + 1) % set.length, set[(ri + 1) % set.length]!.start] : [ri, a.value + 1n];
   }
 
-  /** release frees every address of a container interface and returns them. */
-  release(containerId: string, ifname: string): Allocation[] {
-    const mine = this.store.byOwner(containerId, ifname);
-    for (const a of mine) this.store.release(a.ip);
-    return mine;
+  /** release frees every address of a container interface, found under the lock, and returns them. */
+  release(containerId: string, ifname: string): Promise<Allocation[]> {
+    return this.store.lock(() => {
+      const mine = ownedBy(this.store.allocations(), containerId, ifname);
+      for (const a of mine) this.store.release(a.ip);
+      return mine;
+    });
   }
 
   /** held lists a container interface's addresses without changing anything. */
   held(containerId: string, ifname: string): Allocation[] {
-    return this.store.byOwner(containerId, ifname);
+    return ownedBy(this.store.allocations(), containerId, ifname);
   }
 
   /** allocations lists all reserved addresses of the network. */

@@ -1,40 +1,35 @@
 /**
  * host-local's on-disk layout, so operators can inspect and migrate allocations:
  * `<dataDir>/<network>/<ip>` holds "<containerID>\r\n<ifname>", `last_reserved_ip.<set>` the last
- * address handed out of each range set, and `lock` is the directory lock file. An address is reserved
- * by creating its file with O_EXCL, so two processes can never both get it.
+ * address handed out of each range set, and `lock` is the file host-local flocks, which podnet locks
+ * the same way. An address is reserved by creating its file with O_EXCL, so two processes can never
+ * both get it. The directory is created by the first lock, so a refused config leaves nothing.
  */
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CniCode, CniError } from "../cni/types.js";
 import { isIP } from "../util/ip.js";
+import { withFlock } from "./flock.js";
+import type { Allocation, IpamStore } from "./store.js";
+import { IpamError } from "./types.js";
 
 const LINE_BREAK = "\r\n";
 
-/** Allocation is one reserved address with its owner. */
-export interface Allocation {
-  ip: string;
-  containerId: string;
-  ifname: string;
-}
-
 /** DiskStore is one network's allocation directory. */
-export class DiskStore {
+export class DiskStore implements IpamStore {
   readonly dir: string;
   constructor(dataDir: string, network: string) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network))
-      throw new CniError(CniCode.InvalidConfig, `invalid network name "${network}"`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) throw new IpamError("config", `invalid network name "${network}"`);
     this.dir = join(dataDir, network);
-    mkdirSync(this.dir, { recursive: true });
-    closeSync(openSync(join(this.dir, "lock"), "a"));
+  }
+
+  /** lock creates the directory if needed and runs fn holding the flock on its `lock` file. */
+  lock<T>(fn: () => T | Promise<T>): Promise<T> {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (e) {
+      throw new IpamError("io", `failed to create IPAM directory "${this.dir}": ${(e as Error).message}`, { cause: e });
+    }
+    return withFlock(join(this.dir, "lock"), fn);
   }
 
   /** reserve claims ip for a container; false when someone else holds it. */
@@ -49,14 +44,20 @@ export class DiskStore {
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw new CniError(CniCode.IOFailure, `failed to reserve IP "${ip}": ${(e as Error).message}`);
+      throw new IpamError("io", `failed to reserve IP "${ip}": ${(e as Error).message}`, { cause: e });
     }
   }
 
   /** allocations lists every reserved address and its owner. */
   allocations(): Allocation[] {
     const out: Allocation[] = [];
-    for (const f of readdirSync(this.dir)) {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch {
+      return out; // never allocated from
+    }
+    for (const f of files) {
       if (!isIP(f)) continue;
       let text: string;
       try {
@@ -70,20 +71,13 @@ export class DiskStore {
     return out;
   }
 
-  /** byOwner lists the addresses held by a container's interface (legacy files with no ifname match any). */
-  byOwner(containerId: string, ifname: string): Allocation[] {
-    return this.allocations().filter(
-      (a) => a.containerId === containerId && (a.ifname === ifname || a.ifname === ""),
-    );
-  }
-
   /** release frees one address. */
   release(ip: string): void {
     try {
       unlinkSync(join(this.dir, ip));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT")
-        throw new CniError(CniCode.IOFailure, `failed to release IP "${ip}": ${(e as Error).message}`);
+        throw new IpamError("io", `failed to release IP "${ip}": ${(e as Error).message}`, { cause: e });
     }
   }
 

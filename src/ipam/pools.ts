@@ -5,7 +5,7 @@
  * Each Subnet pool keeps host-local's layout in its own directory under the network's.
  */
 import { join } from "node:path";
-import type { IpamConf, IpamSubnet } from "../cni/types.js";
+import type { IpamConf, IpamSubnet } from "./types.js";
 import { Allocator, DEFAULT_DATA_DIR } from "./allocator.js";
 
 /** Pool is one allocator and the subnet it serves (none for the node's own ranges). */

@@ -3,7 +3,7 @@
  * one address is allocated per range set. Defaults follow host-local: the gateway is the first
  * address, allocation starts after it and (IPv4) stops before the broadcast address.
  */
-import { CniCode, CniError, type IpamConf, type IpamRange } from "../cni/types.js";
+import { type IpamConf, IpamError, type IpamRange } from "./types.js";
 import { type Cidr, cidrContains, cidrSize, formatIP, parseCIDR, parseIP } from "../util/ip.js";
 
 /** Range is a parsed allocation range. */
@@ -18,20 +18,20 @@ export interface Range {
 /** parseRange fills host-local's defaults into one configured range. */
 export function parseRange(r: IpamRange): Range {
   const subnet = parseCIDR(r.subnet ?? "");
-  if (!subnet) throw new CniError(CniCode.InvalidConfig, `invalid ipam subnet "${r.subnet}"`);
+  if (!subnet) throw new IpamError("config", `invalid ipam subnet "${r.subnet}"`);
   const last = subnet.base + cidrSize(subnet) - 1n;
   const inside = (what: string, ip: string | undefined, dflt: bigint): bigint => {
     if (ip === undefined) return dflt;
     const a = parseIP(ip);
     if (!a || !cidrContains(subnet, ip))
-      throw new CniError(CniCode.InvalidConfig, `${what} ${ip} is not in subnet ${r.subnet}`);
+      throw new IpamError("config", `${what} ${ip} is not in subnet ${r.subnet}`);
     return a.value;
   };
   const gateway = formatIP(subnet.family, inside("gateway", r.gateway, subnet.base + 1n));
   const start = inside("rangeStart", r.rangeStart, subnet.base + 1n);
   const end = inside("rangeEnd", r.rangeEnd, subnet.family === 4 && subnet.prefix < 31 ? last - 1n : last);
   if (start > end)
-    throw new CniError(CniCode.InvalidConfig, `rangeStart ${r.rangeStart} is after rangeEnd ${r.rangeEnd}`);
+    throw new IpamError("config", `rangeStart ${r.rangeStart} is after rangeEnd ${r.rangeEnd}`);
   return { subnet, subnetText: r.subnet, start, end, gateway };
 }
 
@@ -51,13 +51,13 @@ export function rangeSets(conf: IpamConf): Range[][] {
           ],
         ]
       : []);
-  if (sets.length === 0) throw new CniError(CniCode.InvalidConfig, 'ipam needs "subnet" or "ranges"');
+  if (sets.length === 0) throw new IpamError("config", 'ipam needs "subnet" or "ranges"');
   return sets.map((set, i) => {
     if (!Array.isArray(set) || set.length === 0)
-      throw new CniError(CniCode.InvalidConfig, `ipam ranges[${i}] is empty`);
+      throw new IpamError("config", `ipam ranges[${i}] is empty`);
     const parsed = set.map(parseRange);
     if (new Set(parsed.map((p) => p.subnet.family)).size > 1)
-      throw new CniError(CniCode.InvalidConfig, `ipam ranges[${i}] mixes address families`);
+      throw new IpamError("config", `ipam ranges[${i}] mixes address families`);
     return parsed;
   });
 }
@@ -73,7 +73,7 @@ export function parseExcludes(list: string[] | undefined): (family: 4 | 6, v: bi
     if (cidr) spans.push({ family: cidr.family, lo: cidr.base, hi: cidr.base + cidrSize(cidr) - 1n });
     else if (lo && hi && lo.family === hi.family && lo.value <= hi.value)
       spans.push({ family: lo.family, lo: lo.value, hi: hi.value });
-    else throw new CniError(CniCode.InvalidConfig, `invalid excludeIps entry "${e}"`);
+    else throw new IpamError("config", `invalid excludeIps entry "${e}"`);
   }
   return (family, v) => spans.some((s) => s.family === family && v >= s.lo && v <= s.hi);
 }

@@ -4,6 +4,7 @@
  * executor (one process per batch); FakeIpNode (fake.ts) keeps the same state in memory.
  */
 import type { EarlyCommand, Executor, NetnsRef } from "../exec/types.js";
+import { startEarly } from "../exec/early.js";
 import { ExecError } from "../exec/types.js";
 import { parseFdb, parseLink, parseNeighbour, parseRoute, parseRule, type RawFdb, type RawLink, type RawNeighbour, type RawRoute, type RawRule } from "./parse.js";
 import { renderBatches } from "./render.js";
@@ -40,6 +41,11 @@ export interface IpNode {
 
 /** IP_JSON_BATCH is the argv of a batch that may print JSON (`ip -j -batch -`). */
 export const IP_JSON_BATCH = ["ip", "-j", "-batch", "-"] as const;
+
+/** startBatch starts `ip -batch -` in a namespace now, to be given a transaction by applyStarted later (its start-up overlaps the caller's work). */
+export function startBatch(exec: Executor, netns: NetnsRef): EarlyCommand {
+  return startEarly(exec, { argv: ["ip", "-batch", "-"], netns });
+}
 
 function failure(netns: NetnsRef, what: string, e: unknown): IpRouteError {
   const stderr = e instanceof ExecError ? e.stderr : "";

@@ -5,6 +5,6 @@ export { FakeIptables } from "./iptables/fake.js";
 export { detectFlavour, HINT_CHAIN, hintTransaction } from "./iptables/flavour.js";
 export { insertMissing, type Jump, jumpArgs, jumpLine, jumpSpec, presentJumps } from "./iptables/jumps.js";
 export { type ChainListing, type IptablesNode, parseNftChains, RealIptables } from "./iptables/node.js";
-export { chainRules, comment, joinRules, quoteArgs, ruleLine, type RuleText, splitArgs, targetOf } from "./iptables/rule.js";
+export { chainRules, comment, joinRules, quoteArgs, ruleLine, type RuleText, specOf, splitArgs, targetOf } from "./iptables/rule.js";
 export { IptablesTransaction, type IptOp, TableTx } from "./iptables/transaction.js";
 export * from "./iptables/types.js";

@@ -75,6 +75,12 @@ export function splitArgs(spec: string): string[] {
   return out;
 }
 
+/** specOf is the spec of a listed `-A CHAIN spec` line of chain, or undefined for a line of another chain. */
+export function specOf(line: string, chain: string): string | undefined {
+  const head = `-A ${chain} `;
+  return line.startsWith(head) ? line.slice(head.length) : undefined;
+}
+
 /** targetOf is a spec's `-j` target, if it has one. */
 export function targetOf(spec: string): string | undefined {
   const args = splitArgs(spec);
