@@ -1,7 +1,9 @@
-// Lint configuration: typescript-eslint's recommended rules, and one project rule — only src/exec/
-// may run commands, so node:child_process is forbidden everywhere else.
+// Lint configuration: typescript-eslint's recommended rules and two project rules — only src/exec/
+// may run commands, so node:child_process is forbidden everywhere else; and every exported name of
+// src/ has a doc comment that starts with the name (eslint/doc-comments.js).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import podnet from "./eslint/doc-comments.js";
 
 const noChildProcess = {
   "no-restricted-imports": [
@@ -28,4 +30,6 @@ export default tseslint.config(
     },
   },
   { files: ["src/exec/**"], rules: { "no-restricted-imports": "off" } },
+  { files: ["src/**/*.ts"], ignores: ["**/*.test.ts"], plugins: { podnet }, rules: { "podnet/doc-comments": "error" } },
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } } },
 );

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { RealExecutor } from "../src/exec/real.js";
 import { createNetns, deleteNetns } from "../src/iproute/netns.js";
 import { makeService, makeSlice, testConfig } from "../src/proxy/fixtures.js";
-import type { Flavour } from "../src/netfilter/index.js";
+import { type Flavour, RealIptables } from "../src/netfilter/index.js";
 import { IptablesProxier, type SyncResult } from "../src/proxy/iptables/proxier.js";
 import { ServiceTracker } from "../src/proxy/tracker.js";
 
@@ -48,7 +48,8 @@ async function main() {
   tracker.replaceAll(services, slices);
   await createNetns(exec, netns);
   try {
-    const p = new IptablesProxier(tracker, { ...testConfig, clusterCIDRs: ["10.244.0.0/16"] }, 4, exec, netns, flavour);
+    const ipt = new RealIptables(exec, netns, flavour, 4);
+    const p = new IptablesProxier(tracker, { ...testConfig, clusterCIDRs: ["10.244.0.0/16"] }, 4, exec, netns, flavour, ipt);
     const first = await p.sync();
     const resync = await p.sync({ full: true });
     const changes: ReturnType<typeof summary>[] = [];
@@ -59,8 +60,8 @@ async function main() {
       const s = services[i]!;
       tracker.setSlice(`${s.metadata.namespace}/${s.metadata.name}`, `${s.metadata.name}-1`, makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, g)));
       let text = "";
-      const spy = p.ipt.restore.bind(p.ipt);
-      p.ipt.restore = async (t: string) => {
+      const spy = ipt.restore.bind(ipt);
+      ipt.restore = async (t: string) => {
         text = t;
         await spy(t);
       };
@@ -70,15 +71,15 @@ async function main() {
       const t0 = performance.now();
       const r = await p.sync();
       podnetTotal.push(performance.now() - t0);
-      p.ipt.restore = spy;
+      ipt.restore = spy;
       changes.push(summary(r));
       // Bare: put the kernel back exactly as it was before the change (untimed) — old chains with
       // their rules, chains the change added removed — then time a restore of the very same text.
       const added = r.written.map((w) => w.slice(4)).filter((c) => !oldChains.some(([n]) => n === c));
       const undo = ["*nat", ...[...oldChains.map(([n]) => n), ...added].map((c) => `:${c} - [0:0]`), ...oldChains.map(([, t]) => t), ...added.map((c) => `-X ${c}`), "COMMIT", ""];
-      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: undo.join("\n") });
+      await ipt.restore(undo.join("\n"));
       const t1 = performance.now();
-      await exec.run({ argv: [`iptables-${flavour}-restore`, "-w", "5", "--noflush"], netns, stdin: text });
+      await ipt.restore(text);
       bare.push(performance.now() - t1);
     }
     const rss = process.resourceUsage().maxRSS;

@@ -108,7 +108,7 @@ async function joinTime(lab: BenchLab, sources: string[]): Promise<{ nodeAddMs: 
   await lab.cli(["apply", "-f", "-"], pod("joiner", "node-3"));
   const url = `http://${await lab.podIP("joiner")}:8080/`;
   for (;;) {
-    const answers = await Promise.all(sources.map((s) => lab.cli(["curl", s, url, url, "--timeout", "500"]).catch(() => "")));
+    const answers = await Promise.all(sources.map((s) => lab.cli(["curl", s, url, url, "--timeout", "500ms"]).catch(() => "")));
     if (answers.every((a) => a.includes('"pod":"joiner"'))) break;
     if (performance.now() - t0 > 60_000) throw new Error("the new node's pod never became reachable");
   }
@@ -119,7 +119,7 @@ async function benchMode(mode: string, runs: number): Promise<Record<string, unk
   const lab = new BenchLab();
   try {
     const [routing = mode, flavour] = mode.split("@"); // "vxlan@legacy": the nodes use iptables-legacy
-    await lab.cli(["up", "--nodes", "2", "--routing", routing, ...(flavour ? ["--iptables", flavour] : [])]);
+    await lab.cli(["up", "--nodes", "2", "--routing-mode", routing, ...(flavour ? ["--iptables", flavour] : [])]);
     await lab.cli(["apply", "-f", "-"], pod("client", "node-1") + pod("same", "node-1") + pod("remote", "node-2"));
     const same = await lab.podIP("same");
     const remote = await lab.podIP("remote");

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-npx --no-install eslint --max-warnings=0 .
+npm run --silent lint
 node dist/test/run.js "$@"

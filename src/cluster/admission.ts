@@ -23,7 +23,7 @@ import { subnetCidrs } from "../model/subnet.js";
 /** AdmitAction says what applying an object did. */
 export type AdmitAction = "created" | "configured" | "unchanged";
 
-/** admit prepares an applied object for storage (create or update) and stores it unless nothing changed. */
+/** admitWithAction prepares an applied object for storage (create or update), stores it unless nothing changed, and says which it was. */
 export function admitWithAction(
   tx: Txn,
   input: KubeObject,

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { subnetPool } from "../lab/cniconf.js";
 import { parseManifest } from "../model/parse.js";
 import type { Node, Pod, Subnet } from "../model/types.js";
 import { validateObject } from "../model/validate/index.js";
@@ -60,21 +59,6 @@ test("Subnet blocks: one per node that runs its pods, another when full, never o
   const before = JSON.stringify(subnet(tx));
   runControllers(tx, DEFAULT_CLUSTER);
   assert.equal(JSON.stringify(subnet(tx)), before, "reconcile twice: no change");
-});
-
-test("a node's pool holds only its blocks, reserves the gateway and keeps the Subnet's exclusions", () => {
-  const tx = cluster(2);
-  apply(tx, SUBNET + pods("blue", "node-1", 1) + pods("blue", "node-2", 1));
-  assert.deepEqual(subnetPool(subnet(tx), "node-1"), {
-    name: "blue",
-    namespaces: ["blue"],
-    default: false,
-    ranges: [[{ subnet: "10.66.0.0/28", gateway: "10.66.0.1" }]],
-    routes: [{ dst: "0.0.0.0/0" }],
-    excludeIps: ["10.66.0.2..10.66.0.4", "10.66.0.1"],
-  });
-  assert.deepEqual(subnetPool(subnet(tx), "node-2")?.ranges, [[{ subnet: "10.66.0.16/28" }]], "other blocks use their first address");
-  assert.equal(subnetPool(subnet(tx), "node-3"), undefined);
 });
 
 test("namespaces find their Subnet by name, else the default Subnet, else none", () => {

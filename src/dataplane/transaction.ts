@@ -32,7 +32,7 @@ export class NodeTransaction {
   /** append adds another transaction's changes after this one's. */
   append(other: NodeTransaction): this {
     this.ip.append(other.ip);
-    for (const f of [4, 6] as const) for (const s of other.iptables[f].sections()) for (const op of s.ops) this.iptables[f].table(s.table).ops.push(op);
+    for (const f of [4, 6] as const) for (const s of other.iptables[f].sections()) this.iptables[f].table(s.table).appendSteps(s.ops);
     for (const [k, v] of other.sysctls) this.sysctls.set(k, v);
     return this;
   }

@@ -4,7 +4,7 @@
  * error. The dataplane is reconciled before returning.
  */
 import { AdmissionError, admitWithAction } from "../cluster/index.js";
-import { type KubeObject, kindInfo, objectRef, parseManifest } from "../model/index.js";
+import { type KubeObject, kindInfo, objectRef } from "../model/index.js";
 import type { Txn } from "../store/types.js";
 import { checkApplicable, type Lab } from "./lab.js";
 import { LabError } from "./layout.js";
@@ -22,22 +22,17 @@ export function resourceName(obj: KubeObject): string {
   return `${(info?.kind ?? obj.kind).toLowerCase()}${group}/${obj.metadata.name}`;
 }
 
-/** applyManifest applies every valid object of a manifest and reconciles the lab. */
-export async function applyManifest(lab: Lab, text: string, source: string): Promise<Outcome> {
+/** applyObjects applies validated objects, each on its own, and reconciles the lab; errors are reported beside them. */
+export async function applyObjects(lab: Lab, objects: KubeObject[], errors: string[] = []): Promise<Outcome> {
   return lab.locked(async () => {
     const cfg = lab.config();
-    const docs = parseManifest(text, source);
-    const out: Outcome = { lines: [], errors: [] };
+    const out: Outcome = { lines: [], errors: [...errors] };
     let changed = false;
     await lab.store.update((tx) => {
-      for (const d of docs) {
-        if ("error" in d) {
-          out.errors.push(`error: ${d.error.message}`);
-          continue;
-        }
+      for (const obj of objects) {
         try {
-          checkApplicable(d.object);
-          const { object, action } = admitWithAction(tx, d.object, cfg.cluster);
+          checkApplicable(obj);
+          const { object, action } = admitWithAction(tx, obj, cfg.cluster);
           out.lines.push(`${resourceName(object)} ${action}`);
           changed ||= action !== "unchanged";
         } catch (e) {
@@ -68,17 +63,10 @@ export type Target = {
   resource: string;
 };
 
-/** targetsFromManifest lists what a manifest names (bad documents become errors). */
-export function targetsFromManifest(text: string, source: string, errors: string[]): Target[] {
-  return parseManifest(text, source).flatMap((d) => {
-    if ("error" in d) {
-      errors.push(`error: ${d.error.message}`);
-      return [];
-    }
-    const o = d.object;
-    const namespace = kindInfo(o.kind)?.namespaced ? (o.metadata.namespace ?? "default") : undefined;
-    return [{ kind: o.kind, namespace, name: o.metadata.name, ref: objectRef(o), resource: resourceName(o) }];
-  });
+/** targetOf is the object a manifest's object names, for deletion. */
+export function targetOf(o: KubeObject): Target {
+  const namespace = kindInfo(o.kind)?.namespaced ? (o.metadata.namespace ?? "default") : undefined;
+  return { kind: o.kind, namespace, name: o.metadata.name, ref: objectRef(o), resource: resourceName(o) };
 }
 
 /** deleteTargets deletes objects (namespaces with everything in them) and reconciles the lab. */

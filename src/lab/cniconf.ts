@@ -5,7 +5,7 @@
  */
 import { subnetCidrs } from "../model/subnet.js";
 import type { ConfList } from "../cni/runtime.js";
-import type { IpamSubnet } from "../cni/types.js";
+import type { IpamSubnet } from "../ipam/types.js";
 import type { Node, Subnet } from "../model/types.js";
 import { cidrContains, parseCIDR } from "../util/ip.js";
 

@@ -15,6 +15,7 @@ import {
 } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
 import type { KubeObject, Node, Pod, Subnet } from "../model/types.js";
+import { type Flavour, systemFlavour } from "../netfilter/index.js";
 import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
 import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
 import { EmbeddedStore, withFileLock } from "../store/embedded.js";
@@ -65,7 +66,7 @@ export class Lab {
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
   async up(
     nodeCount: number,
-    opts: { iptables?: "nft" | "legacy"; routing?: Partial<RoutingSettings>; cniMode?: "bridge" | "routed"; ipFamily?: IpFamilyMode } = {},
+    opts: { iptables?: Flavour | "auto"; routing?: Partial<RoutingSettings>; cniMode?: "bridge" | "routed"; ipFamily?: IpFamilyMode } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
     if (routing.mode === "ipip") throw new LabError(`failed to create lab "${this.name}": ${IPIP_UNSUPPORTED}`);
@@ -80,7 +81,7 @@ export class Lab {
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },
         rootNetnsInode: ownNetnsInode(),
-        iptables: opts.iptables ?? "nft",
+        iptables: !opts.iptables || opts.iptables === "auto" ? await systemFlavour(this.exec) : opts.iptables,
         createdAt: new Date().toISOString(),
       };
       try {
@@ -241,7 +242,7 @@ function markRunning(p: Pod | undefined, ips: string[], hostIP: string, put: (p:
   put(p);
 }
 
-/** isUserKind says whether users may apply a kind in the lab (nodes belong to `lab up`). */
+/** checkApplicable refuses kinds users may not apply in the lab (nodes belong to `lab up`). */
 export function checkApplicable(obj: KubeObject): void {
   if (obj.kind === "Node")
     throw new LabError(

@@ -34,7 +34,7 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     "auto",
     "--sync-period",
     "2s",
-    ...(cfg.ipFamily === "dual" ? ["--ip-family", "4", "--ip-family", "6"] : []),
+    ...(cfg.ipFamily === "dual" ? ["--ip-family", "dual"] : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 /** Test fixtures shared by the proxy's unit tests and benchmarks: Services and EndpointSlices in a few lines. */
 import type { EndpointSlice, Service, ServiceSpec } from "../model/types.js";
+import { ServiceTracker } from "./tracker.js";
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from "./types.js";
 
 /** testConfig is a node's settings for tests (kube-proxy's test node, cluster CIDR 10.0.0.0/8). */
@@ -50,4 +51,28 @@ export function makeSlice(ns: string, svc: string, eps: EpSpec[], port = 80, pro
     })),
     ports: [{ name: "p80", port, protocol }],
   };
+}
+
+/** overall is the scenario of kube-proxy's overall-rules test: ClusterIP, LB+Local, NodePort, externalIP, LB+ranges+affinity, no endpoints. */
+export function overall(): ServiceTracker {
+  const t = new ServiceTracker();
+  const np = (n: number) => [{ name: "p80", port: 80, protocol: "TCP" as const, nodePort: n }];
+  t.replaceAll(
+    [
+      makeService("ns1", "svc1", { clusterIP: "172.30.0.41" }),
+      makeService("ns2", "svc2", { type: "LoadBalancer", externalTrafficPolicy: "Local", clusterIP: "172.30.0.42", ports: np(3001), externalIPs: ["192.168.99.22"], healthCheckNodePort: 30000 }, ["1.2.3.4"]),
+      makeService("ns3", "svc3", { type: "NodePort", clusterIP: "172.30.0.43", ports: np(3003) }),
+      makeService("ns4", "svc4", { type: "NodePort", clusterIP: "172.30.0.44", externalIPs: ["192.168.99.33"] }),
+      makeService("ns5", "svc5", { type: "LoadBalancer", clusterIP: "172.30.0.45", ports: np(3002), healthCheckNodePort: 30000, loadBalancerSourceRanges: [" 203.0.113.0/25"], sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } }, ["5.6.7.8"]),
+      makeService("ns6", "svc6", { clusterIP: "172.30.0.46" }),
+    ],
+    [
+      makeSlice("ns1", "svc1", [{ ip: "10.180.0.1" }]),
+      makeSlice("ns2", "svc2", [{ ip: "10.180.0.2" }]),
+      makeSlice("ns3", "svc3", [{ ip: "10.180.0.3" }]),
+      makeSlice("ns4", "svc4", [{ ip: "10.180.0.4" }, { ip: "10.180.0.5", node: "test-node" }]),
+      makeSlice("ns5", "svc5", [{ ip: "10.180.0.3" }]),
+    ],
+  );
+  return t;
 }

@@ -36,7 +36,7 @@ export const NO_METRICS: ProxyMetrics = {
   close: async () => {},
 };
 
-/** nolocalEndpoints counts service ports whose Local traffic policy finds no endpoint on this node, as kube-proxy does. */
+/** noLocalEndpoints counts service ports whose Local traffic policy finds no endpoint on this node, as kube-proxy does. */
 export function noLocalEndpoints(ports: Iterable<PortRules>): { internal: number; external: number } {
   const n = { internal: 0, external: 0 };
   for (const { sp, cat } of ports) {

@@ -7,7 +7,7 @@ import { categorizeEndpoints } from "./categorize.js";
 import { conntrackArgv, IptablesTransaction, jumpLine, RealIptables } from "../netfilter/index.js";
 import { staleFlows } from "./conntrack.js";
 import { serviceEndpoints } from "./endpoints.js";
-import { makeService, makeSlice, testConfig } from "./fixtures.js";
+import { makeService, makeSlice, overall, testConfig } from "./fixtures.js";
 import { healthBody, healthTargets } from "./healthcheck.js";
 import { JUMPS, observeJumps } from "./iptables/jumps.js";
 import { endpointChain, serviceChains } from "./iptables/names.js";
@@ -17,30 +17,6 @@ import { servicePorts } from "./serviceport.js";
 import { ServiceTracker } from "./tracker.js";
 
 const GOLDEN = fileURLToPath(new URL("../../../src/proxy/testdata/overall.rules", import.meta.url));
-
-/** The scenario of kube-proxy's overall-rules test: ClusterIP, LB+Local, NodePort, externalIP, LB+ranges+affinity, no endpoints. */
-function overall(): ServiceTracker {
-  const t = new ServiceTracker();
-  const np = (n: number) => [{ name: "p80", port: 80, protocol: "TCP" as const, nodePort: n }];
-  t.replaceAll(
-    [
-      makeService("ns1", "svc1", { clusterIP: "172.30.0.41" }),
-      makeService("ns2", "svc2", { type: "LoadBalancer", externalTrafficPolicy: "Local", clusterIP: "172.30.0.42", ports: np(3001), externalIPs: ["192.168.99.22"], healthCheckNodePort: 30000 }, ["1.2.3.4"]),
-      makeService("ns3", "svc3", { type: "NodePort", clusterIP: "172.30.0.43", ports: np(3003) }),
-      makeService("ns4", "svc4", { type: "NodePort", clusterIP: "172.30.0.44", externalIPs: ["192.168.99.33"] }),
-      makeService("ns5", "svc5", { type: "LoadBalancer", clusterIP: "172.30.0.45", ports: np(3002), healthCheckNodePort: 30000, loadBalancerSourceRanges: [" 203.0.113.0/25"], sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } }, ["5.6.7.8"]),
-      makeService("ns6", "svc6", { clusterIP: "172.30.0.46" }),
-    ],
-    [
-      makeSlice("ns1", "svc1", [{ ip: "10.180.0.1" }]),
-      makeSlice("ns2", "svc2", [{ ip: "10.180.0.2" }]),
-      makeSlice("ns3", "svc3", [{ ip: "10.180.0.3" }]),
-      makeSlice("ns4", "svc4", [{ ip: "10.180.0.4" }, { ip: "10.180.0.5", node: "test-node" }]),
-      makeSlice("ns5", "svc5", [{ ip: "10.180.0.3" }]),
-    ],
-  );
-  return t;
-}
 
 test("chain names are kube-proxy's (base32 of SHA-256, 16 characters)", () => {
   assert.equal(serviceChains("ns1/svc1:p80", "TCP").svc, "KUBE-SVC-XPGD46QRK7WJZT7O");

@@ -145,7 +145,7 @@ test("dual-stack, host-gw, bridge: IPv6 pods, routes via the peer's IPv6 address
       assert.match(routes, /^fd00:10:244:1::\/64 via fd00:172:18::12 dev eth0/m);
       assert.match(routes, /^blackhole fd00:10:244::\/64 dev lo metric 1024/m);
     },
-    ["--ip-family", "dual", "--routing", "host-gw"],
+    ["--ip-family", "dual", "--routing-mode", "host-gw"],
   );
 });
 
@@ -165,7 +165,7 @@ test("dual-stack, vxlan, bridge: IPv6 pods over the same VXLAN device, and the I
       assert.notEqual(big.code, 0);
       assert.match(big.stderr + big.stdout, /message too long/i);
     },
-    ["--ip-family", "dual", "--routing", "vxlan"],
+    ["--ip-family", "dual", "--routing-mode", "vxlan"],
   );
 });
 
@@ -180,6 +180,6 @@ test("dual-stack, bgp, routed: IPv6 BGP sessions, proto bird routes, link-local 
       assert.match(await lab.ok(["exec", a.metadata.name, "--", "ip", "-6", "route"]), /^default via fe80::ecee:eeff:feee:eeee dev eth0/m);
       assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "route"]), new RegExp(`^${podIPv6(a)} dev \\S+`, "m"));
     },
-    ["--ip-family", "dual", "--routing", "bgp", "--cni-mode", "routed"],
+    ["--ip-family", "dual", "--routing-mode", "bgp", "--cni-mode", "routed"],
   );
 });

@@ -125,7 +125,7 @@ for (const mode of ["vxlan", "bgp"]) {
         assert.equal((await lab.json<Subnet>(["get", "subnet", "central"])).status?.activeGateway, "node-2");
         assert.deepEqual([...new Set((await egressSources(lab, "central")).values())], ["172.18.0.12"], "all via gateway node-2");
       },
-      ["--routing", mode],
+      ["--routing-mode", mode],
     );
   });
 }

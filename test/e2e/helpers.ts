@@ -22,6 +22,17 @@ export interface CliResult {
   stderr: string;
 }
 
+/** run runs a command in this namespace and returns its output whatever the exit code. */
+export async function run(argv: string[], stdin?: string, timeoutMs = 120_000): Promise<CliResult> {
+  try {
+    const r = await exec.run({ argv, netns: null, ...(stdin === undefined ? {} : { stdin }), timeoutMs });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    if (e instanceof ExecError) return { code: e.code ?? -1, stdout: e.stdout, stderr: e.stderr };
+    throw e;
+  }
+}
+
 /** TestLab runs CLI commands against one lab. */
 export class TestLab {
   readonly name = `t${randomBytes(4).toString("hex")}`;
@@ -30,19 +41,7 @@ export class TestLab {
   /** cli runs `podnet lab <args>` and returns its output whatever the exit code. */
   async cli(args: string[], stdin?: string): Promise<CliResult> {
     const [sub, ...rest] = args;
-    const argv = [PODNET, "lab", sub as string, "--lab", this.name, "--state-dir", this.stateDir, ...rest];
-    try {
-      const r = await exec.run({
-        argv,
-        netns: null,
-        ...(stdin === undefined ? {} : { stdin }),
-        timeoutMs: 120_000,
-      });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      if (e instanceof ExecError) return { code: e.code ?? -1, stdout: e.stdout, stderr: e.stderr };
-      throw e;
-    }
+    return run([PODNET, "lab", sub as string, "--lab", this.name, "--state-dir", this.stateDir, ...rest], stdin);
   }
 
   /** ok runs a CLI command that must succeed and returns its stdout. */

@@ -75,12 +75,12 @@ spec:
 `;
 
 async function curl(lab: TestLab, from: string, url: string, extra: string[] = []): Promise<Echo[]> {
-  const r = await lab.cli(["curl", from, url, "--count", "1", "--timeout", "1500", ...extra]);
+  const r = await lab.cli(["curl", from, url, "--count", "1", "--timeout", "1500ms", ...extra]);
   return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Echo);
 }
 
 async function curlN(lab: TestLab, from: string, url: string, n: number): Promise<Echo[]> {
-  const r = await lab.cli(["curl", from, url, "--count", String(n), "--timeout", "3000"]);
+  const r = await lab.cli(["curl", from, url, "--count", String(n), "--timeout", "3s"]);
   return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Echo);
 }
 

@@ -65,7 +65,7 @@ export async function reachMatrix(lab: TestLab, sources: string[], targets: Pod[
   const bad: string[] = [];
   await Promise.all(
     sources.map(async (src) => {
-      const r = await lab.cli(["curl", src, ...urls, "--timeout", "3000"]);
+      const r = await lab.cli(["curl", src, ...urls, "--timeout", "3s"]);
       lines(r.stdout).forEach((e, i) => {
         const want = targets[i]?.metadata.name;
         if (e.pod !== want) bad.push(`${src} -> ${want}: ${e.error ?? e.pod}`);

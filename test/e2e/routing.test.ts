@@ -19,7 +19,7 @@ test("host-gw: all pairs, egress, node add/remove/restart", { timeout: 240_000 }
       assert.match(routes, /^10\.244\.2\.0\/24 via 172\.18\.0\.13 dev eth0/m);
       await membershipCases(lab, (l, n) => kernelRoutes(l, n, "81"));
     },
-    ["--routing", "host-gw"],
+    ["--routing-mode", "host-gw"],
   );
 });
 
@@ -58,7 +58,7 @@ test("vxlan: all pairs, device and entries, MTU, node add/remove", { timeout: 24
       for (const n of ["node-1", "node-3"])
         assert.doesNotMatch(await nodeRun(lab, n, ["bridge", "fdb", "show", "dev", "podnet.1"]), /172\.18\.0\.14/);
     },
-    ["--routing", "vxlan"],
+    ["--routing-mode", "vxlan"],
   );
 });
 
@@ -84,7 +84,7 @@ test("bgp: all pairs, Established sessions, proto bird routes, withdrawal, node 
       await membershipCases(lab, (l, n) => kernelRoutes(l, n, "bird"));
       assert.doesNotMatch(await nodeRun(lab, "node-1", ["birdc", "show", "protocols"]), /node_node_4/);
     },
-    ["--routing", "bgp"],
+    ["--routing-mode", "bgp"],
   );
 });
 
@@ -98,14 +98,14 @@ test("bgp with a route reflector: clients peer only with it and still learn ever
       assert.deepEqual((await kernelRoutes(lab, "node-3", "bird")).sort(), ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24"]);
       assert.match(await nodeRun(lab, "node-3", ["ip", "route", "show", "10.244.3.0/24"]), /via 172\.18\.0\.14/, "reflected routes keep the origin's next hop");
     },
-    ["--routing", "bgp", "--bgp-route-reflectors", "node-1"],
+    ["--routing-mode", "bgp", "--bgp-route-reflectors", "node-1"],
   );
 });
 
 test("ipip: the lab refuses it with the reason; rendered routes resolve through tunl0", { timeout: 60_000 }, async () => {
   const lab = new TestLab();
   try {
-    const r = await lab.cli(["up", "--nodes", "1", "--routing", "ipip"]);
+    const r = await lab.cli(["up", "--nodes", "1", "--routing-mode", "ipip"]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /no IPIP support/);
   } finally {
@@ -144,6 +144,6 @@ test("routed CNI mode (Calico's data path) over host-gw: all pairs, services, eg
       const lost = await lab.cli(["exec", local[0]!.metadata.name, "--", "ping", "-c", "1", "-W", "1", "10.244.0.250"]);
       assert.notEqual(lost.code, 0, "an unassigned address of the block goes nowhere");
     },
-    ["--routing", "host-gw", "--cni-mode", "routed"],
+    ["--routing-mode", "host-gw", "--cni-mode", "routed"],
   );
 });

@@ -37,3 +37,9 @@ export function hintTransaction(): IptablesTransaction {
   tx.table("mangle").declare(HINT_CHAIN);
   return tx;
 }
+
+/** systemFlavour is the flavour of the machine's plain `iptables` (its alternative): "iptables v1.8.9 (nf_tables)" is nft. */
+export async function systemFlavour(exec: Executor): Promise<Flavour> {
+  const r = await exec.run({ argv: ["iptables", "--version"], netns: null });
+  return /\(legacy\)/.test(r.stdout) ? "legacy" : "nft";
+}

@@ -20,7 +20,10 @@ export type IptOp =
 /** TableTx collects one table's steps. */
 export class TableTx {
   readonly ops: IptOp[] = [];
-  constructor(readonly table: Table) {}
+  constructor(
+    readonly table: Table,
+    private readonly changed: () => void = () => {},
+  ) {}
 
   /** zeroCounters resets the table's counters (`-Z`); with iptables-nft it also makes the restore read the table once. */
   zeroCounters(): this {
@@ -60,6 +63,11 @@ export class TableTx {
   deleteChains(...chains: string[]): this {
     return chains.length ? this.push({ op: "deleteChains", chains }) : this;
   }
+  /** appendSteps adds another transaction's steps for this table. */
+  appendSteps(ops: readonly IptOp[]): this {
+    for (const op of ops) this.push(op);
+    return this;
+  }
   /** deleteAll is deleteChains for a list built elsewhere (no copy). */
   deleteAll(chains: readonly string[]): this {
     return chains.length ? this.push({ op: "deleteChains", chains }) : this;
@@ -67,6 +75,7 @@ export class TableTx {
 
   private push(op: IptOp): this {
     this.ops.push(op);
+    this.changed();
     return this;
   }
 }
@@ -74,12 +83,13 @@ export class TableTx {
 /** IptablesTransaction is one family's restore input. */
 export class IptablesTransaction {
   private readonly tables = new Map<Table, TableTx>();
+  private rendered: string | undefined;
   constructor(readonly family: 4 | 6 = 4) {}
 
   /** table returns the steps of one table, creating its section on first use. */
   table(name: Table): TableTx {
     let t = this.tables.get(name);
-    if (!t) this.tables.set(name, (t = new TableTx(name)));
+    if (!t) this.tables.set(name, (t = new TableTx(name, () => (this.rendered = undefined))));
     return t;
   }
 
@@ -101,15 +111,17 @@ export class IptablesTransaction {
     return this.sections().reduce((n, s) => n + s.ops.length, 0);
   }
 
-  /** render gives the `iptables-restore --noflush` input ("" when empty). */
+  /** render gives the `iptables-restore --noflush` input ("" when empty), rendered once until the next change. */
   render(): string {
+    if (this.rendered !== undefined) return this.rendered;
     const out: string[] = [];
     for (const t of this.sections()) {
       out.push(`*${t.table}`);
       for (const o of t.ops) out.push(renderStep(o));
       out.push("COMMIT");
     }
-    return out.length ? `${out.join("\n")}\n` : "";
+    this.rendered = out.length ? `${out.join("\n")}\n` : "";
+    return this.rendered;
   }
 }
 

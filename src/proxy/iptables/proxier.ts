@@ -5,7 +5,7 @@
  * podnet chain and remove stale ones; partial syncs touch only the chains whose text changed.
  */
 import type { Executor, NetnsRef } from "../../exec/types.js";
-import { type ConntrackFlush, type Flavour, flushConntrack, RealIptables } from "../../netfilter/index.js";
+import { type ConntrackFlush, type Flavour, flushConntrack, type IptablesNode, RealIptables } from "../../netfilter/index.js";
 import { endpointKey, serviceEndpoints } from "../endpoints.js";
 import { staleFlows } from "../conntrack.js";
 import { servicePorts } from "../serviceport.js";
@@ -127,7 +127,7 @@ function renderEverything(
 /** IptablesProxier syncs one family's rules in one network namespace. */
 export class IptablesProxier {
   readonly ruleset = new IptablesRuleset();
-  readonly ipt: RealIptables;
+  readonly ipt: IptablesNode;
   private portsByService = new Map<string, string[]>();
   private largeCluster = false;
   private needFull = true;
@@ -140,8 +140,9 @@ export class IptablesProxier {
     readonly exec: Executor,
     readonly netns: NetnsRef,
     flavour: Flavour,
+    ipt?: IptablesNode,
   ) {
-    this.ipt = new RealIptables(exec, netns, flavour, family);
+    this.ipt = ipt ?? new RealIptables(exec, netns, flavour, family);
   }
 
   /** forceFullSync makes the next sync a full one. */
@@ -222,7 +223,7 @@ export class IptablesProxier {
     const computeMs = performance.now() - t;
     t = performance.now();
     try {
-      await this.ipt.restore(plan.text);
+      await this.ipt.apply(plan.tx);
     } catch (e) {
       this.needFull = true;
       this.rendered = false;

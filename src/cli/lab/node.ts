@@ -1,10 +1,10 @@
 /** `podnet lab node add|remove|restart`: nodes joining, leaving and crashing. */
 import type { Command } from "commander";
-import { addNode, removeNode, restartNode } from "../lab/nodes.js";
-import { openLab } from "./lab.js";
+import { addNode, removeNode, restartNode } from "../../lab/nodes.js";
+import { openLab } from "./open.js";
 
-/** registerLabNodes adds the `lab node` commands. */
-export function registerLabNodes(lab: Command): void {
+/** registerNode adds the `lab node` commands. */
+export function registerNode(lab: Command): void {
   const node = lab.command("node").description("add, remove or crash-restart lab nodes");
   node
     .command("add")

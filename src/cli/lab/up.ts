@@ -1,0 +1,52 @@
+/** `podnet lab up`: build the lab; Ctrl-C while building removes what was built. */
+import type { Command } from "commander";
+import type { RoutingMode } from "../../routing/types.js";
+import { cniModeOption, type IpFamilyFlag, intOption, ipFamilyOption, type IptablesFlag, iptablesOption, listParser, routingModeOption } from "../flags.js";
+import { openLab } from "./open.js";
+
+interface UpFlags {
+  nodes: number;
+  iptables: IptablesFlag;
+  routingMode: RoutingMode;
+  bgpRouteReflectors?: string[];
+  cniMode: "bridge" | "routed";
+  ipFamily: IpFamilyFlag;
+}
+
+/** registerUp adds `lab up`. */
+export function registerUp(lab: Command): void {
+  lab
+    .command("up")
+    .description("create the lab: underlay, external host and nodes")
+    .addOption(intOption("--nodes <n>", "number of nodes", 1, 170, 2))
+    .addOption(iptablesOption("the nodes use"))
+    .addOption(routingModeOption())
+    .option("--bgp-route-reflectors <nodes>", "bgp: comma-separated route-reflector nodes (default: full mesh)", listParser)
+    .addOption(cniModeOption())
+    .addOption(ipFamilyOption(["ipv4", "dual"]))
+    .action(async (o: UpFlags, cmd: Command) => {
+      const l = openLab(cmd);
+      let interrupted = false;
+      const onSignal = () => {
+        interrupted = true;
+        process.stderr.write("interrupted: removing the half-built lab…\n");
+      };
+      process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+      try {
+        const cfg = await l.up(o.nodes, {
+          iptables: o.iptables,
+          routing: { mode: o.routingMode, routeReflectors: o.bgpRouteReflectors ?? [] },
+          cniMode: o.cniMode,
+          ipFamily: o.ipFamily === "dual" ? "dual" : "ipv4",
+        });
+        const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
+        if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);
+      } finally {
+        process.removeListener("SIGINT", onSignal).removeListener("SIGTERM", onSignal);
+      }
+      if (interrupted) {
+        await l.down();
+        process.exitCode = 130;
+      }
+    });
+}

@@ -1,0 +1,74 @@
+/** `podnet render proxy|routing`: print what podnet would program for plain manifests, touching nothing. */
+import type { Command } from "commander";
+import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
+import { renderFullSync } from "../proxy/iptables/proxier.js";
+import { ServiceTracker } from "../proxy/tracker.js";
+import { egressPlan, egressSubnet } from "../routing/egressplan.js";
+import { routeNodes } from "../routing/nodes.js";
+import { renderRouting } from "../routing/render.js";
+import { DEFAULT_ROUTING, type RoutingMode } from "../routing/types.js";
+import { collect, familiesOf, filenameOption, intOption, type IpFamilyFlag, ipFamilyOption, listParser, recursiveOption, routingModeOption } from "./flags.js";
+import { readManifests } from "./manifests.js";
+import { type NodeFlags, nodeOptions, proxyConfig } from "./proxy.js";
+
+/** readKinds reads the manifests, reports bad documents on stderr (rc 1) and returns the objects of the kinds asked for. */
+function readKinds(o: { filename: string[]; recursive?: boolean }, kinds: string[]) {
+  const { objects, errors } = readManifests(o.filename, o.recursive);
+  for (const e of errors) process.stderr.write(`${e}\n`);
+  if (errors.length) process.exitCode = 1;
+  return (kind: string) => objects.filter((x) => x.kind === kind && kinds.includes(kind));
+}
+
+interface RoutingFlags {
+  routingMode: RoutingMode;
+  nodeName: string;
+  filename: string[];
+  recursive?: boolean;
+  underlayMtu: number;
+  clusterCidr: string[];
+  bgpRouteReflectors?: string[];
+}
+
+/** registerRender adds `podnet render` with `proxy` and `routing`. */
+export function registerRender(program: Command): void {
+  const render = program.command("render").description("print what podnet would program, touching nothing");
+
+  nodeOptions(render.command("proxy").description("print the iptables-restore input of a full proxy sync"))
+    .addOption(filenameOption("Services and EndpointSlices", true))
+    .addOption(recursiveOption())
+    .addOption(ipFamilyOption())
+    .action((o: NodeFlags & { filename: string[]; recursive?: boolean; ipFamily: IpFamilyFlag }) => {
+      const cfg = proxyConfig(o);
+      const of = readKinds(o, ["Service", "EndpointSlice"]);
+      const tracker = new ServiceTracker();
+      tracker.replaceAll(of("Service") as Service[], of("EndpointSlice") as EndpointSlice[]);
+      const families = familiesOf(o.ipFamily);
+      for (const family of families) {
+        const r = renderFullSync(tracker, cfg, family);
+        for (const e of r.errors) process.stderr.write(`${e}\n`);
+        if (r.errors.length) process.exitCode = 1;
+        if (families.length > 1) process.stdout.write(`# ${family === 6 ? "ip6tables" : "iptables"}-restore --noflush\n`);
+        process.stdout.write(r.text);
+      }
+    });
+
+  render
+    .command("routing")
+    .description("print a node's cross-node routes (ip/bridge batches) or bird.conf, its egress NAT and gateway routes")
+    .addOption(routingModeOption())
+    .requiredOption("--node-name <name>", "the node to render for")
+    .addOption(filenameOption("Node manifests with podCIDRs and InternalIPs, and Subnets with status.blocks", true))
+    .addOption(recursiveOption())
+    .addOption(intOption("--underlay-mtu <mtu>", "MTU of the node's underlay interface", 576, 65_535, 1500))
+    .option("--cluster-cidr <cidr>", "pod pool SNATed on egress (repeatable)", collect, [])
+    .option("--bgp-route-reflectors <nodes>", "comma-separated route-reflector nodes", listParser)
+    .action((o: RoutingFlags) => {
+      const of = readKinds(o, ["Node", "Subnet"]);
+      const subnets = of("Subnet") as Subnet[];
+      const settings = { ...DEFAULT_ROUTING, mode: o.routingMode, underlayMtu: o.underlayMtu, routeReflectors: o.bgpRouteReflectors ?? [] };
+      const peers = routeNodes(of("Node") as Node[], subnets);
+      const self = peers.find((n) => n.name === o.nodeName);
+      const egress = self ? egressPlan(self, peers, o.clusterCidr, subnets.map(egressSubnet), settings) : { pools: [], policies: [] };
+      process.stdout.write(renderRouting(o.nodeName, peers, settings, egress));
+    });
+}

@@ -1,0 +1,75 @@
+/**
+ * The command line as a user meets it: every command and subcommand answers --help, and bad flag
+ * values fail with a non-zero exit code and one line on stderr — no stack trace unless --debug.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Command } from "commander";
+import { program } from "../../src/cli/main.js";
+import { inParallel } from "../../src/lab/kubelet.js";
+import { type CliResult, PODNET, REPO, run } from "./helpers.js";
+
+function paths(c: Command, prefix: string[] = []): string[][] {
+  return c.commands.flatMap((sub) => {
+    const p = [...prefix, sub.name()];
+    return [p, ...paths(sub, p)];
+  });
+}
+
+test("every command and subcommand answers --help with its usage", { timeout: 120_000 }, async () => {
+  const all = [[], ...paths(program())];
+  assert.ok(all.length > 15, "the tree was walked");
+  const results: [string[], CliResult][] = [];
+  await inParallel(all, 8, async (p) => {
+    results.push([p, await run([PODNET, ...p, "--help"])]);
+  });
+  for (const [p, r] of results) {
+    assert.equal(r.code, 0, `podnet ${p.join(" ")} --help: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage: podnet/, `podnet ${p.join(" ")} --help prints its usage`);
+  }
+  const cni = await run([`${REPO}bin/podnet-cni`, "agent", "--help"]);
+  assert.equal(cni.code, 0, cni.stderr);
+  assert.match(cni.stdout, /^Usage: podnet-cni agent/);
+});
+
+const BAD: string[][] = [
+  ["lab", "up", "--nodes", "abc"],
+  ["lab", "up", "--nodes", "0"],
+  ["lab", "up", "--routing-mode", "carrier-pigeon"],
+  ["lab", "up", "--ip-family", "ipv6"],
+  ["lab", "up", "--iptables", "ebtables"],
+  ["lab", "get", "pods", "-o", "bogus"],
+  ["lab", "curl", "x", "notaurl"],
+  ["lab", "curl", "x", "http://[::1"],
+  ["lab", "curl", "x", "udp://10.0.0.1"],
+  ["lab", "curl", "x", "http://a", "--count", "0"],
+  ["lab", "curl", "x", "http://a", "--count", "2.5"],
+  ["lab", "curl", "x", "http://a", "--sport", "99999"],
+  ["lab", "curl", "x", "http://a", "--sport", "-5"],
+  ["lab", "curl", "x", "http://a", "--timeout", "abc"],
+  ["lab", "curl", "x", "http://a", "--timeout", "5000"],
+  ["lab", "apply", "-f", "/nonexistent.yaml"],
+  ["lab", "rules", "node-1", "-t", "bogus"],
+  ["lab", "get", "pods", "--lab", "no-such-lab-here"],
+  ["proxy", "--node-name", "n", "--store", "/tmp/x", "--sync-period", "soon"],
+  ["proxy", "--node-name", "n", "--store", "/tmp/x", "--masquerade-bit", "32"],
+  ["render", "proxy", "--node-name", "n", "-f", "/nonexistent"],
+  ["render", "proxy", "--node-name", "n", "-f", "-", "--node-ip", "nope"],
+  ["render", "routing", "--node-name", "n", "-f", "-", "--underlay-mtu", "abc"],
+  ["bogus-command"],
+];
+
+test("bad flag values: a non-zero exit code and one line of error, with a stack only under --debug", { timeout: 120_000 }, async () => {
+  const results: [string[], CliResult][] = [];
+  await inParallel(BAD, 8, async (args) => {
+    results.push([args, await run([PODNET, ...args], "")]);
+  });
+  for (const [args, r] of results) {
+    const what = `podnet ${args.join(" ")}`;
+    assert.notEqual(r.code, 0, `${what} succeeded`);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `${what}: one line, got ${JSON.stringify(r.stderr)}`);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, `${what}: no stack trace`);
+  }
+  const debug = await run([PODNET, "--debug", "lab", "get", "pods", "--lab", "no-such-lab-here"]);
+  assert.match(debug.stderr, /^\s+at /m, "--debug shows the stack");
+});
