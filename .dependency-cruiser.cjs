@@ -29,7 +29,13 @@ const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
 module.exports = {
   forbidden: [
     { name: "no-circular", comment: "import cycles make layers meaningless", severity: "error", from: {}, to: { circular: true } },
-    { name: "src-not-to-tests", comment: "src/ never imports test/ or bench/", severity: "error", from: { path: "^src/" }, to: { path: "^(test|bench)/" } },
+    {
+      name: "src-not-to-tests",
+      comment: "src/ never imports test/ or bench/",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: "^(test|bench)/" },
+    },
     {
       name: "unknown-folder",
       comment: "a new top-level folder of src/ gets a line in LAYERS first",

@@ -42,7 +42,14 @@ async function call(v: Variant, node: string, pod: string, cmd: "ADD" | "DEL", i
     argv: v.argv,
     netns: node,
     stdin: JSON.stringify({ cniVersion: "1.0.0", name: v.name, ...v.conf }),
-    env: { ...v.env, CNI_COMMAND: cmd, CNI_CONTAINERID: `bench${i}`, CNI_NETNS: `/var/run/netns/${pod}`, CNI_IFNAME: "eth0", CNI_PATH: `${BIN}:/usr/lib/cni` },
+    env: {
+      ...v.env,
+      CNI_COMMAND: cmd,
+      CNI_CONTAINERID: `bench${i}`,
+      CNI_NETNS: `/var/run/netns/${pod}`,
+      CNI_IFNAME: "eth0",
+      CNI_PATH: `${BIN}:/usr/lib/cni`,
+    },
   });
   return performance.now() - t;
 }
@@ -86,16 +93,36 @@ export async function benchCni(count = 50, parallel = 20): Promise<Record<string
   const socket = join(dataDir, "agent", "cni.sock");
   const plugin = join(BIN, "podnet-cni");
   const variants: Variant[] = [
-    { name: "reference", argv: ["/usr/lib/cni/bridge"], conf: bridge("reference", "cni1", "10.251.0.0/24", "host-local", "bridge"), env: {} },
-    { name: "podnet", argv: [plugin], conf: bridge("podnet", "cni0", "10.252.0.0/24", "podnet", "podnet-cni"), env: { PODNET_CNI_SOCKET: socket } },
-    { name: "podnet-standalone", argv: [plugin], conf: bridge("podnetsa", "cni4", "10.250.0.0/24", "podnet", "podnet-cni"), env: { PODNET_CNI_SOCKET: "none" } },
+    {
+      name: "reference",
+      argv: ["/usr/lib/cni/bridge"],
+      conf: bridge("reference", "cni1", "10.251.0.0/24", "host-local", "bridge"),
+      env: {},
+    },
+    {
+      name: "podnet",
+      argv: [plugin],
+      conf: bridge("podnet", "cni0", "10.252.0.0/24", "podnet", "podnet-cni"),
+      env: { PODNET_CNI_SOCKET: socket },
+    },
+    {
+      name: "podnet-standalone",
+      argv: [plugin],
+      conf: bridge("podnetsa", "cni4", "10.250.0.0/24", "podnet", "podnet-cni"),
+      env: { PODNET_CNI_SOCKET: "none" },
+    },
     {
       name: "podnet-standalone-with-NODE_EXTRA_CA_CERTS",
       argv: [process.execPath, BUNDLE],
       conf: bridge("podnetca", "cni2", "10.253.0.0/24", "podnet", "podnet-cni"),
       env: { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt" },
     },
-    { name: "podnet-standalone-without-NODE_EXTRA_CA_CERTS", argv: [process.execPath, BUNDLE], conf: bridge("podnetnoca", "cni3", "10.254.0.0/24", "podnet", "podnet-cni"), env: noCa },
+    {
+      name: "podnet-standalone-without-NODE_EXTRA_CA_CERTS",
+      argv: [process.execPath, BUNDLE],
+      conf: bridge("podnetnoca", "cni3", "10.254.0.0/24", "podnet", "podnet-cni"),
+      env: noCa,
+    },
   ];
   let agent: number | undefined;
   try {
@@ -121,7 +148,9 @@ export async function benchCni(count = 50, parallel = 20): Promise<Record<string
       results,
       addP50RatioToReference: +(p50("podnet") / p50("reference")).toFixed(2),
       standaloneAddP50RatioToReference: +(p50("podnet-standalone") / p50("reference")).toFixed(2),
-      nodeExtraCaCertsCostMs: +(p50("podnet-standalone-with-NODE_EXTRA_CA_CERTS") - p50("podnet-standalone-without-NODE_EXTRA_CA_CERTS")).toFixed(1),
+      nodeExtraCaCertsCostMs: +(
+        p50("podnet-standalone-with-NODE_EXTRA_CA_CERTS") - p50("podnet-standalone-without-NODE_EXTRA_CA_CERTS")
+      ).toFixed(1),
     };
   } finally {
     if (agent !== undefined) await stopPids([agent]);

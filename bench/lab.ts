@@ -54,8 +54,7 @@ export async function benchLab(runs = 3): Promise<Record<string, unknown>> {
       const pods = JSON.parse((await cli(["get", "pods", "-o", "json"])).stdout).items as {
         status: { phase: string };
       }[];
-      if (pods.length !== 18 || pods.some((p) => p.status.phase !== "Running"))
-        throw new Error("not all 18 pods are running");
+      if (pods.length !== 18 || pods.some((p) => p.status.phase !== "Running")) throw new Error("not all 18 pods are running");
       const downMs = await timed(() => cli(["down"]));
       results.push({ upMs, applyMs, upWithPodsMs: upMs + applyMs, downMs });
     } finally {

@@ -58,7 +58,11 @@ async function main() {
     for (let g = 1; g <= REPEAT; g++) {
       const i = Math.floor((g * n) / (REPEAT + 1));
       const s = services[i]!;
-      tracker.setSlice(`${s.metadata.namespace}/${s.metadata.name}`, `${s.metadata.name}-1`, makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, g)));
+      tracker.setSlice(
+        `${s.metadata.namespace}/${s.metadata.name}`,
+        `${s.metadata.name}-1`,
+        makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, g)),
+      );
       let text = "";
       const spy = ipt.restore.bind(ipt);
       ipt.restore = async (t: string) => {
@@ -76,7 +80,14 @@ async function main() {
       // Bare: put the kernel back exactly as it was before the change (untimed) — old chains with
       // their rules, chains the change added removed — then time a restore of the very same text.
       const added = r.written.map((w) => w.slice(4)).filter((c) => !oldChains.some(([n]) => n === c));
-      const undo = ["*nat", ...[...oldChains.map(([n]) => n), ...added].map((c) => `:${c} - [0:0]`), ...oldChains.map(([, t]) => t), ...added.map((c) => `-X ${c}`), "COMMIT", ""];
+      const undo = [
+        "*nat",
+        ...[...oldChains.map(([n]) => n), ...added].map((c) => `:${c} - [0:0]`),
+        ...oldChains.map(([, t]) => t),
+        ...added.map((c) => `-X ${c}`),
+        "COMMIT",
+        "",
+      ];
       await ipt.restore(undo.join("\n"));
       const t1 = performance.now();
       await ipt.restore(text);

@@ -25,7 +25,11 @@ export async function benchProxy(sizes = [1000, 10000]): Promise<Record<string, 
       process.stderr.write(`${flavour} ${n}: done\n`);
       cases.push(JSON.parse(r.stdout) as Case);
     }
-  const ownRatios = cases.flatMap((c) => [c.firstSync.ratio, c.fullResync.ratio, ...c.oneEndpointChange.runs.map((r) => r.podnetMs / r.iptablesMs)]);
+  const ownRatios = cases.flatMap((c) => [
+    c.firstSync.ratio,
+    c.fullResync.ratio,
+    ...c.oneEndpointChange.runs.map((r) => r.podnetMs / r.iptablesMs),
+  ]);
   return {
     cases,
     goals: {

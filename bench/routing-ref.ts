@@ -31,13 +31,23 @@ export class RefLab {
     for (const i of [1, 2]) {
       const node = `n${i}`;
       await this.ip("ul", `link add u${i} type veth peer name eth0 netns ${this.ns(node)}\nlink set u${i} master br0\nlink set u${i} up\n`);
-      await this.ip(node, `address add 172.18.0.1${i}/24 dev eth0\nlink set eth0 up\nlink add cni0 address 02:00:0a:f4:0${i}:01 type bridge\naddress add 10.244.${i - 1}.1/24 dev cni0\nlink set cni0 up\n`);
+      await this.ip(
+        node,
+        `address add 172.18.0.1${i}/24 dev eth0\nlink set eth0 up\nlink add cni0 address 02:00:0a:f4:0${i}:01 type bridge\naddress add 10.244.${i - 1}.1/24 dev cni0\nlink set cni0 up\n`,
+      );
       await this.exec.run({ argv: ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], netns: this.ns(node) });
     }
-    const pods: [string, string, number][] = [["client", "n1", 2], ["same", "n1", 3], ["remote", "n2", 2]];
+    const pods: [string, string, number][] = [
+      ["client", "n1", 2],
+      ["same", "n1", 3],
+      ["remote", "n2", 2],
+    ];
     for (const [pod, node, host] of pods) {
       const subnet = node === "n1" ? 0 : 1;
-      await this.ip(node, `link add v${pod} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${this.ns(pod)}\nlink set v${pod} master cni0\nlink set v${pod} up\n`);
+      await this.ip(
+        node,
+        `link add v${pod} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${this.ns(pod)}\nlink set v${pod} master cni0\nlink set v${pod} up\n`,
+      );
       await this.ip(pod, `address add 10.244.${subnet}.${host}/24 dev eth0\nlink set eth0 up\nroute add default via 10.244.${subnet}.1\n`);
     }
     if (mode === "host-gw") {
@@ -45,7 +55,10 @@ export class RefLab {
       await this.ip("n2", "route add 10.244.0.0/24 via 172.18.0.11\n");
     } else {
       const mac = (i: number) => `02:00:00:00:00:0${i}`;
-      for (const [i, peer] of [[1, 2], [2, 1]] as const)
+      for (const [i, peer] of [
+        [1, 2],
+        [2, 1],
+      ] as const)
         await this.ip(
           `n${i}`,
           [
@@ -57,8 +70,14 @@ export class RefLab {
             "",
           ].join("\n"),
         );
-      for (const [i, peer] of [[1, 2], [2, 1]] as const)
-        await this.exec.run({ argv: ["bridge", "fdb", "append", mac(peer), "dev", "flannel.1", "dst", `172.18.0.1${peer}`], netns: this.ns(`n${i}`) });
+      for (const [i, peer] of [
+        [1, 2],
+        [2, 1],
+      ] as const)
+        await this.exec.run({
+          argv: ["bridge", "fdb", "append", mac(peer), "dev", "flannel.1", "dst", `172.18.0.1${peer}`],
+          netns: this.ns(`n${i}`),
+        });
     }
     return { same: "10.244.0.3", remote: "10.244.1.2" };
   }

@@ -94,7 +94,11 @@ async function benchReference(mode: "host-gw" | "vxlan", runs: number): Promise<
     for (const p of ["same", "remote"]) await exec.run({ argv: ["iperf3", "-s", "-D"], netns: ref.ns(p) });
     await new Promise((r) => setTimeout(r, 300));
     const client: Client = async (argv) => (await exec.run({ argv, netns: ref.ns("client"), timeoutMs: 60_000 })).stdout;
-    return { mode: `hand-built ${mode} (no podnet, no netfilter rules)`, podMtu: mode === "vxlan" ? 1450 : 1500, ...(await throughput(client, same, remote, runs)) };
+    return {
+      mode: `hand-built ${mode} (no podnet, no netfilter rules)`,
+      podMtu: mode === "vxlan" ? 1450 : 1500,
+      ...(await throughput(client, same, remote, runs)),
+    };
   } finally {
     await ref.down();
   }
@@ -136,7 +140,10 @@ async function benchMode(mode: string, runs: number): Promise<Record<string, unk
 }
 
 /** benchRouting measures every mode in one run, and the hand-built references ("ref-host-gw", "ref-vxlan"). */
-export async function benchRouting(modes = ["host-gw", "vxlan", "bgp", "ref-host-gw", "ref-vxlan"], runs = 3): Promise<Record<string, unknown>> {
+export async function benchRouting(
+  modes = ["host-gw", "vxlan", "bgp", "ref-host-gw", "ref-vxlan"],
+  runs = 3,
+): Promise<Record<string, unknown>> {
   const results = [];
   for (const m of modes) {
     process.stderr.write(`routing bench: ${m}…\n`);

@@ -37,7 +37,12 @@ const rule = {
           context.report({ node, messageId: "missing", data: { name } });
           continue;
         }
-        const first = doc.value.replace(/^\*+/, "").replace(/^\s*\*?\s*/gm, " ").trim().split(/[\s,.:;(]/)[0] ?? "";
+        const first =
+          doc.value
+            .replace(/^\*+/, "")
+            .replace(/^\s*\*?\s*/gm, " ")
+            .trim()
+            .split(/[\s,.:;(]/)[0] ?? "";
         if (first !== name && first !== `${name}'s`) context.report({ node: doc, messageId: "wrongStart", data: { name, first } });
       }
     };

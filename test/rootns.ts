@@ -33,9 +33,7 @@ function normalise(text: string): string {
 export async function snapshotRootNetns(exec: Executor): Promise<string> {
   const parts: string[] = [];
   for (const argv of READS) {
-    const r = await exec
-      .run({ argv, netns: null, okCodes: [0, 1, 2, 127] })
-      .catch((e: Error) => ({ stdout: `unavailable: ${e.message}` }));
+    const r = await exec.run({ argv, netns: null, okCodes: [0, 1, 2, 127] }).catch((e: Error) => ({ stdout: `unavailable: ${e.message}` }));
     parts.push(`== ${argv.join(" ")}\n${normalise(r.stdout)}`);
   }
   return parts.join("\n");
@@ -45,8 +43,5 @@ export async function snapshotRootNetns(exec: Executor): Promise<string> {
 export function diffLines(a: string, b: string): string[] {
   const as = new Set(a.split("\n"));
   const bs = new Set(b.split("\n"));
-  return [
-    ...[...as].filter((l) => !bs.has(l)).map((l) => `- ${l}`),
-    ...[...bs].filter((l) => !as.has(l)).map((l) => `+ ${l}`),
-  ];
+  return [...[...as].filter((l) => !bs.has(l)).map((l) => `- ${l}`), ...[...bs].filter((l) => !as.has(l)).map((l) => `+ ${l}`)];
 }

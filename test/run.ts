@@ -22,9 +22,7 @@ function testFiles(dir: string): string[] {
 
 const exec = new RealExecutor();
 const only = process.argv[2];
-const files = [...testFiles(join(DIST, "src")), ...testFiles(join(DIST, "test"))]
-  .filter((f) => !only || f.includes(only))
-  .sort();
+const files = [...testFiles(join(DIST, "src")), ...testFiles(join(DIST, "test"))].filter((f) => !only || f.includes(only)).sort();
 const before = await snapshotRootNetns(exec);
 const netnsBefore = new Set(await listNetns(exec, "pn"));
 let code = await exec.interactive({
@@ -36,9 +34,7 @@ const leftovers = (await listNetns(exec, "pn")).filter((n) => !netnsBefore.has(n
 for (const n of leftovers) await deleteNetns(exec, n).catch(() => {});
 const changes = diffLines(before, await snapshotRootNetns(exec));
 if (leftovers.length > 0) {
-  process.stderr.write(
-    `FAIL: tests left ${leftovers.length} namespaces behind (now removed): ${leftovers.join(" ")}\n`,
-  );
+  process.stderr.write(`FAIL: tests left ${leftovers.length} namespaces behind (now removed): ${leftovers.join(" ")}\n`);
   code ||= 1;
 }
 if (changes.length > 0) {

@@ -47,7 +47,9 @@ export function proxyModeOption(): Option {
 
 /** cniModeOption is `--cni-mode bridge|routed`: the pod data path. */
 export function cniModeOption(): Option {
-  return new Option("--cni-mode <mode>", "pod data path on each node: a bridge, or Calico-style routes").choices(["bridge", "routed"]).default("bridge");
+  return new Option("--cni-mode <mode>", "pod data path on each node: a bridge, or Calico-style routes")
+    .choices(["bridge", "routed"])
+    .default("bridge");
 }
 
 /** OutputFlag is kubectl's -o. */
@@ -60,7 +62,9 @@ export function outputOption(choices: readonly OutputFlag[] = ["wide", "yaml", "
 
 /** filenameOption is `-f, --filename`: files, directories or - for stdin; repeatable or comma-separated. */
 export function filenameOption(what: string, required = false): Option {
-  const o = new Option("-f, --filename <path>", `${what} (YAML or JSON; a directory's files; - for stdin; repeatable)`).argParser(collectList);
+  const o = new Option("-f, --filename <path>", `${what} (YAML or JSON; a directory's files; - for stdin; repeatable)`).argParser(
+    collectList,
+  );
   return required ? o.makeOptionMandatory() : o;
 }
 
@@ -87,7 +91,8 @@ export function durationOption(flags: string, description: string, dflt: string)
 export function intParser(min: number, max: number): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`want a whole number from ${min} to ${max}`);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`want a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -99,4 +104,8 @@ export function intOption(flags: string, description: string, min: number, max: 
 }
 
 /** listParser splits a comma-separated flag value. */
-export const listParser = (v: string): string[] => v.split(",").map((x) => x.trim()).filter(Boolean);
+export const listParser = (v: string): string[] =>
+  v
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);

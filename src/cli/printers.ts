@@ -31,11 +31,7 @@ type Columns = {
 };
 
 function ports(s: Service): string {
-  return (
-    (s.spec.ports ?? [])
-      .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`)
-      .join(",") || "<none>"
-  );
+  return (s.spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",") || "<none>";
 }
 
 const COLUMNS: Record<string, Columns> = {
@@ -46,13 +42,7 @@ const COLUMNS: Record<string, Columns> = {
       const p = o as Pod;
       const ready = (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
       const n = p.spec.containers.length;
-      return [
-        p.metadata.name,
-        `${ready ? n : 0}/${n}`,
-        p.status?.phase ?? "Pending",
-        "0",
-        age(p.metadata.creationTimestamp),
-      ];
+      return [p.metadata.name, `${ready ? n : 0}/${n}`, p.status?.phase ?? "Pending", "0", age(p.metadata.creationTimestamp)];
     },
     wideRow: (o) => [(o as Pod).status?.podIP ?? "<none>", (o as Pod).spec.nodeName ?? "<none>"],
   },
@@ -61,10 +51,7 @@ const COLUMNS: Record<string, Columns> = {
     wide: ["SELECTOR"],
     row: (o) => {
       const s = o as Service;
-      const ext = [
-        ...(s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? ""),
-        ...(s.spec.externalIPs ?? []),
-      ];
+      const ext = [...(s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? ""), ...(s.spec.externalIPs ?? [])];
       const extText = ext.length
         ? ext.join(",")
         : s.spec.type === "LoadBalancer"
@@ -97,9 +84,7 @@ const COLUMNS: Record<string, Columns> = {
         e.metadata.name,
         e.addressType,
         (e.ports ?? []).map((p) => p.port).join(",") || "<unset>",
-        addrs.length
-          ? addrs.slice(0, 3).join(",") + (addrs.length > 3 ? ` + ${addrs.length - 3} more...` : "")
-          : "<unset>",
+        addrs.length ? addrs.slice(0, 3).join(",") + (addrs.length > 3 ? ` + ${addrs.length - 3} more...` : "") : "<unset>",
         age(e.metadata.creationTimestamp),
       ];
     },
@@ -123,7 +108,14 @@ const COLUMNS: Record<string, Columns> = {
     row: (o) => {
       const s = o as Subnet;
       const ns = s.spec.default ? ["(default)", ...(s.spec.namespaces ?? [])] : (s.spec.namespaces ?? []);
-      return [s.metadata.name, s.spec.cidrBlock, String(s.spec.natOutgoing !== false), s.spec.gatewayType ?? "distributed", ns.join(",") || "<none>", age(s.metadata.creationTimestamp)];
+      return [
+        s.metadata.name,
+        s.spec.cidrBlock,
+        String(s.spec.natOutgoing !== false),
+        s.spec.gatewayType ?? "distributed",
+        ns.join(",") || "<none>",
+        age(s.metadata.creationTimestamp),
+      ];
     },
     wideRow: (o) => {
       const s = o as Subnet;
@@ -155,8 +147,10 @@ const COLUMNS: Record<string, Columns> = {
     headers: ["NAME", "POD-SELECTOR", "AGE"],
     wide: [],
     row: (o) => {
-      const sel = ((o.spec as { podSelector?: { matchLabels?: Record<string, string> } }).podSelector
-        ?.matchLabels ?? {}) as Record<string, string>;
+      const sel = ((o.spec as { podSelector?: { matchLabels?: Record<string, string> } }).podSelector?.matchLabels ?? {}) as Record<
+        string,
+        string
+      >;
       return [
         o.metadata.name,
         Object.entries(sel)
@@ -178,10 +172,7 @@ export function printObjects(
   single: boolean,
 ): string {
   if (output === "json" || output === "yaml") {
-    const doc =
-      single && objs.length === 1
-        ? objs[0]
-        : { apiVersion: "v1", kind: "List", items: objs, metadata: { resourceVersion: "" } };
+    const doc = single && objs.length === 1 ? objs[0] : { apiVersion: "v1", kind: "List", items: objs, metadata: { resourceVersion: "" } };
     return output === "json" ? JSON.stringify(doc, null, 2) : stringify(doc).trimEnd();
   }
   if (output === "name") return objs.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`).join("\n");
@@ -191,10 +182,6 @@ export function printObjects(
   const wide = output === "wide";
   const nsCol = allNamespaces && kind !== "Node" && kind !== "Namespace";
   const headers = [...(nsCol ? ["NAMESPACE"] : []), ...c.headers, ...(wide ? c.wide : [])];
-  const rows = objs.map((o) => [
-    ...(nsCol ? [o.metadata.namespace ?? ""] : []),
-    ...c.row(o),
-    ...(wide ? c.wideRow(o) : []),
-  ]);
+  const rows = objs.map((o) => [...(nsCol ? [o.metadata.namespace ?? ""] : []), ...c.row(o), ...(wide ? c.wideRow(o) : [])]);
   return table(headers, rows);
 }

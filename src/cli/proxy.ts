@@ -5,7 +5,17 @@ import { ProxyDaemon } from "../proxy/daemon.js";
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from "../proxy/types.js";
 import { parseBindAddress } from "../util/http.js";
 import { isCIDR, isIP } from "../util/ip.js";
-import { collect, durationOption, familiesOf, type IpFamilyFlag, ipFamilyOption, type IptablesFlag, iptablesOption, intOption, proxyModeOption } from "./flags.js";
+import {
+  collect,
+  durationOption,
+  familiesOf,
+  type IpFamilyFlag,
+  ipFamilyOption,
+  type IptablesFlag,
+  iptablesOption,
+  intOption,
+  proxyModeOption,
+} from "./flags.js";
 import { CliError } from "./manifests.js";
 
 /** NodeFlags are the node settings every proxy command takes. */

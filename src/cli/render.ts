@@ -7,7 +7,17 @@ import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
 import { renderRouting } from "../routing/render.js";
 import { DEFAULT_ROUTING, type RoutingMode } from "../routing/types.js";
-import { collect, familiesOf, filenameOption, intOption, type IpFamilyFlag, ipFamilyOption, listParser, recursiveOption, routingModeOption } from "./flags.js";
+import {
+  collect,
+  familiesOf,
+  filenameOption,
+  intOption,
+  type IpFamilyFlag,
+  ipFamilyOption,
+  listParser,
+  recursiveOption,
+  routingModeOption,
+} from "./flags.js";
 import { readManifests } from "./manifests.js";
 import { type NodeFlags, nodeOptions, proxyConfig } from "./proxy.js";
 

@@ -9,13 +9,7 @@ import type { KubeObject, Pod, Service, Subnet } from "../model/types.js";
 import { objectRef } from "../model/validate/index.js";
 import type { Txn } from "../store/types.js";
 import { cidrOverlaps, parseCIDR, parseIP } from "../util/ip.js";
-import {
-  allocateClusterIP,
-  allocateNodePort,
-  checkClusterIP,
-  usedClusterIPs,
-  usedNodePorts,
-} from "./allocators.js";
+import { allocateClusterIP, allocateNodePort, checkClusterIP, usedClusterIPs, usedNodePorts } from "./allocators.js";
 import type { ClusterConfig } from "./config.js";
 import { AdmissionError } from "./errors.js";
 import { subnetCidrs } from "../model/subnet.js";
@@ -24,11 +18,7 @@ import { subnetCidrs } from "../model/subnet.js";
 export type AdmitAction = "created" | "configured" | "unchanged";
 
 /** admitWithAction prepares an applied object for storage (create or update), stores it unless nothing changed, and says which it was. */
-export function admitWithAction(
-  tx: Txn,
-  input: KubeObject,
-  cfg: ClusterConfig,
-): { object: KubeObject; action: AdmitAction } {
+export function admitWithAction(tx: Txn, input: KubeObject, cfg: ClusterConfig): { object: KubeObject; action: AdmitAction } {
   const obj = applyDefaults(input);
   const ref = objectRef(obj);
   const ns = obj.metadata.namespace;
@@ -84,16 +74,8 @@ function sameContent(a: KubeObject, b: KubeObject): boolean {
 function checkPodUpdate(pod: Pod, old: Pod): void {
   const strip = (p: Pod) => JSON.stringify({ ...p.spec, nodeName: undefined });
   if (strip(pod) !== strip(old))
-    throw new AdmissionError(
-      objectRef(pod),
-      "spec",
-      "Forbidden: pod updates may not change fields other than labels and annotations",
-    );
-  if (
-    pod.spec.nodeName !== undefined &&
-    old.spec.nodeName !== undefined &&
-    pod.spec.nodeName !== old.spec.nodeName
-  )
+    throw new AdmissionError(objectRef(pod), "spec", "Forbidden: pod updates may not change fields other than labels and annotations");
+  if (pod.spec.nodeName !== undefined && old.spec.nodeName !== undefined && pod.spec.nodeName !== old.spec.nodeName)
     throw new AdmissionError(objectRef(pod), "spec.nodeName", "Forbidden: field is immutable");
   pod.spec.nodeName ??= old.spec.nodeName;
 }
@@ -116,9 +98,7 @@ function admitService(tx: Txn, svc: Service, old: Service | undefined, cfg: Clus
       delete p.nodePort;
       continue;
     }
-    const prev = old?.spec.ports?.find(
-      (o) => o.name === p.name && (o.protocol ?? "TCP") === p.protocol,
-    )?.nodePort;
+    const prev = old?.spec.ports?.find((o) => o.name === p.name && (o.protocol ?? "TCP") === p.protocol)?.nodePort;
     const proto = p.protocol ?? "TCP";
     if (p.nodePort) {
       const { min, max } = cfg.nodePortRange;
@@ -129,15 +109,10 @@ function admitService(tx: Txn, svc: Service, old: Service | undefined, cfg: Clus
           `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${min}-${max}`,
         );
       if (usedPorts.has(`${p.nodePort}/${proto}`))
-        throw new AdmissionError(
-          ref,
-          `spec.ports[${i}].nodePort`,
-          `Invalid value: ${p.nodePort}: provided port is already allocated`,
-        );
+        throw new AdmissionError(ref, `spec.ports[${i}].nodePort`, `Invalid value: ${p.nodePort}: provided port is already allocated`);
     } else {
       p.nodePort = prev ?? allocateNodePort(cfg, proto, usedPorts);
-      if (p.nodePort === undefined)
-        throw new AdmissionError(ref, `spec.ports[${i}].nodePort`, "Internal error: range is full");
+      if (p.nodePort === undefined) throw new AdmissionError(ref, `spec.ports[${i}].nodePort`, "Internal error: range is full");
     }
     usedPorts.add(`${p.nodePort}/${proto}`);
   }
@@ -153,22 +128,12 @@ function admitService(tx: Txn, svc: Service, old: Service | undefined, cfg: Clus
     );
 }
 
-function assignClusterIPs(
-  svc: Service,
-  old: Service | undefined,
-  cfg: ClusterConfig,
-  used: Set<string>,
-  ref: string,
-): void {
+function assignClusterIPs(svc: Service, old: Service | undefined, cfg: ClusterConfig, used: Set<string>, ref: string): void {
   const spec = svc.spec;
   const requested = spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : []);
   const oldIPs = old?.spec.clusterIPs ?? [];
   if (old && requested.length > 0 && requested[0] !== oldIPs[0])
-    throw new AdmissionError(
-      ref,
-      "spec.clusterIPs[0]",
-      "Invalid value: may not change once set (field is immutable)",
-    );
+    throw new AdmissionError(ref, "spec.clusterIPs[0]", "Invalid value: may not change once set (field is immutable)");
   if (requested[0] === "None") {
     spec.clusterIP = "None";
     spec.clusterIPs = ["None"];
@@ -184,12 +149,7 @@ function assignClusterIPs(
       ips.push(want);
     } else {
       const ip = allocateClusterIP(cfg, fam, used);
-      if (!ip)
-        throw new AdmissionError(
-          ref,
-          "spec.clusterIP",
-          `Internal error: the IPv${fam} service range is full`,
-        );
+      if (!ip) throw new AdmissionError(ref, "spec.clusterIP", `Internal error: the IPv${fam} service range is full`);
       ips.push(ip);
     }
     used.add(ips[ips.length - 1] as string);

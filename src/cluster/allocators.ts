@@ -12,8 +12,7 @@ export function usedClusterIPs(services: Service[], except?: string): Set<string
   const used = new Set<string>();
   for (const s of services) {
     if (`${s.metadata.namespace}/${s.metadata.name}` === except) continue;
-    for (const ip of s.spec.clusterIPs ?? (s.spec.clusterIP ? [s.spec.clusterIP] : []))
-      used.add(canonical(ip));
+    for (const ip of s.spec.clusterIPs ?? (s.spec.clusterIP ? [s.spec.clusterIP] : [])) used.add(canonical(ip));
   }
   return used;
 }
@@ -43,8 +42,7 @@ export function checkClusterIP(cfg: ClusterConfig, ip: string, used: Set<string>
   const a = parseIP(ip);
   const range = a && serviceRangeFor(cfg, a.family);
   if (!a || !range) return `Invalid value: "${ip}": no service range for this address family`;
-  if (!cidrContains(range, ip))
-    return `Invalid value: "${ip}": provided IP is not in the valid range ${cfg.serviceCIDRs.join(",")}`;
+  if (!cidrContains(range, ip)) return `Invalid value: "${ip}": provided IP is not in the valid range ${cfg.serviceCIDRs.join(",")}`;
   if (a.value === range.base) return `Invalid value: "${ip}": the network address of the range is reserved`;
   if (used.has(canonical(ip))) return `Invalid value: "${ip}": provided IP is already allocated`;
   return undefined;
@@ -69,12 +67,7 @@ export function allocateClusterIP(cfg: ClusterConfig, family: 4 | 6, used: Set<s
 }
 
 /** allocateNodePort picks the lowest free node port for a protocol, or undefined when the range is full. */
-export function allocateNodePort(
-  cfg: ClusterConfig,
-  protocol: string,
-  used: Set<string>,
-): number | undefined {
-  for (let p = cfg.nodePortRange.min; p <= cfg.nodePortRange.max; p++)
-    if (!used.has(`${p}/${protocol}`)) return p;
+export function allocateNodePort(cfg: ClusterConfig, protocol: string, used: Set<string>): number | undefined {
+  for (let p = cfg.nodePortRange.min; p <= cfg.nodePortRange.max; p++) if (!used.has(`${p}/${protocol}`)) return p;
   return undefined;
 }

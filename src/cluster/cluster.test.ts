@@ -3,19 +3,12 @@ import { test } from "node:test";
 import { parseManifest } from "../model/parse.js";
 import type { EndpointSlice, KubeObject, Node, Pod, Service } from "../model/types.js";
 import { emptyData, MemoryTxn } from "../store/memory.js";
-import {
-  admit,
-  DEFAULT_CLUSTER,
-  DUAL_STACK_CLUSTER,
-  reconcileEndpointSlices,
-  runControllers,
-} from "./index.js";
+import { admit, DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, reconcileEndpointSlices, runControllers } from "./index.js";
 
 function cluster(nodes = 2, cfg = DEFAULT_CLUSTER): MemoryTxn {
   const tx = new MemoryTxn(emptyData());
   tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
-  for (let i = 1; i <= nodes; i++)
-    tx.put({ apiVersion: "v1", kind: "Node", metadata: { name: `node-${i}` }, spec: {} });
+  for (let i = 1; i <= nodes; i++) tx.put({ apiVersion: "v1", kind: "Node", metadata: { name: `node-${i}` }, spec: {} });
   runControllers(tx, cfg);
   return tx;
 }
@@ -78,11 +71,7 @@ test("NodePorts: allocated in 30000-32767, explicit honoured, duplicates and out
 test("objects in a namespace that does not exist are refused", () => {
   const tx = cluster();
   assert.throws(
-    () =>
-      apply(
-        tx,
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: nope}\nspec: {containers: [{name: c}]}",
-      ),
+    () => apply(tx, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: nope}\nspec: {containers: [{name: c}]}"),
     /namespace "nope" does not exist/,
   );
 });

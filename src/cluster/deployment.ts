@@ -36,8 +36,7 @@ export function reconcileDeployments(tx: Txn): void {
     const want = d.spec.replicas ?? 1;
     for (const p of pickForScaleDown(current, current.length - want))
       tx.delete({ kind: "Pod", namespace: p.metadata.namespace, name: p.metadata.name });
-    for (let i = current.length; i < want; i++)
-      tx.put(newPod(d, hash, new Set(pods.map((p) => p.metadata.name))));
+    for (let i = current.length; i < want; i++) tx.put(newPod(d, hash, new Set(pods.map((p) => p.metadata.name))));
   }
   // Pods whose deployment is gone are garbage-collected, as the owner-reference GC does.
   const uids = new Set(deployments.map((d) => d.metadata.uid));
@@ -56,11 +55,7 @@ function pickForScaleDown(pods: Pod[], n: number): Pod[] {
   const perNode = new Map<string, number>();
   for (const p of pods) perNode.set(p.spec.nodeName ?? "", (perNode.get(p.spec.nodeName ?? "") ?? 0) + 1);
   const rank = (p: Pod) => (p.spec.nodeName ? perNode.get(p.spec.nodeName)! : Number.MAX_SAFE_INTEGER);
-  return [...pods]
-    .sort(
-      (a, b) => rank(b) - rank(a) || Number(b.metadata.resourceVersion) - Number(a.metadata.resourceVersion),
-    )
-    .slice(0, n);
+  return [...pods].sort((a, b) => rank(b) - rank(a) || Number(b.metadata.resourceVersion) - Number(a.metadata.resourceVersion)).slice(0, n);
 }
 
 function newPod(d: Deployment, hash: string, taken: Set<string>): Pod {
@@ -96,9 +91,7 @@ export function updateDeploymentStatus(tx: Txn): void {
   const pods = tx.list<Pod>("Pod");
   for (const d of tx.list<Deployment>("Deployment")) {
     const mine = pods.filter((p) => ownedBy(p, d));
-    const ready = mine.filter((p) =>
-      (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
-    ).length;
+    const ready = mine.filter((p) => (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")).length;
     const hash = templateHash(d);
     const status = {
       observedGeneration: 1,

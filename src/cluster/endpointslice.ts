@@ -25,16 +25,12 @@ export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined
   if (typeof tp === "number") return tp;
   if (/^\d+$/.test(tp)) return Number(tp);
   for (const c of pod.spec.containers)
-    for (const p of c.ports ?? [])
-      if (p.name === tp && (p.protocol ?? "TCP") === (sp.protocol ?? "TCP")) return p.containerPort;
+    for (const p of c.ports ?? []) if (p.name === tp && (p.protocol ?? "TCP") === (sp.protocol ?? "TCP")) return p.containerPort;
   return undefined;
 }
 
 function podReady(p: Pod): boolean {
-  return (
-    p.status?.phase === "Running" &&
-    (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
-  );
+  return p.status?.phase === "Running" && (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
 function endpointFor(pod: Pod, ip: string, svc: Service, zones: Map<string, string>): Endpoint {
@@ -57,13 +53,9 @@ function endpointFor(pod: Pod, ip: string, svc: Service, zones: Map<string, stri
 
 /** desiredSlices computes the managed slices of one service. */
 export function desiredSlices(svc: Service, pods: Pod[], nodes: Node[]): EndpointSlice[] {
-  const zones = new Map(
-    nodes.map((n) => [n.metadata.name, n.metadata.labels?.["topology.kubernetes.io/zone"] ?? ""]),
-  );
+  const zones = new Map(nodes.map((n) => [n.metadata.name, n.metadata.labels?.["topology.kubernetes.io/zone"] ?? ""]));
   const groups = new Map<string, { family: 4 | 6; ports: SlicePort[]; eps: Endpoint[] }>();
-  const selected = pods.filter(
-    (p) => matchesMap(svc.spec.selector ?? {}, p.metadata.labels) && p.spec.nodeName,
-  );
+  const selected = pods.filter((p) => matchesMap(svc.spec.selector ?? {}, p.metadata.labels) && p.spec.nodeName);
   for (const pod of selected.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
     const ports = (svc.spec.ports ?? []).flatMap((sp) => {
       const port = resolveTargetPort(sp, pod);
@@ -87,13 +79,7 @@ export function desiredSlices(svc: Service, pods: Pod[], nodes: Node[]): Endpoin
   return slices;
 }
 
-function makeSlice(
-  svc: Service,
-  key: string,
-  family: 4 | 6,
-  ports: SlicePort[],
-  eps: Endpoint[],
-): EndpointSlice {
+function makeSlice(svc: Service, key: string, family: 4 | 6, ports: SlicePort[], eps: Endpoint[]): EndpointSlice {
   const h = createHash("sha256").update(key).digest("hex").slice(0, 5);
   const name = `${svc.metadata.name.slice(0, 57)}-${h}`;
   return {
@@ -124,18 +110,14 @@ export function reconcileEndpointSlices(tx: Txn): void {
   const services = tx.list<Service>("Service");
   const pods = tx.list<Pod>("Pod");
   const nodes = tx.list<Node>("Node");
-  const existing = tx
-    .list<EndpointSlice>("EndpointSlice")
-    .filter((s) => s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER);
+  const existing = tx.list<EndpointSlice>("EndpointSlice").filter((s) => s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER);
   const keep = new Set<string>();
   for (const svc of services) {
     if (!svc.spec.selector || svc.spec.type === "ExternalName") continue;
     const nsPods = pods.filter((p) => p.metadata.namespace === svc.metadata.namespace);
     for (const want of desiredSlices(svc, nsPods, nodes)) {
       keep.add(`${want.metadata.namespace}/${want.metadata.name}`);
-      const have = existing.find(
-        (s) => s.metadata.namespace === want.metadata.namespace && s.metadata.name === want.metadata.name,
-      );
+      const have = existing.find((s) => s.metadata.namespace === want.metadata.namespace && s.metadata.name === want.metadata.name);
       if (have && sameContent(have, want)) continue;
       tx.put(want);
     }
@@ -146,7 +128,6 @@ export function reconcileEndpointSlices(tx: Txn): void {
 }
 
 function sameContent(a: EndpointSlice, b: EndpointSlice): boolean {
-  const pick = (s: EndpointSlice) =>
-    JSON.stringify([s.addressType, s.endpoints, s.ports, s.metadata.labels, s.metadata.ownerReferences]);
+  const pick = (s: EndpointSlice) => JSON.stringify([s.addressType, s.endpoints, s.ports, s.metadata.labels, s.metadata.ownerReferences]);
   return pick(a) === pick(b);
 }

@@ -13,12 +13,7 @@ import { reconcileSubnets } from "./subnets.js";
 export { type AdmitAction, admit, admitWithAction } from "./admission.js";
 export * from "./config.js";
 export { templateHash, updateDeploymentStatus } from "./deployment.js";
-export {
-  desiredSlices,
-  reconcileEndpointSlices,
-  resolveTargetPort,
-  SERVICE_NAME_LABEL,
-} from "./endpointslice.js";
+export { desiredSlices, reconcileEndpointSlices, resolveTargetPort, SERVICE_NAME_LABEL } from "./endpointslice.js";
 export { AdmissionError } from "./errors.js";
 export { nodeReady } from "./scheduler.js";
 

@@ -31,7 +31,9 @@ export function reconcileLoadBalancers(tx: Txn, cfg: ClusterConfig): string[] {
     let ip: string | undefined;
     if (want) {
       if (!cidrContains(pool, want) || (used.has(want) && !have.includes(want))) {
-        problems.push(`Service "${s.metadata.namespace}/${s.metadata.name}": loadBalancerIP ${want} is not free in pool ${cfg.loadBalancerPool}`);
+        problems.push(
+          `Service "${s.metadata.namespace}/${s.metadata.name}": loadBalancerIP ${want} is not free in pool ${cfg.loadBalancerPool}`,
+        );
         continue;
       }
       ip = want;

@@ -23,11 +23,7 @@ export function allocateNodeCIDRs(tx: Txn, cfg: ClusterConfig): void {
   }
 }
 
-function pickBlock(
-  clusterCIDR: string,
-  size: number,
-  taken: ReturnType<typeof parseCIDR>[],
-): string | undefined {
+function pickBlock(clusterCIDR: string, size: number, taken: ReturnType<typeof parseCIDR>[]): string | undefined {
   const cc = parseCIDR(clusterCIDR)!;
   const count = 1n << BigInt(Math.min(size - cc.prefix, 20));
   for (let i = 0n; i < count; i++) {

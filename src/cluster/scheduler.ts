@@ -16,7 +16,6 @@ function ownerKey(p: Pod): string {
   return o ? `${o.kind}/${o.uid}` : `Pod/${p.metadata.namespace}/${p.metadata.name}`;
 }
 
-
 /** schedulePods assigns spec.nodeName to pending pods; pods that fit nowhere get a status message. */
 export function schedulePods(tx: Txn): void {
   const nodes = tx.list<Node>("Node").filter(nodeReady);
@@ -33,11 +32,10 @@ export function schedulePods(tx: Txn): void {
   for (const p of pods) {
     if (p.spec.nodeName) continue;
     const home = addressHome(p, nodes, subnets);
-    const fits = nodes.filter((n) => matchesMap(p.spec.nodeSelector ?? {}, n.metadata.labels) && (home === undefined || n.metadata.name === home));
-    const score = (n: Node) => [
-      byOwner.get(`${ownerKey(p)}@${n.metadata.name}`) ?? 0,
-      total.get(n.metadata.name) ?? 0,
-    ];
+    const fits = nodes.filter(
+      (n) => matchesMap(p.spec.nodeSelector ?? {}, n.metadata.labels) && (home === undefined || n.metadata.name === home),
+    );
+    const score = (n: Node) => [byOwner.get(`${ownerKey(p)}@${n.metadata.name}`) ?? 0, total.get(n.metadata.name) ?? 0];
     const best = fits.sort((a, b) => {
       const [sa, sb] = [score(a), score(b)];
       return sa[0]! - sb[0]! || sa[1]! - sb[1]! || a.metadata.name.localeCompare(b.metadata.name);

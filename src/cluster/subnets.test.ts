@@ -10,7 +10,13 @@ function cluster(nodes: number): MemoryTxn {
   const tx = new MemoryTxn(emptyData());
   for (const ns of ["default", "blue", "green"]) tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   for (let i = 1; i <= nodes; i++)
-    tx.put({ apiVersion: "v1", kind: "Node", metadata: { name: `node-${i}` }, spec: {}, status: { conditions: [{ type: "Ready", status: "True" }] } });
+    tx.put({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: `node-${i}` },
+      spec: {},
+      status: { conditions: [{ type: "Ready", status: "True" }] },
+    });
   return tx;
 }
 
@@ -50,7 +56,9 @@ test("Subnet blocks: one per node that runs its pods, another when full, never o
   ]);
   apply(tx, pods("blue", "node-1", 13, 2)); // 15 pods > 13 per /28 block
   assert.deepEqual(
-    subnet(tx).status?.blocks?.filter((b) => b.node === "node-1").map((b) => b.cidr),
+    subnet(tx)
+      .status?.blocks?.filter((b) => b.node === "node-1")
+      .map((b) => b.cidr),
     ["10.66.0.0/28", "10.66.0.32/28"],
   );
   tx.delete({ kind: "Node", name: "node-2" });
@@ -63,7 +71,10 @@ test("Subnet blocks: one per node that runs its pods, another when full, never o
 
 test("namespaces find their Subnet by name, else the default Subnet, else none", () => {
   const tx = cluster(1);
-  apply(tx, `${SUBNET}---\napiVersion: podnet.io/v1\nkind: Subnet\nmetadata: {name: dflt}\nspec: {cidrBlock: 10.67.0.0/16, default: true}\n`);
+  apply(
+    tx,
+    `${SUBNET}---\napiVersion: podnet.io/v1\nkind: Subnet\nmetadata: {name: dflt}\nspec: {cidrBlock: 10.67.0.0/16, default: true}\n`,
+  );
   const subs = tx.list<Subnet>("Subnet");
   assert.equal(subnetForNamespace(subs, "blue")?.metadata.name, "blue");
   assert.equal(subnetForNamespace(subs, "green")?.metadata.name, "dflt");
@@ -72,7 +83,10 @@ test("namespaces find their Subnet by name, else the default Subnet, else none",
 
 test("centralized Subnets pick the first live gateway node, then the next", () => {
   const tx = cluster(3);
-  apply(tx, "apiVersion: podnet.io/v1\nkind: Subnet\nmetadata: {name: c}\nspec: {cidrBlock: 10.70.0.0/16, gatewayType: centralized, gatewayNode: 'node-1, node-2'}\n");
+  apply(
+    tx,
+    "apiVersion: podnet.io/v1\nkind: Subnet\nmetadata: {name: c}\nspec: {cidrBlock: 10.70.0.0/16, gatewayType: centralized, gatewayNode: 'node-1, node-2'}\n",
+  );
   assert.equal(subnet(tx, "c").status?.activeGateway, "node-1");
   const n1 = tx.get<Node>({ kind: "Node", name: "node-1" })!;
   tx.put({ ...n1, status: { conditions: [{ type: "Ready", status: "False" }] } });
@@ -100,7 +114,9 @@ test("Subnet validation names the field", () => {
     assert.match(d.error.message, want, spec);
     assert.match(d.error.message, /Subnet "s"/);
   }
-  const [ok] = parseManifest("apiVersion: podnet.io/v1\nkind: Subnet\nmetadata: {name: s}\nspec: {cidrBlock: '10.66.0.0/16,fd00:66::/64'}\n");
+  const [ok] = parseManifest(
+    "apiVersion: podnet.io/v1\nkind: Subnet\nmetadata: {name: s}\nspec: {cidrBlock: '10.66.0.0/16,fd00:66::/64'}\n",
+  );
   assert.ok(ok && "object" in ok, "dual-stack cidrBlock is valid");
 });
 
@@ -122,11 +138,20 @@ test("static IPs place the pod: on the node holding its block or pod CIDR; a fre
   apply(tx, SUBNET + pods("blue", "node-2", 1));
   const staticPod = (name: string, ns: string, ip: string) =>
     `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}, annotations: {podnet.io/ip_address: "${ip}"}}\nspec: {containers: [{name: c}]}\n`;
-  apply(tx, staticPod("s1", "blue", "10.66.0.5") + staticPod("s2", "blue", "10.66.1.5") + staticPod("s3", "default", "10.244.2.9") + staticPod("s4", "default", "10.99.0.1"));
+  apply(
+    tx,
+    staticPod("s1", "blue", "10.66.0.5") +
+      staticPod("s2", "blue", "10.66.1.5") +
+      staticPod("s3", "default", "10.244.2.9") +
+      staticPod("s4", "default", "10.99.0.1"),
+  );
   const get = (name: string, ns: string) => tx.get<Pod>({ kind: "Pod", namespace: ns, name })!;
   assert.equal(get("s1", "blue").spec.nodeName, "node-2", "10.66.0.0/28 belongs to node-2");
   const s2 = get("s2", "blue").spec.nodeName!;
-  assert.ok(subnet(tx).status?.blocks?.some((b) => b.cidr === "10.66.1.0/28" && b.node === s2), "the free block went to s2's node");
+  assert.ok(
+    subnet(tx).status?.blocks?.some((b) => b.cidr === "10.66.1.0/28" && b.node === s2),
+    "the free block went to s2's node",
+  );
   assert.equal(get("s3", "default").spec.nodeName, "node-3", "10.244.2.0/24 is node-3's pod CIDR");
   assert.equal(get("s4", "default").spec.nodeName, undefined);
   assert.match(String(get("s4", "default").status?.message), /no node's pod CIDR or Subnet holds the static IP 10\.99\.0\.1/);

@@ -23,7 +23,10 @@ export function subnetForNamespace(subnets: Subnet[], ns: string): Subnet | unde
 
 /** gatewayNodes lists a centralized subnet's gateway nodes in order of preference. */
 export function gatewayNodes(s: Subnet): string[] {
-  return (s.spec.gatewayNode ?? "").split(",").map((n) => n.trim()).filter(Boolean);
+  return (s.spec.gatewayNode ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
 }
 
 function blockPrefix(s: Subnet, family: 4 | 6): number {

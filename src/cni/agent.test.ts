@@ -27,7 +27,11 @@ test("requests: environment entries, an empty entry, then the configuration verb
   assert.deepEqual(parseRequest(wire), req);
   assert.deepEqual(parseRequest(Buffer.from("\0")), { env: {}, stdin: "" });
   for (const bad of ["CNI_COMMAND=ADD", "noequals\0\0{}", "=v\0\0"])
-    assert.throws(() => parseRequest(Buffer.from(bad)), (e: Error & { code?: number }) => e.code === 6 && /failed to decode podnet-cni shim request/.test(e.message), bad);
+    assert.throws(
+      () => parseRequest(Buffer.from(bad)),
+      (e: Error & { code?: number }) => e.code === 6 && /failed to decode podnet-cni shim request/.test(e.message),
+      bad,
+    );
 });
 
 test("replies: exit code, newline, the plugin's output", () => {
@@ -52,7 +56,14 @@ test("a delegated IPAM plugin gets the call's CNI_* variables, not the agent's e
     writeFileSync(join(dir, "fake-ipam"), "");
     chmodSync(join(dir, "fake-ipam"), 0o755);
     const exec = new RecordingExecutor();
-    const env = { CNI_COMMAND: "DEL", CNI_CONTAINERID: "c1", CNI_IFNAME: "eth0", CNI_NETNS: "/x", CNI_ARGS: "K8S_POD_NAME=p", CNI_PATH: dir };
+    const env = {
+      CNI_COMMAND: "DEL",
+      CNI_CONTAINERID: "c1",
+      CNI_IFNAME: "eth0",
+      CNI_NETNS: "/x",
+      CNI_ARGS: "K8S_POD_NAME=p",
+      CNI_PATH: dir,
+    };
     const conf = JSON.stringify({ cniVersion: "1.0.0", name: "n", type: "podnet-cni", ipam: { type: "fake-ipam" } });
     assert.equal(await answer(exec, { env, stdin: conf }, OWN), "0\n");
     const ipam = exec.calls.find((c) => c.argv[0] === join(dir, "fake-ipam"));

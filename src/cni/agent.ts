@@ -58,7 +58,10 @@ export function formatReply(out: string, code: number): string {
 export async function answer(exec: Executor, req: AgentRequest, ownNetns: string): Promise<string> {
   const caller = req.env[SHIM_NETNS_KEY];
   if (caller !== undefined && caller !== ownNetns) {
-    const e = new CniError(CniCode.Internal, `failed to serve CNI call: the caller is in network namespace ${caller}, this agent serves ${ownNetns} (check PODNET_CNI_SOCKET and the config's agentSocket)`);
+    const e = new CniError(
+      CniCode.Internal,
+      `failed to serve CNI call: the caller is in network namespace ${caller}, this agent serves ${ownNetns} (check PODNET_CNI_SOCKET and the config's agentSocket)`,
+    );
     return formatReply(JSON.stringify(e.toJSON("1.1.0")), 1);
   }
   const { out, code } = await run(exec, req.env, req.stdin);

@@ -53,15 +53,28 @@ test("both sides applied to fake namespaces give the pod its addresses and the h
   const world = new Map<string, FakeIpNode>();
   const host = new FakeIpNode(null, world);
   const pod = new FakeIpNode(a.netns, world);
-  await assert.rejects(host.apply(bridgeHostPlan(opts, a)), /Cannot find device "cni0"/, "no bridge yet: the batch fails at its first line");
+  await assert.rejects(
+    host.apply(bridgeHostPlan(opts, a)),
+    /Cannot find device "cni0"/,
+    "no bridge yet: the batch fails at its first line",
+  );
   await host.apply(new IpTransaction().addLink({ name: "cni0", kind: "bridge" }));
   const shown = await host.apply(bridgeHostPlan(opts, a));
   assert.equal(shown[0]?.name, "cni0");
   await pod.apply(bridgePodPlan(a));
   assert.equal((await host.link("pn0123456789a"))?.link.master, "cni0");
-  assert.deepEqual((await host.link("cni0"))?.addresses.map((x) => x.cidr), ["10.244.0.1/24", "fd00:10:244::1/64"]);
-  assert.deepEqual((await pod.link("eth0"))?.addresses.map((x) => x.cidr), ["10.244.0.5/24", "fd00:10:244::5/64"]);
-  assert.deepEqual(pod.dump().filter((l) => l.startsWith("route")), ["route 0.0.0.0/0 via 10.244.0.1 dev eth0", "route ::/0 via fd00:10:244::1 dev eth0"]);
+  assert.deepEqual(
+    (await host.link("cni0"))?.addresses.map((x) => x.cidr),
+    ["10.244.0.1/24", "fd00:10:244::1/64"],
+  );
+  assert.deepEqual(
+    (await pod.link("eth0"))?.addresses.map((x) => x.cidr),
+    ["10.244.0.5/24", "fd00:10:244::5/64"],
+  );
+  assert.deepEqual(
+    pod.dump().filter((l) => l.startsWith("route")),
+    ["route 0.0.0.0/0 via 10.244.0.1 dev eth0", "route ::/0 via fd00:10:244::1 dev eth0"],
+  );
 });
 
 test("masquerade: add and remove are mirror images, per family; removal deletes only what is there", async () => {

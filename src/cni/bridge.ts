@@ -83,7 +83,8 @@ export function bridgeDataPath(conf: NetConf): DataPath {
         // The node's first pod: create the bridge (another ADD may be doing so too) and run the batch again.
         if (!missingBridge(e, o.bridge)) throw hostFailure(a, o.bridge, e);
         await w.host.apply(new IpTransaction().addLink({ name: o.bridge, kind: "bridge", address: randomMac() })).catch((c: unknown) => {
-          if (!(c instanceof IpRouteError && /File exists/.test(c.stderr))) throw new CniError(CniCode.Internal, `failed to create bridge "${o.bridge}": ${(c as Error).message}`);
+          if (!(c instanceof IpRouteError && /File exists/.test(c.stderr)))
+            throw new CniError(CniCode.Internal, `failed to create bridge "${o.bridge}": ${(c as Error).message}`);
         });
         shown = await w.host.apply(plan).catch((c: unknown) => {
           throw hostFailure(a, o.bridge, c);
@@ -102,7 +103,8 @@ export function bridgeDataPath(conf: NetConf): DataPath {
     },
     async checkHost(host, hostVeth) {
       const l = await host.link(hostVeth);
-      if (l?.link.master !== o.bridge) throw new CniError(CniCode.Internal, `host interface "${hostVeth}" is ${l ? `not on bridge "${o.bridge}"` : "missing"}`);
+      if (l?.link.master !== o.bridge)
+        throw new CniError(CniCode.Internal, `host interface "${hostVeth}" is ${l ? `not on bridge "${o.bridge}"` : "missing"}`);
     },
     async sweepable(host) {
       return (await host.links({ master: o.bridge })).map((l) => l.name).filter((n) => HOST_VETH.test(n));

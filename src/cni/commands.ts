@@ -37,7 +37,11 @@ function refuseRootNetns(): void {
     throw new CniError(CniCode.Internal, `refusing to change network namespace inode ${forbidden} (${FORBID_NETNS_ENV})`);
 }
 
-const owner = (ctx: PluginContext, a: { containerId: string; ifname: string } = ctx.env): MasqOwner => ({ network: ctx.conf.name, containerId: a.containerId, ifname: a.ifname });
+const owner = (ctx: PluginContext, a: { containerId: string; ifname: string } = ctx.env): MasqOwner => ({
+  network: ctx.conf.name,
+  containerId: a.containerId,
+  ifname: a.ifname,
+});
 const hostCidr = (ip: string): IPConfig => ({ address: `${ip}/${ip.includes(":") ? 128 : 32}` });
 
 /** cmdAdd wires an attachment with the config's data path and returns the CNI result; on failure it undoes its own work. */
@@ -54,7 +58,16 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
   try {
     const alloc = await ipam.add(requestedIps(conf, env));
     if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
-    const a: Attachment = { hostVeth, hostMac: randomMac(), podIf: env.ifname, podMac: podMac ?? randomMac(), netns: env.netns, mtu: conf.mtu ?? 1500, ips: alloc.ips, routes: alloc.routes };
+    const a: Attachment = {
+      hostVeth,
+      hostMac: randomMac(),
+      podIf: env.ifname,
+      podMac: podMac ?? randomMac(),
+      netns: env.netns,
+      mtu: conf.mtu ?? 1500,
+      ips: alloc.ips,
+      routes: alloc.routes,
+    };
     try {
       const r = await dp.wireHost({ exec, host: new RealIpNode(exec, null), started: hostIp }, a);
       await new RealIpNode(exec, env.netns).applyStarted(podIp, dp.podPlan(a)).catch((e: IpRouteError) => {
@@ -96,7 +109,8 @@ export async function cmdDel(ctx: PluginContext): Promise<void> {
   const held = await ipam.held();
   const hostVeth = hostVethName(env.containerId, env.ifname);
   const r = await deleteHostLink(ctx, hostVeth);
-  if (r.code !== 0 && !/Cannot find device/.test(r.stderr)) throw new CniError(CniCode.Internal, `failed to delete link "${hostVeth}": ${r.stderr.trim()}`);
+  if (r.code !== 0 && !/Cannot find device/.test(r.stderr))
+    throw new CniError(CniCode.Internal, `failed to delete link "${hostVeth}": ${r.stderr.trim()}`);
   if (conf.ipMasq && held.length > 0) await setMasq(ctx.exec, owner(ctx), held.map(hostCidr), true);
   await ipam.del();
 }
@@ -110,10 +124,14 @@ export async function cmdCheck(ctx: PluginContext): Promise<void> {
   const pod = await new RealIpNode(exec, env.netns).link(env.ifname);
   if (!pod) throw new CniError(CniCode.Internal, `interface "${env.ifname}" is missing in "${env.netns}"`);
   const have = pod.addresses.map((a) => a.cidr);
-  for (const a of want) if (!have.includes(a.address)) throw new CniError(CniCode.Internal, `address ${a.address} is missing on "${env.ifname}" in "${env.netns}"`);
+  for (const a of want)
+    if (!have.includes(a.address))
+      throw new CniError(CniCode.Internal, `address ${a.address} is missing on "${env.ifname}" in "${env.netns}"`);
   if (conf.ipam?.type !== "podnet") return;
   const held = await ipamClient(exec, env, conf).held();
-  for (const a of want) if (!held.includes(a.address.split("/")[0]!)) throw new CniError(CniCode.Internal, `address ${a.address} is not allocated to container "${env.containerId}"`);
+  for (const a of want)
+    if (!held.includes(a.address.split("/")[0]!))
+      throw new CniError(CniCode.Internal, `address ${a.address} is not allocated to container "${env.containerId}"`);
 }
 
 /** cmdGc releases every address, link and masquerade rule that no valid attachment owns. */
@@ -143,6 +161,7 @@ export function cmdStatus(conf: NetConf): void {
   if (pools.length === 0) throw new CniError(CniCode.NotReady, "no address ranges yet (no pod CIDR for this node)");
   for (const p of pools) {
     const full = p.alloc.exhausted();
-    if (full.length) throw new CniError(CniCode.NotReady, `IPAM exhausted in ${full.join("; ")}${p.subnet ? ` (subnet "${p.subnet}")` : ""}`);
+    if (full.length)
+      throw new CniError(CniCode.NotReady, `IPAM exhausted in ${full.join("; ")}${p.subnet ? ` (subnet "${p.subnet}")` : ""}`);
   }
 }

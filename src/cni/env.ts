@@ -39,11 +39,9 @@ export function readEnv(env: NodeJS.ProcessEnv): CniEnv {
   const command = env.CNI_COMMAND ?? "";
   const need = REQUIRED[command];
   if (!need) throw new CniError(CniCode.InvalidEnv, `unknown CNI_COMMAND "${command}"`);
-  for (const k of need)
-    if (!env[k]) throw new CniError(CniCode.InvalidEnv, `required env variable ${k} is missing`);
+  for (const k of need) if (!env[k]) throw new CniError(CniCode.InvalidEnv, `required env variable ${k} is missing`);
   const ifname = env.CNI_IFNAME ?? "";
-  if (ifname && !/^[A-Za-z0-9_.-]{1,15}$/.test(ifname))
-    throw new CniError(CniCode.InvalidEnv, `invalid CNI_IFNAME "${ifname}"`);
+  if (ifname && !/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new CniError(CniCode.InvalidEnv, `invalid CNI_IFNAME "${ifname}"`);
   return {
     command,
     containerId: env.CNI_CONTAINERID ?? "",

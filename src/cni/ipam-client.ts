@@ -21,8 +21,7 @@ export interface IpamClient {
 
 /** findPlugin resolves a plugin type in CNI_PATH. */
 export function findPlugin(type: string, path: string[]): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(type))
-    throw new CniError(CniCode.InvalidConfig, `invalid plugin type "${type}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(type)) throw new CniError(CniCode.InvalidConfig, `invalid plugin type "${type}"`);
   for (const dir of path) {
     const f = join(dir, type);
     try {
@@ -44,7 +43,10 @@ export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClie
       add: async (requested = []) => {
         const pool = poolFor(pools, ipam, ns);
         if (!pool)
-          throw new CniError(CniCode.InvalidConfig, `no address pool for namespace "${ns ?? ""}": ipam has no ranges and no subnet serves it`);
+          throw new CniError(
+            CniCode.InvalidConfig,
+            `no address pool for namespace "${ns ?? ""}": ipam has no ranges and no subnet serves it`,
+          );
         return pool.alloc.allocate(env.containerId, env.ifname, requested);
       },
       del: async () => {
@@ -65,11 +67,7 @@ export function ipamClient(exec: Executor, env: CniEnv, conf: NetConf): IpamClie
       return r.stdout ? (JSON.parse(r.stdout) as { ips?: IPConfig[]; routes?: Route[] }) : {};
     } catch (e) {
       const out = e instanceof ExecError ? e.stderr : "";
-      throw new CniError(
-        CniCode.Internal,
-        `failed to run IPAM plugin "${ipam.type}" ${command}: ${(e as Error).message}`,
-        out,
-      );
+      throw new CniError(CniCode.Internal, `failed to run IPAM plugin "${ipam.type}" ${command}: ${(e as Error).message}`, out);
     }
   };
   return {

@@ -14,13 +14,9 @@ function parseConf(text: string): NetConf {
   try {
     conf = JSON.parse(text) as NetConf;
   } catch (e) {
-    throw new CniError(
-      CniCode.DecodeFailure,
-      `failed to parse network configuration: ${(e as Error).message}`,
-    );
+    throw new CniError(CniCode.DecodeFailure, `failed to parse network configuration: ${(e as Error).message}`);
   }
-  if (typeof conf !== "object" || conf === null)
-    throw new CniError(CniCode.DecodeFailure, "network configuration must be a JSON object");
+  if (typeof conf !== "object" || conf === null) throw new CniError(CniCode.DecodeFailure, "network configuration must be a JSON object");
   if (!(SUPPORTED_VERSIONS as readonly string[]).includes(conf.cniVersion))
     throw new CniError(
       CniCode.IncompatibleVersion,
@@ -34,11 +30,7 @@ function parseConf(text: string): NetConf {
 }
 
 /** run executes one CNI invocation and returns what to print and the exit code. */
-export async function run(
-  exec: Executor,
-  env: NodeJS.ProcessEnv,
-  stdin: string,
-): Promise<{ out: string; code: number }> {
+export async function run(exec: Executor, env: NodeJS.ProcessEnv, stdin: string): Promise<{ out: string; code: number }> {
   let version = "1.1.0";
   try {
     const e = readEnv(env);

@@ -22,7 +22,8 @@ export interface MasqOwner {
 }
 
 const note = (o: MasqOwner) => `name: ${o.network} id: ${o.containerId}`;
-const jumpSpec = (o: MasqOwner, ip: string) => `-s ${hostCidr(ip)} ${comment(note(o))} -j ${masqChainName(o.network, o.containerId, o.ifname)}`;
+const jumpSpec = (o: MasqOwner, ip: string) =>
+  `-s ${hostCidr(ip)} ${comment(note(o))} -j ${masqChainName(o.network, o.containerId, o.ifname)}`;
 
 /** masqTransaction adds the masquerade of an attachment's addresses of one family (empty when it has none). */
 export function masqTransaction(o: MasqOwner, ips: IPConfig[], fam: 4 | 6): IptablesTransaction {
@@ -34,7 +35,12 @@ export function masqTransaction(o: MasqOwner, ips: IPConfig[], fam: 4 | 6): Ipta
   const specs = mine.map((i) => `-d ${formatCIDR(parseCIDR(i.address)!)} ${c} -j ACCEPT`);
   specs.push(`! -d ${MULTICAST[fam]} ${c} -j MASQUERADE`);
   tx.table("nat").declare(chain).appendRules(chainRules(chain, specs));
-  tx.table("nat").appendRules(chainRules("POSTROUTING", mine.map((i) => jumpSpec(o, i.address))));
+  tx.table("nat").appendRules(
+    chainRules(
+      "POSTROUTING",
+      mine.map((i) => jumpSpec(o, i.address)),
+    ),
+  );
   return tx;
 }
 

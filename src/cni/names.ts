@@ -28,12 +28,10 @@ export function randomMac(): string {
 
 /** checkContainerId refuses IDs outside the spec's character set (they reach rule comments). */
 export function checkContainerId(id: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id))
-    throw new CniError(CniCode.InvalidEnv, `invalid CNI_CONTAINERID "${id}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new CniError(CniCode.InvalidEnv, `invalid CNI_CONTAINERID "${id}"`);
 }
 
 /** checkLinkName refuses interface names the kernel would reject or that could be read as options. */
 export function checkLinkName(what: string, name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name))
-    throw new CniError(CniCode.InvalidConfig, `invalid ${what} "${name}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name)) throw new CniError(CniCode.InvalidConfig, `invalid ${what} "${name}"`);
 }

@@ -45,10 +45,13 @@ test("routed mode: host route per pod address, /32 and /128 in the pod, link-loc
     { address: "10.244.0.5/32", gateway: "169.254.1.1" },
     { address: "fd00:10:244::5/128", gateway: "fe80::ecee:eeff:feee:eeee" },
   ]);
-  assert.deepEqual([...routedSysctls("pn0123456789a", a.ips).sysctls], [
-    ["net.ipv4.conf.pn0123456789a.proxy_arp", "1"],
-    ["net.ipv4.neigh.pn0123456789a.proxy_delay", "0"],
-    ["net.ipv4.conf.pn0123456789a.forwarding", "1"],
-    ["net.ipv6.conf.pn0123456789a.forwarding", "1"],
-  ]);
+  assert.deepEqual(
+    [...routedSysctls("pn0123456789a", a.ips).sysctls],
+    [
+      ["net.ipv4.conf.pn0123456789a.proxy_arp", "1"],
+      ["net.ipv4.neigh.pn0123456789a.proxy_delay", "0"],
+      ["net.ipv4.conf.pn0123456789a.forwarding", "1"],
+      ["net.ipv6.conf.pn0123456789a.forwarding", "1"],
+    ],
+  );
 });

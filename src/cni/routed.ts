@@ -30,7 +30,13 @@ export function routedIps(ips: IPConfig[]): IPConfig[] {
 /** routedHostPlan creates the veth and routes the pod's addresses to it, on the node. */
 export function routedHostPlan(a: Attachment): IpTransaction {
   const tx = new IpTransaction()
-    .addLink({ name: a.hostVeth, kind: "veth", mtu: a.mtu, address: HOST_MAC, peer: { name: a.podIf, mtu: a.mtu, address: a.podMac, netns: a.netns } })
+    .addLink({
+      name: a.hostVeth,
+      kind: "veth",
+      mtu: a.mtu,
+      address: HOST_MAC,
+      peer: { name: a.podIf, mtu: a.mtu, address: a.podMac, netns: a.netns },
+    })
     .setLink({ name: a.hostVeth, up: true });
   for (const i of a.ips) tx.replaceRoute({ dst: host(i.address), dev: a.hostVeth, scope: "link" });
   return tx;
@@ -84,7 +90,8 @@ export const ROUTED: DataPath = {
       if (want.length === 0) continue;
       const routes = await ip.routes({ family: fam });
       for (const dst of want)
-        if (!routes.some((r) => r.dst === dst && r.dev === hostVeth)) throw new CniError(CniCode.Internal, `route to ${bare(dst)} does not go to "${hostVeth}"`);
+        if (!routes.some((r) => r.dst === dst && r.dev === hostVeth))
+          throw new CniError(CniCode.Internal, `route to ${bare(dst)} does not go to "${hostVeth}"`);
     }
   },
   async sweepable(ip) {

@@ -17,7 +17,13 @@ test("capability args reach only the plugins that declare the capability, as run
       { type: "podnet-cni" },
     ],
   };
-  const att = { containerId: "c1", netns: "/var/run/netns/x", ifname: "eth0", args: {}, capabilityArgs: { ips: ["10.0.0.5"], mac: "0a:00:00:00:00:05", portMappings: [] } };
+  const att = {
+    containerId: "c1",
+    netns: "/var/run/netns/x",
+    ifname: "eth0",
+    args: {},
+    capabilityArgs: { ips: ["10.0.0.5"], mac: "0a:00:00:00:00:05", portMappings: [] },
+  };
   await addNetworkList({ exec, hostNetns: null, cniPath: [BIN] }, list, att);
   const sent = exec.calls.map((c) => JSON.parse(c.stdin ?? "{}").runtimeConfig);
   assert.deepEqual(sent, [{ ips: ["10.0.0.5"], mac: "0a:00:00:00:00:05" }, { portMappings: [] }, undefined]);

@@ -103,11 +103,6 @@ export async function addNetworkList(o: RuntimeOptions, list: ConfList, att: Att
 }
 
 /** delNetworkList runs DEL through every plugin of the list, last first. */
-export async function delNetworkList(
-  o: RuntimeOptions,
-  list: ConfList,
-  att: Attachment,
-  prev?: Result,
-): Promise<void> {
+export async function delNetworkList(o: RuntimeOptions, list: ConfList, att: Attachment, prev?: Result): Promise<void> {
   for (const p of [...list.plugins].reverse()) await invoke(o, list, p, "DEL", att, prev);
 }

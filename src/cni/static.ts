@@ -10,7 +10,12 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 function list(v: unknown): string[] {
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
-  return typeof v === "string" ? v.split(",").map((x) => x.trim()).filter(Boolean) : [];
+  return typeof v === "string"
+    ? v
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** requestedIps collects the static IPs of an ADD (runtimeConfig first, then args, then CNI_ARGS). */

@@ -101,7 +101,6 @@ export interface Result {
 /** formatResult renders a result in the shape of the requested version. */
 export function formatResult(r: Result, version: string): Record<string, unknown> {
   const out: Record<string, unknown> = { ...r, cniVersion: version };
-  if (version.startsWith("0."))
-    out.ips = (r.ips ?? []).map((ip) => ({ version: ip.address.includes(":") ? "6" : "4", ...ip }));
+  if (version.startsWith("0.")) out.ips = (r.ips ?? []).map((ip) => ({ version: ip.address.includes(":") ? "6" : "4", ...ip }));
   return out;
 }

@@ -12,7 +12,11 @@ test("a node transaction applies iproute, then iptables per family, then sysctls
   tx.iptables[6].table("nat").declare("X");
   const exec = new RecordingExecutor();
   await new RealNodeKernel(exec, "pn-x-n1", "legacy").apply(tx);
-  assert.deepEqual(exec.commands(), ["[pn-x-n1] ip -batch -", "[pn-x-n1] ip6tables-legacy-restore -w 5 --noflush", "[pn-x-n1] sysctl -q -w net.ipv4.ip_forward=1"]);
+  assert.deepEqual(exec.commands(), [
+    "[pn-x-n1] ip -batch -",
+    "[pn-x-n1] ip6tables-legacy-restore -w 5 --noflush",
+    "[pn-x-n1] sysctl -q -w net.ipv4.ip_forward=1",
+  ]);
   assert.equal(
     renderSections(tx.render()),
     "# ip -batch -\nlink add v0 type veth peer name v1\n\n# ip6tables-restore --noflush\n*nat\n:X - [0:0]\nCOMMIT\n\n# sysctl -w\nnet.ipv4.ip_forward=1\n",
@@ -43,5 +47,8 @@ test("the engine applies a plan once, changes nothing the second time, and waits
   assert.equal(await reconcile(p, "10.0.0.0/8"), 0);
   assert.equal(k.applied, 1);
   await awaitConverged(p, "10.0.0.0/8", "test plane", 5_000);
-  await assert.rejects(awaitConverged(plane(k, 1000), "10.0.0.0/8", "slow plane", 50), /failed to converge slow plane: no route to 10\.9\.0\.0\/24 after 50 ms/);
+  await assert.rejects(
+    awaitConverged(plane(k, 1000), "10.0.0.0/8", "slow plane", 50),
+    /failed to converge slow plane: no route to 10\.9\.0\.0\/24 after 50 ms/,
+  );
 });

@@ -46,7 +46,12 @@ export async function unconverged<D, O, C extends Changes>(plane: DataPlane<D, O
 }
 
 /** awaitConverged re-checks until nothing differs (BGP converges after its sync returns) or the time is up. */
-export async function awaitConverged<D, O, C extends Changes>(plane: DataPlane<D, O, C>, desired: D, what: string, timeoutMs = 30_000): Promise<void> {
+export async function awaitConverged<D, O, C extends Changes>(
+  plane: DataPlane<D, O, C>,
+  desired: D,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = await unconverged(plane, desired);

@@ -18,7 +18,11 @@ export interface NodeKernel {
 }
 
 /** applyParts is NodeKernel.apply for any kernel: one batch per tool, one restore per family, one sysctl call. */
-export async function applyParts(k: NodeKernel, tx: NodeTransaction, sysctl: (values: Map<string, string>) => Promise<void>): Promise<void> {
+export async function applyParts(
+  k: NodeKernel,
+  tx: NodeTransaction,
+  sysctl: (values: Map<string, string>) => Promise<void>,
+): Promise<void> {
   if (!tx.ip.empty) await k.ip.apply(tx.ip);
   for (const f of [4, 6] as const) if (!tx.iptables[f].empty) await k.iptables(f).apply(tx.iptables[f]);
   if (tx.sysctls.size) await sysctl(tx.sysctls);

@@ -24,7 +24,8 @@ export class NodeTransaction {
   /** sysctl sets a kernel parameter (key and value are checked: they become one argv word each). */
   sysctl(key: string, value: string | number): this {
     const v = String(value);
-    if (!SYSCTL_KEY.test(key) || !SYSCTL_VALUE.test(v)) throw new Error(`failed to set sysctl ${JSON.stringify(key)}: invalid key or value ${JSON.stringify(v)}`);
+    if (!SYSCTL_KEY.test(key) || !SYSCTL_VALUE.test(v))
+      throw new Error(`failed to set sysctl ${JSON.stringify(key)}: invalid key or value ${JSON.stringify(v)}`);
     this.sysctls.set(key, v);
     return this;
   }

@@ -6,17 +6,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("wrapArgv enters a named or path namespace with nsenter (ip switches itself) and leaves our own alone", () => {
   assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: null }), ["ip", "link"]);
-  assert.deepEqual(wrapArgv({ argv: ["iptables-save"], netns: "pn-a-node-1" }), ["nsenter", "--net=/var/run/netns/pn-a-node-1", "--", "iptables-save"]);
+  assert.deepEqual(wrapArgv({ argv: ["iptables-save"], netns: "pn-a-node-1" }), [
+    "nsenter",
+    "--net=/var/run/netns/pn-a-node-1",
+    "--",
+    "iptables-save",
+  ]);
   assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "pn-a-node-1" }), ["ip", "-n", "pn-a-node-1", "link"]);
   assert.deepEqual(wrapArgv({ argv: ["ip", "-batch", "-"], netns: "/run/netns/cni-1234" }), ["ip", "-n", "cni-1234", "-batch", "-"]);
   assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "/proc/42/ns/net" }), ["nsenter", "--net=/proc/42/ns/net", "--", "ip", "link"]);
-  assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "/var/run/netns/../x" }), ["nsenter", "--net=/var/run/netns/../x", "--", "ip", "link"]);
+  assert.deepEqual(wrapArgv({ argv: ["ip", "link"], netns: "/var/run/netns/../x" }), [
+    "nsenter",
+    "--net=/var/run/netns/../x",
+    "--",
+    "ip",
+    "link",
+  ]);
   assert.equal(netnsPath("/proc/1/ns/net"), "/proc/1/ns/net");
 });
 
 test("netnsPath rejects names that could escape /var/run/netns", () => {
-  for (const bad of ["../etc", "a b", "a;rm", "", "-x"])
-    assert.throws(() => netnsPath(bad), /invalid netns name/);
+  for (const bad of ["../etc", "a b", "a;rm", "", "-x"]) assert.throws(() => netnsPath(bad), /invalid netns name/);
 });
 
 test("RealExecutor passes arguments verbatim, without a shell", async () => {
@@ -30,24 +40,15 @@ test("RealExecutor feeds stdin and reports failures with command, code and stder
   assert.equal((await ex.run({ argv: ["cat"], netns: null, stdin: "batch\n" })).stdout, "batch\n");
   await assert.rejects(
     ex.run({ argv: ["ls", "/nonexistent-podnet"], netns: null }),
-    (e: unknown) =>
-      e instanceof ExecError &&
-      e.code === 2 &&
-      /No such file/.test(e.stderr) &&
-      /failed to run "ls/.test(e.message),
+    (e: unknown) => e instanceof ExecError && e.code === 2 && /No such file/.test(e.stderr) && /failed to run "ls/.test(e.message),
   );
   assert.equal((await ex.run({ argv: ["false"], netns: null, okCodes: [1] })).code, 1);
   await assert.rejects(ex.run({ argv: ["/no/such/binary"], netns: null }), /ENOENT/);
 });
 
 test("RecordingExecutor records argv, netns and stdin and fails on scripted exit codes", async () => {
-  const ex = new RecordingExecutor((c) =>
-    c.argv[0] === "bad" ? { code: 3, stderr: "boom" } : { stdout: "ok" },
-  );
-  assert.equal(
-    (await ex.run({ argv: ["ip", "-batch", "-"], netns: "n1", stdin: "link add x\n" })).stdout,
-    "ok",
-  );
+  const ex = new RecordingExecutor((c) => (c.argv[0] === "bad" ? { code: 3, stderr: "boom" } : { stdout: "ok" }));
+  assert.equal((await ex.run({ argv: ["ip", "-batch", "-"], netns: "n1", stdin: "link add x\n" })).stdout, "ok");
   await assert.rejects(ex.run({ argv: ["bad"], netns: null }), /boom/);
   assert.deepEqual(ex.commands(), ["[n1] ip -batch -", "bad"]);
   assert.equal(ex.calls[0]?.stdin, "link add x\n");

@@ -26,8 +26,7 @@ export class RecordingExecutor implements Executor {
     const call = this.record({ ...spec, stdin: await spec.stdin });
     const reply = this.handler(call) ?? {};
     const result = { stdout: reply.stdout ?? "", stderr: reply.stderr ?? "", code: reply.code ?? 0 };
-    if (!(spec.okCodes ?? [0]).includes(result.code))
-      throw new ExecError(spec, result.code, result.stderr, undefined, result.stdout);
+    if (!(spec.okCodes ?? [0]).includes(result.code)) throw new ExecError(spec, result.code, result.stderr, undefined, result.stdout);
     return result;
   }
 

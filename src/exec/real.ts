@@ -5,15 +5,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { startNow } from "./early.js";
-import {
-  type CommandResult,
-  type CommandSpec,
-  type DaemonSpec,
-  type EarlyCommand,
-  ExecError,
-  type Executor,
-  wrapArgv,
-} from "./types.js";
+import { type CommandResult, type CommandSpec, type DaemonSpec, type EarlyCommand, ExecError, type Executor, wrapArgv } from "./types.js";
 
 function childEnv(extra: CommandSpec["env"]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -113,10 +105,7 @@ export class RealExecutor implements Executor {
         const stderr = Buffer.concat(err).toString();
         const rc = code ?? (signal ? 128 : -1);
         if ((spec.okCodes ?? [0]).includes(rc)) resolve({ stdout, stderr, code: rc });
-        else
-          reject(
-            new ExecError(spec, rc, signal ? `${stderr}killed by ${signal}` : stderr, undefined, stdout),
-          );
+        else reject(new ExecError(spec, rc, signal ? `${stderr}killed by ${signal}` : stderr, undefined, stdout));
       });
       child.stdin.on("error", () => {}); // the command may exit before reading all input
       const give = (text: string) => {
@@ -155,9 +144,7 @@ export class RealExecutor implements Executor {
         reject(new ExecError(spec, child.exitCode, `see ${spec.logFile}`, e));
       };
       child.on("error", fail);
-      child.on("exit", (code) =>
-        fail(new Error(`exited with code ${code} before it was ready (log: ${spec.logFile})`)),
-      );
+      child.on("exit", (code) => fail(new Error(`exited with code ${code} before it was ready (log: ${spec.logFile})`)));
       child.stdout?.on("data", (b: Buffer) => {
         seen += b.toString();
         if (!seen.split("\n").includes(spec.readyLine)) return;

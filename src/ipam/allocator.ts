@@ -48,7 +48,8 @@ export class Allocator {
     const wanted = requested.map((r) => this.checkRequested(r));
     for (const set of this.sets) {
       const inSet = wanted.filter((w) => rangeOf(set, w));
-      if (inSet.length > 1) throw new IpamError("config", `requested IPs ${inSet.join(", ")} fall in the same range set: one address per family`);
+      if (inSet.length > 1)
+        throw new IpamError("config", `requested IPs ${inSet.join(", ")} fall in the same range set: one address per family`);
     }
     return this.store.lock(() => this.allocateLocked(containerId, ifname, wanted));
   }
@@ -65,7 +66,10 @@ export class Allocator {
         const ip = want ?? this.next(set, i, containerId, ifname);
         if (want && !this.store.reserve(want, containerId, ifname)) {
           const owner = this.store.allocations().find((a) => a.ip === want);
-          throw new IpamError("config", `requested IP ${want} is already allocated to container ${owner?.containerId.slice(0, 12) ?? "unknown"}`);
+          throw new IpamError(
+            "config",
+            `requested IP ${want} is already allocated to container ${owner?.containerId.slice(0, 12) ?? "unknown"}`,
+          );
         }
         taken.push(ip);
         return ips.push(toConfig(rangeOf(set, ip)!, ip));
@@ -83,10 +87,14 @@ export class Allocator {
     if (!a) throw new IpamError("config", `requested IP "${raw}" is not an IP address`);
     const canonical = formatIP(a.family, a.value);
     const r = this.sets.map((set) => rangeOf(set, canonical)).find(Boolean);
-    const subnets = this.sets.flat().map((x) => x.subnetText).join(", ");
+    const subnets = this.sets
+      .flat()
+      .map((x) => x.subnetText)
+      .join(", ");
     if (!r) throw new IpamError("config", `requested IP ${canonical} is outside the allocatable ranges (${subnets})`);
     if (canonical === r.gateway) throw new IpamError("config", `requested IP ${canonical} is the gateway of ${r.subnetText}`);
-    if (this.excluded(a.family, a.value)) throw new IpamError("config", `requested IP ${canonical} is excluded (excludeIps) in ${r.subnetText}`);
+    if (this.excluded(a.family, a.value))
+      throw new IpamError("config", `requested IP ${canonical} is excluded (excludeIps) in ${r.subnetText}`);
     return canonical;
   }
 

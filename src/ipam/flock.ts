@@ -34,7 +34,8 @@ export async function withFlock<T>(path: string, fn: () => T | Promise<T>, timeo
     fd = openSync(path, "a", 0o644);
     const deadline = Date.now() + timeoutMs;
     for (let wait = 1; !tryLock(fd); wait = Math.min(wait * 2, 20)) {
-      if (Date.now() > deadline) throw new IpamError("busy", `failed to lock "${path}": still held by another process after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new IpamError("busy", `failed to lock "${path}": still held by another process after ${timeoutMs} ms`);
       await sleep(wait);
     }
     return await fn();

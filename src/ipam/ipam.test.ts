@@ -26,11 +26,7 @@ test("allocates like host-local: skips the gateway, round-robins, writes host-lo
     assert.ok(readdirSync(join(dataDir, "net1")).includes("lock"));
     assert.deepEqual((await a.allocate("c1", "eth0")).ips, r1.ips, "a retried ADD gets the same address");
     await a.release("c1", "eth0");
-    assert.equal(
-      (await a.allocate("c3", "eth0")).ips[0]?.address,
-      "10.244.1.4/24",
-      "round-robin does not reuse at once",
-    );
+    assert.equal((await a.allocate("c3", "eth0")).ips[0]?.address, "10.244.1.4/24", "round-robin does not reuse at once");
   }));
 
 test("rangeStart/rangeEnd, excludeIps (kube-ovn a..b too) and exhaustion", () =>
@@ -68,10 +64,7 @@ test("bad configs are refused with the field named", () =>
       () => new Allocator("n", { type: "podnet", subnet: "10.0.0.0/24", gateway: "10.1.0.1", dataDir }),
       /gateway 10.1.0.1 is not in subnet/,
     );
-    assert.throws(
-      () => new Allocator("../x", { type: "podnet", subnet: "10.0.0.0/24", dataDir }),
-      /invalid network name/,
-    );
+    assert.throws(() => new Allocator("../x", { type: "podnet", subnet: "10.0.0.0/24", dataDir }), /invalid network name/);
   }));
 
 test("static IPs: taken in their range set, kept on retry, refused when taken, outside, the gateway or excluded", () =>
@@ -108,7 +101,12 @@ test("static IPs: taken in their range set, kept on retry, refused when taken, o
 
 test("exhausted names the range sets with nothing left (gateway and exclusions don't count as free)", () =>
   withDir(async (dataDir) => {
-    const a = new Allocator("tiny", { type: "podnet", ranges: [[{ subnet: "10.9.0.0/29" }], [{ subnet: "fd00:9::/120" }]], excludeIps: ["10.9.0.2..10.9.0.5"], dataDir });
+    const a = new Allocator("tiny", {
+      type: "podnet",
+      ranges: [[{ subnet: "10.9.0.0/29" }], [{ subnet: "fd00:9::/120" }]],
+      excludeIps: ["10.9.0.2..10.9.0.5"],
+      dataDir,
+    });
     assert.deepEqual(a.exhausted(), []);
     await a.allocate("c1", "eth0");
     assert.deepEqual(a.exhausted(), ["10.9.0.0/29"], "only .6 was left in the IPv4 set");

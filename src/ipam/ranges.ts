@@ -23,15 +23,13 @@ export function parseRange(r: IpamRange): Range {
   const inside = (what: string, ip: string | undefined, dflt: bigint): bigint => {
     if (ip === undefined) return dflt;
     const a = parseIP(ip);
-    if (!a || !cidrContains(subnet, ip))
-      throw new IpamError("config", `${what} ${ip} is not in subnet ${r.subnet}`);
+    if (!a || !cidrContains(subnet, ip)) throw new IpamError("config", `${what} ${ip} is not in subnet ${r.subnet}`);
     return a.value;
   };
   const gateway = formatIP(subnet.family, inside("gateway", r.gateway, subnet.base + 1n));
   const start = inside("rangeStart", r.rangeStart, subnet.base + 1n);
   const end = inside("rangeEnd", r.rangeEnd, subnet.family === 4 && subnet.prefix < 31 ? last - 1n : last);
-  if (start > end)
-    throw new IpamError("config", `rangeStart ${r.rangeStart} is after rangeEnd ${r.rangeEnd}`);
+  if (start > end) throw new IpamError("config", `rangeStart ${r.rangeStart} is after rangeEnd ${r.rangeEnd}`);
   return { subnet, subnetText: r.subnet, start, end, gateway };
 }
 
@@ -53,11 +51,9 @@ export function rangeSets(conf: IpamConf): Range[][] {
       : []);
   if (sets.length === 0) throw new IpamError("config", 'ipam needs "subnet" or "ranges"');
   return sets.map((set, i) => {
-    if (!Array.isArray(set) || set.length === 0)
-      throw new IpamError("config", `ipam ranges[${i}] is empty`);
+    if (!Array.isArray(set) || set.length === 0) throw new IpamError("config", `ipam ranges[${i}] is empty`);
     const parsed = set.map(parseRange);
-    if (new Set(parsed.map((p) => p.subnet.family)).size > 1)
-      throw new IpamError("config", `ipam ranges[${i}] mixes address families`);
+    if (new Set(parsed.map((p) => p.subnet.family)).size > 1) throw new IpamError("config", `ipam ranges[${i}] mixes address families`);
     return parsed;
   });
 }
@@ -71,8 +67,7 @@ export function parseExcludes(list: string[] | undefined): (family: 4 | 6, v: bi
     const lo = parseIP(a ?? "");
     const hi = parseIP(b ?? a ?? "");
     if (cidr) spans.push({ family: cidr.family, lo: cidr.base, hi: cidr.base + cidrSize(cidr) - 1n });
-    else if (lo && hi && lo.family === hi.family && lo.value <= hi.value)
-      spans.push({ family: lo.family, lo: lo.value, hi: hi.value });
+    else if (lo && hi && lo.family === hi.family && lo.value <= hi.value) spans.push({ family: lo.family, lo: lo.value, hi: hi.value });
     else throw new IpamError("config", `invalid excludeIps entry "${e}"`);
   }
   return (family, v) => spans.some((s) => s.family === family && v >= s.lo && v <= s.hi);

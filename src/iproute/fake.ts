@@ -8,7 +8,18 @@ import type { NetnsRef } from "../exec/types.js";
 import type { IpNode, LinkState, RouteQuery } from "./node.js";
 import { routeSpec } from "./render.js";
 import type { IpTransaction } from "./transaction.js";
-import { type Address, type FdbEntry, IpRouteError, type IpOp, type Link, type Neighbour, type Route, type Rule, routeFamily, withPrefix } from "./types.js";
+import {
+  type Address,
+  type FdbEntry,
+  IpRouteError,
+  type IpOp,
+  type Link,
+  type Neighbour,
+  type Route,
+  type Rule,
+  routeFamily,
+  withPrefix,
+} from "./types.js";
 
 const MAIN = 254;
 const metricOf = (r: Route) => r.metric ?? (routeFamily(r) === 6 ? 1024 : 0);
@@ -80,7 +91,16 @@ export class FakeIpNode implements IpNode {
     if ("address" in op) return this.address(op.verb, op.address);
     if ("route" in op) return this.route(op.verb, op.route);
     if ("rule" in op) return this.rule(op.verb, op.rule);
-    if ("neighbour" in op) return this.keyed(this.neighbourMap, `${op.neighbour.dev} ${op.neighbour.dst}`, op.verb, { ...op.neighbour, permanent: op.neighbour.permanent !== false }, "neigh", op.neighbour.dst, op.neighbour.dev);
+    if ("neighbour" in op)
+      return this.keyed(
+        this.neighbourMap,
+        `${op.neighbour.dev} ${op.neighbour.dst}`,
+        op.verb,
+        { ...op.neighbour, permanent: op.neighbour.permanent !== false },
+        "neigh",
+        op.neighbour.dst,
+        op.neighbour.dev,
+      );
     return this.keyed(this.fdbMap, `${op.fdb.dev} ${op.fdb.mac} ${op.fdb.dst ?? ""}`, op.verb, op.fdb, "fdb", op.fdb.mac, op.fdb.dev);
   }
 
@@ -93,7 +113,13 @@ export class FakeIpNode implements IpNode {
       const target = peer.netns === undefined ? this : this.world.get(peer.netns);
       if (peer.netns !== undefined && !target) this.fail(`add link "${l.name}"`, `Invalid "netns" value "${peer.netns}"`);
       if (target) {
-        target.linkMap.set(peer.name, { name: peer.name, kind: "veth", up: false, ...(peer.mtu ? { mtu: peer.mtu } : {}), ...(peer.address ? { address: peer.address } : {}) });
+        target.linkMap.set(peer.name, {
+          name: peer.name,
+          kind: "veth",
+          up: false,
+          ...(peer.mtu ? { mtu: peer.mtu } : {}),
+          ...(peer.address ? { address: peer.address } : {}),
+        });
         this.peers.set(l.name, { node: target, name: peer.name });
         target.peers.set(peer.name, { node: this, name: l.name });
       }
@@ -157,7 +183,15 @@ export class FakeIpNode implements IpNode {
     this.log.push(`rule${verb === "del" ? "-" : "+"} ${r.from} ${r.table}`);
   }
 
-  private keyed<T extends { dev: string }>(m: Map<string, T>, key: string, verb: string, v: T, kind: string, name: string, dev: string): void {
+  private keyed<T extends { dev: string }>(
+    m: Map<string, T>,
+    key: string,
+    verb: string,
+    v: T,
+    kind: string,
+    name: string,
+    dev: string,
+  ): void {
     this.needLink(dev, `${verb} ${kind} ${name}`);
     if (verb === "del") {
       if (!m.delete(key)) this.fail(`delete ${kind} ${name}`, "RTNETLINK answers: No such file or directory");
@@ -196,7 +230,9 @@ export class FakeIpNode implements IpNode {
 
   /** dump lists the whole state, one sorted line per object, for assertions. */
   dump(): string[] {
-    const links = [...this.linkMap.values()].filter((l) => l.name !== "lo").map((l) => `link ${l.name}${l.kind ? ` ${l.kind}` : ""}${l.master ? ` master ${l.master}` : ""}${l.up ? " up" : ""}`);
+    const links = [...this.linkMap.values()]
+      .filter((l) => l.name !== "lo")
+      .map((l) => `link ${l.name}${l.kind ? ` ${l.kind}` : ""}${l.master ? ` master ${l.master}` : ""}${l.up ? " up" : ""}`);
     return [
       ...links,
       ...this.addresses.map((a) => `address ${a.cidr} dev ${a.dev}`),

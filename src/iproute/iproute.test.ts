@@ -11,7 +11,12 @@ test("every object renders as iproute2 takes it, consecutive lines of one tool i
   const tx = new IpTransaction()
     .addLink({ name: "br0", kind: "bridge", mtu: 1500, address: "02:00:00:00:00:01" })
     .addLink({ name: "v0", kind: "veth", up: true, master: "br0", peer: { name: "eth0", mtu: 1450, netns: "pod1" } })
-    .addLink({ name: "podnet.1", kind: "vxlan", mtu: 1450, vxlan: { id: 1, local: "172.18.0.11", dev: "eth0", port: 8472, learning: false } })
+    .addLink({
+      name: "podnet.1",
+      kind: "vxlan",
+      mtu: 1450,
+      vxlan: { id: 1, local: "172.18.0.11", dev: "eth0", port: 8472, learning: false },
+    })
     .setLink({ name: "v0", master: "br0", up: true, hairpin: true })
     .replaceAddress({ dev: "br0", cidr: "fd00::1/64", nodad: true })
     .replaceRoute({ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1", onlink: true, proto: 81 })
@@ -64,8 +69,16 @@ test("ip -j output parses into the objects podnet writes, filtered fields filled
     proto: 81,
     metric: 1024,
   });
-  assert.deepEqual(parseRoute({ dst: "10.6.0.5", gateway: "172.18.0.12", dev: "eth0", flags: ["onlink"] }), { dst: "10.6.0.5/32", via: "172.18.0.12", dev: "eth0", onlink: true });
-  assert.deepEqual(parseRoute({ dst: "default", gateway: "172.18.0.12", dev: "eth0", table: "12345", protocol: "81", flags: [] }).table, 12345);
+  assert.deepEqual(parseRoute({ dst: "10.6.0.5", gateway: "172.18.0.12", dev: "eth0", flags: ["onlink"] }), {
+    dst: "10.6.0.5/32",
+    via: "172.18.0.12",
+    dev: "eth0",
+    onlink: true,
+  });
+  assert.deepEqual(
+    parseRoute({ dst: "default", gateway: "172.18.0.12", dev: "eth0", table: "12345", protocol: "81", flags: [] }).table,
+    12345,
+  );
   assert.deepEqual(parseRule({ priority: 1000, src: "10.77.0.0", srclen: 16, table: "main", suppress_prefixlen: 0, protocol: "81" }), {
     from: "10.77.0.0/16",
     table: "main",
@@ -89,18 +102,31 @@ test("ip -j output parses into the objects podnet writes, filtered fields filled
 });
 
 test("the real node runs one process per batch in the namespace, and reads with ip -j", async () => {
-  const exec = new RecordingExecutor((c) => (c.argv.includes("route") ? { stdout: '[{"dst":"10.244.1.0/24","gateway":"172.18.0.12","dev":"eth0","flags":[]}]' } : undefined));
+  const exec = new RecordingExecutor((c) =>
+    c.argv.includes("route") ? { stdout: '[{"dst":"10.244.1.0/24","gateway":"172.18.0.12","dev":"eth0","flags":[]}]' } : undefined,
+  );
   const node = new RealIpNode(exec, "pn-x-node-1");
-  await node.apply(new IpTransaction().replaceNeighbour({ dst: "10.1.0.0", lladdr: "02:00:00:00:00:01", dev: "d" }).replaceFdb({ mac: "02:00:00:00:00:01", dev: "d", dst: "1.2.3.4" }));
+  await node.apply(
+    new IpTransaction()
+      .replaceNeighbour({ dst: "10.1.0.0", lladdr: "02:00:00:00:00:01", dev: "d" })
+      .replaceFdb({ mac: "02:00:00:00:00:01", dev: "d", dst: "1.2.3.4" }),
+  );
   assert.deepEqual(await node.routes({ family: 4, proto: 81 }), [{ dst: "10.244.1.0/24", via: "172.18.0.12", dev: "eth0", proto: 81 }]);
-  assert.deepEqual(exec.commands(), ["[pn-x-node-1] ip -batch -", "[pn-x-node-1] bridge -batch -", "[pn-x-node-1] ip -4 -j route show proto 81"]);
+  assert.deepEqual(exec.commands(), [
+    "[pn-x-node-1] ip -batch -",
+    "[pn-x-node-1] bridge -batch -",
+    "[pn-x-node-1] ip -4 -j route show proto 81",
+  ]);
 });
 
 test("the fake node keeps the kernel's rules: duplicates and missing objects fail, earlier steps stay applied", async () => {
   const n = new FakeIpNode();
   await n.apply(new IpTransaction().addLink({ name: "v0", kind: "veth", peer: { name: "v1" } }).addRoute({ dst: "10.0.0.0/8", dev: "v0" }));
   assert.deepEqual(n.dump(), ["link v0 veth", "link v1 veth", "route 10.0.0.0/8 dev v0"]);
-  await assert.rejects(n.apply(new IpTransaction().addRoute({ dst: "10.1.0.0/16", dev: "v0" }).addRoute({ dst: "10.0.0.0/8", dev: "v0" })), /File exists/);
+  await assert.rejects(
+    n.apply(new IpTransaction().addRoute({ dst: "10.1.0.0/16", dev: "v0" }).addRoute({ dst: "10.0.0.0/8", dev: "v0" })),
+    /File exists/,
+  );
   assert.ok(n.dump().includes("route 10.1.0.0/16 dev v0"), "the first step of the failed batch stays");
   await n.apply(new IpTransaction().replaceRoute({ dst: "10.0.0.0/8", blackhole: true, metric: 32 }));
   assert.equal(n.routeList.length, 3, "another metric is another route");

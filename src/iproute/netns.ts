@@ -31,6 +31,5 @@ export async function pidsInNetns(exec: Executor, name: string): Promise<number[
 export async function deleteNetns(exec: Executor, name: string): Promise<void> {
   await stopPids(await pidsInNetns(exec, name));
   const r = await exec.run({ argv: ["ip", "netns", "del", name], netns: null, okCodes: [0, 1, 255] });
-  if (r.code !== 0 && !/No such file/.test(r.stderr))
-    throw new Error(`failed to delete netns "${name}": ${r.stderr.trim()}`);
+  if (r.code !== 0 && !/No such file/.test(r.stderr)) throw new Error(`failed to delete netns "${name}": ${r.stderr.trim()}`);
 }

@@ -6,7 +6,18 @@
 import type { EarlyCommand, Executor, NetnsRef } from "../exec/types.js";
 import { startEarly } from "../exec/early.js";
 import { ExecError } from "../exec/types.js";
-import { parseFdb, parseLink, parseNeighbour, parseRoute, parseRule, type RawFdb, type RawLink, type RawNeighbour, type RawRoute, type RawRule } from "./parse.js";
+import {
+  parseFdb,
+  parseLink,
+  parseNeighbour,
+  parseRoute,
+  parseRule,
+  type RawFdb,
+  type RawLink,
+  type RawNeighbour,
+  type RawRoute,
+  type RawRule,
+} from "./parse.js";
 import { renderBatches } from "./render.js";
 import type { IpTransaction } from "./transaction.js";
 import { type Address, type FdbEntry, IpRouteError, type Link, type Neighbour, type Route, type Rule } from "./types.js";
@@ -56,7 +67,8 @@ function failure(netns: NetnsRef, what: string, e: unknown): IpRouteError {
 /** parseShown reads the links a JSON batch printed (one array per `link show`). */
 export function parseShown(stdout: string): Link[] {
   const out: Link[] = [];
-  for (const line of stdout.split("\n")) if (line.trim().startsWith("[")) for (const l of JSON.parse(line) as RawLink[]) out.push(parseLink(l).link);
+  for (const line of stdout.split("\n"))
+    if (line.trim().startsWith("[")) for (const l of JSON.parse(line) as RawLink[]) out.push(parseLink(l).link);
   return out;
 }
 

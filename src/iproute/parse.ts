@@ -82,7 +82,10 @@ export function parseLink(l: RawLink): { link: Link; addresses: Address[] } {
   if (kind === "veth" || kind === "bridge") link.kind = kind;
   const d = l.linkinfo?.info_data;
   if (kind === "vxlan" && d)
-    Object.assign(link, { kind, vxlan: { id: d.id ?? 0, local: d.local ?? "", dev: d.link ?? "", port: d.port ?? 0, learning: d.learning !== false } });
+    Object.assign(link, {
+      kind,
+      vxlan: { id: d.id ?? 0, local: d.local ?? "", dev: d.link ?? "", port: d.port ?? 0, learning: d.learning !== false },
+    });
   const addresses = (l.addr_info ?? [])
     .filter((a) => a.scope !== "link" && a.scope !== "host")
     .map((a) => ({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` }));

@@ -3,7 +3,18 @@
  * whitespace-free token: a name or address that would split a line or add a word is refused here,
  * so nothing reaching a batch can inject a command.
  */
-import { type Address, type FdbEntry, IpRouteError, type IpOp, type Link, type LinkChange, type Neighbour, type Route, type Rule, withPrefix } from "./types.js";
+import {
+  type Address,
+  type FdbEntry,
+  IpRouteError,
+  type IpOp,
+  type Link,
+  type LinkChange,
+  type Neighbour,
+  type Route,
+  type Rule,
+  withPrefix,
+} from "./types.js";
 import type { IpTransaction } from "./transaction.js";
 
 /** Tool is the iproute2 program a batch runs in. */
@@ -40,7 +51,12 @@ function linkAdd(l: Link): string {
   if (l.kind === "veth") {
     const p = l.peer;
     if (!p) throw new IpRouteError(`failed to render link "${l.name}": a veth needs a peer`);
-    return `${head} type veth peer ${words([["name", p.name], ["mtu", p.mtu], ["address", p.address], ["netns", p.netns]])}`;
+    return `${head} type veth peer ${words([
+      ["name", p.name],
+      ["mtu", p.mtu],
+      ["address", p.address],
+      ["netns", p.netns],
+    ])}`;
   }
   if (l.kind === "vxlan") {
     const v = l.vxlan;
@@ -81,7 +97,14 @@ export function routeSpec(r: Route): string {
 }
 
 function rule(verb: string, r: Rule): string {
-  return words([`rule ${verb}`, ["from", r.from], ["lookup", r.table], ["suppress_prefixlength", r.suppressPrefixLength], ["priority", r.priority], ["protocol", r.protocol]]);
+  return words([
+    `rule ${verb}`,
+    ["from", r.from],
+    ["lookup", r.table],
+    ["suppress_prefixlength", r.suppressPrefixLength],
+    ["priority", r.priority],
+    ["protocol", r.protocol],
+  ]);
 }
 
 function neighbour(verb: string, n: Neighbour): string {

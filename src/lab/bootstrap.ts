@@ -5,7 +5,17 @@ import { externalNetns, netnsPrefix, nodeNetns, underlayNetns } from "./layout.j
 import { NodeTransaction, RealNodeKernel } from "../dataplane/index.js";
 import { createNetns, deleteNetns, type IpRouteError, IpTransaction, listNetns, RealIpNode } from "../iproute/index.js";
 import { ECHO_SERVER } from "./kubelet.js";
-import { EXTERNAL, EXTERNAL6, externalTransaction, type IpFamilyMode, type LabNode, nodePort, nodeTransaction, nodeUplinkTransaction, underlayTransaction } from "./topology.js";
+import {
+  EXTERNAL,
+  EXTERNAL6,
+  externalTransaction,
+  type IpFamilyMode,
+  type LabNode,
+  nodePort,
+  nodeTransaction,
+  nodeUplinkTransaction,
+  underlayTransaction,
+} from "./topology.js";
 
 /** ownNetnsInode is the inode of the network namespace this process runs in. */
 export function ownNetnsInode(): string {

@@ -6,13 +6,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FORBID_NETNS_ENV } from "../cni/datapath.js";
-import {
-  type Attachment,
-  addNetworkList,
-  type ConfList,
-  delNetworkList,
-  loadConfList,
-} from "../cni/runtime.js";
+import { type Attachment, addNetworkList, type ConfList, delNetworkList, loadConfList } from "../cni/runtime.js";
 import type { Executor } from "../exec/types.js";
 import { podBandwidth } from "../model/bandwidth.js";
 import { staticIPs, staticMac } from "../model/staticip.js";
@@ -62,9 +56,7 @@ function runtimeOpts(rt: NodeRuntime) {
 }
 
 function declaredPorts(pod: Pod, proto: string): number[] {
-  return pod.spec.containers.flatMap((c) =>
-    (c.ports ?? []).filter((p) => (p.protocol ?? "TCP") === proto).map((p) => p.containerPort),
-  );
+  return pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? "TCP") === proto).map((p) => p.containerPort));
 }
 
 /** podCapabilities are the CNI capability args a kubelet derives from a pod: static IP/MAC, host ports, bandwidth. */
@@ -114,10 +106,7 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
   } catch (e) {
     if (wired) await delNetworkList(runtimeOpts(rt), conf, attachment(s)).catch(() => {});
     await deleteNetns(rt.exec, s.netns).catch(() => {});
-    throw new Error(
-      `failed to start pod "${s.namespace}/${s.name}" on node "${rt.node}": ${(e as Error).message}`,
-      { cause: e },
-    );
+    throw new Error(`failed to start pod "${s.namespace}/${s.name}" on node "${rt.node}": ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -154,10 +143,7 @@ export function sandboxHealthy(s: Sandbox): boolean {
 }
 
 /** syncPods stops sandboxes of pods that are gone and starts the missing ones; returns started and failures. */
-export async function syncPods(
-  rt: NodeRuntime,
-  pods: Pod[],
-): Promise<{ started: Sandbox[]; failed: { pod: Pod; error: Error }[] }> {
+export async function syncPods(rt: NodeRuntime, pods: Pod[]): Promise<{ started: Sandbox[]; failed: { pod: Pod; error: Error }[] }> {
   const want = new Map(pods.map((p) => [p.metadata.uid!, p]));
   const have: Sandbox[] = [];
   for (const s of rt.sandboxes.list()) {

@@ -6,13 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  DEFAULT_CLUSTER,
-  DUAL_STACK_CLUSTER,
-  reconcileEndpointSlices,
-  runControllers,
-  updateDeploymentStatus,
-} from "../cluster/index.js";
+import { DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, reconcileEndpointSlices, runControllers, updateDeploymentStatus } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
 import type { KubeObject, Node, Pod, Subnet } from "../model/types.js";
 import { type Flavour, systemFlavour } from "../netfilter/index.js";
@@ -108,22 +102,22 @@ export class Lab {
       for (const n of cfg.nodes)
         if (!tx.get({ kind: "Node", name: n.name }))
           tx.put({
-          apiVersion: "v1",
-          kind: "Node",
-          metadata: {
-            name: n.name,
-            labels: { "kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux" },
-          },
-          spec: {},
-          status: {
-            addresses: [
-              { type: "InternalIP", address: n.ip },
-              ...(n.ip6 ? [{ type: "InternalIP", address: n.ip6 }] : []),
-              { type: "Hostname", address: n.name },
-            ],
-            conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
-          },
-        });
+            apiVersion: "v1",
+            kind: "Node",
+            metadata: {
+              name: n.name,
+              labels: { "kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux" },
+            },
+            spec: {},
+            status: {
+              addresses: [
+                { type: "InternalIP", address: n.ip },
+                ...(n.ip6 ? [{ type: "InternalIP", address: n.ip6 }] : []),
+                { type: "Hostname", address: n.name },
+              ],
+              conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
+            },
+          });
       runControllers(tx, cfg.cluster);
     });
     await this.writeCniConfigs(cfg);
@@ -136,7 +130,13 @@ export class Lab {
       const dir = this.paths.cniConfDir(n.metadata.name);
       mkdirSync(dir, { recursive: true });
       const name = n.metadata.name;
-      const conf = nodeConfList(n, { ipamDataDir: this.paths.ipamDir(name), mtu: podMtu(cfg.routing), subnets, mode: cfg.cniMode, agentSocket: cniSocket(this.paths, name) });
+      const conf = nodeConfList(n, {
+        ipamDataDir: this.paths.ipamDir(name),
+        mtu: podMtu(cfg.routing),
+        subnets,
+        mode: cfg.cniMode,
+        agentSocket: cniSocket(this.paths, name),
+      });
       const text = JSON.stringify(conf, null, 2);
       writeFileSync(join(dir, "10-podnet.conflist"), text);
     }
@@ -191,20 +191,14 @@ export class Lab {
     await this.store.update((tx) => {
       for (const { node, failed, sandboxes } of results) {
         for (const s of sandboxes)
-          markRunning(
-            tx.get<Pod>({ kind: "Pod", namespace: s.namespace, name: s.name }),
-            s.ips,
-            node.ip,
-            (p) => tx.put(p),
-          );
+          markRunning(tx.get<Pod>({ kind: "Pod", namespace: s.namespace, name: s.name }), s.ips, node.ip, (p) => tx.put(p));
         for (const f of failed) {
           const p = tx.get<Pod>({
             kind: "Pod",
             namespace: f.pod.metadata.namespace,
             name: f.pod.metadata.name,
           });
-          if (p)
-            tx.put({ ...p, status: { ...(p.status ?? {}), phase: "Pending", message: f.error.message } });
+          if (p) tx.put({ ...p, status: { ...(p.status ?? {}), phase: "Pending", message: f.error.message } });
         }
       }
       reconcileEndpointSlices(tx);
@@ -245,7 +239,5 @@ function markRunning(p: Pod | undefined, ips: string[], hostIP: string, put: (p:
 /** checkApplicable refuses kinds users may not apply in the lab (nodes belong to `lab up`). */
 export function checkApplicable(obj: KubeObject): void {
   if (obj.kind === "Node")
-    throw new LabError(
-      `Node "${obj.metadata.name}" cannot be applied: lab nodes are created by "podnet lab up --nodes N"`,
-    );
+    throw new LabError(`Node "${obj.metadata.name}" cannot be applied: lab nodes are created by "podnet lab up --nodes N"`);
 }

@@ -16,8 +16,7 @@ export class LabError extends Error {
 
 /** checkLabName refuses lab names that could collide or escape paths. */
 export function checkLabName(name: string): string {
-  if (!/^[a-z0-9]{1,12}$/.test(name))
-    throw new LabError(`invalid lab name "${name}": use 1-12 lower-case letters and digits`);
+  if (!/^[a-z0-9]{1,12}$/.test(name)) throw new LabError(`invalid lab name "${name}": use 1-12 lower-case letters and digits`);
   return name;
 }
 

@@ -18,16 +18,18 @@ export function serviceRoutes(services: Service[], slices: EndpointSlice[], labN
   const nodeIPs = new Set(labNodes.flatMap((n) => [n.ip, ...(n.ip6 ? [n.ip6] : [])]));
   const out = new Map<string, string[]>();
   for (const s of services) {
-    const ips = [
-      ...(s.spec.externalIPs ?? []),
-      ...(s.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])),
-    ].filter((ip) => !nodeIPs.has(ip));
+    const ips = [...(s.spec.externalIPs ?? []), ...(s.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : []))].filter(
+      (ip) => !nodeIPs.has(ip),
+    );
     if (ips.length === 0) continue;
     let nodes = labNodes;
     if (s.spec.externalTrafficPolicy === "Local") {
       const hosting = new Set(
         slices
-          .filter((sl) => sl.metadata.namespace === s.metadata.namespace && sl.metadata.labels?.["kubernetes.io/service-name"] === s.metadata.name)
+          .filter(
+            (sl) =>
+              sl.metadata.namespace === s.metadata.namespace && sl.metadata.labels?.["kubernetes.io/service-name"] === s.metadata.name,
+          )
           .flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready !== false).map((e) => e.nodeName)),
       );
       const local = labNodes.filter((n) => hosting.has(n.name));
@@ -46,7 +48,8 @@ export function planServiceRoutes(want: Map<string, string[]>, existing: Route[]
   const tx = new IpTransaction();
   const wanted = new Set([...want.keys()].map(withPrefix));
   const have = new Map(existing.map((r) => [r.dst, r]));
-  const same = (a: Route, b: Route | undefined) => b !== undefined && a.via === b.via && (a.nexthops ?? []).join() === (b.nexthops ?? []).join();
+  const same = (a: Route, b: Route | undefined) =>
+    b !== undefined && a.via === b.via && (a.nexthops ?? []).join() === (b.nexthops ?? []).join();
   for (const [dst, hops] of [...want].sort()) {
     const route: Route = { dst: withPrefix(dst), proto: SERVICE_ROUTE_PROTO };
     if (hops.length === 1) route.via = hops[0];

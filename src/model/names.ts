@@ -10,8 +10,7 @@ const QUALIFIED = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 /** dnsLabelError explains why s is not an RFC 1123 label, or returns undefined. */
 export function dnsLabelError(s: string): string | undefined {
   if (s.length > 63) return "must be no more than 63 characters";
-  if (!LABEL.test(s))
-    return "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit";
+  if (!LABEL.test(s)) return "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit";
   return undefined;
 }
 
@@ -44,8 +43,7 @@ export function labelKeyError(k: string): string | undefined {
   const slash = k.lastIndexOf("/");
   const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
   const name = slash >= 0 ? k.slice(slash + 1) : k;
-  if (prefix !== undefined && dnsSubdomainError(prefix))
-    return `prefix "${prefix}" ${dnsSubdomainError(prefix)}`;
+  if (prefix !== undefined && dnsSubdomainError(prefix)) return `prefix "${prefix}" ${dnsSubdomainError(prefix)}`;
   if (name.length === 0 || name.length > 63 || !QUALIFIED.test(name))
     return "name part must be 1-63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
   return undefined;

@@ -7,9 +7,7 @@ import type { KubeObject } from "./types.js";
 import { objectRef, ValidationError, validateObject } from "./validate/index.js";
 
 /** ParsedDoc is one object of a manifest: validated, or the reason it was rejected. */
-export type ParsedDoc =
-  | { index: number; ref: string; object: KubeObject }
-  | { index: number; ref: string; error: Error };
+export type ParsedDoc = { index: number; ref: string; object: KubeObject } | { index: number; ref: string; error: Error };
 
 /** ManifestError is a manifest that cannot be read at all (YAML syntax). */
 export class ManifestError extends Error {
@@ -37,13 +35,7 @@ export function parseManifest(text: string, source = "<stdin>"): ParsedDoc[] {
 
 function isList(v: unknown): v is { items: unknown[] } {
   const o = v as { kind?: unknown; items?: unknown };
-  return (
-    typeof o === "object" &&
-    o !== null &&
-    typeof o.kind === "string" &&
-    o.kind.endsWith("List") &&
-    Array.isArray(o.items)
-  );
+  return typeof o === "object" && o !== null && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items);
 }
 
 function validateDoc(index: number, item: unknown): ParsedDoc {

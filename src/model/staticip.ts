@@ -26,7 +26,10 @@ export function staticIPs(pod: Pod): string[] {
         return [v];
       }
     }
-    return v.split(",").map((x) => x.trim()).filter(Boolean);
+    return v
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
   }
   return [];
 }

@@ -9,7 +9,11 @@ import { IptablesTransaction } from "./iptables/transaction.js";
 
 test("a transaction renders per table in restore order, its steps in the order given", () => {
   const tx = new IptablesTransaction(4);
-  tx.table("nat").zeroCounters().declare("A", "B").append("A", "-j B").appendRules(chainRules("B", ["-s 10.0.0.0/8 -j RETURN", "-j MASQUERADE"]));
+  tx.table("nat")
+    .zeroCounters()
+    .declare("A", "B")
+    .append("A", "-j B")
+    .appendRules(chainRules("B", ["-s 10.0.0.0/8 -j RETURN", "-j MASQUERADE"]));
   tx.table("nat").insert("POSTROUTING", "-j A").delete("POSTROUTING", "-j OLD").flush("C").deleteChains("C", "D");
   tx.table("mangle").declare("CANARY");
   assert.equal(
@@ -58,12 +62,30 @@ test("the fake applies a restore like iptables: chains must exist, targets too, 
     f(tx);
     return ipt.apply(tx);
   };
-  await assert.rejects(bad((tx) => tx.table("nat").append("NOPE", "-j ACCEPT")), /chain "NOPE" does not exist/);
-  await assert.rejects(bad((tx) => tx.table("nat").append("A", "-j NOPE")), /unknown chain "NOPE"/);
-  await assert.rejects(bad((tx) => tx.table("nat").deleteChains("A")), /not empty/);
-  await assert.rejects(bad((tx) => tx.table("nat").flush("A").deleteChains("A")), /referenced from "POSTROUTING"/);
-  await assert.rejects(bad((tx) => tx.table("nat").delete("POSTROUTING", "-j B")), /no rule/);
-  await assert.rejects(bad((tx) => tx.table("nat").declare("NEW").append("NOPE", "-j ACCEPT")), /does not exist/);
+  await assert.rejects(
+    bad((tx) => tx.table("nat").append("NOPE", "-j ACCEPT")),
+    /chain "NOPE" does not exist/,
+  );
+  await assert.rejects(
+    bad((tx) => tx.table("nat").append("A", "-j NOPE")),
+    /unknown chain "NOPE"/,
+  );
+  await assert.rejects(
+    bad((tx) => tx.table("nat").deleteChains("A")),
+    /not empty/,
+  );
+  await assert.rejects(
+    bad((tx) => tx.table("nat").flush("A").deleteChains("A")),
+    /referenced from "POSTROUTING"/,
+  );
+  await assert.rejects(
+    bad((tx) => tx.table("nat").delete("POSTROUTING", "-j B")),
+    /no rule/,
+  );
+  await assert.rejects(
+    bad((tx) => tx.table("nat").declare("NEW").append("NOPE", "-j ACCEPT")),
+    /does not exist/,
+  );
   assert.equal(await ipt.list("nat", "NEW"), undefined, "a failed table commits nothing");
   await bad((tx) => tx.table("nat").delete("POSTROUTING", "-j A").flush("A").deleteChains("A"));
   assert.equal(ipt.dump("nat"), new FakeIptables(4).dump("nat"));
@@ -80,7 +102,11 @@ test("jumps: present as written or by -C when spelled otherwise; missing ones in
   const ipt = new RealIptables(exec, "ns", "legacy", 4);
   const present = await presentJumps(ipt, [j, other]);
   assert.deepEqual([...present], [j]);
-  assert.deepEqual(exec.commands(), ["[ns] iptables-legacy -w 5 -t nat -S POSTROUTING", "[ns] iptables-legacy -w 5 -t nat -C POSTROUTING -j Y"], "one listing; -C only for a differently spelled target");
+  assert.deepEqual(
+    exec.commands(),
+    ["[ns] iptables-legacy -w 5 -t nat -S POSTROUTING", "[ns] iptables-legacy -w 5 -t nat -C POSTROUTING -j Y"],
+    "one listing; -C only for a differently spelled target",
+  );
   const tx = new IptablesTransaction(4);
   assert.equal(insertMissing(tx, [j, other], present), 1);
   assert.equal(tx.render(), "*nat\n-I POSTROUTING 1 -j Y\nCOMMIT\n");

@@ -4,12 +4,7 @@
  * to serving-terminating ones), the Local-policy set (this node's ready endpoints, else its
  * serving-terminating ones), and every endpoint reachable from this node under either policy.
  */
-import {
-  type EndpointInfo,
-  type ServicePortInfo,
-  usesClusterEndpoints,
-  usesLocalEndpoints,
-} from "./types.js";
+import { type EndpointInfo, type ServicePortInfo, usesClusterEndpoints, usesLocalEndpoints } from "./types.js";
 import { none } from "../util/none.js";
 
 const ZONE_LABEL = "topology.kubernetes.io/zone";
@@ -44,11 +39,7 @@ function canUseTopology(eps: EndpointInfo[], sp: ServicePortInfo, labels: Record
 }
 
 /** categorizeEndpoints splits a port's endpoints into the Cluster, Local and reachable sets. */
-export function categorizeEndpoints(
-  eps: EndpointInfo[],
-  sp: ServicePortInfo,
-  nodeLabels: Record<string, string>,
-): Categorized {
+export function categorizeEndpoints(eps: EndpointInfo[], sp: ServicePortInfo, nodeLabels: Record<string, string>): Categorized {
   let cluster = none<EndpointInfo>();
   let local = none<EndpointInfo>();
   let hasAny = false;

@@ -124,7 +124,9 @@ export class ProxyDaemon {
       this.closers.push(() => m.close());
     }
     if (healthzBind) {
-      const srv = await serveHealthz(this.proxyHealth, healthzBind, (p, code) => this.metrics.answered(p, code)).catch(named("proxy healthz on", healthzBind));
+      const srv = await serveHealthz(this.proxyHealth, healthzBind, (p, code) => this.metrics.answered(p, code)).catch(
+        named("proxy healthz on", healthzBind),
+      );
       this.closers.push(() => closeServer(srv));
     }
   }

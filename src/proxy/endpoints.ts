@@ -26,11 +26,7 @@ export function endpointKey(portName: string, protocol: Protocol): string {
 }
 
 /** serviceEndpoints groups a service's slices into endpoint lists keyed by endpointKey. */
-export function serviceEndpoints(
-  slices: Iterable<EndpointSlice>,
-  family: Family,
-  nodeName: string,
-): Map<string, EndpointInfo[]> {
+export function serviceEndpoints(slices: Iterable<EndpointSlice>, family: Family, nodeName: string): Map<string, EndpointInfo[]> {
   const want = family === 4 ? "IPv4" : "IPv6";
   const out = new Map<string, EndpointInfo[]>();
   for (const slice of slices) {

@@ -60,10 +60,35 @@ export function overall(): ServiceTracker {
   t.replaceAll(
     [
       makeService("ns1", "svc1", { clusterIP: "172.30.0.41" }),
-      makeService("ns2", "svc2", { type: "LoadBalancer", externalTrafficPolicy: "Local", clusterIP: "172.30.0.42", ports: np(3001), externalIPs: ["192.168.99.22"], healthCheckNodePort: 30000 }, ["1.2.3.4"]),
+      makeService(
+        "ns2",
+        "svc2",
+        {
+          type: "LoadBalancer",
+          externalTrafficPolicy: "Local",
+          clusterIP: "172.30.0.42",
+          ports: np(3001),
+          externalIPs: ["192.168.99.22"],
+          healthCheckNodePort: 30000,
+        },
+        ["1.2.3.4"],
+      ),
       makeService("ns3", "svc3", { type: "NodePort", clusterIP: "172.30.0.43", ports: np(3003) }),
       makeService("ns4", "svc4", { type: "NodePort", clusterIP: "172.30.0.44", externalIPs: ["192.168.99.33"] }),
-      makeService("ns5", "svc5", { type: "LoadBalancer", clusterIP: "172.30.0.45", ports: np(3002), healthCheckNodePort: 30000, loadBalancerSourceRanges: [" 203.0.113.0/25"], sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } }, ["5.6.7.8"]),
+      makeService(
+        "ns5",
+        "svc5",
+        {
+          type: "LoadBalancer",
+          clusterIP: "172.30.0.45",
+          ports: np(3002),
+          healthCheckNodePort: 30000,
+          loadBalancerSourceRanges: [" 203.0.113.0/25"],
+          sessionAffinity: "ClientIP",
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+        },
+        ["5.6.7.8"],
+      ),
       makeService("ns6", "svc6", { clusterIP: "172.30.0.46" }),
     ],
     [

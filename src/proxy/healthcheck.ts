@@ -61,7 +61,11 @@ export class HealthServers {
       const t = this.targets.get(port);
       if (!t) return undefined;
       const healthy = this.healthy();
-      const headers = { "Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "X-Load-Balancing-Endpoint-Weight": String(t.localEndpoints) };
+      const headers = {
+        "Content-Type": "application/json",
+        "X-Content-Type-Options": "nosniff",
+        "X-Load-Balancing-Endpoint-Weight": String(t.localEndpoints),
+      };
       return { status: t.localEndpoints > 0 && healthy ? 200 : 503, headers, body: healthBody(t, healthy) };
     });
   }

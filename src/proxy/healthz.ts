@@ -82,7 +82,11 @@ export function goTime(ms: number): string {
 }
 
 /** serveHealthz starts the HTTP server for `/healthz` and `/livez` (other paths: 404); onAnswer sees each answer's path and status. */
-export function serveHealthz(health: ProxyHealth, bind: BindAddress, onAnswer: (path: string, status: number) => void = () => {}): Promise<Server> {
+export function serveHealthz(
+  health: ProxyHealth,
+  bind: BindAddress,
+  onAnswer: (path: string, status: number) => void = () => {},
+): Promise<Server> {
   return serveHttp(bind.port, bind.host, (path) => {
     if (path !== "/healthz" && path !== "/livez") return undefined;
     const a = health.answer(path);

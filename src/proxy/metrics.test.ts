@@ -10,7 +10,14 @@ import type { SyncResult } from "./iptables/proxier.js";
 
 const ctx = renderContext(testConfig, 4, false);
 function port(spec: Parameters<typeof makeService>[2], eps: { ip: string; node?: string }[]) {
-  const sp = servicePorts(makeService("ns", "s", { clusterIP: "172.30.0.10", ports: [{ name: "p80", port: 80, protocol: "TCP", nodePort: spec.type === "NodePort" ? 30080 : undefined }], ...spec }), 4)[0]!;
+  const sp = servicePorts(
+    makeService("ns", "s", {
+      clusterIP: "172.30.0.10",
+      ports: [{ name: "p80", port: 80, protocol: "TCP", nodePort: spec.type === "NodePort" ? 30080 : undefined }],
+      ...spec,
+    }),
+    4,
+  )[0]!;
   return renderPort(sp, serviceEndpoints([makeSlice("ns", "s", eps)], 4, testConfig.nodeName).get("p80/TCP") ?? [], ctx);
 }
 

@@ -54,18 +54,31 @@ const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 export async function serveMetrics(bind: BindAddress): Promise<ProxyMetrics & { port: number }> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
-  const histogram = (name: string, help: string) => new prom.Histogram({ name: `kubeproxy_${name}`, help, buckets: SYNC_BUCKETS, registers: [registry] });
-  const counter = (name: string, help: string, labelNames: string[] = []) => new prom.Counter({ name: `kubeproxy_${name}`, help, labelNames, registers: [registry] });
-  const gauge = (name: string, help: string, labelNames: string[] = []) => new prom.Gauge({ name: `kubeproxy_${name}`, help, labelNames, registers: [registry] });
+  const histogram = (name: string, help: string) =>
+    new prom.Histogram({ name: `kubeproxy_${name}`, help, buckets: SYNC_BUCKETS, registers: [registry] });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new prom.Counter({ name: `kubeproxy_${name}`, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new prom.Gauge({ name: `kubeproxy_${name}`, help, labelNames, registers: [registry] });
   const sync = histogram("sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds");
   const full = histogram("sync_full_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds for full resyncs");
   const partial = histogram("sync_partial_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds for partial resyncs");
-  const own = new prom.Histogram({ name: "podnet_proxy_sync_compute_duration_seconds", help: "podnet's own share of a sync (compute, render, diff) in seconds", buckets: SYNC_BUCKETS, registers: [registry] });
+  const own = new prom.Histogram({
+    name: "podnet_proxy_sync_compute_duration_seconds",
+    help: "podnet's own share of a sync (compute, render, diff) in seconds",
+    buckets: SYNC_BUCKETS,
+    registers: [registry],
+  });
   const last = gauge("sync_proxy_rules_last_timestamp_seconds", "The last time proxy rules were successfully synced");
   const lastQueued = gauge("sync_proxy_rules_last_queued_timestamp_seconds", "The last time a sync of proxy rules was queued");
   const restoreFailures = counter("sync_proxy_rules_iptables_restore_failures_total", "Cumulative proxy iptables restore failures");
-  const partialFailures = counter("sync_proxy_rules_iptables_partial_restore_failures_total", "Cumulative proxy iptables partial restore failures");
-  const noLocal = gauge("sync_proxy_rules_no_local_endpoints_total", "Number of services with a Local traffic policy and no endpoints", ["traffic_policy"]);
+  const partialFailures = counter(
+    "sync_proxy_rules_iptables_partial_restore_failures_total",
+    "Cumulative proxy iptables partial restore failures",
+  );
+  const noLocal = gauge("sync_proxy_rules_no_local_endpoints_total", "Number of services with a Local traffic policy and no endpoints", [
+    "traffic_policy",
+  ]);
   const healthz = counter("proxy_healthz_total", "Cumulative proxy healthz HTTP status", ["code"]);
   const livez = counter("proxy_livez_total", "Cumulative proxy livez HTTP status", ["code"]);
   const srv = await serveHttp(bind.port, bind.host, async (path) => {

@@ -33,7 +33,9 @@ test("a full sync of kube-proxy's overall scenario renders the golden rules", ()
 });
 
 function fakeProxier(t: ServiceTracker) {
-  const exec = new RecordingExecutor((c) => (c.argv[0] === "nft" ? { stdout: "table ip nat {\n\tchain KUBE-SEP-STALESTALESTALE1 {\n\t}\n}\n" } : undefined));
+  const exec = new RecordingExecutor((c) =>
+    c.argv[0] === "nft" ? { stdout: "table ip nat {\n\tchain KUBE-SEP-STALESTALESTALE1 {\n\t}\n}\n" } : undefined,
+  );
   return { exec, p: new IptablesProxier(t, testConfig, 4, exec, "pn-x-node-1", "nft") };
 }
 
@@ -54,7 +56,10 @@ test("sync twice gives identical rules; a second sync with no change writes noth
   assert.equal(restores.length, 2, "one restore per full sync; the no-change sync ran none");
   // A full sync carries the canaries and the missing jumps in its own transaction, after podnet's chains.
   assert.match(restores[0]?.stdin ?? "", /^\*mangle\n:KUBE-PROXY-CANARY - \[0:0\]\nCOMMIT\n\*filter\n/);
-  assert.match(restores[0]?.stdin ?? "", /\n:KUBE-PROXY-CANARY - \[0:0\]\n(-I .*\n)*-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n(-I .*\n)*COMMIT\n$/);
+  assert.match(
+    restores[0]?.stdin ?? "",
+    /\n:KUBE-PROXY-CANARY - \[0:0\]\n(-I .*\n)*-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n(-I .*\n)*COMMIT\n$/,
+  );
   const strip = (s: string | undefined) => (s ?? "").replace(/^:KUBE-SEP-STALE.*\n|^-X KUBE-SEP-STALE.*\n/gm, "");
   assert.equal(strip(restores[1]?.stdin), strip(restores[0]?.stdin), "full syncs are identical");
   assert.equal(full.full, true);
@@ -72,20 +77,23 @@ test("an endpoint change rewrites only that service's chains", async () => {
   assert.deepEqual(r.written.sort(), [`nat/${added}`, `nat/${svc}`].sort());
   assert.deepEqual(r.deleted, [gone]);
   const text = exec.calls.at(-1)?.stdin ?? "";
-  assert.equal(text, [
-    "*nat",
-    `:${svc} - [0:0]`,
-    `:${added} - [0:0]`,
-    `:${gone} - [0:0]`,
-    `-A ${svc} -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ`,
-    `-A ${svc} -m comment --comment "ns4/svc4:p80 -> 10.180.0.4:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-UKSFD7AGPMPPLUHC`,
-    `-A ${svc} -m comment --comment "ns4/svc4:p80 -> 10.180.0.6:80" -j ${added}`,
-    `-A ${added} -m comment --comment ns4/svc4:p80 -s 10.180.0.6 -j KUBE-MARK-MASQ`,
-    `-A ${added} -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.6:80`,
-    `-X ${gone}`,
-    "COMMIT",
-    "",
-  ].join("\n"));
+  assert.equal(
+    text,
+    [
+      "*nat",
+      `:${svc} - [0:0]`,
+      `:${added} - [0:0]`,
+      `:${gone} - [0:0]`,
+      `-A ${svc} -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ`,
+      `-A ${svc} -m comment --comment "ns4/svc4:p80 -> 10.180.0.4:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-UKSFD7AGPMPPLUHC`,
+      `-A ${svc} -m comment --comment "ns4/svc4:p80 -> 10.180.0.6:80" -j ${added}`,
+      `-A ${added} -m comment --comment ns4/svc4:p80 -s 10.180.0.6 -j KUBE-MARK-MASQ`,
+      `-A ${added} -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.6:80`,
+      `-X ${gone}`,
+      "COMMIT",
+      "",
+    ].join("\n"),
+  );
 });
 
 test("losing the last endpoint moves the service from nat to a filter REJECT and deletes its chains", async () => {
@@ -103,7 +111,9 @@ test("losing the last endpoint moves the service from nat to a filter REJECT and
 test("a failed restore keeps the old state and forces a full sync", async () => {
   const t = overall();
   let fail = false;
-  const exec = new RecordingExecutor((c) => (fail && c.argv[0] === "iptables-nft-restore" ? { code: 2, stderr: "line 3 failed" } : undefined));
+  const exec = new RecordingExecutor((c) =>
+    fail && c.argv[0] === "iptables-nft-restore" ? { code: 2, stderr: "line 3 failed" } : undefined,
+  );
   const p = new IptablesProxier(t, testConfig, 4, exec, null, "nft");
   await p.sync();
   fail = true;
@@ -116,15 +126,61 @@ test("a failed restore keeps the old state and forces a full sync", async () => 
 
 test("endpoint categories follow kube-proxy (table)", () => {
   const sp = (spec: Parameters<typeof makeService>[2]) => servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1", ...spec }), 4)[0]!;
-  const eps = (list: Parameters<typeof makeSlice>[2]) => serviceEndpoints([makeSlice("ns", "s", list)], 4, "test-node").get("p80/TCP") ?? [];
+  const eps = (list: Parameters<typeof makeSlice>[2]) =>
+    serviceEndpoints([makeSlice("ns", "s", list)], 4, "test-node").get("p80/TCP") ?? [];
   const ips = (xs: { ip: string }[]) => xs.map((x) => x.ip).join(",");
   const cases = [
-    { name: "ready only", spec: {}, eps: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", ready: false }], cluster: "10.0.0.1", local: "", any: true },
-    { name: "terminating fallback", spec: {}, eps: [{ ip: "10.0.0.1", ready: false, serving: true, terminating: true }], cluster: "10.0.0.1", local: "", any: true },
-    { name: "not serving is unusable", spec: {}, eps: [{ ip: "10.0.0.1", ready: false, serving: false, terminating: true }], cluster: "", local: "", any: false },
-    { name: "internal Local", spec: { internalTrafficPolicy: "Local" as const }, eps: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", node: "test-node" }], cluster: "", local: "10.0.0.2", any: true },
-    { name: "internal Local, none here", spec: { internalTrafficPolicy: "Local" as const }, eps: [{ ip: "10.0.0.1" }], cluster: "", local: "", any: true },
-    { name: "topology hints for our zone", spec: { trafficDistribution: "PreferClose" }, eps: [{ ip: "10.0.0.1", zones: ["a"] }, { ip: "10.0.0.2", zones: ["b"] }], cluster: "10.0.0.1", local: "", any: true },
+    {
+      name: "ready only",
+      spec: {},
+      eps: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", ready: false }],
+      cluster: "10.0.0.1",
+      local: "",
+      any: true,
+    },
+    {
+      name: "terminating fallback",
+      spec: {},
+      eps: [{ ip: "10.0.0.1", ready: false, serving: true, terminating: true }],
+      cluster: "10.0.0.1",
+      local: "",
+      any: true,
+    },
+    {
+      name: "not serving is unusable",
+      spec: {},
+      eps: [{ ip: "10.0.0.1", ready: false, serving: false, terminating: true }],
+      cluster: "",
+      local: "",
+      any: false,
+    },
+    {
+      name: "internal Local",
+      spec: { internalTrafficPolicy: "Local" as const },
+      eps: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", node: "test-node" }],
+      cluster: "",
+      local: "10.0.0.2",
+      any: true,
+    },
+    {
+      name: "internal Local, none here",
+      spec: { internalTrafficPolicy: "Local" as const },
+      eps: [{ ip: "10.0.0.1" }],
+      cluster: "",
+      local: "",
+      any: true,
+    },
+    {
+      name: "topology hints for our zone",
+      spec: { trafficDistribution: "PreferClose" },
+      eps: [
+        { ip: "10.0.0.1", zones: ["a"] },
+        { ip: "10.0.0.2", zones: ["b"] },
+      ],
+      cluster: "10.0.0.1",
+      local: "",
+      any: true,
+    },
   ];
   for (const c of cases) {
     const r = categorizeEndpoints(eps(c.eps), sp(c.spec), { "topology.kubernetes.io/zone": "a" });
@@ -135,16 +191,36 @@ test("endpoint categories follow kube-proxy (table)", () => {
 });
 
 test("endpoints from several slices come sorted by the string ip:port (as kube-proxy), each once, a ready copy preferred (table)", () => {
-  const slice = (name: string, list: Parameters<typeof makeSlice>[2]) => ({ ...makeSlice("ns", "s", list), metadata: { ...makeSlice("ns", "s", []).metadata, name } });
+  const slice = (name: string, list: Parameters<typeof makeSlice>[2]) => ({
+    ...makeSlice("ns", "s", list),
+    metadata: { ...makeSlice("ns", "s", []).metadata, name },
+  });
   const cases = [
     { name: "in order", slices: [[{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }]], want: "10.0.0.1:80+,10.0.0.2:80+" },
-    { name: "out of order", slices: [[{ ip: "10.0.0.9" }, { ip: "10.0.0.10" }, { ip: "10.0.0.1" }]], want: "10.0.0.10:80+,10.0.0.1:80+,10.0.0.9:80+" },
-    { name: "duplicate, ready later", slices: [[{ ip: "10.0.0.2", ready: false }], [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }]], want: "10.0.0.1:80+,10.0.0.2:80+" },
+    {
+      name: "out of order",
+      slices: [[{ ip: "10.0.0.9" }, { ip: "10.0.0.10" }, { ip: "10.0.0.1" }]],
+      want: "10.0.0.10:80+,10.0.0.1:80+,10.0.0.9:80+",
+    },
+    {
+      name: "duplicate, ready later",
+      slices: [[{ ip: "10.0.0.2", ready: false }], [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }]],
+      want: "10.0.0.1:80+,10.0.0.2:80+",
+    },
     { name: "duplicate, first ready kept", slices: [[{ ip: "10.0.0.2" }], [{ ip: "10.0.0.2", ready: false }]], want: "10.0.0.2:80+" },
-    { name: "duplicate, neither ready", slices: [[{ ip: "10.0.0.3", ready: false }], [{ ip: "10.0.0.3", ready: false }]], want: "10.0.0.3:80-" },
+    {
+      name: "duplicate, neither ready",
+      slices: [[{ ip: "10.0.0.3", ready: false }], [{ ip: "10.0.0.3", ready: false }]],
+      want: "10.0.0.3:80-",
+    },
   ];
   for (const c of cases) {
-    const eps = serviceEndpoints(c.slices.map((l, i) => slice(`s-${i}`, l)), 4, "test-node").get("p80/TCP") ?? [];
+    const eps =
+      serviceEndpoints(
+        c.slices.map((l, i) => slice(`s-${i}`, l)),
+        4,
+        "test-node",
+      ).get("p80/TCP") ?? [];
     assert.equal(eps.map((e) => `${e.hostPort}${e.ready ? "+" : "-"}`).join(","), c.want, c.name);
   }
 });
@@ -156,14 +232,24 @@ test("internalTrafficPolicy Local without local endpoints DROPs the cluster IP; 
   assert.deepEqual(r.top["filter/KUBE-SERVICES"], [
     '-A KUBE-SERVICES -m comment --comment "ns/s:p80 has no local endpoints" -m tcp -p tcp -d 10.96.0.1 --dport 80 -j DROP',
   ]);
-  const all = renderPort(servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1" }), 4)[0]!, eps, renderContext({ ...testConfig, masqueradeAll: true }, 4, false));
+  const all = renderPort(
+    servicePorts(makeService("ns", "s", { clusterIP: "10.96.0.1" }), 4)[0]!,
+    eps,
+    renderContext({ ...testConfig, masqueradeAll: true }, 4, false),
+  );
   assert.match(all.chains[0]![1].split("\n")[0]!, /--dport 80 -j KUBE-MARK-MASQ$/);
 });
 
 test("IPv6 services render with bracketed endpoints and no localhost NodePorts", () => {
   const t = new ServiceTracker();
   t.replaceAll(
-    [makeService("ns", "v6", { type: "NodePort", clusterIPs: ["fd00:10:96::a"], ports: [{ name: "p80", port: 80, protocol: "TCP", nodePort: 30080 }] })],
+    [
+      makeService("ns", "v6", {
+        type: "NodePort",
+        clusterIPs: ["fd00:10:96::a"],
+        ports: [{ name: "p80", port: 80, protocol: "TCP", nodePort: 30080 }],
+      }),
+    ],
     [{ ...makeSlice("ns", "v6", [{ ip: "fd00:10:244::5" }]), addressType: "IPv6" }],
   );
   const { text } = renderFullSync(t, { ...testConfig, clusterCIDRs: ["fd00:10:244::/56"] }, 6);
@@ -183,7 +269,14 @@ test("dual-stack: each family's proxier sees every change, whichever syncs first
   await p6.sync();
   t.replaceAll(
     [makeService("ns", "ds", { clusterIPs: ["172.30.0.50", "fd00:10:96::50"], ipFamilies: ["IPv4", "IPv6"] })],
-    [makeSlice("ns", "ds", [{ ip: "10.180.0.9" }]), { ...makeSlice("ns", "ds", [{ ip: "fd00:10:244::9" }]), metadata: { ...makeSlice("ns", "ds", []).metadata, name: "ds-v6" }, addressType: "IPv6" }],
+    [
+      makeSlice("ns", "ds", [{ ip: "10.180.0.9" }]),
+      {
+        ...makeSlice("ns", "ds", [{ ip: "fd00:10:244::9" }]),
+        metadata: { ...makeSlice("ns", "ds", []).metadata, name: "ds-v6" },
+        addressType: "IPv6",
+      },
+    ],
   );
   const r4 = await p4.sync();
   const r6 = await p6.sync();
@@ -197,7 +290,10 @@ test("large-cluster mode: above 1000 endpoints per-endpoint comments go (first s
   const t = new ServiceTracker();
   const ip = (i: number) => `10.180.${i >> 8}.${i & 255}`;
   const svcs = Array.from({ length: 340 }, (_, i) => makeService("ns", `s${i}`, { clusterIP: `172.30.${i >> 8}.${i & 255}` }));
-  t.replaceAll(svcs, svcs.map((_, i) => makeSlice("ns", `s${i}`, [{ ip: ip(3 * i) }, { ip: ip(3 * i + 1) }, { ip: ip(3 * i + 2) }])));
+  t.replaceAll(
+    svcs,
+    svcs.map((_, i) => makeSlice("ns", `s${i}`, [{ ip: ip(3 * i) }, { ip: ip(3 * i + 1) }, { ip: ip(3 * i + 2) }])),
+  );
   const { exec, p } = fakeProxier(t);
   await p.sync();
   const first = exec.calls.find((c) => c.argv[0] === "iptables-nft-restore")?.stdin ?? "";
@@ -205,7 +301,11 @@ test("large-cluster mode: above 1000 endpoints per-endpoint comments go (first s
   assert.match(first, new RegExp(`^-A ${sep} -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"), "1020 endpoints: no endpoint comments");
   for (let i = 1; i < 340; i++) t.setService(`ns/s${i}`, null);
   await p.sync();
-  assert.match(exec.calls.at(-1)?.stdin ?? "", new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"), "3 endpoints: comments are back");
+  assert.match(
+    exec.calls.at(-1)?.stdin ?? "",
+    new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m"),
+    "3 endpoints: comments are back",
+  );
 });
 
 test("large-cluster mode counts endpoints once merged: slices repeating the same endpoints keep the comments", async () => {
@@ -218,7 +318,10 @@ test("large-cluster mode counts endpoints once merged: slices repeating the same
     return { ...s, metadata: { ...s.metadata, name: `s${i}-2` } };
   };
   // 1 200 endpoints in the slices, 600 once duplicates merge: below kube-proxy's threshold.
-  t.replaceAll(svcs, svcs.flatMap((_, i) => [makeSlice("ns", `s${i}`, eps(i)), copy(i)]));
+  t.replaceAll(
+    svcs,
+    svcs.flatMap((_, i) => [makeSlice("ns", `s${i}`, eps(i)), copy(i)]),
+  );
   const sep = endpointChain("ns/s0:p80", "tcp", "10.180.0.0:80");
   const withComment = new RegExp(`^-A ${sep} -m comment --comment ns/s0:p80 -s 10\\.180\\.0\\.0 -j KUBE-MARK-MASQ$`, "m");
   assert.match(renderFullSync(t, testConfig, 4).text, withComment, "podnet render proxy");
@@ -233,7 +336,11 @@ test("jumps: each built-in chain is listed once; missing jumps go in at the top 
     const i = c.argv.indexOf("-S");
     if (i < 0) return c.argv.includes("-C") ? { code: 1 } : undefined;
     const chain = c.argv[i + 1];
-    return { stdout: `-P ${chain} ACCEPT\n${JUMPS.filter((j) => j.from === chain && !missing.includes(j)).map(jumpLine).join("\n")}\n` };
+    return {
+      stdout: `-P ${chain} ACCEPT\n${JUMPS.filter((j) => j.from === chain && !missing.includes(j))
+        .map(jumpLine)
+        .join("\n")}\n`,
+    };
   });
   const ipt = new RealIptables(exec, "pn-x-node-1", "nft", 4);
   const tx = new IptablesTransaction(4);
@@ -241,8 +348,19 @@ test("jumps: each built-in chain is listed once; missing jumps go in at the top 
   await ipt.apply(tx);
   assert.equal(added, 2);
   const lists = exec.calls.filter((c) => c.argv.includes("-S")).map((c) => c.argv.slice(4, 7).join(" "));
-  assert.deepEqual(lists.sort(), ["filter -S FORWARD", "filter -S INPUT", "filter -S OUTPUT", "nat -S OUTPUT", "nat -S POSTROUTING", "nat -S PREROUTING"]);
-  assert.equal(exec.calls.filter((c) => c.argv.includes("-C") || c.argv.includes("-I")).length, 0, "no -C: the listing shows no jump to those targets");
+  assert.deepEqual(lists.sort(), [
+    "filter -S FORWARD",
+    "filter -S INPUT",
+    "filter -S OUTPUT",
+    "nat -S OUTPUT",
+    "nat -S POSTROUTING",
+    "nat -S PREROUTING",
+  ]);
+  assert.equal(
+    exec.calls.filter((c) => c.argv.includes("-C") || c.argv.includes("-I")).length,
+    0,
+    "no -C: the listing shows no jump to those targets",
+  );
   const restores = exec.calls.filter((c) => c.argv[0] === "iptables-nft-restore");
   assert.equal(restores.length, 1);
   assert.equal(
@@ -266,7 +384,15 @@ test("jumps: each built-in chain is listed once; missing jumps go in at the top 
 
 test("a legacy full sync reads the nat jumps from its table listing and writes only the missing ones, in the same restore", async () => {
   const natJumps = JUMPS.filter((j) => j.table === "nat");
-  const save = ["*nat", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ...natJumps.map(jumpLine), "COMMIT", ""].join("\n");
+  const save = [
+    "*nat",
+    ":PREROUTING ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ":POSTROUTING ACCEPT [0:0]",
+    ...natJumps.map(jumpLine),
+    "COMMIT",
+    "",
+  ].join("\n");
   const exec = new RecordingExecutor((c) => (c.argv[0] === "iptables-legacy-save" ? { stdout: save } : undefined));
   const r = await new IptablesProxier(overall(), testConfig, 4, exec, "pn-x-node-1", "legacy").sync();
   assert.equal(r.full, true);
@@ -280,9 +406,29 @@ test("a legacy full sync reads the nat jumps from its table listing and writes o
 });
 
 test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flushes the service IP", () => {
-  const sp = servicePorts(makeService("ns", "u", { clusterIP: "10.96.0.9", type: "NodePort", ports: [{ name: "p80", port: 53, protocol: "UDP", nodePort: 30053 }] }), 4)[0]!;
+  const sp = servicePorts(
+    makeService("ns", "u", {
+      clusterIP: "10.96.0.9",
+      type: "NodePort",
+      ports: [{ name: "p80", port: 53, protocol: "UDP", nodePort: 30053 }],
+    }),
+    4,
+  )[0]!;
   const ctx = renderContext(testConfig, 4, false);
-  const eps = (ips: string[]) => serviceEndpoints([makeSlice("ns", "u", ips.map((ip) => ({ ip })), 5353, "UDP")], 4, "n").get("p80/UDP") ?? [];
+  const eps = (ips: string[]) =>
+    serviceEndpoints(
+      [
+        makeSlice(
+          "ns",
+          "u",
+          ips.map((ip) => ({ ip })),
+          5353,
+          "UDP",
+        ),
+      ],
+      4,
+      "n",
+    ).get("p80/UDP") ?? [];
   const a = renderPort(sp, eps(["10.0.0.1", "10.0.0.2"]), ctx);
   const b = renderPort(sp, eps(["10.0.0.2"]), ctx);
   assert.deepEqual(staleFlows(a, b).map(conntrackArgv), [
@@ -290,13 +436,24 @@ test("a removed UDP endpoint flushes its conntrack flows; a first endpoint flush
     ["conntrack", "-D", "-f", "ipv4", "-p", "udp", "--orig-port-dst", "30053", "--dst-nat", "10.0.0.1"],
   ]);
   const none = renderPort(sp, [], ctx);
-  assert.deepEqual(staleFlows(none, b).map((f) => conntrackArgv(f).slice(6).join(" ")), ["--orig-dst 10.96.0.9", "--orig-port-dst 30053"]);
+  assert.deepEqual(
+    staleFlows(none, b).map((f) => conntrackArgv(f).slice(6).join(" ")),
+    ["--orig-dst 10.96.0.9", "--orig-port-dst 30053"],
+  );
 });
 
 test("health checks count this node's ready endpoints, per service, in kube-proxy's JSON", () => {
   const t = overall();
   const ctx = renderContext(testConfig, 4, false);
-  const rules = [...t.services.values()].flatMap((s) => servicePorts(s, 4).map((sp) => renderPort(sp, serviceEndpoints(t.slices.get(`${sp.namespace}/${sp.name}`)?.values() ?? [], 4, "test-node").get("p80/TCP") ?? [], ctx)));
+  const rules = [...t.services.values()].flatMap((s) =>
+    servicePorts(s, 4).map((sp) =>
+      renderPort(
+        sp,
+        serviceEndpoints(t.slices.get(`${sp.namespace}/${sp.name}`)?.values() ?? [], 4, "test-node").get("p80/TCP") ?? [],
+        ctx,
+      ),
+    ),
+  );
   const targets = healthTargets(rules);
   assert.deepEqual([...targets], [[30000, { namespace: "ns2", name: "svc2", localEndpoints: 0 }]]);
   assert.deepEqual(JSON.parse(healthBody({ namespace: "a", name: "b", localEndpoints: 2 }, true)), {

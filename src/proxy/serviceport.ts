@@ -51,8 +51,7 @@ export function servicePorts(svc: Service, family: Family): ServicePortInfo[] {
     ? ingress.filter((i) => i.ip && i.ipMode !== "Proxy" && familyOf(i.ip) === family).map((i) => i.ip as string)
     : none<string>();
   const externalPolicyLocal =
-    (type === "NodePort" || type === "LoadBalancer" || external.length > 0) &&
-    svc.spec.externalTrafficPolicy === "Local";
+    (type === "NodePort" || type === "LoadBalancer" || external.length > 0) && svc.spec.externalTrafficPolicy === "Local";
   const ns = svc.metadata.namespace ?? "default";
   return (svc.spec.ports ?? []).map((p) => {
     const portName = p.name ?? "";
@@ -74,8 +73,7 @@ export function servicePorts(svc: Service, family: Family): ServicePortInfo[] {
       stickyMaxAgeSeconds: svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_STICKY_SECONDS,
       externalPolicyLocal,
       internalPolicyLocal: svc.spec.internalTrafficPolicy === "Local",
-      healthCheckNodePort:
-        type === "LoadBalancer" && externalPolicyLocal ? (svc.spec.healthCheckNodePort ?? 0) : 0,
+      healthCheckNodePort: type === "LoadBalancer" && externalPolicyLocal ? (svc.spec.healthCheckNodePort ?? 0) : 0,
       topologyHints: topologyHints(svc),
     };
   });

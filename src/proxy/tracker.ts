@@ -12,8 +12,7 @@ const nsName = (namespace: string | undefined, name: string) => `${namespace ?? 
 
 function sameObject(a: { metadata: { resourceVersion?: string } } | undefined, b: typeof a): boolean {
   if (!a || !b) return a === b;
-  if (a.metadata.resourceVersion && b.metadata.resourceVersion)
-    return a.metadata.resourceVersion === b.metadata.resourceVersion;
+  if (a.metadata.resourceVersion && b.metadata.resourceVersion) return a.metadata.resourceVersion === b.metadata.resourceVersion;
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

@@ -60,14 +60,19 @@ export class NodeRouting implements DataPlane<RoutingDesired, RoutingObserved, R
     const { kernel, settings } = this.o;
     const ip = kernel.ip;
     const fams = blockFamilies(d.self);
-    const byFamily = (proto: number | string) => Promise.all(fams.map((family) => ip.routes({ family, proto }))).then((l): Route[] => l.flat());
+    const byFamily = (proto: number | string) =>
+      Promise.all(fams.map((family) => ip.routes({ family, proto }))).then((l): Route[] => l.flat());
     const dev = vxlanDev(settings);
     const [routes, rules, tableRoutes, vxlan, egress, bird] = await Promise.all([
       byFamily(ROUTE_PROTO),
       ip.rules(),
       ip.routes({ family: 4, proto: ROUTE_PROTO, table: "all" }),
-      settings.mode === "vxlan" ? Promise.all([ip.neighbours(dev), ip.fdb(dev)]).then(([neighbours, fdb]) => ({ neighbours, fdb })) : undefined,
-      Promise.all(egressFamilies(d.egress.pools).map(async (f) => [f, await observeEgress(kernel.iptables(f))] as const)).then((e) => Object.fromEntries(e)),
+      settings.mode === "vxlan"
+        ? Promise.all([ip.neighbours(dev), ip.fdb(dev)]).then(([neighbours, fdb]) => ({ neighbours, fdb }))
+        : undefined,
+      Promise.all(egressFamilies(d.egress.pools).map(async (f) => [f, await observeEgress(kernel.iptables(f))] as const)).then((e) =>
+        Object.fromEntries(e),
+      ),
       settings.mode === "bgp" ? byFamily("bird").then((r) => ({ ...this.daemon.current(), routes: r })) : undefined,
     ]);
     return { routes, rules, tableRoutes, egress, ...(vxlan ? { vxlan } : {}), ...(bird ? { bird } : {}) };

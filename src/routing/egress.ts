@@ -5,14 +5,27 @@
  * The rules live in podnet's own nat chain, rewritten whole when they differ from what the kernel
  * lists; one jump from POSTROUTING leads there.
  */
-import { chainRules, comment, insertMissing, type IptablesNode, type IptablesTransaction, type Jump, presentJumps } from "../netfilter/index.js";
+import {
+  chainRules,
+  comment,
+  insertMissing,
+  type IptablesNode,
+  type IptablesTransaction,
+  type Jump,
+  presentJumps,
+} from "../netfilter/index.js";
 import { familyOfCidr } from "./types.js";
 
 /** EGRESS_CHAIN is podnet's nat chain for pod egress. */
 export const EGRESS_CHAIN = "PODNET-POSTROUTING";
 
 /** EGRESS_JUMP sends POSTROUTING into the egress chain. */
-export const EGRESS_JUMP: Jump = { table: "nat", from: "POSTROUTING", to: EGRESS_CHAIN, args: ["-m", "comment", "--comment", "podnet pod egress"] };
+export const EGRESS_JUMP: Jump = {
+  table: "nat",
+  from: "POSTROUTING",
+  to: EGRESS_CHAIN,
+  args: ["-m", "comment", "--comment", "podnet pod egress"],
+};
 
 /** EgressPool is one pod address pool and whether its traffic is SNATed when it leaves the cluster. */
 export interface EgressPool {
@@ -28,7 +41,9 @@ export function egressSpecs(pools: EgressPool[], family: 4 | 6): string[] {
   const mine = pools.filter((p) => familyOfCidr(p.cidr) === family);
   return [
     ...mine.map((p) => `-d ${p.cidr} ${comment("podnet: to pods, keep source")} -j RETURN`),
-    ...mine.filter((x) => x.natOutgoing).map((p) => `-s ${p.cidr} ! -d ${MULTICAST[family]} ${comment(`podnet: natOutgoing ${p.cidr}`)} -j MASQUERADE --random-fully`),
+    ...mine
+      .filter((x) => x.natOutgoing)
+      .map((p) => `-s ${p.cidr} ! -d ${MULTICAST[family]} ${comment(`podnet: natOutgoing ${p.cidr}`)} -j MASQUERADE --random-fully`),
   ];
 }
 

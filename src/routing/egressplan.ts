@@ -29,7 +29,13 @@ export interface EgressPlan {
 }
 
 /** egressPlan computes a node's egress from the cluster's pod CIDRs and Subnets. */
-export function egressPlan(self: RouteNode, nodes: RouteNode[], clusterCidrs: string[], subnets: EgressSubnet[], s: RoutingSettings): EgressPlan {
+export function egressPlan(
+  self: RouteNode,
+  nodes: RouteNode[],
+  clusterCidrs: string[],
+  subnets: EgressSubnet[],
+  s: RoutingSettings,
+): EgressPlan {
   const pools: EgressPool[] = clusterCidrs.map((cidr) => ({ cidr, natOutgoing: true }));
   const policies: PolicyRoute[] = [];
   for (const sub of subnets) {

@@ -22,8 +22,10 @@ export function ipipTransaction(self: RouteNode, nodes: RouteNode[], s: RoutingS
   if (addr) tx.replaceAddress({ dev: IPIP_DEV, cidr: `${addr}/32` });
   for (const n of nodes) {
     if (n.name === self.name || familyOfCidr(n.ip) !== 4) continue;
-    for (const b of n.blocks.filter((c) => familyOfCidr(c) === 4)) tx.replaceRoute({ dst: b, via: n.ip, dev: IPIP_DEV, onlink: true, proto: "bird" });
+    for (const b of n.blocks.filter((c) => familyOfCidr(c) === 4))
+      tx.replaceRoute({ dst: b, via: n.ip, dev: IPIP_DEV, onlink: true, proto: "bird" });
   }
-  for (const b of self.blocks.filter((c) => familyOfCidr(c) === 4)) tx.replaceRoute({ dst: b, blackhole: true, proto: "bird", metric: BLACKHOLE_METRIC[4] });
+  for (const b of self.blocks.filter((c) => familyOfCidr(c) === 4))
+    tx.replaceRoute({ dst: b, blackhole: true, proto: "bird", metric: BLACKHOLE_METRIC[4] });
   return tx;
 }

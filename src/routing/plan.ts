@@ -85,7 +85,12 @@ function planVxlan(tx: IpTransaction, d: RoutingDesired, o: RoutingObserved, s: 
 }
 
 /** planRouting computes one node's routing changes; birdText turns a bird.conf into the file BIRD is given. */
-export function planRouting(d: RoutingDesired, o: RoutingObserved, s: RoutingSettings, birdText: (conf: string) => string = (c) => c): RoutingChanges {
+export function planRouting(
+  d: RoutingDesired,
+  o: RoutingObserved,
+  s: RoutingSettings,
+  birdText: (conf: string) => string = (c) => c,
+): RoutingChanges {
   const ch = new RoutingChanges();
   const tx = ch.tx;
   if (s.mode === "host-gw") planHostGw(tx.ip, d, o);

@@ -41,7 +41,14 @@ export function policyRules(p: PolicyRoute): Rule[] {
 
 /** policyDefault is the default route of a subnet's table. */
 export function policyDefault(p: PolicyRoute): Route {
-  return { dst: "default", via: p.via, ...(p.dev ? { dev: p.dev } : {}), ...(p.onlink ? { onlink: true } : {}), table: p.table, proto: ROUTE_PROTO };
+  return {
+    dst: "default",
+    via: p.via,
+    ...(p.dev ? { dev: p.dev } : {}),
+    ...(p.onlink ? { onlink: true } : {}),
+    table: p.table,
+    proto: ROUTE_PROTO,
+  };
 }
 
 /** planPolicy adds the changes that bring the kernel's rules (all) and protocol-81 routes of other tables to the wanted policy routes. */
@@ -50,9 +57,11 @@ export function planPolicy(tx: IpTransaction, want: PolicyRoute[], rules: Rule[]
   const have = new Set(mine.map(ruleKey));
   // A subnet whose pair of rules is incomplete or unwanted loses what it has; complete pairs stay.
   const complete = new Set(want.filter((p) => wantedKeys(p).every((k) => have.has(k))).map((p) => p.from));
-  for (const r of mine) if (!complete.has(r.from)) tx.delRule({ from: r.from, table: r.table, priority: r.priority, protocol: ROUTE_PROTO });
+  for (const r of mine)
+    if (!complete.has(r.from)) tx.delRule({ from: r.from, table: r.table, priority: r.priority, protocol: ROUTE_PROTO });
   const defaults = routes.filter((x) => x.dst === "default" && x.table !== undefined);
-  for (const r of defaults.filter((x) => !want.some((p) => p.table === x.table))) tx.delRoute({ dst: "default", table: r.table, proto: ROUTE_PROTO });
+  for (const r of defaults.filter((x) => !want.some((p) => p.table === x.table)))
+    tx.delRoute({ dst: "default", table: r.table, proto: ROUTE_PROTO });
   for (const p of want) {
     if (!complete.has(p.from)) for (const r of policyRules(p)) tx.addRule(r);
     const r = defaults.find((x) => x.table === p.table);

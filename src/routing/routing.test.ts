@@ -21,7 +21,11 @@ const EGRESS_POOLS = [{ cidr: "10.244.0.0/16", natOutgoing: true }];
 const cluster = (n: number): RouteNode[] =>
   Array.from({ length: n }, (_, i) => ({ name: `node-${i + 1}`, ip: `172.18.0.${11 + i}`, blocks: [`10.244.${i}.0/24`] }));
 const dualCluster = (n: number): RouteNode[] =>
-  cluster(n).map((c, i) => ({ ...c, ip6: `fd00:172:18::${11 + i}`, blocks: [...c.blocks, i ? `fd00:10:244:${i}::/64` : "fd00:10:244::/64"] }));
+  cluster(n).map((c, i) => ({
+    ...c,
+    ip6: `fd00:172:18::${11 + i}`,
+    blocks: [...c.blocks, i ? `fd00:10:244:${i}::/64` : "fd00:10:244::/64"],
+  }));
 const DUAL_EGRESS = { pools: [...EGRESS_POOLS, { cidr: "fd00:10:244::/56", natOutgoing: true }], policies: [] };
 const settings = (mode: RoutingMode, extra: Partial<RoutingSettings> = {}): RoutingSettings => ({ ...DEFAULT_ROUTING, mode, ...extra });
 const EGRESS = { pools: EGRESS_POOLS, policies: [] };
@@ -49,7 +53,12 @@ test("every mode renders the golden state for node-1 of a 3-node cluster", () =>
 });
 
 test("pod MTU leaves room for each mode's encapsulation", () => {
-  const table: [RoutingMode, number][] = [["host-gw", 1500], ["bgp", 1500], ["vxlan", 1450], ["ipip", 1480]];
+  const table: [RoutingMode, number][] = [
+    ["host-gw", 1500],
+    ["bgp", 1500],
+    ["vxlan", 1450],
+    ["ipip", 1480],
+  ];
   for (const [mode, mtu] of table) assert.equal(podMtu({ mode, underlayMtu: 1500 }), mtu, mode);
   assert.equal(podMtu({ mode: "vxlan", underlayMtu: 9000 }), 8950);
 });
@@ -57,11 +66,19 @@ test("pod MTU leaves room for each mode's encapsulation", () => {
 test("route diff: unchanged routes are left alone, changed ones replaced, stale ones deleted", () => {
   const r = (dst: string, via: string) => ({ dst, via, proto: 81 });
   const want = [r("10.244.1.0/24", "172.18.0.12"), r("10.244.2.0/24", "172.18.0.13"), r("10.244.3.0/24", "172.18.0.14")];
-  const have = [{ ...r("10.244.1.0/24", "172.18.0.12"), dev: "eth0" }, r("10.244.2.0/24", "172.18.0.99"), r("10.244.9.0/24", "172.18.0.20")];
+  const have = [
+    { ...r("10.244.1.0/24", "172.18.0.12"), dev: "eth0" },
+    r("10.244.2.0/24", "172.18.0.99"),
+    r("10.244.9.0/24", "172.18.0.20"),
+  ];
   assert.deepEqual(diffRoutes(want, have), { add: [want[1], want[2]], del: [{ dst: "10.244.9.0/24", proto: 81 }] });
   const onlink = [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1", onlink: true, proto: 81 }];
   assert.deepEqual(diffRoutes(onlink, [{ ...onlink[0]! }]), { add: [], del: [] });
-  assert.equal(diffRoutes(onlink, [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1" }]).add.length, 1, "a lost onlink flag is repaired");
+  assert.equal(
+    diffRoutes(onlink, [{ dst: "10.244.1.0/24", via: "10.244.1.0", dev: "podnet.1" }]).add.length,
+    1,
+    "a lost onlink flag is repaired",
+  );
 });
 
 function agent(k: FakeNodeKernel, mode: RoutingMode): NodeRouting {
@@ -103,7 +120,14 @@ for (const mode of ["host-gw", "vxlan"] as const) {
 test("vxlan: entries are added before the route that needs them, and removed after it", async () => {
   const k = new FakeNodeKernel();
   await converge(k, "vxlan", cluster(2));
-  assert.deepEqual(k.ip.log, ["link+ podnet.1", "address+ 10.244.0.0/32", "neigh+ 10.244.1.0", `fdb+ ${vtepMac("node-2")}`, "route+ 10.244.0.0/24", "route+ 10.244.1.0/24"]);
+  assert.deepEqual(k.ip.log, [
+    "link+ podnet.1",
+    "address+ 10.244.0.0/32",
+    "neigh+ 10.244.1.0",
+    `fdb+ ${vtepMac("node-2")}`,
+    "route+ 10.244.0.0/24",
+    "route+ 10.244.1.0/24",
+  ]);
   k.ip.log = [];
   await converge(k, "vxlan", cluster(1));
   assert.deepEqual(k.ip.log, ["route- 10.244.1.0/24", "neigh- 10.244.1.0", `fdb- ${vtepMac("node-2")}`]);
@@ -124,13 +148,25 @@ test("vxlan dual-stack: one device carries both families; IPv6 gets its own neig
     "route+ 10.244.1.0/24",
     "route+ fd00:10:244:1::/64",
   ]);
-  assert.deepEqual(k.ip.routeList.find((r) => r.dst === "fd00:10:244:1::/64"), { dst: "fd00:10:244:1::/64", via: "fd00:10:244:1::", dev: "podnet.1", onlink: true, proto: 81 });
-  assert.deepEqual(k.ip.addresses, [{ dev: "podnet.1", cidr: "10.244.0.0/32" }, { dev: "podnet.1", cidr: "fd00:10:244::/128" }]);
+  assert.deepEqual(
+    k.ip.routeList.find((r) => r.dst === "fd00:10:244:1::/64"),
+    { dst: "fd00:10:244:1::/64", via: "fd00:10:244:1::", dev: "podnet.1", onlink: true, proto: 81 },
+  );
+  assert.deepEqual(k.ip.addresses, [
+    { dev: "podnet.1", cidr: "10.244.0.0/32" },
+    { dev: "podnet.1", cidr: "fd00:10:244::/128" },
+  ]);
   k.ip.log = [];
   await converge(k, "vxlan", dualCluster(2));
   assert.deepEqual(k.ip.log, [], "sync twice: nothing to do");
   await converge(k, "vxlan", dualCluster(1));
-  assert.deepEqual(k.ip.log, ["route- 10.244.1.0/24", "route- fd00:10:244:1::/64", "neigh- 10.244.1.0", "neigh- fd00:10:244:1::", `fdb- ${vtepMac("node-2")}`]);
+  assert.deepEqual(k.ip.log, [
+    "route- 10.244.1.0/24",
+    "route- fd00:10:244:1::/64",
+    "neigh- 10.244.1.0",
+    "neigh- fd00:10:244:1::",
+    `fdb- ${vtepMac("node-2")}`,
+  ]);
 });
 
 test("host-gw dual-stack: IPv6 blocks go via the peer's IPv6 address; a peer without one gets no IPv6 route", async () => {
@@ -138,13 +174,16 @@ test("host-gw dual-stack: IPv6 blocks go via the peer's IPv6 address; a peer wit
   const nodes = dualCluster(3);
   delete nodes[2]!.ip6;
   await converge(k, "host-gw", nodes);
-  assert.deepEqual(k.ip.dump().filter((l) => l.startsWith("route")), [
-    "route 10.244.1.0/24 via 172.18.0.12 proto 81",
-    "route 10.244.2.0/24 via 172.18.0.13 proto 81",
-    "route blackhole 10.244.0.0/24 proto 81 metric 32",
-    "route blackhole fd00:10:244::/64 proto 81 metric 1024",
-    "route fd00:10:244:1::/64 via fd00:172:18::12 proto 81",
-  ]);
+  assert.deepEqual(
+    k.ip.dump().filter((l) => l.startsWith("route")),
+    [
+      "route 10.244.1.0/24 via 172.18.0.12 proto 81",
+      "route 10.244.2.0/24 via 172.18.0.13 proto 81",
+      "route blackhole 10.244.0.0/24 proto 81 metric 32",
+      "route blackhole fd00:10:244::/64 proto 81 metric 1024",
+      "route fd00:10:244:1::/64 via fd00:172:18::12 proto 81",
+    ],
+  );
 });
 
 test("vxlan: a device with the wrong settings is recreated, a right one kept", async () => {
@@ -171,7 +210,11 @@ test("vtep MACs are stable, unicast and locally administered", () => {
 test("bgp peers: full mesh, or clients to reflectors and reflectors to all", () => {
   const nodes = cluster(4);
   const names = (self: string, rr: string[]) =>
-    bgpPeers(nodes.find((n) => n.name === self)!, nodes, settings("bgp", { routeReflectors: rr })).map((p) => `${p.node.name}${p.rrClient ? "(client)" : ""}`);
+    bgpPeers(
+      nodes.find((n) => n.name === self)!,
+      nodes,
+      settings("bgp", { routeReflectors: rr }),
+    ).map((p) => `${p.node.name}${p.rrClient ? "(client)" : ""}`);
   assert.deepEqual(names("node-1", []), ["node-2", "node-3", "node-4"]);
   assert.deepEqual(names("node-3", ["node-1", "node-2"]), ["node-1", "node-2"]);
   assert.deepEqual(names("node-1", ["node-1", "node-2"]), ["node-2", "node-3(client)", "node-4(client)"]);
@@ -231,7 +274,9 @@ test("egress plan: the active gateway SNATs a centralized subnet, other nodes ro
   assert.equal(other.pools[2]?.natOutgoing, false, "no SNAT before the gateway");
   assert.deepEqual(other.policies, [{ from: "10.77.0.0/16", table: policyTable("central"), via: "172.18.0.12" }]);
   const overlay = egressPlan(nodes[0]!, nodes, [], subs, settings("vxlan"));
-  assert.deepEqual(overlay.policies, [{ from: "10.77.0.0/16", table: policyTable("central"), via: "10.244.1.0", dev: "podnet.1", onlink: true }]);
+  assert.deepEqual(overlay.policies, [
+    { from: "10.77.0.0/16", table: policyTable("central"), via: "10.244.1.0", dev: "podnet.1", onlink: true },
+  ]);
   const orphan = egressPlan(nodes[0]!, nodes, [], [{ ...subs[1]!, centralized: {} }], settings("host-gw"));
   assert.deepEqual(orphan, { pools: [{ cidr: "10.77.0.0/16", natOutgoing: true }], policies: [] }, "no live gateway: SNAT locally");
 });
@@ -258,7 +303,11 @@ test("policy routes: planned once, nothing to do when the kernel has them, stale
   await k.apply(first);
   assert.ok((await plan([p])).empty, "sync twice: nothing to do");
   const failover = await plan([{ ...p, via: "172.18.0.13" }]);
-  assert.equal(renderText(failover.ip), "# ip -batch -\nroute replace default via 172.18.0.13 table 12345 proto 81\n", "gateway failover rewrites one route");
+  assert.equal(
+    renderText(failover.ip),
+    "# ip -batch -\nroute replace default via 172.18.0.13 table 12345 proto 81\n",
+    "gateway failover rewrites one route",
+  );
   await k.apply(await plan([]));
   assert.deepEqual(k.ip.dump(), [], "no subnet: no rule and no table route left");
 });

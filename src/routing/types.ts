@@ -68,7 +68,7 @@ export function familyOfCidr(cidr: string): Family {
 
 /** nodeAddress is a node's underlay address of a family, which its blocks of that family are routed via (undefined: it has none). */
 export function nodeAddress(n: Pick<RouteNode, "ip" | "ip6">, family: Family): string | undefined {
-  return family === 4 ? (familyOfCidr(n.ip) === 4 ? n.ip : undefined) : n.ip6 ?? (familyOfCidr(n.ip) === 6 ? n.ip : undefined);
+  return family === 4 ? (familyOfCidr(n.ip) === 4 ? n.ip : undefined) : (n.ip6 ?? (familyOfCidr(n.ip) === 6 ? n.ip : undefined));
 }
 
 /** blockFamilies are the families of a node's blocks, in order, without repeats. */

@@ -58,7 +58,17 @@ export function vxlanLink(self: RouteNode, s: RoutingSettings): Link {
 export function vxlanDeviceOk(have: Link, want: Link): boolean {
   const h = have.vxlan;
   const w = want.vxlan;
-  return have.kind === "vxlan" && !!h && !!w && h.id === w.id && h.local === w.local && h.port === w.port && h.learning === w.learning && have.mtu === want.mtu && have.address === want.address;
+  return (
+    have.kind === "vxlan" &&
+    !!h &&
+    !!w &&
+    h.id === w.id &&
+    h.local === w.local &&
+    h.port === w.port &&
+    h.learning === w.learning &&
+    have.mtu === want.mtu &&
+    have.address === want.address
+  );
 }
 
 /** planDevice creates (or recreates) the device with its addresses, or adds the addresses it lacks. */

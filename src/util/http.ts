@@ -27,7 +27,11 @@ export function parseBindAddress(addr: string): BindAddress | undefined {
 }
 
 /** serveHttp listens on host:port (all addresses without host) and answers each request with page(path); no page is a 404. */
-export function serveHttp(port: number, host: string | undefined, page: (path: string) => Page | undefined | Promise<Page | undefined>): Promise<Server> {
+export function serveHttp(
+  port: number,
+  host: string | undefined,
+  page: (path: string) => Page | undefined | Promise<Page | undefined>,
+): Promise<Server> {
   const srv = createServer((req, res) => {
     Promise.resolve(page((req.url ?? "").split("?")[0] ?? "")).then(
       (p) => (p ? res.writeHead(p.status, p.headers).end(p.body) : res.writeHead(404).end()),

@@ -18,11 +18,7 @@ const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
 /** parseIP parses an address in canonical or shorthand form, or returns undefined. */
 export function parseIP(s: string): { family: Family; value: bigint } | undefined {
-  if (
-    typeof s !== "string" ||
-    !ipaddr.isValid(s) ||
-    (s.includes(".") && !ipaddr.IPv4.isValidFourPartDecimal(s) && !s.includes(":"))
-  )
+  if (typeof s !== "string" || !ipaddr.isValid(s) || (s.includes(".") && !ipaddr.IPv4.isValidFourPartDecimal(s) && !s.includes(":")))
     return undefined;
   const a = ipaddr.parse(s);
   const bytes = a.toByteArray();

@@ -19,7 +19,10 @@ spec:
 test("chained portmap and bandwidth: hostPort from the external host, shaped traffic, clean DEL", { timeout: 90_000 }, async () => {
   await withLab(2, async (lab) => {
     await lab.ok(["apply", "-f", "-"], POD);
-    const tcp = JSON.parse((await lab.ok(["curl", "external", "http://172.18.0.12:8888/"])).split("\n")[1] ?? "{}") as { pod?: string; client?: string };
+    const tcp = JSON.parse((await lab.ok(["curl", "external", "http://172.18.0.12:8888/"])).split("\n")[1] ?? "{}") as {
+      pod?: string;
+      client?: string;
+    };
     assert.deepEqual([tcp.pod, tcp.client], ["hp", "198.51.100.10"], "hostPort TCP from the external host");
     const udp = JSON.parse(await lab.ok(["curl", "external", "udp://172.18.0.12:5353"])) as { pod?: string; protocol?: string };
     assert.deepEqual([udp.pod, udp.protocol], ["hp", "UDP"], "hostPort UDP");
@@ -37,7 +40,11 @@ test("chained portmap and bandwidth: hostPort from the external host, shaped tra
     assert.ok(out > 14 && out < 23, `egress shaped to 20M: ${out}`);
 
     await lab.ok(["delete", "pod", "hp"]);
-    assert.doesNotMatch(await lab.ok(["exec-node", "node-2", "--", "iptables-save", "-t", "nat"]), /CNI-DN-/, "portmap's per-pod chain removed");
+    assert.doesNotMatch(
+      await lab.ok(["exec-node", "node-2", "--", "iptables-save", "-t", "nat"]),
+      /CNI-DN-/,
+      "portmap's per-pod chain removed",
+    );
     assert.doesNotMatch(await lab.ok(["exec-node", "node-2", "--", "ip", "link"]), /bwp/, "bandwidth's ifb device removed");
   });
 });

@@ -55,9 +55,7 @@ async function cni(
 }
 
 async function links(ns: string): Promise<string[]> {
-  return JSON.parse((await exec.run({ argv: ["ip", "-j", "link", "show"], netns: ns })).stdout).map(
-    (l: { ifname: string }) => l.ifname,
-  );
+  return JSON.parse((await exec.run({ argv: ["ip", "-j", "link", "show"], netns: ns })).stdout).map((l: { ifname: string }) => l.ifname);
 }
 
 netnsFixture({ before, after }, { node: NODE, pod: POD }, dataDir);
@@ -82,16 +80,10 @@ test("ADD wires the pod, CHECK passes, DEL removes everything and succeeds twice
   assert.equal((await cni("CHECK", conf({ prevResult: add.out }))).code, 0);
   assert.equal((await cni("DEL", conf())).code, 0);
   assert.equal((await cni("DEL", conf())).code, 0, "second DEL");
-  assert.equal(
-    (await cni("DEL", conf(), { CNI_CONTAINERID: "never-seen", CNI_NETNS: "/var/run/netns/gone" })).code,
-    0,
-  );
+  assert.equal((await cni("DEL", conf(), { CNI_CONTAINERID: "never-seen", CNI_NETNS: "/var/run/netns/gone" })).code, 0);
   assert.deepEqual(await links(POD), ["lo"]);
   assert.ok(!(await links(NODE)).some((l) => l.startsWith("pn")), "host veth removed");
-  assert.doesNotMatch(
-    (await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout,
-    /PN-MASQ/,
-  );
+  assert.doesNotMatch((await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout, /PN-MASQ/);
   assert.deepEqual(
     readdirSync(join(dataDir, "e2e")).filter((f) => f.startsWith("10.")),
     [],
@@ -110,10 +102,7 @@ test("a failed ADD leaves no IP, link or rule behind", async () => {
     [],
   );
   assert.ok(!(await links(NODE)).some((l) => l.startsWith("pn")));
-  assert.doesNotMatch(
-    (await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout,
-    /PN-MASQ/,
-  );
+  assert.doesNotMatch((await exec.run({ argv: ["iptables-save", "-t", "nat"], netns: NODE })).stdout, /PN-MASQ/);
 });
 
 test("missing environment and bad input give the spec's error codes", async () => {
@@ -182,13 +171,24 @@ test("routed mode: CHECK checks the pod's addresses; GC removes stale attachment
   // What an ADD killed after creating its veth leaves: a routed host end no allocation knows of.
   const leftover = hostVethName("killed", "eth0");
   await exec.run({ argv: ["ip", "link", "add", leftover, "type", "veth", "peer", "name", `x${id}`], netns: NODE });
-  const gc = await cni("GC", routed({ "cni.dev/valid-attachments": [{ containerID: "r1", ifname: "eth1" }] }), { CNI_CONTAINERID: "", CNI_NETNS: "" });
+  const gc = await cni("GC", routed({ "cni.dev/valid-attachments": [{ containerID: "r1", ifname: "eth1" }] }), {
+    CNI_CONTAINERID: "",
+    CNI_NETNS: "",
+  });
   assert.equal(gc.code, 0, JSON.stringify(gc.out));
   const left = await links(NODE);
   assert.ok(left.includes(hostVethName("r1", "eth1")), "the valid attachment keeps its veth");
   assert.ok(!left.includes(hostVethName("r2", "eth2")), "the stale attachment's veth is gone");
   assert.ok(!left.includes(leftover), "the leftover routed veth is gone");
-  assert.deepEqual(readdirSync(join(dataDir, "e2e-routed")).filter((f) => f.startsWith("10.")), [addr.split("/")[0]], "only the valid attachment holds an address");
-  assert.equal((await cni("CHECK", routed({ prevResult: keep.out }), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code, 0, "GC left the valid one working");
+  assert.deepEqual(
+    readdirSync(join(dataDir, "e2e-routed")).filter((f) => f.startsWith("10.")),
+    [addr.split("/")[0]],
+    "only the valid attachment holds an address",
+  );
+  assert.equal(
+    (await cni("CHECK", routed({ prevResult: keep.out }), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code,
+    0,
+    "GC left the valid one working",
+  );
   assert.equal((await cni("DEL", routed(), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code, 0);
 });

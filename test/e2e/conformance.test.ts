@@ -41,8 +41,24 @@ const podnet = { bin: join(REPO, "bin/podnet-cni"), type: "podnet-cni", ipam: "p
 
 const SUBJECTS: Subject[] = [
   { name: "podnet-cni standalone", ...podnet, bridge: "cni0", subnet: "10.248.0.0/24", env: { PODNET_CNI_SOCKET: "none" } },
-  { name: "podnet-cni through its agent", ...podnet, bridge: "cni2", subnet: "10.246.0.0/24", env: {}, agent: join(dataDir, "agent", "cni.sock") },
-  { name: "reference bridge + host-local", bin: "/usr/lib/cni/bridge", type: "bridge", ipam: "host-local", bridge: "cni1", subnet: "10.249.0.0/24", versions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0"], env: {} },
+  {
+    name: "podnet-cni through its agent",
+    ...podnet,
+    bridge: "cni2",
+    subnet: "10.246.0.0/24",
+    env: {},
+    agent: join(dataDir, "agent", "cni.sock"),
+  },
+  {
+    name: "reference bridge + host-local",
+    bin: "/usr/lib/cni/bridge",
+    type: "bridge",
+    ipam: "host-local",
+    bridge: "cni1",
+    subnet: "10.249.0.0/24",
+    versions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0"],
+    env: {},
+  },
 ];
 
 netnsFixture({ before, after }, { node: NODE, pod: POD }, dataDir);
@@ -53,14 +69,37 @@ for (const s of SUBJECTS) {
     if (s.agent) {
       const socket = s.agent;
       before(async () => {
-        agent = await exec.daemon({ argv: [PODNET, "cni", "agent", "--socket", socket], netns: NODE, logFile: join(dataDir, "agent.log"), readyLine: "ready" });
+        agent = await exec.daemon({
+          argv: [PODNET, "cni", "agent", "--socket", socket],
+          netns: NODE,
+          logFile: join(dataDir, "agent.log"),
+          readyLine: "ready",
+        });
       });
       after(() => stopPids(agent === undefined ? [] : [agent]));
     }
     const conf = (version: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ cniVersion: version, name: `conf-${s.bridge}`, type: s.type, bridge: s.bridge, isGateway: true, ipam: { type: s.ipam, subnet: s.subnet, dataDir: join(dataDir, s.bridge) }, ...(s.agent ? { agentSocket: s.agent } : {}), ...extra });
+      JSON.stringify({
+        cniVersion: version,
+        name: `conf-${s.bridge}`,
+        type: s.type,
+        bridge: s.bridge,
+        isGateway: true,
+        ipam: { type: s.ipam, subnet: s.subnet, dataDir: join(dataDir, s.bridge) },
+        ...(s.agent ? { agentSocket: s.agent } : {}),
+        ...extra,
+      });
     const call = async (command: string, stdin: string, env: Record<string, string> = {}) => {
-      const vars = { CNI_COMMAND: command, CNI_CONTAINERID: "conf1", CNI_NETNS: `/var/run/netns/${POD}`, CNI_IFNAME: "eth0", CNI_PATH: `${join(REPO, "bin")}:/usr/lib/cni`, [FORBID_NETNS_ENV]: "", ...s.env, ...env };
+      const vars = {
+        CNI_COMMAND: command,
+        CNI_CONTAINERID: "conf1",
+        CNI_NETNS: `/var/run/netns/${POD}`,
+        CNI_IFNAME: "eth0",
+        CNI_PATH: `${join(REPO, "bin")}:/usr/lib/cni`,
+        [FORBID_NETNS_ENV]: "",
+        ...s.env,
+        ...env,
+      };
       try {
         const r = await exec.run({ argv: [s.bin], netns: NODE, stdin, env: vars });
         return { code: 0, out: (r.stdout ? JSON.parse(r.stdout) : {}) as Record<string, unknown> };
@@ -69,7 +108,10 @@ for (const s of SUBJECTS) {
         return { code: e.code ?? -1, out: JSON.parse(e.stdout || "{}") as Record<string, unknown> };
       }
     };
-    const podLinks = async () => (JSON.parse((await exec.run({ argv: ["ip", "-j", "link", "show"], netns: POD })).stdout) as { ifname: string }[]).map((l) => l.ifname);
+    const podLinks = async () =>
+      (JSON.parse((await exec.run({ argv: ["ip", "-j", "link", "show"], netns: POD })).stdout) as { ifname: string }[]).map(
+        (l) => l.ifname,
+      );
 
     test("VERSION lists every config version the suite uses", async () => {
       const v = await call("VERSION", "{}");
@@ -130,16 +172,22 @@ for (const s of SUBJECTS) {
 
     if (s.versions.includes("1.1.0"))
       test("1.1.0: GC releases attachments not in the valid list (both field names); STATUS reports exhaustion", async () => {
-        for (const c of ["keep", "drop"]) assert.equal((await call("ADD", conf("1.1.0"), { CNI_CONTAINERID: c, CNI_IFNAME: c === "keep" ? "eth0" : "eth1" })).code, 0);
+        for (const c of ["keep", "drop"])
+          assert.equal((await call("ADD", conf("1.1.0"), { CNI_CONTAINERID: c, CNI_IFNAME: c === "keep" ? "eth0" : "eth1" })).code, 0);
         for (const field of ["cni.dev/valid-attachments", "cni.dev/attachments"]) {
-          const gc = await call("GC", conf("1.1.0", { [field]: [{ containerID: "keep", ifname: "eth0" }] }), { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" });
+          const gc = await call("GC", conf("1.1.0", { [field]: [{ containerID: "keep", ifname: "eth0" }] }), {
+            CNI_CONTAINERID: "",
+            CNI_NETNS: "",
+            CNI_IFNAME: "",
+          });
           assert.equal(gc.code, 0, JSON.stringify(gc.out));
         }
         assert.deepEqual(await podLinks(), ["lo", "eth0"], "the dropped attachment's interface is gone");
         assert.equal((await call("STATUS", conf("1.1.0"), { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" })).code, 0);
         assert.equal((await call("DEL", conf("1.1.0"), { CNI_CONTAINERID: "keep" })).code, 0);
         // STATUS says when ADD cannot be served: a /30 has one address to give.
-        const tiny = (extra = {}) => conf("1.1.0", { ipam: { type: s.ipam, subnet: `10.247.${SUBJECTS.indexOf(s)}.0/30`, dataDir: join(dataDir, "tiny") }, ...extra });
+        const tiny = (extra = {}) =>
+          conf("1.1.0", { ipam: { type: s.ipam, subnet: `10.247.${SUBJECTS.indexOf(s)}.0/30`, dataDir: join(dataDir, "tiny") }, ...extra });
         const none = { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" };
         assert.equal((await call("STATUS", tiny(), none)).code, 0);
         assert.equal((await call("ADD", tiny(), { CNI_CONTAINERID: "only" })).code, 0);

@@ -80,11 +80,15 @@ async function subnetCases(lab: TestLab): Promise<void> {
   const blue = (await lab.json<List<Pod>>(["get", "pods", "-n", "blue"])).items;
   const fixed = blue.find((p) => p.metadata.name === "fixed")!;
   const other = blue.find((p) => p.metadata.name === "other")!;
-  assert.deepEqual(fixed.status?.podIPs?.map((i) => i.ip), ["10.66.0.200", "fd00:66::c8"], "static dual-stack IPs");
+  assert.deepEqual(
+    fixed.status?.podIPs?.map((i) => i.ip),
+    ["10.66.0.200", "fd00:66::c8"],
+    "static dual-stack IPs",
+  );
   assert.ok(podIPv6(other)?.startsWith("fd00:66::"), `the other pod's IPv6 comes from the Subnet: ${podIPv6(other)}`);
   const [e] = lines(await lab.ok(["curl", "-n", "blue", "fixed", httpURL(podIPv6(other), 8080), "--count", "1"]));
   assert.equal(e?.client, "fd00:66::c8", "Subnet pods reach each other across nodes over IPv6, source kept");
-  const exposed = (await lab.json<Pod>(["get", "pod", "exposed", "-n", "open"]));
+  const exposed = await lab.json<Pod>(["get", "pod", "exposed", "-n", "open"]);
   const [inbound] = lines(await lab.ok(["curl", "external", httpURL(podIPv6(exposed), 8080), "--count", "1"]));
   assert.equal(inbound?.pod, "exposed", "the outside reaches a natOutgoing: false pod by its IPv6 address");
   const [out] = lines(await lab.ok(["curl", "-n", "open", "exposed", INTERNET6, "--count", "1"]));
@@ -97,10 +101,14 @@ async function dualStackCases(lab: TestLab, label: string): Promise<Pod[]> {
   assert.equal(ps.length, 4);
   const nodes = (await lab.json<List<Node>>(["get", "nodes"])).items;
   const v6cidr = (n: string) => nodes.find((x) => x.metadata.name === n)?.spec.podCIDRs?.find((c) => c.includes(":")) ?? "";
-  const ip6 = (n: string) => nodes.find((x) => x.metadata.name === n)?.status?.addresses?.find((a) => a.type === "InternalIP" && a.address.includes(":"))?.address;
+  const ip6 = (n: string) =>
+    nodes.find((x) => x.metadata.name === n)?.status?.addresses?.find((a) => a.type === "InternalIP" && a.address.includes(":"))?.address;
   for (const p of ps) {
     assert.equal(p.status?.podIPs?.length, 2, `${p.metadata.name} has one address per family`);
-    assert.ok(cidrContains(parseCIDR(v6cidr(p.spec.nodeName ?? ""))!, podIPv6(p)!), `${podIPv6(p)} is in its node's ${v6cidr(p.spec.nodeName ?? "")}`);
+    assert.ok(
+      cidrContains(parseCIDR(v6cidr(p.spec.nodeName ?? ""))!, podIPv6(p)!),
+      `${podIPv6(p)} is in its node's ${v6cidr(p.spec.nodeName ?? "")}`,
+    );
   }
 
   // Every pod reaches every pod over IPv6, on its node and across, and nodes reach every pod.
@@ -122,7 +130,11 @@ async function dualStackCases(lab: TestLab, label: string): Promise<Pod[]> {
   assert.deepEqual(new Set(viaSvc.map((e) => e.node)), new Set(["node-1", "node-2"]), "IPv6 ClusterIP reaches both nodes");
   const [dns] = lines(await lab.ok(["curl", a!.metadata.name, `udp://[${cip6}]:53`]));
   assert.ok(dns?.pod?.startsWith("web-"), `UDP over the IPv6 ClusterIP: ${JSON.stringify(dns)}`);
-  assert.match(await nodeRun(lab, "node-1", ["ip6tables-save", "-t", "nat"]), new RegExp(`-d ${cip6}/128 .*-j KUBE-SVC-`), "ip6tables carries the IPv6 service");
+  assert.match(
+    await nodeRun(lab, "node-1", ["ip6tables-save", "-t", "nat"]),
+    new RegExp(`-d ${cip6}/128 .*-j KUBE-SVC-`),
+    "ip6tables carries the IPv6 service",
+  );
 
   // NodePort over IPv6 from the external host, and IPv6 egress with the node's IPv6 address.
   const nodePort = svc.spec.ports?.find((p) => p.name === "http")?.nodePort;
@@ -154,12 +166,19 @@ test("dual-stack, vxlan, bridge: IPv6 pods over the same VXLAN device, and the I
     2,
     async (lab) => {
       const ps = await dualStackCases(lab, "vxlan/bridge");
-      assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "route", "show", "proto", "81"]), /^fd00:10:244:1::\/64 via fd00:10:244:1:: dev podnet\.1 .*onlink/m);
-      assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "neigh", "show", "dev", "podnet.1"]), /^fd00:10:244:1:: lladdr \S+ PERMANENT/m);
+      assert.match(
+        await nodeRun(lab, "node-1", ["ip", "-6", "route", "show", "proto", "81"]),
+        /^fd00:10:244:1::\/64 via fd00:10:244:1:: dev podnet\.1 .*onlink/m,
+      );
+      assert.match(
+        await nodeRun(lab, "node-1", ["ip", "-6", "neigh", "show", "dev", "podnet.1"]),
+        /^fd00:10:244:1:: lladdr \S+ PERMANENT/m,
+      );
       // 1450 bytes of IPv6 (1402 of payload + 48 of headers) cross the overlay; one more fails at once.
       const a = ps.find((p) => p.spec.nodeName === "node-1")!;
       const b = ps.find((p) => p.spec.nodeName === "node-2")!;
-      const ping = (size: number) => lab.cli(["exec", a.metadata.name, "--", "ping", "-6", "-c", "1", "-W", "2", "-M", "do", "-s", String(size), podIPv6(b) ?? ""]);
+      const ping = (size: number) =>
+        lab.cli(["exec", a.metadata.name, "--", "ping", "-6", "-c", "1", "-W", "2", "-M", "do", "-s", String(size), podIPv6(b) ?? ""]);
       assert.equal((await ping(1402)).code, 0, "a 1450-byte IPv6 packet fits");
       const big = await ping(1403);
       assert.notEqual(big.code, 0);

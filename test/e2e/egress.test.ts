@@ -57,7 +57,11 @@ spec:
 ${deployment("exposed", 3)}${deployment("central", 3)}${deployment("default", 3)}`;
 
 const INTERNET = "http://198.51.100.10/";
-const lines = (out: string): Echo[] => out.trim().split("\n").map((l) => JSON.parse(l) as Echo);
+const lines = (out: string): Echo[] =>
+  out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Echo);
 
 async function podsIn(lab: TestLab, ns: string): Promise<Pod[]> {
   return (await lab.json<List<Pod>>(["get", "pods", "-n", ns])).items.filter((p) => p.status?.phase === "Running");
@@ -86,26 +90,46 @@ for (const mode of ["vxlan", "bgp"]) {
         const ips = all.map((p) => p.status?.podIP ?? "");
         assert.equal(new Set(ips).size, 9, `no address handed out twice: ${ips}`);
         const inside = (p: Pod, cidr: string) => cidrContains(parseCIDR(cidr)!, p.status?.podIP ?? "");
-        assert.ok(exposed.every((p) => inside(p, "10.66.0.0/16")), "exposed pods draw from their Subnet");
+        assert.ok(
+          exposed.every((p) => inside(p, "10.66.0.0/16")),
+          "exposed pods draw from their Subnet",
+        );
         const reserved = Array.from({ length: 10 }, (_, i) => `10.77.0.${i + 1}`); // gateway .1, excludeIps .2-.10
-        assert.ok(central.every((p) => inside(p, "10.77.0.0/16") && !reserved.includes(p.status?.podIP ?? "")), "gateway and excludeIps skipped");
-        assert.ok(plain.every((p) => inside(p, "10.244.0.0/16")), "other namespaces keep the node's pod CIDR");
+        assert.ok(
+          central.every((p) => inside(p, "10.77.0.0/16") && !reserved.includes(p.status?.podIP ?? "")),
+          "gateway and excludeIps skipped",
+        );
+        assert.ok(
+          plain.every((p) => inside(p, "10.244.0.0/16")),
+          "other namespaces keep the node's pod CIDR",
+        );
         const subnet = await lab.json<Subnet>(["get", "subnet", "exposed"]);
         const blocks = subnet.status?.blocks ?? [];
         assert.equal(new Set(blocks.map((b) => b.node)).size, blocks.length, "one block per node here");
         for (const p of exposed)
-          assert.ok(blocks.some((b) => b.node === p.spec.nodeName && inside(p, b.cidr)), `${p.metadata.name} is in its node's block`);
+          assert.ok(
+            blocks.some((b) => b.node === p.spec.nodeName && inside(p, b.cidr)),
+            `${p.metadata.name} is in its node's block`,
+          );
 
         // Every pool reaches every pool.
         const urls = all.map((p) => `http://${p.status?.podIP}:8080/`);
         for (const src of [exposed[0]!, central[2]!, plain[1]!]) {
           const got = lines(await lab.ok(["curl", "-n", src.metadata.namespace!, src.metadata.name, ...urls]));
-          assert.deepEqual(got.map((e) => e.pod), all.map((p) => p.metadata.name), `from ${src.metadata.name}`);
-          assert.ok(got.every((e) => e.client === src.status?.podIP), "pod-to-pod keeps the source across pools");
+          assert.deepEqual(
+            got.map((e) => e.pod),
+            all.map((p) => p.metadata.name),
+            `from ${src.metadata.name}`,
+          );
+          assert.ok(
+            got.every((e) => e.client === src.status?.podIP),
+            "pod-to-pod keeps the source across pools",
+          );
         }
         if (mode === "bgp") {
           const routes = await lab.ok(["exec-node", "node-1", "--", "ip", "route", "show", "proto", "bird"]);
-          for (const b of blocks.filter((x) => x.node !== "node-1")) assert.match(routes, new RegExp(`^${b.cidr.replace(/\./g, "\\.")} via`, "m"));
+          for (const b of blocks.filter((x) => x.node !== "node-1"))
+            assert.match(routes, new RegExp(`^${b.cidr.replace(/\./g, "\\.")} via`, "m"));
         }
 
         // Egress: node IP (natOutgoing), pod IP (natOutgoing: false), gateway node IP (centralized).
@@ -118,7 +142,10 @@ for (const mode of ["vxlan", "bgp"]) {
         assert.deepEqual([...new Set((await egressSources(lab, "central")).values())], ["172.18.0.11"], "all via gateway node-1");
         // The outside world reaches exposed pods by their own addresses.
         const direct = lines(await lab.ok(["curl", "external", ...exposed.map((p) => `http://${p.status?.podIP}:8080/`)]));
-        assert.deepEqual(direct.map((e) => e.client), ["198.51.100.10", "198.51.100.10", "198.51.100.10"]);
+        assert.deepEqual(
+          direct.map((e) => e.client),
+          ["198.51.100.10", "198.51.100.10", "198.51.100.10"],
+        );
 
         // The first gateway node goes away: egress moves to the second.
         await lab.ok(["node", "remove", "node-1"]);

@@ -47,8 +47,7 @@ export class TestLab {
   /** ok runs a CLI command that must succeed and returns its stdout. */
   async ok(args: string[], stdin?: string): Promise<string> {
     const r = await this.cli(args, stdin);
-    if (r.code !== 0)
-      throw new Error(`podnet lab ${args.join(" ")} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    if (r.code !== 0) throw new Error(`podnet lab ${args.join(" ")} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return r.stdout;
   }
 
@@ -65,7 +64,11 @@ export class TestLab {
 }
 
 /** netnsFixture creates a node and a pod namespace before a file's tests and removes them, and dataDir, after. */
-export function netnsFixture(hooks: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void }, names: { node: string; pod: string }, dataDir: string): void {
+export function netnsFixture(
+  hooks: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void },
+  names: { node: string; pod: string },
+  dataDir: string,
+): void {
   hooks.before(async () => {
     await createNetns(exec, names.node);
     await createNetns(exec, names.pod);

@@ -33,41 +33,53 @@ async function hostLocal(dataDir: string, command: "ADD" | "DEL", id: string): P
   }
 }
 
-test("podnet and host-local allocating, releasing and garbage-collecting in one directory never lose or double an address", { timeout: 120_000 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "podnet-ipam-shared-"));
-  const owner = (ip: string) => {
-    try {
-      return readFileSync(join(dataDir, NETWORK, ip), "utf8").split("\r\n")[0];
-    } catch {
-      return undefined;
-    }
-  };
-  try {
-    const lost: string[] = [];
-    let hlOps = 0;
-    const deadline = Date.now() + DURATION;
-    const hostLocalLoop = async (w: number) => {
-      for (let n = 0; Date.now() < deadline; n++) {
-        const id = `hl-${w}-${n}`;
-        const ip = await hostLocal(dataDir, "ADD", id);
-        if (ip && owner(ip) !== id) lost.push(`${id} ${ip} (now ${owner(ip) ?? "nobody"})`);
-        await hostLocal(dataDir, "DEL", id);
-        hlOps += 2;
+test(
+  "podnet and host-local allocating, releasing and garbage-collecting in one directory never lose or double an address",
+  { timeout: 120_000 },
+  async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "podnet-ipam-shared-"));
+    const owner = (ip: string) => {
+      try {
+        return readFileSync(join(dataDir, NETWORK, ip), "utf8").split("\r\n")[0];
+      } catch {
+        return undefined;
       }
     };
-    const podnetWorker = async (w: number) => {
-      const r = await exec.run({ argv: [process.execPath, WORKER, dataDir, NETWORK, SUBNET, String(w), String(DURATION)], netns: null, env: { NODE_EXTRA_CA_CERTS: undefined } });
-      return JSON.parse(r.stdout) as { ops: number; lost: string[] };
-    };
-    const [pn] = await Promise.all([Promise.all([1, 2, 3].map(podnetWorker)), ...[1, 2, 3, 4].map(hostLocalLoop)]);
-    for (const r of pn) lost.push(...r.lost);
-    const pnOps = pn.reduce((n, r) => n + r.ops, 0);
-    const left = readdirSync(join(dataDir, NETWORK)).filter((f) => f.startsWith("10."));
-    console.log(`  host-local ${hlOps} operations, podnet ${pnOps}; lost ${lost.length}; ${left.length} addresses held at the end`);
-    assert.ok(hlOps > 100 && pnOps > 100, "both sides worked the directory");
-    assert.deepEqual(lost, [], "every live owner kept its address until it released it");
-    assert.deepEqual(left.map(owner).filter((o) => !o?.startsWith("dead-")), [], "everything live was released");
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+    try {
+      const lost: string[] = [];
+      let hlOps = 0;
+      const deadline = Date.now() + DURATION;
+      const hostLocalLoop = async (w: number) => {
+        for (let n = 0; Date.now() < deadline; n++) {
+          const id = `hl-${w}-${n}`;
+          const ip = await hostLocal(dataDir, "ADD", id);
+          if (ip && owner(ip) !== id) lost.push(`${id} ${ip} (now ${owner(ip) ?? "nobody"})`);
+          await hostLocal(dataDir, "DEL", id);
+          hlOps += 2;
+        }
+      };
+      const podnetWorker = async (w: number) => {
+        const r = await exec.run({
+          argv: [process.execPath, WORKER, dataDir, NETWORK, SUBNET, String(w), String(DURATION)],
+          netns: null,
+          env: { NODE_EXTRA_CA_CERTS: undefined },
+        });
+        return JSON.parse(r.stdout) as { ops: number; lost: string[] };
+      };
+      const [pn] = await Promise.all([Promise.all([1, 2, 3].map(podnetWorker)), ...[1, 2, 3, 4].map(hostLocalLoop)]);
+      for (const r of pn) lost.push(...r.lost);
+      const pnOps = pn.reduce((n, r) => n + r.ops, 0);
+      const left = readdirSync(join(dataDir, NETWORK)).filter((f) => f.startsWith("10."));
+      console.log(`  host-local ${hlOps} operations, podnet ${pnOps}; lost ${lost.length}; ${left.length} addresses held at the end`);
+      assert.ok(hlOps > 100 && pnOps > 100, "both sides worked the directory");
+      assert.deepEqual(lost, [], "every live owner kept its address until it released it");
+      assert.deepEqual(
+        left.map(owner).filter((o) => !o?.startsWith("dead-")),
+        [],
+        "everything live was released",
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+);

@@ -29,17 +29,11 @@ test("a 2-node lab runs the example: pods in their node's CIDR, kubectl-shaped J
         `${p.status?.podIP} in ${p.spec.nodeName}'s CIDR`,
       );
     }
-    assert.deepEqual(
-      new Set(pods.items.map((p) => p.spec.nodeName)).size,
-      2,
-      "pods are spread over both nodes",
-    );
+    assert.deepEqual(new Set(pods.items.map((p) => p.spec.nodeName)).size, 2, "pods are spread over both nodes");
     const svc = await lab.json<List<Service>>(["get", "services"]);
     assert.match(svc.items[0]!.spec.clusterIP!, /^10\.(9[6-9]|10[0-9]|11[01])\./);
 
-    const from = pods.items.find((p) =>
-      pods.items.some((q) => q !== p && q.spec.nodeName === p.spec.nodeName),
-    )!;
+    const from = pods.items.find((p) => pods.items.some((q) => q !== p && q.spec.nodeName === p.spec.nodeName))!;
     const to = pods.items.find((q) => q !== from && q.spec.nodeName === from.spec.nodeName)!;
     const out = await lab.ok(["curl", from.metadata.name, `http://${to.status!.podIP}:8080/`]);
     assert.match(out, /^HTTP\/1.1 200 OK/);
@@ -61,19 +55,13 @@ test("a 2-node lab runs the example: pods in their node's CIDR, kubectl-shaped J
 
 const BAD: [string, string][] = [
   ["unknown kind", "apiVersion: v1\nkind: Widget\nmetadata: {name: w}\n"],
-  [
-    "bad IP",
-    "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.999, ports: [{port: 80}]}\n",
-  ],
+  ["bad IP", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.999, ports: [{port: 80}]}\n"],
   [
     "missing selector",
     "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c}]}}}\n",
   ],
   ["name not a DNS label", "apiVersion: v1\nkind: Namespace\nmetadata: {name: Bad_Name}\n"],
-  [
-    "duplicate ports",
-    "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{name: a, port: 80}, {name: b, port: 80}]}\n",
-  ],
+  ["duplicate ports", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{name: a, port: 80}, {name: b, port: 80}]}\n"],
   [
     "shell metacharacters",
     'apiVersion: v1\nkind: Pod\nmetadata: {name: "x$(touch /tmp/pwned);`id`"}\nspec: {containers: [{name: c, ports: [{containerPort: 80}]}]}\n',
@@ -83,10 +71,7 @@ const BAD: [string, string][] = [
     "nodePort conflict",
     "apiVersion: v1\nkind: Service\nmetadata: {name: taken}\nspec: {type: NodePort, ports: [{port: 80, nodePort: 30080}]}\n",
   ],
-  [
-    "missing namespace",
-    "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: nowhere}\nspec: {ports: [{port: 80}]}\n",
-  ],
+  ["missing namespace", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: nowhere}\nspec: {ports: [{port: 80}]}\n"],
 ];
 
 test("bad manifests exit non-zero with a clear message and change neither the state nor the dataplane", async () => {
@@ -101,17 +86,9 @@ test("bad manifests exit non-zero with a clear message and change neither the st
     for (const [what, text] of BAD) {
       const r = await lab.cli(["apply", "-f", "-"], text);
       assert.notEqual(r.code, 0, `${what}: exit code`);
-      assert.match(
-        r.stderr,
-        /invalid|Unsupported|failed to parse|does not exist|allocated/,
-        `${what}: ${r.stderr}`,
-      );
+      assert.match(r.stderr, /invalid|Unsupported|failed to parse|does not exist|allocated/, `${what}: ${r.stderr}`);
       assert.equal(readFileSync(store, "utf8"), state, `${what}: state unchanged`);
-      assert.deepEqual(
-        (await listNetns(exec, `pn-${lab.name}-`)).sort(),
-        netns,
-        `${what}: dataplane unchanged`,
-      );
+      assert.deepEqual((await listNetns(exec, `pn-${lab.name}-`)).sort(), netns, `${what}: dataplane unchanged`);
     }
   });
 });

@@ -58,8 +58,15 @@ test("podman starts a container on a podnet network that reaches lab pods", { ti
       );
       assert.equal(held(), before, "podman's DEL released the container's address");
       const served = readFileSync(agentLog, "utf8").slice(logBefore).split("\n").filter(Boolean);
-      assert.deepEqual(served.map((l) => l.split(" ")[1]), ["ADD", "DEL"], `node-1's agent (the conflist's agentSocket) served podman's ADD and DEL:\n${served.join("\n")}`);
-      assert.ok(served.every((l) => l.includes(" exit=0 ")), served.join("\n"));
+      assert.deepEqual(
+        served.map((l) => l.split(" ")[1]),
+        ["ADD", "DEL"],
+        `node-1's agent (the conflist's agentSocket) served podman's ADD and DEL:\n${served.join("\n")}`,
+      );
+      assert.ok(
+        served.every((l) => l.includes(" exit=0 ")),
+        served.join("\n"),
+      );
     });
   } finally {
     rmSync(work, { recursive: true, force: true });

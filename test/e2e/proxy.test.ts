@@ -76,12 +76,19 @@ spec:
 
 async function curl(lab: TestLab, from: string, url: string, extra: string[] = []): Promise<Echo[]> {
   const r = await lab.cli(["curl", from, url, "--count", "1", "--timeout", "1500ms", ...extra]);
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Echo);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Echo);
 }
 
 async function curlN(lab: TestLab, from: string, url: string, n: number): Promise<Echo[]> {
   const r = await lab.cli(["curl", from, url, "--count", String(n), "--timeout", "3s"]);
-  return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Echo);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Echo);
 }
 
 function one(xs: Echo[]): Echo {
@@ -196,12 +203,20 @@ test("services in iptables mode carry real traffic the way kube-proxy's do", { t
       const before = Math.max(statusOf(lab, "node-1").resourceVersion, statusOf(lab, "node-2").resourceVersion);
       await lab.ok(["apply", "-f", "-"], EXAMPLE.replace("replicas: 3", "replicas: 4"));
       // Every service selecting app=web changes; no other chain, and no shared chain, may be rewritten.
-      const ports: [string, string][] = [["default/web:http", "tcp"], ["default/web:udp", "udp"], ["default/web-np:http", "tcp"], ["default/web-sticky", "tcp"]];
+      const ports: [string, string][] = [
+        ["default/web:http", "tcp"],
+        ["default/web:udp", "udp"],
+        ["default/web-np:http", "tcp"],
+        ["default/web-sticky", "tcp"],
+      ];
       const webChains = new Set(ports.flatMap(([n, p]) => Object.values(serviceChains(n, p))));
       for (const node of ["node-1", "node-2"]) {
         const syncs = statusOf(lab, node).syncs.filter((s) => s.resourceVersion > before);
         const written = new Set(syncs.flatMap((s) => s.written));
-        assert.ok(syncs.every((s) => !s.full), `${node}: partial syncs only`);
+        assert.ok(
+          syncs.every((s) => !s.full),
+          `${node}: partial syncs only`,
+        );
         for (const c of written) {
           const chain = c.split("/")[1] as string;
           assert.ok(webChains.has(chain) || chain.startsWith("KUBE-SEP-"), `${node} rewrote ${c}`);

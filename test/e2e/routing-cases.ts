@@ -41,7 +41,11 @@ spec:
 
 const INTERNET = "http://198.51.100.10/";
 /** lines parses one echo answer per line. */
-export const lines = (out: string): Echo[] => out.trim().split("\n").map((l) => JSON.parse(l) as Echo);
+export const lines = (out: string): Echo[] =>
+  out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Echo);
 
 export async function pods(lab: TestLab): Promise<Pod[]> {
   const l = await lab.json<List<Pod>>(["get", "pods"]);
@@ -57,10 +61,16 @@ export async function nodeIPs(lab: TestLab): Promise<Map<string, string>> {
 export const podIPv6 = (p: Pod): string | undefined => p.status?.podIPs?.find((i) => i.ip.includes(":"))?.ip;
 
 /** httpURL is an http:// URL for an address of either family. */
-export const httpURL = (ip: string | undefined, port: number, path = "/"): string => `http://${ip?.includes(":") ? `[${ip}]` : ip}:${port}${path}`;
+export const httpURL = (ip: string | undefined, port: number, path = "/"): string =>
+  `http://${ip?.includes(":") ? `[${ip}]` : ip}:${port}${path}`;
 
 /** reachMatrix fetches every pod (at the address `ipOf` picks, its podIP by default) from every source and returns the failures, printing a summary. */
-export async function reachMatrix(lab: TestLab, sources: string[], targets: Pod[], ipOf: (p: Pod) => string | undefined = (p) => p.status?.podIP): Promise<string[]> {
+export async function reachMatrix(
+  lab: TestLab,
+  sources: string[],
+  targets: Pod[],
+  ipOf: (p: Pod) => string | undefined = (p) => p.status?.podIP,
+): Promise<string[]> {
   const urls = targets.map((p) => httpURL(ipOf(p), 8080));
   const bad: string[] = [];
   await Promise.all(
@@ -98,10 +108,20 @@ export async function sharedCases(lab: TestLab, mode: string): Promise<void> {
   assert.deepEqual([...perNode.values()], [2, 2, 2], `2 pods per node: ${[...perNode]}`);
 
   // Every pod reaches every pod (36 pairs, same node and across nodes) and keeps its source IP.
-  assert.deepEqual(await reachMatrix(lab, ps.map((p) => p.metadata.name), ps), [], `${mode}: pod-to-pod`);
+  assert.deepEqual(
+    await reachMatrix(
+      lab,
+      ps.map((p) => p.metadata.name),
+      ps,
+    ),
+    [],
+    `${mode}: pod-to-pod`,
+  );
   const [first] = ps;
   const across = ps.find((p) => p.spec.nodeName !== first?.spec.nodeName);
-  const seen = lines(await lab.ok(["curl", first!.metadata.name, `http://${across?.status?.podIP}:8080/`, `http://${across?.status?.podIP}:8080/`]));
+  const seen = lines(
+    await lab.ok(["curl", first!.metadata.name, `http://${across?.status?.podIP}:8080/`, `http://${across?.status?.podIP}:8080/`]),
+  );
   assert.equal(seen[0]?.client, first?.status?.podIP, "pod-to-pod traffic is not SNATed");
 
   // Nodes reach every pod.
@@ -113,7 +133,10 @@ export async function sharedCases(lab: TestLab, mode: string): Promise<void> {
   const nodes = new Set(viaSvc.map((e) => e.node));
   assert.ok(nodes.size >= 2 && [...nodes].some((n) => n !== first?.spec.nodeName), `service spread to other nodes: ${[...nodes]}`);
   const others = viaSvc.filter((e) => e.pod !== first?.metadata.name); // hairpin to itself is masqueraded, as kube-proxy does
-  assert.ok(others.length > 0 && others.every((e) => e.client === first?.status?.podIP), `pod-to-service traffic is not SNATed: ${JSON.stringify(others.map((e) => e.client))}`);
+  assert.ok(
+    others.length > 0 && others.every((e) => e.client === first?.status?.podIP),
+    `pod-to-service traffic is not SNATed: ${JSON.stringify(others.map((e) => e.client))}`,
+  );
 
   // Egress to the internet leaves with the node's IP (natOutgoing).
   const ips = await nodeIPs(lab);
@@ -136,7 +159,9 @@ export async function membershipCases(lab: TestLab, blockOf: (lab: TestLab, node
     assert.ok(!(await blockOf(lab, n)).includes(block), `${n} forgot node-4's block`);
     // Routes, permanent neighbours and FDB entries are podnet's; the kernel's ARP cache ages out on its own.
     const all =
-      (await nodeRun(lab, n, ["ip", "route"])) + (await nodeRun(lab, n, ["ip", "neigh", "show", "nud", "permanent"])) + (await nodeRun(lab, n, ["bridge", "fdb"]));
+      (await nodeRun(lab, n, ["ip", "route"])) +
+      (await nodeRun(lab, n, ["ip", "neigh", "show", "nud", "permanent"])) +
+      (await nodeRun(lab, n, ["bridge", "fdb"]));
     assert.ok(!all.includes("172.18.0.14"), `${n} keeps nothing of node-4:\n${all}`);
   }
 
@@ -144,11 +169,18 @@ export async function membershipCases(lab: TestLab, blockOf: (lab: TestLab, node
   await lab.ok(["node", "restart", "node-2"]);
   ps = await pods(lab);
   assert.equal(ps.length, 6);
-  assert.deepEqual(await reachMatrix(lab, ps.map((p) => p.metadata.name), ps), [], "after node-2 restarted");
+  assert.deepEqual(
+    await reachMatrix(
+      lab,
+      ps.map((p) => p.metadata.name),
+      ps,
+    ),
+    [],
+    "after node-2 restarted",
+  );
 }
 
 export async function kernelRoutes(lab: TestLab, node: string, proto: string): Promise<string[]> {
   const r = JSON.parse(await nodeRun(lab, node, ["ip", "-j", "route", "show", "proto", proto])) as { dst: string }[];
   return r.map((x) => x.dst);
 }
-

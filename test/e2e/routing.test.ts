@@ -41,12 +41,15 @@ test("vxlan: all pairs, device and entries, MTU, node add/remove", { timeout: 24
       const b = ps.find((p) => p.spec.nodeName === "node-3")!;
       assert.match(await lab.ok(["exec", a.metadata.name, "--", "ip", "link", "show", "eth0"]), /mtu 1450 /, "pod MTU follows the overlay");
       // 8 KB both ways across the overlay.
-      const [up] = lines(await lab.ok(["curl", a.metadata.name, `http://${b.status?.podIP}:8080/`, "-d", "x".repeat(8192), "--count", "1"]));
+      const [up] = lines(
+        await lab.ok(["curl", a.metadata.name, `http://${b.status?.podIP}:8080/`, "-d", "x".repeat(8192), "--count", "1"]),
+      );
       assert.equal(up?.bodyBytes, 8192);
       const down = await lab.ok(["curl", a.metadata.name, `http://${b.status?.podIP}:8080/bytes/8192`]);
       assert.ok(down.length >= 8192, `8 KB response (${down.length} bytes)`);
       // ping -M do at exactly the pod MTU (1450 - 28 bytes of headers) passes; one byte more fails fast.
-      const ping = (size: number) => lab.cli(["exec", a.metadata.name, "--", "ping", "-c", "1", "-W", "2", "-M", "do", "-s", String(size), b.status?.podIP ?? ""]);
+      const ping = (size: number) =>
+        lab.cli(["exec", a.metadata.name, "--", "ping", "-c", "1", "-W", "2", "-M", "do", "-s", String(size), b.status?.podIP ?? ""]);
       assert.equal((await ping(1422)).code, 0, "1450-byte packet fits");
       const t0 = Date.now();
       const big = await ping(1423);
@@ -95,8 +98,17 @@ test("bgp with a route reflector: clients peer only with it and still learn ever
       const client = await nodeRun(lab, "node-3", ["birdc", "show", "protocols"]);
       assert.match(client, /node_node_1\s+BGP\s+.*Established/);
       assert.doesNotMatch(client, /node_node_2|node_node_4/);
-      assert.deepEqual((await kernelRoutes(lab, "node-3", "bird")).sort(), ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24"]);
-      assert.match(await nodeRun(lab, "node-3", ["ip", "route", "show", "10.244.3.0/24"]), /via 172\.18\.0\.14/, "reflected routes keep the origin's next hop");
+      assert.deepEqual((await kernelRoutes(lab, "node-3", "bird")).sort(), [
+        "10.244.0.0/24",
+        "10.244.1.0/24",
+        "10.244.2.0/24",
+        "10.244.3.0/24",
+      ]);
+      assert.match(
+        await nodeRun(lab, "node-3", ["ip", "route", "show", "10.244.3.0/24"]),
+        /via 172\.18\.0\.14/,
+        "reflected routes keep the origin's next hop",
+      );
     },
     ["--routing-mode", "bgp", "--bgp-route-reflectors", "node-1"],
   );
@@ -135,7 +147,8 @@ test("routed CNI mode (Calico's data path) over host-gw: all pairs, services, eg
       const ps = await pods(lab);
       const local = ps.filter((p) => p.spec.nodeName === "node-1");
       const routes = await nodeRun(lab, "node-1", ["ip", "route"]);
-      for (const p of local) assert.match(routes, new RegExp(`^${p.status?.podIP?.replace(/\./g, "\\.")} dev pn[0-9a-f]{11} scope link`, "m"));
+      for (const p of local)
+        assert.match(routes, new RegExp(`^${p.status?.podIP?.replace(/\./g, "\\.")} dev pn[0-9a-f]{11} scope link`, "m"));
       assert.match(routes, /^blackhole 10\.244\.0\.0\/24 proto 81 metric 32/m, "the node's block is blackholed");
       assert.doesNotMatch(await nodeRun(lab, "node-1", ["ip", "link"]), /cni0/, "no bridge");
       const inPod = await lab.ok(["exec", local[0]!.metadata.name, "--", "ip", "route"]);

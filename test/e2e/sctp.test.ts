@@ -73,7 +73,12 @@ test("SCTP: ClusterIP and NodePort DNAT with real INIT chunks, masquerade from o
     );
     assert.deepEqual(viaClusterIP, { src: client.status?.podIP, dst: server.status?.podIP, sport: 40001, dport: 7777, chunk: 1 });
     const flows = await nodeRun(lab, "node-1", ["conntrack", "-L", "-p", "sctp"]);
-    assert.match(flows, new RegExp(`src=${client.status?.podIP} dst=${svc.spec.clusterIP} sport=40001 dport=9999 .*src=${server.status?.podIP} dst=${client.status?.podIP} sport=7777`));
+    assert.match(
+      flows,
+      new RegExp(
+        `src=${client.status?.podIP} dst=${svc.spec.clusterIP} sport=40001 dport=9999 .*src=${server.status?.podIP} dst=${client.status?.podIP} sport=7777`,
+      ),
+    );
 
     // The external host sends to node-1's NodePort: DNATed to node-2's pod and masqueraded to node-1's IP.
     const viaNodePort = await catchInit(lab, () =>

@@ -62,7 +62,11 @@ test("static IPs and MACs from podnet, kube-ovn and Calico annotations; clear fa
     assert.equal(ip("own"), "10.244.0.50");
     assert.match(await lab.ok(["exec", "-n", "blue", "ovn", "--", "ip", "link", "show", "eth0"]), /link\/ether 0a:58:0a:42:03:07 /);
     const answers = (await lab.ok(["curl", "own", "http://10.66.3.7:8080/", "http://10.244.1.77:8080/"])).trim().split("\n");
-    assert.deepEqual(answers.map((l) => (JSON.parse(l) as { pod: string }).pod), ["ovn", "calico"], "static pods serve on their addresses");
+    assert.deepEqual(
+      answers.map((l) => (JSON.parse(l) as { pod: string }).pod),
+      ["ovn", "calico"],
+      "static pods serve on their addresses",
+    );
 
     const r = await lab.cli(["apply", "-f", "-"], BAD);
     assert.notEqual(r.code, 0);

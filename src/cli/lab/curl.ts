@@ -15,7 +15,8 @@ function checkUrl(raw: string): void {
   } catch {
     throw new CliError(`error: invalid URL "${raw}": use http://HOST[:PORT]/PATH or udp://HOST:PORT`);
   }
-  if (u.protocol !== "http:" && u.protocol !== "udp:") throw new CliError(`error: unsupported scheme "${u.protocol}" in "${raw}": use http:// or udp://`);
+  if (u.protocol !== "http:" && u.protocol !== "udp:")
+    throw new CliError(`error: unsupported scheme "${u.protocol}" in "${raw}": use http:// or udp://`);
   if (u.protocol === "udp:" && !u.port) throw new CliError(`error: "${raw}" needs a port: udp://HOST:PORT`);
 }
 
@@ -52,6 +53,10 @@ export function registerCurl(lab: Command): void {
         "--",
         ...urls,
       ];
-      process.exitCode = await l.exec.interactive({ argv, netns: sourceNetns(l, o.namespace, source), env: { NODE_EXTRA_CA_CERTS: undefined } });
+      process.exitCode = await l.exec.interactive({
+        argv,
+        netns: sourceNetns(l, o.namespace, source),
+        env: { NODE_EXTRA_CA_CERTS: undefined },
+      });
     });
 }

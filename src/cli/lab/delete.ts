@@ -28,11 +28,18 @@ export function registerDelete(lab: Command): void {
     .option("-n, --namespace <ns>", "namespace", "default")
     .argument("[kind]")
     .argument("[names...]")
-    .action(async (kind: string | undefined, names: string[], o: { filename?: string[]; recursive?: boolean; namespace: string }, cmd: Command) => {
-      const l = openLab(cmd);
-      const read = o.filename ? readManifests(o.filename, o.recursive) : { objects: [], errors: [] };
-      const targets = [...read.objects.map(targetOf), ...(kind ? byName(kind, names, o.namespace) : [])];
-      if (targets.length === 0 && read.errors.length === 0) throw new LabError("error: give -f FILE or KIND NAME");
-      report(await deleteTargets(l, targets, read.errors));
-    });
+    .action(
+      async (
+        kind: string | undefined,
+        names: string[],
+        o: { filename?: string[]; recursive?: boolean; namespace: string },
+        cmd: Command,
+      ) => {
+        const l = openLab(cmd);
+        const read = o.filename ? readManifests(o.filename, o.recursive) : { objects: [], errors: [] };
+        const targets = [...read.objects.map(targetOf), ...(kind ? byName(kind, names, o.namespace) : [])];
+        if (targets.length === 0 && read.errors.length === 0) throw new LabError("error: give -f FILE or KIND NAME");
+        report(await deleteTargets(l, targets, read.errors));
+      },
+    );
 }

@@ -16,17 +16,24 @@ export function registerGet(lab: Command): void {
     .option("-n, --namespace <ns>", "namespace", "default")
     .option("-A, --all-namespaces", "all namespaces")
     .addOption(outputOption())
-    .action(async (resource: string, name: string | undefined, o: { namespace: string; allNamespaces?: boolean; output?: OutputFlag }, cmd: Command) => {
-      const l = openLab(cmd);
-      l.config();
-      const info = resolveResource(resource);
-      if (!info) throw new LabError(`error: the server doesn't have a resource type "${resource}"`);
-      const ns = info.namespaced && !o.allNamespaces ? o.namespace : undefined;
-      let objs = await l.store.read((tx) => tx.list(info.kind, ns));
-      if (name) {
-        objs = objs.filter((x) => x.metadata.name === name);
-        if (objs.length === 0) throw new LabError(`Error from server (NotFound): ${info.plural} "${name}" not found`);
-      }
-      process.stdout.write(`${printObjects(info.kind, objs, o.output, !!o.allNamespaces, !!name)}\n`);
-    });
+    .action(
+      async (
+        resource: string,
+        name: string | undefined,
+        o: { namespace: string; allNamespaces?: boolean; output?: OutputFlag },
+        cmd: Command,
+      ) => {
+        const l = openLab(cmd);
+        l.config();
+        const info = resolveResource(resource);
+        if (!info) throw new LabError(`error: the server doesn't have a resource type "${resource}"`);
+        const ns = info.namespaced && !o.allNamespaces ? o.namespace : undefined;
+        let objs = await l.store.read((tx) => tx.list(info.kind, ns));
+        if (name) {
+          objs = objs.filter((x) => x.metadata.name === name);
+          if (objs.length === 0) throw new LabError(`Error from server (NotFound): ${info.plural} "${name}" not found`);
+        }
+        process.stdout.write(`${printObjects(info.kind, objs, o.output, !!o.allNamespaces, !!name)}\n`);
+      },
+    );
 }

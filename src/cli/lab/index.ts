@@ -19,5 +19,17 @@ export function registerLab(program: Command): void {
     .description("a multi-node cluster made of network namespaces on this machine")
     .option("--lab <name>", "lab name (letters and digits)", process.env.PODNET_LAB ?? "lab")
     .option("--state-dir <dir>", "where labs keep state", process.env.PODNET_STATE_DIR ?? DEFAULT_STATE_DIR);
-  for (const register of [registerUp, registerDown, registerApply, registerDelete, registerGet, registerExec, registerCurl, registerRules, registerStatus, registerNode]) register(lab);
+  for (const register of [
+    registerUp,
+    registerDown,
+    registerApply,
+    registerDelete,
+    registerGet,
+    registerExec,
+    registerCurl,
+    registerRules,
+    registerStatus,
+    registerNode,
+  ])
+    register(lab);
 }

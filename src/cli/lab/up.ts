@@ -1,7 +1,16 @@
 /** `podnet lab up`: build the lab; Ctrl-C while building removes what was built. */
 import type { Command } from "commander";
 import type { RoutingMode } from "../../routing/types.js";
-import { cniModeOption, type IpFamilyFlag, intOption, ipFamilyOption, type IptablesFlag, iptablesOption, listParser, routingModeOption } from "../flags.js";
+import {
+  cniModeOption,
+  type IpFamilyFlag,
+  intOption,
+  ipFamilyOption,
+  type IptablesFlag,
+  iptablesOption,
+  listParser,
+  routingModeOption,
+} from "../flags.js";
 import { openLab } from "./open.js";
 
 interface UpFlags {

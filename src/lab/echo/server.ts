@@ -23,13 +23,7 @@ function unmap(addr: string | undefined): string {
   return (addr ?? "").replace(/^::ffff:/, "");
 }
 
-function answer(
-  client: string,
-  clientPort: number,
-  port: number,
-  proto: string,
-  extra: Record<string, unknown> = {},
-): string {
+function answer(client: string, clientPort: number, port: number, proto: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
     pod,
     namespace,

@@ -44,10 +44,7 @@ export const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
 /** checkEnum adds an error when a present value is not one of the allowed strings. */
 export function checkEnum(errs: Errors, field: string, v: unknown, allowed: readonly string[]): void {
   if (v !== undefined && !allowed.includes(v as string))
-    errs.add(
-      field,
-      `Unsupported value: ${JSON.stringify(v)}: supported values: ${allowed.map((a) => `"${a}"`).join(", ")}`,
-    );
+    errs.add(field, `Unsupported value: ${JSON.stringify(v)}: supported values: ${allowed.map((a) => `"${a}"`).join(", ")}`);
 }
 
 /** checkStringMap validates a labels/annotations/selector map with per-key and per-value checks. */

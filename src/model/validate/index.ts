@@ -21,8 +21,7 @@ export function objectRef(obj: unknown): string {
 /** validateObject checks an object and returns it typed, or throws a ValidationError naming the fields. */
 export function validateObject(obj: unknown): KubeObject {
   const errs = new Errors();
-  if (!isObj(obj))
-    throw new ValidationError("document", [{ field: "", message: "must be a mapping (an object)" }]);
+  if (!isObj(obj)) throw new ValidationError("document", [{ field: "", message: "must be a mapping (an object)" }]);
   const info = checkMeta(errs, obj);
   if (info && errs.ok) {
     if (info.kind === "Pod") checkPodSpec(errs, "spec", obj.spec);

@@ -1,12 +1,6 @@
 /** Validation of apiVersion, kind and metadata, common to every object. */
 import { type KindInfo, kindInfo } from "../kinds.js";
-import {
-  dns1035LabelError,
-  dnsLabelError,
-  dnsSubdomainError,
-  labelKeyError,
-  labelValueError,
-} from "../names.js";
+import { dns1035LabelError, dnsLabelError, dnsSubdomainError, labelKeyError, labelValueError } from "../names.js";
 import { checkStringMap, type Errors, isObj } from "./errors.js";
 
 const NAME_RULES = { label: dnsLabelError, label1035: dns1035LabelError, subdomain: dnsSubdomainError };
@@ -27,10 +21,7 @@ export function checkMeta(errs: Errors, obj: Record<string, unknown>): KindInfo 
     return undefined;
   }
   if (obj.apiVersion !== info.apiVersion)
-    errs.add(
-      "apiVersion",
-      `Unsupported value: ${JSON.stringify(obj.apiVersion)}: ${kind} is "${info.apiVersion}"`,
-    );
+    errs.add("apiVersion", `Unsupported value: ${JSON.stringify(obj.apiVersion)}: ${kind} is "${info.apiVersion}"`);
   const md = obj.metadata;
   if (!isObj(md)) {
     errs.add("metadata", "Required value");
@@ -44,10 +35,7 @@ export function checkMeta(errs: Errors, obj: Record<string, unknown>): KindInfo 
   if (md.namespace !== undefined) {
     if (!info.namespaced) errs.add("metadata.namespace", `Forbidden: ${kind} is not namespaced`);
     else if (typeof md.namespace !== "string" || dnsLabelError(md.namespace))
-      errs.add(
-        "metadata.namespace",
-        `Invalid value: ${JSON.stringify(md.namespace)}: ${dnsLabelError(String(md.namespace))}`,
-      );
+      errs.add("metadata.namespace", `Invalid value: ${JSON.stringify(md.namespace)}: ${dnsLabelError(String(md.namespace))}`);
   }
   checkStringMap(errs, "metadata.labels", md.labels, labelKeyError, labelValueError);
   checkStringMap(errs, "metadata.annotations", md.annotations, labelKeyError, (v) =>

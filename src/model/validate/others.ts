@@ -9,10 +9,7 @@ import { checkLabelSelector, checkPodSpec } from "./pod.js";
 export function checkDeploymentSpec(errs: Errors, spec: unknown): void {
   if (!isObj(spec)) return errs.add("spec", "Required value");
   if (spec.replicas !== undefined && !(Number.isInteger(spec.replicas) && (spec.replicas as number) >= 0))
-    errs.add(
-      "spec.replicas",
-      `Invalid value: ${JSON.stringify(spec.replicas)}: must be a non-negative integer`,
-    );
+    errs.add("spec.replicas", `Invalid value: ${JSON.stringify(spec.replicas)}: must be a non-negative integer`);
   const before = errs.list.length;
   checkLabelSelector(errs, "spec.selector", spec.selector, true);
   const sel = spec.selector as LabelSelector | undefined;
@@ -20,9 +17,7 @@ export function checkDeploymentSpec(errs: Errors, spec: unknown): void {
     errs.add("spec.selector", "Invalid value: empty selector is invalid for deployment");
   const tpl = spec.template;
   if (!isObj(tpl)) return errs.add("spec.template", "Required value");
-  const labels = isObj(tpl.metadata)
-    ? (tpl.metadata.labels as Record<string, string> | undefined)
-    : undefined;
+  const labels = isObj(tpl.metadata) ? (tpl.metadata.labels as Record<string, string> | undefined) : undefined;
   if (errs.list.length === before && sel && !matchesSelector(sel, labels))
     errs.add("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`");
   checkPodSpec(errs, "spec.template.spec", tpl.spec);
@@ -36,14 +31,10 @@ export function checkEndpointSlice(errs: Errors, obj: Record<string, unknown>): 
   if (!Array.isArray(eps)) return errs.add("endpoints", "must be a list");
   eps.forEach((e, i) => {
     const addrs = isObj(e) ? e.addresses : undefined;
-    if (!Array.isArray(addrs) || addrs.length === 0)
-      return errs.add(`endpoints[${i}].addresses`, "Required value");
+    if (!Array.isArray(addrs) || addrs.length === 0) return errs.add(`endpoints[${i}].addresses`, "Required value");
     addrs.forEach((a, j) => {
       if (obj.addressType !== "FQDN" && !isIP(a))
-        errs.add(
-          `endpoints[${i}].addresses[${j}]`,
-          `Invalid value: ${JSON.stringify(a)}: must be a valid IP address`,
-        );
+        errs.add(`endpoints[${i}].addresses[${j}]`, `Invalid value: ${JSON.stringify(a)}: must be a valid IP address`);
     });
   });
   const ports = obj.ports ?? [];
@@ -81,19 +72,13 @@ function checkPolicyRule(errs: Errors, at: string, r: unknown, peersKey: "from" 
       const pat = `${at}.${peersKey}[${j}]`;
       if (!isObj(p)) return errs.add(pat, "must be an object");
       if (p.podSelector !== undefined) checkLabelSelector(errs, `${pat}.podSelector`, p.podSelector, false);
-      if (p.namespaceSelector !== undefined)
-        checkLabelSelector(errs, `${pat}.namespaceSelector`, p.namespaceSelector, false);
+      if (p.namespaceSelector !== undefined) checkLabelSelector(errs, `${pat}.namespaceSelector`, p.namespaceSelector, false);
       if (p.ipBlock !== undefined) {
         const b = isObj(p.ipBlock) ? p.ipBlock : {};
-        if (!isCIDR(b.cidr))
-          errs.add(`${pat}.ipBlock.cidr`, `Invalid value: ${JSON.stringify(b.cidr)}: must be a valid CIDR`);
+        if (!isCIDR(b.cidr)) errs.add(`${pat}.ipBlock.cidr`, `Invalid value: ${JSON.stringify(b.cidr)}: must be a valid CIDR`);
         if (Array.isArray(b.except))
           b.except.forEach((c, k) => {
-            if (!isCIDR(c))
-              errs.add(
-                `${pat}.ipBlock.except[${k}]`,
-                `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`,
-              );
+            if (!isCIDR(c)) errs.add(`${pat}.ipBlock.except[${k}]`, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
           });
         if (p.podSelector !== undefined || p.namespaceSelector !== undefined)
           errs.add(pat, "Forbidden: may not specify more than 1 peer type with ipBlock");
@@ -117,7 +102,6 @@ export function checkNodeSpec(errs: Errors, spec: unknown): void {
     errs.add("spec.podCIDR", `Invalid value: ${JSON.stringify(spec.podCIDR)}: must be a valid CIDR`);
   if (Array.isArray(spec.podCIDRs))
     spec.podCIDRs.forEach((c, i) => {
-      if (!isCIDR(c))
-        errs.add(`spec.podCIDRs[${i}]`, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
+      if (!isCIDR(c)) errs.add(`spec.podCIDRs[${i}]`, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
     });
 }

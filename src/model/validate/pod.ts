@@ -10,18 +10,14 @@ export function checkPodSpec(errs: Errors, at: string, spec: unknown): void {
     errs.add(`${at}.nodeName`, `Invalid value: ${JSON.stringify(spec.nodeName)}: must be a node name`);
   checkStringMap(errs, `${at}.nodeSelector`, spec.nodeSelector, labelKeyError, labelValueError);
   const cs = spec.containers;
-  if (!Array.isArray(cs) || cs.length === 0)
-    return errs.add(`${at}.containers`, "Required value: at least one container");
+  if (!Array.isArray(cs) || cs.length === 0) return errs.add(`${at}.containers`, "Required value: at least one container");
   const names = new Set<string>();
   const hostPorts = new Set<string>();
   cs.forEach((c, i) => {
     const cat = `${at}.containers[${i}]`;
     if (!isObj(c)) return errs.add(cat, "must be an object");
     if (typeof c.name !== "string" || dnsLabelError(c.name))
-      errs.add(
-        `${cat}.name`,
-        `Invalid value: ${JSON.stringify(c.name)}: ${dnsLabelError(String(c.name ?? ""))}`,
-      );
+      errs.add(`${cat}.name`, `Invalid value: ${JSON.stringify(c.name)}: ${dnsLabelError(String(c.name ?? ""))}`);
     else if (names.has(c.name)) errs.add(`${cat}.name`, `Duplicate value: "${c.name}"`);
     else names.add(c.name);
     checkContainerPorts(errs, `${cat}.ports`, c.ports, hostPorts);
@@ -37,10 +33,7 @@ function checkContainerPorts(errs: Errors, at: string, ports: unknown, hostPorts
     const pat = `${at}[${i}]`;
     if (!isObj(p)) return errs.add(pat, "must be an object");
     if (!isPort(p.containerPort))
-      errs.add(
-        `${pat}.containerPort`,
-        `Invalid value: ${JSON.stringify(p.containerPort)}: must be between 1 and 65535`,
-      );
+      errs.add(`${pat}.containerPort`, `Invalid value: ${JSON.stringify(p.containerPort)}: must be between 1 and 65535`);
     checkEnum(errs, `${pat}.protocol`, p.protocol, PROTOCOLS);
     const key = `${p.containerPort}/${p.protocol ?? "TCP"}`;
     if (seen.has(key)) errs.add(pat, `Duplicate value: ${key}`);
@@ -52,11 +45,7 @@ function checkContainerPorts(errs: Errors, at: string, ports: unknown, hostPorts
       names.add(p.name as string);
     }
     if (p.hostPort !== undefined) {
-      if (!isPort(p.hostPort))
-        errs.add(
-          `${pat}.hostPort`,
-          `Invalid value: ${JSON.stringify(p.hostPort)}: must be between 1 and 65535`,
-        );
+      if (!isPort(p.hostPort)) errs.add(`${pat}.hostPort`, `Invalid value: ${JSON.stringify(p.hostPort)}: must be between 1 and 65535`);
       const hk = `${p.hostIP ?? ""}:${p.hostPort}/${p.protocol ?? "TCP"}`;
       if (hostPorts.has(hk)) errs.add(`${pat}.hostPort`, `Duplicate value: ${hk}`);
       hostPorts.add(hk);
@@ -83,9 +72,7 @@ export function checkLabelSelector(errs: Errors, at: string, sel: unknown, requi
     checkEnum(errs, `${rat}.operator`, r.operator, ["In", "NotIn", "Exists", "DoesNotExist"]);
     const needsValues = r.operator === "In" || r.operator === "NotIn";
     const n = Array.isArray(r.values) ? r.values.length : 0;
-    if (needsValues && n === 0)
-      errs.add(`${rat}.values`, `Required value: must be specified when operator is ${r.operator}`);
-    if (!needsValues && n > 0)
-      errs.add(`${rat}.values`, `Forbidden: may not be specified when operator is ${r.operator}`);
+    if (needsValues && n === 0) errs.add(`${rat}.values`, `Required value: must be specified when operator is ${r.operator}`);
+    if (!needsValues && n > 0) errs.add(`${rat}.values`, `Forbidden: may not be specified when operator is ${r.operator}`);
   });
 }

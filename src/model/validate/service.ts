@@ -13,57 +13,34 @@ export function checkServiceSpec(errs: Errors, spec: unknown): void {
   checkStringMap(errs, "spec.selector", spec.selector, labelKeyError, labelValueError);
   const headless = spec.clusterIP === "None";
   if (spec.clusterIP !== undefined && spec.clusterIP !== "" && !headless && !isIP(spec.clusterIP))
-    errs.add(
-      "spec.clusterIP",
-      `Invalid value: ${JSON.stringify(spec.clusterIP)}: must be a valid IP address or "None"`,
-    );
+    errs.add("spec.clusterIP", `Invalid value: ${JSON.stringify(spec.clusterIP)}: must be a valid IP address or "None"`);
   if (Array.isArray(spec.clusterIPs))
     spec.clusterIPs.forEach((ip, i) => {
-      if (ip !== "None" && !isIP(ip))
-        errs.add(`spec.clusterIPs[${i}]`, `Invalid value: ${JSON.stringify(ip)}: must be a valid IP address`);
+      if (ip !== "None" && !isIP(ip)) errs.add(`spec.clusterIPs[${i}]`, `Invalid value: ${JSON.stringify(ip)}: must be a valid IP address`);
     });
   if (headless && (type === "NodePort" || type === "LoadBalancer"))
     errs.add("spec.clusterIP", `Invalid value: "None": may not be set to 'None' for ${type} services`);
   checkIPList(errs, "spec.externalIPs", spec.externalIPs, isIP, "IP address");
   checkIPList(errs, "spec.loadBalancerSourceRanges", spec.loadBalancerSourceRanges, isCIDR, "CIDR");
   if (spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== "" && !isIP(spec.loadBalancerIP))
-    errs.add(
-      "spec.loadBalancerIP",
-      `Invalid value: ${JSON.stringify(spec.loadBalancerIP)}: must be a valid IP address`,
-    );
+    errs.add("spec.loadBalancerIP", `Invalid value: ${JSON.stringify(spec.loadBalancerIP)}: must be a valid IP address`);
   checkEnum(errs, "spec.sessionAffinity", spec.sessionAffinity, ["None", "ClientIP"]);
   const timeout =
     isObj(spec.sessionAffinityConfig) && isObj(spec.sessionAffinityConfig.clientIP)
       ? spec.sessionAffinityConfig.clientIP.timeoutSeconds
       : undefined;
-  if (
-    timeout !== undefined &&
-    !(Number.isInteger(timeout) && (timeout as number) > 0 && (timeout as number) <= 86400)
-  )
+  if (timeout !== undefined && !(Number.isInteger(timeout) && (timeout as number) > 0 && (timeout as number) <= 86400))
     errs.add(
       "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
       `Invalid value: ${JSON.stringify(timeout)}: must be greater than 0 and less than 86400`,
     );
   checkEnum(errs, "spec.externalTrafficPolicy", spec.externalTrafficPolicy, ["Cluster", "Local"]);
-  if (
-    spec.externalTrafficPolicy !== undefined &&
-    type !== "NodePort" &&
-    type !== "LoadBalancer" &&
-    !Array.isArray(spec.externalIPs)
-  )
-    errs.add(
-      "spec.externalTrafficPolicy",
-      "Invalid value: may only be set for NodePort and LoadBalancer services or with externalIPs",
-    );
+  if (spec.externalTrafficPolicy !== undefined && type !== "NodePort" && type !== "LoadBalancer" && !Array.isArray(spec.externalIPs))
+    errs.add("spec.externalTrafficPolicy", "Invalid value: may only be set for NodePort and LoadBalancer services or with externalIPs");
   checkEnum(errs, "spec.internalTrafficPolicy", spec.internalTrafficPolicy, ["Cluster", "Local"]);
-  checkEnum(errs, "spec.ipFamilyPolicy", spec.ipFamilyPolicy, [
-    "SingleStack",
-    "PreferDualStack",
-    "RequireDualStack",
-  ]);
+  checkEnum(errs, "spec.ipFamilyPolicy", spec.ipFamilyPolicy, ["SingleStack", "PreferDualStack", "RequireDualStack"]);
   if (type === "ExternalName") {
-    if (typeof spec.externalName !== "string" || spec.externalName === "")
-      errs.add("spec.externalName", "Required value");
+    if (typeof spec.externalName !== "string" || spec.externalName === "") errs.add("spec.externalName", "Required value");
     return;
   }
   checkServicePorts(errs, spec.ports, type, headless);
@@ -97,21 +74,15 @@ function checkServicePorts(errs: Errors, ports: unknown, type: string, headless:
       else if (names.has(p.name as string)) errs.add(`${at}.name`, `Duplicate value: "${p.name}"`);
       names.add(p.name as string);
     }
-    if (!isPort(p.port))
-      errs.add(`${at}.port`, `Invalid value: ${JSON.stringify(p.port)}: must be between 1 and 65535`);
+    if (!isPort(p.port)) errs.add(`${at}.port`, `Invalid value: ${JSON.stringify(p.port)}: must be between 1 and 65535`);
     checkEnum(errs, `${at}.protocol`, p.protocol, PROTOCOLS);
     const key = `${p.port}/${p.protocol ?? "TCP"}`;
     if (seen.has(key)) errs.add(`${at}`, `Duplicate value: ${key}: port and protocol must be unique`);
     seen.add(key);
     checkTargetPort(errs, `${at}.targetPort`, p.targetPort);
     if (p.nodePort !== undefined && p.nodePort !== 0) {
-      if (type !== "NodePort" && type !== "LoadBalancer")
-        errs.add(`${at}.nodePort`, `Forbidden: may not be used when type is '${type}'`);
-      else if (!isPort(p.nodePort))
-        errs.add(
-          `${at}.nodePort`,
-          `Invalid value: ${JSON.stringify(p.nodePort)}: must be between 1 and 65535`,
-        );
+      if (type !== "NodePort" && type !== "LoadBalancer") errs.add(`${at}.nodePort`, `Forbidden: may not be used when type is '${type}'`);
+      else if (!isPort(p.nodePort)) errs.add(`${at}.nodePort`, `Invalid value: ${JSON.stringify(p.nodePort)}: must be between 1 and 65535`);
       const nk = `${p.nodePort}/${p.protocol ?? "TCP"}`;
       if (nodePorts.has(nk)) errs.add(`${at}.nodePort`, `Duplicate value: ${nk}`);
       nodePorts.add(nk);

@@ -49,9 +49,16 @@ export function checkSubnetSpec(errs: Errors, spec: unknown): void {
       });
   }
   for (const f of ["natOutgoing", "default"] as const)
-    if (spec[f] !== undefined && typeof spec[f] !== "boolean") errs.add(`spec.${f}`, `Invalid value: ${JSON.stringify(spec[f])}: must be true or false`);
+    if (spec[f] !== undefined && typeof spec[f] !== "boolean")
+      errs.add(`spec.${f}`, `Invalid value: ${JSON.stringify(spec[f])}: must be true or false`);
   checkEnum(errs, "spec.gatewayType", spec.gatewayType, ["distributed", "centralized"]);
-  const gws = typeof spec.gatewayNode === "string" ? spec.gatewayNode.split(",").map((s) => s.trim()).filter(Boolean) : [];
+  const gws =
+    typeof spec.gatewayNode === "string"
+      ? spec.gatewayNode
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
   if (spec.gatewayNode !== undefined && typeof spec.gatewayNode !== "string") errs.add("spec.gatewayNode", "must be a string");
   for (const g of gws) {
     const why = dnsSubdomainError(g);
@@ -63,6 +70,9 @@ export function checkSubnetSpec(errs: Errors, spec: unknown): void {
     const v4 = cidrs.map((c) => parseCIDR(c)).find((c) => c?.family === 4);
     const b = spec.blockSize;
     if (!Number.isInteger(b) || (b as number) > 30 || (b as number) < (v4?.prefix ?? 0))
-      errs.add("spec.blockSize", `Invalid value: ${JSON.stringify(b)}: must be an IPv4 prefix length between the subnet's (${v4?.prefix ?? "?"}) and 30`);
+      errs.add(
+        "spec.blockSize",
+        `Invalid value: ${JSON.stringify(b)}: must be an IPv4 prefix length between the subnet's (${v4?.prefix ?? "?"}) and 30`,
+      );
   }
 }

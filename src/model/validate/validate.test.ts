@@ -34,53 +34,27 @@ const BAD: [string, string, RegExp][] = [
     /metadata.name: Invalid value: "\$\(reboot\)"/,
   ],
   ["upper-case name", "apiVersion: v1\nkind: Namespace\nmetadata: {name: Prod}", /must be a DNS label/],
-  [
-    "bad clusterIP",
-    svc("  clusterIP: 10.96.0.300\n  ports: [{port: 80}]"),
-    /spec.clusterIP: Invalid value: "10.96.0.300"/,
-  ],
+  ["bad clusterIP", svc("  clusterIP: 10.96.0.300\n  ports: [{port: 80}]"), /spec.clusterIP: Invalid value: "10.96.0.300"/],
   ["bad externalIP", svc('  externalIPs: ["198.51.100.x"]\n  ports: [{port: 80}]'), /spec.externalIPs\[0\]/],
   [
     "bad source range",
     svc('  type: LoadBalancer\n  loadBalancerSourceRanges: ["10.0.0.0/40"]\n  ports: [{port: 80}]'),
     /loadBalancerSourceRanges\[0\]/,
   ],
-  [
-    "duplicate service ports",
-    svc("  ports: [{name: a, port: 80}, {name: b, port: 80}]"),
-    /spec.ports\[1\]: Duplicate value: 80\/TCP/,
-  ],
-  [
-    "duplicate port names",
-    svc("  ports: [{name: a, port: 80}, {name: a, port: 81}]"),
-    /spec.ports\[1\].name: Duplicate value: "a"/,
-  ],
+  ["duplicate service ports", svc("  ports: [{name: a, port: 80}, {name: b, port: 80}]"), /spec.ports\[1\]: Duplicate value: 80\/TCP/],
+  ["duplicate port names", svc("  ports: [{name: a, port: 80}, {name: a, port: 81}]"), /spec.ports\[1\].name: Duplicate value: "a"/],
   ["unnamed multi-port", svc("  ports: [{port: 80}, {port: 81}]"), /spec.ports\[0\].name: Required value/],
   ["port out of range", svc("  ports: [{port: 70000}]"), /spec.ports\[0\].port: Invalid value: 70000/],
-  [
-    "nodePort on ClusterIP",
-    svc("  ports: [{port: 80, nodePort: 30080}]"),
-    /spec.ports\[0\].nodePort: Forbidden/,
-  ],
-  [
-    "bad protocol",
-    svc("  ports: [{port: 80, protocol: ICMP}]"),
-    /spec.ports\[0\].protocol: Unsupported value: "ICMP"/,
-  ],
+  ["nodePort on ClusterIP", svc("  ports: [{port: 80, nodePort: 30080}]"), /spec.ports\[0\].nodePort: Forbidden/],
+  ["bad protocol", svc("  ports: [{port: 80, protocol: ICMP}]"), /spec.ports\[0\].protocol: Unsupported value: "ICMP"/],
   ["missing ports", svc("  selector: {app: web}"), /spec.ports: Required value/],
   [
     "affinity timeout",
-    svc(
-      "  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 0}}\n  ports: [{port: 80}]",
-    ),
+    svc("  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 0}}\n  ports: [{port: 80}]"),
     /timeoutSeconds/,
   ],
   ["deployment without selector", deploy(""), /spec.selector: Required value/],
-  [
-    "selector not matching labels",
-    deploy("  selector: {matchLabels: {app: api}}"),
-    /selector` does not match template `labels`/,
-  ],
+  ["selector not matching labels", deploy("  selector: {matchLabels: {app: api}}"), /selector` does not match template `labels`/],
   [
     "bad selector operator",
     deploy("  selector: {matchExpressions: [{key: app, operator: Is, values: [web]}]}"),
@@ -91,11 +65,7 @@ const BAD: [string, string, RegExp][] = [
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80}]}]}",
     /ports\[1\]: Duplicate value: 80\/TCP/,
   ],
-  [
-    "no containers",
-    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}",
-    /spec.containers: Required value/,
-  ],
+  ["no containers", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}", /spec.containers: Required value/],
   [
     "bad label value",
     'apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: "a b"}}\nspec: {containers: [{name: c}]}',
@@ -130,9 +100,7 @@ for (const [name, text, want] of BAD) {
 }
 
 test("one bad object does not sink the valid ones in the same manifest", () => {
-  const docs = parseManifest(
-    `${svc("  ports: [{port: 80}]", "good")}\n---\n${svc("  ports: [{port: 0}]", "bad")}\n---\n`,
-  );
+  const docs = parseManifest(`${svc("  ports: [{port: 80}]", "good")}\n---\n${svc("  ports: [{port: 0}]", "bad")}\n---\n`);
   assert.deepEqual(
     docs.map((d) => [d.ref, "error" in d]),
     [

@@ -10,7 +10,21 @@ import type { IptablesTransaction, IptOp } from "./transaction.js";
 import { BUILTIN_CHAINS, type Flavour, type IpFamily, NetfilterError, TABLE_ORDER, type Table } from "./types.js";
 
 /** TARGETS are the iptables targets that are not chains. */
-const TARGETS = new Set(["ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE", "MARK", "LOG", "NOTRACK", "CT", "CONNMARK", "TRACE"]);
+const TARGETS = new Set([
+  "ACCEPT",
+  "DROP",
+  "RETURN",
+  "REJECT",
+  "DNAT",
+  "SNAT",
+  "MASQUERADE",
+  "MARK",
+  "LOG",
+  "NOTRACK",
+  "CT",
+  "CONNMARK",
+  "TRACE",
+]);
 
 /** Chains is one table: chain name → rule specs in order. */
 export type Chains = Map<string, string[]>;
@@ -43,7 +57,9 @@ export class FakeIptables implements IptablesNode {
   }
 
   async list(table: Table, chain: string): Promise<string[] | undefined> {
-    return this.chainsOf(table).get(chain)?.map((s) => `-A ${chain} ${s}`);
+    return this.chainsOf(table)
+      .get(chain)
+      ?.map((s) => `-A ${chain} ${s}`);
   }
 
   async chains(table: Table, rulesOf: readonly string[] = []): Promise<ChainListing> {

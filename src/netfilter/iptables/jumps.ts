@@ -39,7 +39,11 @@ const key = (j: Pick<Jump, "table" | "from">) => `${j.table}/${j.from}`;
  * presentJumps returns the jumps that exist. `listed` holds the rules of built-in chains the caller
  * has already read (`table/CHAIN`); the others are listed here, once each and all at once.
  */
-export async function presentJumps(ipt: IptablesNode, jumps: readonly Jump[], listed: Map<string, string[]> = new Map()): Promise<Set<Jump>> {
+export async function presentJumps(
+  ipt: IptablesNode,
+  jumps: readonly Jump[],
+  listed: Map<string, string[]> = new Map(),
+): Promise<Set<Jump>> {
   const unread = new Map(jumps.filter((j) => !listed.has(key(j))).map((j) => [key(j), j]));
   await Promise.all([...unread].map(async ([k, j]) => listed.set(k, (await ipt.list(j.table, j.from)) ?? [])));
   const present = new Set<Jump>();

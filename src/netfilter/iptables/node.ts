@@ -57,12 +57,19 @@ export class RealIptables implements IptablesNode {
     } catch (e) {
       const stderr = e instanceof ExecError ? e.stderr : "";
       const where = this.netns === null ? "" : ` in netns "${this.netns}"`;
-      throw new NetfilterError(`failed to apply ${this.bin("-restore")}${where}: ${stderr.trim() || (e as Error).message}`, { cause: e, stderr });
+      throw new NetfilterError(`failed to apply ${this.bin("-restore")}${where}: ${stderr.trim() || (e as Error).message}`, {
+        cause: e,
+        stderr,
+      });
     }
   }
 
   async check(table: Table, chain: string, args: readonly string[]): Promise<boolean> {
-    const r = await this.exec.run({ argv: [this.bin(""), "-w", "5", "-t", table, "-C", chain, ...args], netns: this.netns, okCodes: [0, 1, 2] });
+    const r = await this.exec.run({
+      argv: [this.bin(""), "-w", "5", "-t", table, "-C", chain, ...args],
+      netns: this.netns,
+      okCodes: [0, 1, 2],
+    });
     return r.code === 0;
   }
 

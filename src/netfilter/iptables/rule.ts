@@ -38,7 +38,8 @@ export function joinRules(texts: readonly RuleText[]): RuleText {
 
 /** comment renders `-m comment --comment X`, quoting X when it has spaces as iptables -S does. */
 export function comment(text: string): string {
-  if (/["\\\n]/.test(text)) throw new NetfilterError(`failed to render comment ${JSON.stringify(text)}: quotes, backslashes and newlines are not allowed`);
+  if (/["\\\n]/.test(text))
+    throw new NetfilterError(`failed to render comment ${JSON.stringify(text)}: quotes, backslashes and newlines are not allowed`);
   return `-m comment --comment ${text.includes(" ") ? `"${text}"` : text}`;
 }
 

@@ -91,29 +91,58 @@ function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement
       continue;
     }
     switch (flag) {
-      case "-s": holds(inNet(v, pkt.src)); break;
-      case "-d": holds(inNet(v, st.dst)); break;
-      case "-p": holds(v === pkt.proto); break;
-      case "--dport": holds(Number(v) === st.dport); break;
-      case "--dst-type": holds(v === "LOCAL" && o.local(st.dst)); break;
-      case "--src-type": holds(v === "LOCAL" && (o.from === "node" || o.local(pkt.src))); break;
+      case "-s":
+        holds(inNet(v, pkt.src));
+        break;
+      case "-d":
+        holds(inNet(v, st.dst));
+        break;
+      case "-p":
+        holds(v === pkt.proto);
+        break;
+      case "--dport":
+        holds(Number(v) === st.dport);
+        break;
+      case "--dst-type":
+        holds(v === "LOCAL" && o.local(st.dst));
+        break;
+      case "--src-type":
+        holds(v === "LOCAL" && (o.from === "node" || o.local(pkt.src)));
+        break;
       case "--mark": {
         const m = parseMark(v);
         holds((st.mark & m.mask) === m.value);
         break;
       }
-      case "--ctstate": holds(v.split(",").some((s) => s === "NEW" || (s === "DNAT" && st.dnat !== undefined))); break;
+      case "--ctstate":
+        holds(v.split(",").some((s) => s === "NEW" || (s === "DNAT" && st.dnat !== undefined)));
+        break;
       case "--probability": {
         const q = Number(v);
         p *= neg ? 1 - q : q;
         i++;
         break;
       }
-      case "--rcheck": holds(false); i--; break; // a first packet: no client is remembered yet
-      case "-m": case "--comment": case "--mode": case "--name": case "--seconds": i++; break;
-      case "--set": case "--reap": break;
-      case "-j": target = v; i++; break;
-      default: throw new Error(`tracePacket: unsupported rule argument "${flag}" in "${spec}"`);
+      case "--rcheck":
+        holds(false);
+        i--;
+        break; // a first packet: no client is remembered yet
+      case "-m":
+      case "--comment":
+      case "--mode":
+      case "--name":
+      case "--seconds":
+        i++;
+        break;
+      case "--set":
+      case "--reap":
+        break;
+      case "-j":
+        target = v;
+        i++;
+        break;
+      default:
+        throw new Error(`tracePacket: unsupported rule argument "${flag}" in "${spec}"`);
     }
   }
   return target === undefined ? { p, opts } : { p, target, opts };
@@ -125,7 +154,15 @@ function hostPort(to: string): { ip: string; port: number } {
   return { ip: m[1] as string, port: Number(m[2]) };
 }
 
-function run(rules: RuleSource, table: Table, chain: string, pkt: Packet, o: TraceOptions, start: { p: number; st: State }, depth = 0): Branch[] {
+function run(
+  rules: RuleSource,
+  table: Table,
+  chain: string,
+  pkt: Packet,
+  o: TraceOptions,
+  start: { p: number; st: State },
+  depth = 0,
+): Branch[] {
   if (depth > 50) throw new Error(`tracePacket: jumps nest deeper than 50 at ${table}/${chain}`);
   const specs = rules(table, chain);
   if (!specs) throw new Error(`tracePacket: jump to missing chain ${table}/${chain}`);
@@ -144,12 +181,19 @@ function run(rules: RuleSource, table: Table, chain: string, pkt: Packet, o: Tra
       else if (TERMINAL.has(t) || t === "RETURN") done.push({ p, st, end: t as End });
       else if (t === "DNAT") {
         const to = hostPort(j.opts.get("--to-destination") ?? "");
-        done.push({ p, st: { ...st, dst: to.ip, dport: to.port, dnat: `${to.ip.includes(":") ? `[${to.ip}]` : to.ip}:${to.port}` }, end: "ACCEPT" });
+        done.push({
+          p,
+          st: { ...st, dst: to.ip, dport: to.port, dnat: `${to.ip.includes(":") ? `[${to.ip}]` : to.ip}:${to.port}` },
+          end: "ACCEPT",
+        });
       } else if (t === "MASQUERADE") done.push({ p, st: { ...st, masquerade: true }, end: "ACCEPT" });
       else if (t === "MARK") {
         const or = j.opts.get("--or-mark");
         const xor = j.opts.get("--xor-mark");
-        next.push({ p, st: { ...st, mark: or !== undefined ? st.mark | Number(or) : xor !== undefined ? st.mark ^ Number(xor) : st.mark } });
+        next.push({
+          p,
+          st: { ...st, mark: or !== undefined ? st.mark | Number(or) : xor !== undefined ? st.mark ^ Number(xor) : st.mark },
+        });
       } else
         for (const r of run(rules, table, t, pkt, o, { p, st }, depth + 1)) {
           if (r.end === "RETURN" || r.end === undefined) next.push({ p: r.p, st: r.st });

@@ -5,7 +5,15 @@
  * found present); nothing here asks per jump, because legacy iptables loads the whole table for
  * every call (0.15 s each at 10 000 services).
  */
-import { insertMissing, type IptablesNode, type IptablesTransaction, type Jump, jumpArgs, presentJumps, type Table } from "../../netfilter/index.js";
+import {
+  insertMissing,
+  type IptablesNode,
+  type IptablesTransaction,
+  type Jump,
+  jumpArgs,
+  presentJumps,
+  type Table,
+} from "../../netfilter/index.js";
 
 const NEW = ["-m", "conntrack", "--ctstate", "NEW"];
 const c = (text: string) => ["-m", "comment", "--comment", text];

@@ -188,7 +188,8 @@ export class IptablesProxier {
     else {
       const ctx = renderContext(this.cfg, this.family, this.largeCluster);
       rendered = { ...computeUpdates(this.tracker, keys, ctx, this.portsByService, errors), ctx };
-      if (this.totalEndpoints(rendered.updates) > LARGE_CLUSTER_ENDPOINTS !== this.largeCluster) return this.planModeSwitch(dirty, existing, extra);
+      if (this.totalEndpoints(rendered.updates) > LARGE_CLUSTER_ENDPOINTS !== this.largeCluster)
+        return this.planModeSwitch(dirty, existing, extra);
     }
     const { updates, ports, ctx } = rendered;
     this.largeCluster = ctx.largeCluster;
@@ -236,8 +237,9 @@ export class IptablesProxier {
     for (const k of plan.updated) flows.push(...staleFlows(before.get(k), plan.next.get(k) ?? null));
     this.ruleset.commit(plan);
     this.rendered = true;
-    for (const [k, v] of ports) if (v.length) this.portsByService.set(k, v);
-    else this.portsByService.delete(k);
+    for (const [k, v] of ports)
+      if (v.length) this.portsByService.set(k, v);
+      else this.portsByService.delete(k);
     if (full) this.needFull = false;
     await flushConntrack(this.exec, this.netns, flows);
     return {

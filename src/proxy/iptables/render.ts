@@ -95,20 +95,15 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   const noEpTarget = hasEndpoints ? "DROP" : "REJECT";
   const noEpComment = comment(`${name} ${hasEndpoints ? "has no local endpoints" : "has no endpoints"}`);
 
-  if (hasInternal)
-    push(r, "nat/KUBE-SERVICES", `${comment(`${name} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)} -j ${internalChain}`);
-  else
-    push(r, "filter/KUBE-SERVICES", `${noEpComment} ${match(sp, sp.clusterIP, sp.port)} -j ${noEpTarget}`);
+  if (hasInternal) push(r, "nat/KUBE-SERVICES", `${comment(`${name} cluster IP`)} ${match(sp, sp.clusterIP, sp.port)} -j ${internalChain}`);
+  else push(r, "filter/KUBE-SERVICES", `${noEpComment} ${match(sp, sp.clusterIP, sp.port)} -j ${noEpTarget}`);
 
   for (const ip of sp.externalIPs) {
-    if (hasEndpoints)
-      push(r, "nat/KUBE-SERVICES", `${comment(`${name} external IP`)} ${match(sp, ip, sp.port)} -j ${ch.ext}`);
-    if (!hasExternal)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
+    if (hasEndpoints) push(r, "nat/KUBE-SERVICES", `${comment(`${name} external IP`)} ${match(sp, ip, sp.port)} -j ${ch.ext}`);
+    if (!hasExternal) push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   }
   for (const ip of sp.loadBalancerVIPs) {
-    if (hasEndpoints)
-      push(r, "nat/KUBE-SERVICES", `${comment(`${name} loadbalancer IP`)} ${match(sp, ip, sp.port)} -j ${lbChain}`);
+    if (hasEndpoints) push(r, "nat/KUBE-SERVICES", `${comment(`${name} loadbalancer IP`)} ${match(sp, ip, sp.port)} -j ${lbChain}`);
     if (usesFW)
       push(r, "filter/KUBE-PROXY-FIREWALL", `${comment(`${name} traffic not accepted by ${ch.fw}`)} ${match(sp, ip, sp.port)} -j DROP`);
   }
@@ -116,13 +111,20 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
     for (const ip of sp.loadBalancerVIPs)
       push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   if (sp.nodePort !== 0) {
-    if (hasEndpoints)
-      push(r, "nat/KUBE-NODEPORTS", `${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
+    if (hasEndpoints) push(r, "nat/KUBE-NODEPORTS", `${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
     if (!hasExternal)
-      push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${noEpTarget}`);
+      push(
+        r,
+        "filter/KUBE-EXTERNAL-SERVICES",
+        `${noEpComment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${noEpTarget}`,
+      );
   }
   if (sp.healthCheckNodePort !== 0)
-    push(r, "filter/KUBE-NODEPORTS", `${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+    push(
+      r,
+      "filter/KUBE-NODEPORTS",
+      `${comment(`${name} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`,
+    );
 
   if (usesExt) r.chains.push([ch.ext, chainRules(ch.ext, extChain(sp, ch, externalPolicyChain, hasExternal, ctx))]);
   if (usesFW) r.chains.push([ch.fw, chainRules(ch.fw, fwChain(sp, ch, ctx))]);
@@ -136,7 +138,9 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   };
   const svcLines = (chain: string, set: EndpointInfo[]): RuleText => {
     const jumps = endpointJumps(sp, set, ctx, sepOf);
-    return internalMasq && chain === internalChain ? (flat(chainRules(chain, [internalMasq, ...jumps])) as RuleText) : chainRules(chain, jumps);
+    return internalMasq && chain === internalChain
+      ? (flat(chainRules(chain, [internalMasq, ...jumps])) as RuleText)
+      : chainRules(chain, jumps);
   };
   if (cat.cluster.length > 0 && usesClusterEndpoints(sp)) r.chains.push([ch.svc, svcLines(ch.svc, cat.cluster)]);
   if (cat.local.length > 0 && usesLocalEndpoints(sp)) r.chains.push([ch.svl, svcLines(ch.svl, cat.local)]);
@@ -163,8 +167,7 @@ function extChain(
   if (!sp.externalPolicyLocal) {
     lines.push(`${comment(`masquerade traffic for ${n} external destinations`)} -j KUBE-MARK-MASQ`);
   } else {
-    if (ctx.localCIDR)
-      lines.push(`${comment(`pod traffic for ${n} external destinations`)} -s ${ctx.localCIDR} -j ${ch.svc}`);
+    if (ctx.localCIDR) lines.push(`${comment(`pod traffic for ${n} external destinations`)} -s ${ctx.localCIDR} -j ${ch.svc}`);
     lines.push(`${comment(`masquerade LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
     lines.push(`${comment(`route LOCAL traffic for ${n} external destinations`)} -m addrtype --src-type LOCAL -j ${ch.svc}`);
   }
@@ -183,12 +186,7 @@ function fwChain(sp: ServicePortInfo, ch: { ext: string; fw: string }, ctx: Rend
 }
 
 /** endpointJumps are a SVC/SVL chain's rule specs: affinity checks, then a random pick of the endpoint chains. */
-function endpointJumps(
-  sp: ServicePortInfo,
-  eps: EndpointInfo[],
-  ctx: RenderContext,
-  sepOf: (ep: EndpointInfo) => string,
-): string[] {
+function endpointJumps(sp: ServicePortInfo, eps: EndpointInfo[], ctx: RenderContext, sepOf: (ep: EndpointInfo) => string): string[] {
   const lines: string[] = [];
   const cmt = (ep: EndpointInfo) => (ctx.largeCluster ? "" : `${comment(`${sp.nameString} -> ${ep.hostPort}`)} `);
   if (sp.affinityClientIP)
@@ -208,7 +206,15 @@ function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext, sep
   const proto = sp.protocol.toLowerCase();
   const head = ctx.largeCluster ? "" : `${comment(sp.nameString)} `;
   const recent = sp.affinityClientIP ? `-m recent --name ${sep} --set ` : "";
-  return [sep, flat(chainRules(sep, [`${head}-s ${ep.ip} -j KUBE-MARK-MASQ`, `${head}${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`])) as RuleText];
+  return [
+    sep,
+    flat(
+      chainRules(sep, [
+        `${head}-s ${ep.ip} -j KUBE-MARK-MASQ`,
+        `${head}${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`,
+      ]),
+    ) as RuleText,
+  ];
 }
 
 const probabilities: string[] = [];

@@ -71,7 +71,9 @@ export function staticChains(ctx: RenderContext): Map<string, RuleText> {
   if (ctx.family === 4 && ctx.cfg.localhostNodePorts)
     out.set(
       "filter/KUBE-FIREWALL",
-      chainRules("KUBE-FIREWALL", [`${comment("block incoming localnet connections")} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`]),
+      chainRules("KUBE-FIREWALL", [
+        `${comment("block incoming localnet connections")} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+      ]),
     );
   return out;
 }
@@ -149,7 +151,13 @@ export class IptablesRuleset {
    * sharedChains renders the shared chains a plan must write: all of them on a full sync, else those
    * in which an updated port's lines changed, each filled in one pass over the ports in key order.
    */
-  private sharedChains(updates: Map<string, PortRules | null>, next: Map<string, PortRules>, keys: string[], ctx: RenderContext, full: boolean): [TopChain, string][] {
+  private sharedChains(
+    updates: Map<string, PortRules | null>,
+    next: Map<string, PortRules>,
+    keys: string[],
+    ctx: RenderContext,
+    full: boolean,
+  ): [TopChain, string][] {
     const dirty = TOP_CHAINS.filter(
       (top) =>
         full ||
