@@ -116,7 +116,11 @@ function step(table: Table, t: Chains, op: IptOp): void {
     case "declare":
       for (const c of op.chains) t.set(c, []);
       return;
+    case "appendEach":
+      for (const rules of op.rules) step(table, t, { op: "append", rules });
+      return;
     case "append":
+      if (!op.rules) return;
       for (const line of op.rules.split("\n")) {
         const sp = line.indexOf(" ", 3);
         const chain = line.slice(3, sp);

@@ -9,19 +9,25 @@ import { NetfilterError } from "./types.js";
 /** RuleText is `-A CHAIN spec` lines joined by newlines, made only by ruleLine / chainRules. */
 export type RuleText = string & { readonly __ruleText: unique symbol };
 
+function checkChain(chain: string): void {
+  if (chain.includes(" ") || chain.includes("\n") || chain === "")
+    throw new NetfilterError(`failed to render rules of chain ${JSON.stringify(chain)}: not a chain name`);
+}
+
 function checkSpec(chain: string, spec: string): void {
-  if (spec.includes("\n") || chain.includes("\n") || chain.includes(" "))
-    throw new NetfilterError(`failed to render rule in chain "${chain}": it spans lines`);
+  if (spec.includes("\n")) throw new NetfilterError(`failed to render rule in chain "${chain}": it spans lines`);
 }
 
 /** ruleLine is one `-A CHAIN spec` line. */
 export function ruleLine(chain: string, spec: string): RuleText {
+  checkChain(chain);
   checkSpec(chain, spec);
   return `-A ${chain} ${spec}` as RuleText;
 }
 
 /** chainRules renders a chain's rules as one text (lines joined by newlines; "" for none). Joining gives one flat string. */
 export function chainRules(chain: string, specs: readonly string[]): RuleText {
+  checkChain(chain);
   const lines = new Array<string>(specs.length);
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i] as string;
@@ -36,9 +42,14 @@ export function joinRules(texts: readonly RuleText[]): RuleText {
   return texts.join("\n") as RuleText;
 }
 
+/** unsafe says whether text holds a quote, a backslash or a newline (which would break out of a quoted argument or a line). */
+function unsafe(text: string): boolean {
+  return text.includes('"') || text.includes("\\") || text.includes("\n");
+}
+
 /** comment renders `-m comment --comment X`, quoting X when it has spaces as iptables -S does. */
 export function comment(text: string): string {
-  if (/["\\\n]/.test(text))
+  if (unsafe(text))
     throw new NetfilterError(`failed to render comment ${JSON.stringify(text)}: quotes, backslashes and newlines are not allowed`);
   return `-m comment --comment ${text.includes(" ") ? `"${text}"` : text}`;
 }

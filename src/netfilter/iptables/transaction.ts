@@ -12,6 +12,7 @@ export type IptOp =
   | { op: "zero" }
   | { op: "declare"; chains: readonly string[] }
   | { op: "append"; rules: RuleText }
+  | { op: "appendEach"; rules: readonly RuleText[] }
   | { op: "insert"; chain: string; spec: string; position: number }
   | { op: "delete"; chain: string; spec: string }
   | { op: "flush"; chain: string }
@@ -20,10 +21,7 @@ export type IptOp =
 /** TableTx collects one table's steps. */
 export class TableTx {
   readonly ops: IptOp[] = [];
-  constructor(
-    readonly table: Table,
-    private readonly changed: () => void = () => {},
-  ) {}
+  constructor(readonly table: Table) {}
 
   /** zeroCounters resets the table's counters (`-Z`); with iptables-nft it also makes the restore read the table once. */
   zeroCounters(): this {
@@ -44,6 +42,10 @@ export class TableTx {
   /** appendRules adds rule text made by chainRules / ruleLine (possibly of several chains). */
   appendRules(rules: RuleText): this {
     return rules ? this.push({ op: "append", rules }) : this;
+  }
+  /** appendEach adds many rule texts in one step (a full sync's chains: one step, not one per chain). */
+  appendEach(rules: readonly RuleText[]): this {
+    return rules.length ? this.push({ op: "appendEach", rules }) : this;
   }
   /** insert puts a rule at a position of a chain (1 = first). */
   insert(chain: string, spec: string, position = 1): this {
@@ -75,7 +77,6 @@ export class TableTx {
 
   private push(op: IptOp): this {
     this.ops.push(op);
-    this.changed();
     return this;
   }
 }
@@ -83,13 +84,13 @@ export class TableTx {
 /** IptablesTransaction is one family's restore input. */
 export class IptablesTransaction {
   private readonly tables = new Map<Table, TableTx>();
-  private rendered: string | undefined;
+  private rendered: { size: number; text: string } | undefined;
   constructor(readonly family: 4 | 6 = 4) {}
 
   /** table returns the steps of one table, creating its section on first use. */
   table(name: Table): TableTx {
     let t = this.tables.get(name);
-    if (!t) this.tables.set(name, (t = new TableTx(name, () => (this.rendered = undefined))));
+    if (!t) this.tables.set(name, (t = new TableTx(name)));
     return t;
   }
 
@@ -111,17 +112,22 @@ export class IptablesTransaction {
     return this.sections().reduce((n, s) => n + s.ops.length, 0);
   }
 
-  /** render gives the `iptables-restore --noflush` input ("" when empty), rendered once until the next change. */
+  /** render gives the `iptables-restore --noflush` input ("" when empty); steps are only ever added, so it is rendered again only after more were. */
   render(): string {
-    if (this.rendered !== undefined) return this.rendered;
+    const size = this.size;
+    if (this.rendered?.size === size) return this.rendered.text;
     const out: string[] = [];
     for (const t of this.sections()) {
       out.push(`*${t.table}`);
-      for (const o of t.ops) out.push(renderStep(o));
+      for (const o of t.ops) {
+        if (o.op === "appendEach") for (const r of o.rules) out.push(r);
+        else out.push(renderStep(o));
+      }
       out.push("COMMIT");
     }
-    this.rendered = out.length ? `${out.join("\n")}\n` : "";
-    return this.rendered;
+    const text = out.length ? `${out.join("\n")}\n` : "";
+    this.rendered = { size, text };
+    return text;
   }
 }
 
@@ -136,6 +142,8 @@ function renderStep(o: IptOp): string {
       return declarations(o.chains);
     case "append":
       return o.rules;
+    case "appendEach":
+      return o.rules.join("\n");
     case "insert":
       return `-I ${o.chain} ${o.position} ${o.spec}`;
     case "delete":

@@ -138,9 +138,7 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
   };
   const svcLines = (chain: string, set: EndpointInfo[]): RuleText => {
     const jumps = endpointJumps(sp, set, ctx, sepOf);
-    return internalMasq && chain === internalChain
-      ? (flat(chainRules(chain, [internalMasq, ...jumps])) as RuleText)
-      : chainRules(chain, jumps);
+    return internalMasq && chain === internalChain ? chainRules(chain, [internalMasq, ...jumps]) : chainRules(chain, jumps);
   };
   if (cat.cluster.length > 0 && usesClusterEndpoints(sp)) r.chains.push([ch.svc, svcLines(ch.svc, cat.cluster)]);
   if (cat.local.length > 0 && usesLocalEndpoints(sp)) r.chains.push([ch.svl, svcLines(ch.svl, cat.local)]);
@@ -206,14 +204,13 @@ function sepChain(sp: ServicePortInfo, ep: EndpointInfo, ctx: RenderContext, sep
   const proto = sp.protocol.toLowerCase();
   const head = ctx.largeCluster ? "" : `${comment(sp.nameString)} `;
   const recent = sp.affinityClientIP ? `-m recent --name ${sep} --set ` : "";
+  // chainRules joins its lines: the stored text is already one flat string.
   return [
     sep,
-    flat(
-      chainRules(sep, [
-        `${head}-s ${ep.ip} -j KUBE-MARK-MASQ`,
-        `${head}${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`,
-      ]),
-    ) as RuleText,
+    chainRules(sep, [
+      `${head}-s ${ep.ip} -j KUBE-MARK-MASQ`,
+      `${head}${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.hostPort}`,
+    ]),
   ];
 }
 

@@ -241,7 +241,7 @@ function restoreTransaction(family: 4 | 6, writes: Map<string, string>, own: Own
     t.declareAll(mine.names);
     t.declareAll(mine.deleted);
     for (const c of shared) t.appendRules(writes.get(c) as RuleText);
-    for (const text of mine.texts) t.appendRules(text);
+    t.appendEach(mine.texts);
     t.deleteAll(mine.deleted);
   }
   return tx;
