@@ -18,6 +18,13 @@ export class FakeNodeKernel implements NodeKernel {
     this.ip = new FakeIpNode(netns, world);
   }
 
+  /** dump is the node's whole state: iproute objects, both families' iptables (iptables-save style), sysctls. */
+  dump(): string {
+    const ipt = ([4, 6] as const).map((f) => `# ${f === 6 ? "ip6tables" : "iptables"}\n${this.ipt[f].dumpAll()}`);
+    const sysctls = [...this.sysctls].map(([k, v]) => `${k}=${v}`).sort();
+    return [...this.ip.dump(), ...ipt, ...sysctls].join("\n");
+  }
+
   iptables(family: 4 | 6): FakeIptables {
     return this.ipt[family];
   }

@@ -74,7 +74,12 @@ export class FakeIptables implements IptablesNode {
   }
 
   async save(table?: Table): Promise<string> {
-    return (table ? [table] : TABLE_ORDER).map((t) => this.dump(t)).join("");
+    return table ? this.dump(table) : this.dumpAll();
+  }
+
+  /** dumpAll renders every table as iptables-save does (without counters). */
+  dumpAll(): string {
+    return TABLE_ORDER.map((t) => this.dump(t)).join("");
   }
 
   /** dump renders one table as iptables-save does (without counters), chains sorted after the built-in ones. */
