@@ -3,7 +3,7 @@
  * pod with the host end on the bridge, the pod end addressed and routed inside the pod's namespace.
  */
 import { IpRouteError, IpTransaction } from "../iproute/index.js";
-import type { Attachment, DataPath, HostWiring } from "./datapath.js";
+import type { Attachment, DataPath } from "./datapath.js";
 import { checkLinkName, HOST_VETH, randomMac } from "./names.js";
 import { CniCode, CniError, type IPConfig, type NetConf } from "./types.js";
 
@@ -63,9 +63,6 @@ export function bridgeOptions(conf: NetConf): BridgeOptions {
   return { bridge, isGateway: conf.isGateway ?? false, hairpin: conf.hairpinMode ?? false };
 }
 
-const missingBridge = (e: unknown, bridge: string) =>
-  e instanceof IpRouteError && e.stderr.includes(`Cannot find device "${bridge}"`) && /Command failed -:1\b/.test(e.stderr);
-
 /** bridgeDataPath serves a config's bridge. */
 export function bridgeDataPath(conf: NetConf): DataPath {
   const o = bridgeOptions(conf);
@@ -73,34 +70,27 @@ export function bridgeDataPath(conf: NetConf): DataPath {
   const withDefault = (a: Attachment): Attachment => (conf.isDefaultGateway ? { ...a, routes: [...a.routes, { dst: "0.0.0.0/0" }] } : a);
   return {
     mode: "bridge",
-    podPlan: (a) => bridgePodPlan(withDefault(a)),
-    async wireHost(w: HostWiring, a: Attachment) {
-      const plan = bridgeHostPlan(o, a);
-      let shown: unknown;
-      try {
-        shown = await w.host.applyStarted(w.started, plan);
-      } catch (e) {
-        // The node's first pod: create the bridge (another ADD may be doing so too) and run the batch again.
-        if (!missingBridge(e, o.bridge)) throw hostFailure(a, o.bridge, e);
-        await w.host.apply(new IpTransaction().addLink({ name: o.bridge, kind: "bridge", address: randomMac() })).catch((c: unknown) => {
-          if (!(c instanceof IpRouteError && /File exists/.test(c.stderr)))
-            throw new CniError(CniCode.Internal, `failed to create bridge "${o.bridge}": ${(c as Error).message}`);
-        });
-        shown = await w.host.apply(plan).catch((c: unknown) => {
-          throw hostFailure(a, o.bridge, c);
-        });
-      }
-      const bridgeMac = (shown as { address?: string }[])[0]?.address ?? "";
-      return {
-        interfaces: [
-          { name: o.bridge, mac: bridgeMac },
-          { name: a.hostVeth, mac: a.hostMac },
-          { name: a.podIf, mac: a.podMac, sandbox: a.netns },
-        ],
-        ips: a.ips.map((i) => ({ ...i, interface: 2 })),
-        routes: withDefault(a).routes,
-      };
+    hostPlan: (a) => bridgeHostPlan(o, a),
+    async repair(host, failure) {
+      // The batch names the bridge first: the node's first pod finds none (and changed nothing). Create it
+      // (another ADD may be doing so too) and run the batch again.
+      if (failure.failedOp !== 0 || !failure.stderr.includes(`Cannot find device "${o.bridge}"`)) return false;
+      await host.apply(new IpTransaction().addLink({ name: o.bridge, kind: "bridge", address: randomMac() })).catch((c: unknown) => {
+        if (!(c instanceof IpRouteError && /File exists/.test(c.stderr)))
+          throw new CniError(CniCode.Internal, `failed to create bridge "${o.bridge}": ${(c as Error).message}`);
+      });
+      return true;
     },
+    podPlan: (a) => bridgePodPlan(withDefault(a)),
+    result: (a, shown) => ({
+      interfaces: [
+        { name: o.bridge, mac: shown.find((l) => l.name === o.bridge)?.address ?? "" },
+        { name: a.hostVeth, mac: a.hostMac },
+        { name: a.podIf, mac: a.podMac, sandbox: a.netns },
+      ],
+      ips: a.ips.map((i) => ({ ...i, interface: 2 })),
+      routes: withDefault(a).routes,
+    }),
     async checkHost(host, hostVeth) {
       const l = await host.link(hostVeth);
       if (l?.link.master !== o.bridge)
@@ -110,9 +100,4 @@ export function bridgeDataPath(conf: NetConf): DataPath {
       return (await host.links({ master: o.bridge })).map((l) => l.name).filter((n) => HOST_VETH.test(n));
     },
   };
-}
-
-function hostFailure(a: Attachment, bridge: string, e: unknown): CniError {
-  const why = e instanceof IpRouteError ? e.stderr.trim() || e.message : (e as Error).message;
-  return new CniError(CniCode.Internal, `failed to attach "${a.hostVeth}" to bridge "${bridge}": ${why}`);
 }

@@ -6,15 +6,17 @@
  */
 import { statSync } from "node:fs";
 import { startEarly } from "../exec/early.js";
-import type { Executor } from "../exec/types.js";
-import { type IpRouteError, IpTransaction, RealIpNode, startBatch } from "../iproute/index.js";
+import type { EarlyCommand, Executor } from "../exec/types.js";
+import { RealNodeKernel } from "../dataplane/index.js";
+import { IpRouteError, IpTransaction, type Link, RealIpNode, startBatch } from "../iproute/index.js";
 import { ipamPools } from "../ipam/pools.js";
 import { bridgeDataPath } from "./bridge.js";
 import { type Attachment, type DataPath, FORBID_NETNS_ENV, HOST_IP_BATCH } from "./datapath.js";
 import type { CniEnv } from "./env.js";
-import { type IpamClient, ipamClient } from "./ipam-client.js";
+import { ipamClient } from "./ipam-client.js";
 import { type MasqOwner, setMasq } from "./masq.js";
 import { checkContainerId, hostVethName, randomMac } from "./names.js";
+import { checkPodNetns } from "./netns.js";
 import { ROUTED } from "./routed.js";
 import { requestedIps, requestedMac } from "./static.js";
 import { CniCode, CniError, type IPConfig, type NetConf, type Result } from "./types.js";
@@ -44,11 +46,12 @@ const owner = (ctx: PluginContext, a: { containerId: string; ifname: string } = 
 });
 const hostCidr = (ip: string): IPConfig => ({ address: `${ip}/${ip.includes(":") ? 128 : 32}` });
 
-/** cmdAdd wires an attachment with the config's data path and returns the CNI result; on failure it undoes its own work. */
+/** cmdAdd wires an attachment with the config's data path and returns the CNI result; on failure it undoes its own work, and only that. */
 export async function cmdAdd(ctx: PluginContext): Promise<Result> {
   const { env, conf, exec } = ctx;
   checkContainerId(env.containerId);
   refuseRootNetns();
+  checkPodNetns(env.netns);
   const dp = dataPath(conf);
   const hostVeth = hostVethName(env.containerId, env.ifname);
   const ipam = ipamClient(exec, env, conf);
@@ -68,15 +71,19 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
       ips: alloc.ips,
       routes: alloc.routes,
     };
+    const wiring = { created: false };
     try {
-      const r = await dp.wireHost({ exec, host: new RealIpNode(exec, null), started: hostIp }, a);
+      const shown = await wireHost(ctx, dp, a, hostIp, wiring);
       await new RealIpNode(exec, env.netns).applyStarted(podIp, dp.podPlan(a)).catch((e: IpRouteError) => {
         throw new CniError(CniCode.Internal, `failed to configure "${env.ifname}" in "${env.netns}": ${e.stderr.trim() || e.message}`);
       });
       if (conf.ipMasq) await setMasq(exec, owner(ctx), alloc.ips, false);
-      return { cniVersion: conf.cniVersion, ...r, dns: conf.dns ?? {} };
+      return { cniVersion: conf.cniVersion, ...dp.result(a, shown), dns: conf.dns ?? {} };
     } catch (e) {
-      await rollback(ctx, ipam, hostVeth, alloc.ips);
+      // Undo only what this ADD made: a veth that existed already, or addresses it held already
+      // (a repeated ADD), belong to the attachment that is there.
+      if (wiring.created) await deleteHostLink(ctx, hostVeth);
+      if (!alloc.reused) await ipam.del().catch(() => {});
       throw e;
     }
   } finally {
@@ -85,18 +92,53 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
   }
 }
 
+/**
+ * wireHost applies the node side, through the `ip` started early (and once more after the data
+ * path repaired what was missing), and its sysctls; `wiring.created` tells whether this ADD's batch
+ * got as far as creating the veth pair (the batch stops at the first failing change).
+ */
+async function wireHost(
+  ctx: PluginContext,
+  dp: DataPath,
+  a: Attachment,
+  started: EarlyCommand,
+  wiring: { created: boolean },
+): Promise<Link[]> {
+  const host = new RealIpNode(ctx.exec, null);
+  const plan = dp.hostPlan(a);
+  const vethAt = plan.ops.findIndex((op) => "link" in op && op.verb === "add" && op.link.name === a.hostVeth);
+  const madeVeth = (e: unknown) => e instanceof IpRouteError && e.failedOp !== undefined && e.failedOp > vethAt;
+  const failed = (e: unknown): CniError => {
+    wiring.created = madeVeth(e);
+    const err = e as IpRouteError;
+    if (err.failedOp === vethAt && /File exists/.test(err.stderr ?? ""))
+      return new CniError(
+        CniCode.Internal,
+        `failed to add interface "${a.podIf}" of container "${ctx.env.containerId}": it exists already (host end "${a.hostVeth}", or "${a.podIf}" in "${a.netns}"); DEL the attachment first`,
+      );
+    return new CniError(CniCode.Internal, `failed to wire "${a.hostVeth}" on the node: ${err.stderr?.trim() || err.message}`);
+  };
+  let shown: Link[];
+  try {
+    shown = await host.applyStarted(started, plan);
+  } catch (e) {
+    if (!(e instanceof IpRouteError) || madeVeth(e) || !(await dp.repair?.(host, e))) throw failed(e);
+    shown = await host.apply(plan).catch((again: unknown) => {
+      throw failed(again);
+    });
+  }
+  wiring.created = true;
+  const sysctls = dp.hostSysctls?.(a);
+  if (sysctls) await new RealNodeKernel(ctx.exec, null, "system").apply(sysctls);
+  return shown;
+}
+
 /** deleteHostLink deletes a link on the node's side; a missing link fails with "Cannot find device". */
 function deleteHostLink(ctx: PluginContext, name: string): Promise<{ code: number; stderr: string }> {
   return new RealIpNode(ctx.exec, null)
     .applyStarted(startEarly(ctx.exec, HOST_IP_BATCH), new IpTransaction().delLink(name))
     .then(() => ({ code: 0, stderr: "" }))
     .catch((e: IpRouteError) => ({ code: 1, stderr: e.stderr || e.message }));
-}
-
-async function rollback(ctx: PluginContext, ipam: IpamClient, hostVeth: string, ips: IPConfig[]): Promise<void> {
-  await deleteHostLink(ctx, hostVeth);
-  if (ctx.conf.ipMasq) await setMasq(ctx.exec, owner(ctx), ips, true).catch(() => {});
-  await ipam.del().catch(() => {});
 }
 
 /** cmdDel removes an attachment; it succeeds when parts (or all) of it are already gone. */
@@ -119,6 +161,7 @@ export async function cmdDel(ctx: PluginContext): Promise<void> {
 export async function cmdCheck(ctx: PluginContext): Promise<void> {
   const { env, conf, exec } = ctx;
   checkContainerId(env.containerId);
+  checkPodNetns(env.netns);
   const want = conf.prevResult?.ips ?? [];
   await dataPath(conf).checkHost(new RealIpNode(exec, null), hostVethName(env.containerId, env.ifname), want);
   const pod = await new RealIpNode(exec, env.netns).link(env.ifname);

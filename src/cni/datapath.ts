@@ -1,11 +1,12 @@
 /**
  * DataPath is how one CNI mode wires an attachment whose addresses are allocated: bridge mode (the
  * reference bridge plugin's data path) and routed mode (Calico's). The ADD/DEL/CHECK/GC skeleton in
- * commands.ts is shared; a data path supplies the node side's and the pod side's iproute
- * transactions (pure), how to apply the node side, what to check, and which links GC may sweep.
+ * commands.ts is shared and applies everything; a data path supplies the node side's and the pod
+ * side's iproute transactions and the result (pure), what to repair when the node side fails, what
+ * CHECK verifies and which links GC may sweep.
  */
-import type { EarlyCommand, Executor } from "../exec/types.js";
-import { IP_JSON_BATCH, type IpNode, type IpTransaction } from "../iproute/index.js";
+import type { NodeTransaction } from "../dataplane/index.js";
+import { IP_JSON_BATCH, type IpNode, type IpRouteError, type IpTransaction, type Link } from "../iproute/index.js";
 import type { IPConfig, Result, Route } from "./types.js";
 
 /** HOST_IP_BATCH is the node side's `ip`: every ADD and DEL starts one (an agent keeps one ready). */
@@ -28,20 +29,19 @@ export interface Attachment {
   routes: Route[];
 }
 
-/** HostWiring is what applying the node side needs: the executor, the started `ip`, the node's iproute. */
-export interface HostWiring {
-  exec: Executor;
-  host: IpNode & { applyStarted(started: EarlyCommand, tx: IpTransaction): Promise<unknown> };
-  started: EarlyCommand;
-}
-
 /** DataPath is one CNI mode. */
 export interface DataPath {
   readonly mode: "bridge" | "routed";
+  /** hostPlan is the node side; it creates the veth pair (its pod end straight into the pod's namespace). */
+  hostPlan(a: Attachment): IpTransaction;
+  /** repair makes what the node side found missing (bridge mode: the node's first pod creates the bridge) and says whether to try again. */
+  repair?(host: IpNode, failure: IpRouteError): Promise<boolean>;
+  /** hostSysctls are the node-side settings the new links need (routed mode: proxy ARP, forwarding). */
+  hostSysctls?(a: Attachment): NodeTransaction;
   /** podPlan is the pod side: addresses, link up, routes. */
   podPlan(a: Attachment): IpTransaction;
-  /** wireHost applies the node side of ADD and returns the result's interfaces, addresses and routes. */
-  wireHost(w: HostWiring, a: Attachment): Promise<Omit<Result, "cniVersion">>;
+  /** result is what ADD reports: interfaces (with the MACs the node side's batch showed), addresses, routes. */
+  result(a: Attachment, shown: Link[]): Omit<Result, "cniVersion">;
   /** checkHost verifies the node side of an attachment ADD made (CHECK); it throws a CniError naming what is wrong. */
   checkHost(host: IpNode, hostVeth: string, ips: IPConfig[]): Promise<void>;
   /** sweepable lists node links of this mode that GC may delete unless a valid attachment owns them. */

@@ -12,8 +12,8 @@ import { CniCode, CniError, type IPConfig, type NetConf, type Route } from "./ty
 
 /** IpamClient allocates and releases a container's addresses. */
 export interface IpamClient {
-  /** add allocates the attachment's addresses; `requested` are static IPs (podnet IPAM only). */
-  add(requested?: string[]): Promise<{ ips: IPConfig[]; routes: Route[] }>;
+  /** add allocates the attachment's addresses; `requested` are static IPs (podnet IPAM only); reused: it held them already. */
+  add(requested?: string[]): Promise<{ ips: IPConfig[]; routes: Route[]; reused?: boolean }>;
   del(): Promise<void>;
   /** held lists the addresses currently held by the attachment (empty when unknown). */
   held(): Promise<string[]>;

@@ -5,7 +5,7 @@
  * IPv4, which the host end answers by proxy ARP, and for IPv6 the host end's own link-local
  * address, derived from that fixed MAC.
  */
-import { NodeTransaction, RealNodeKernel } from "../dataplane/index.js";
+import { NodeTransaction } from "../dataplane/index.js";
 import { IpTransaction } from "../iproute/index.js";
 import type { Attachment, DataPath } from "./datapath.js";
 import { HOST_VETH } from "./names.js";
@@ -66,23 +66,17 @@ export function routedSysctls(hostVeth: string, ips: IPConfig[]): NodeTransactio
 /** ROUTED is the routed data path. */
 export const ROUTED: DataPath = {
   mode: "routed",
+  hostPlan: routedHostPlan,
+  hostSysctls: (a) => routedSysctls(a.hostVeth, a.ips),
   podPlan: routedPodPlan,
-  async wireHost(w, a) {
-    try {
-      await w.host.applyStarted(w.started, routedHostPlan(a));
-    } catch (e) {
-      throw new CniError(CniCode.Internal, `failed to create "${a.hostVeth}": ${(e as Error).message}`);
-    }
-    await new RealNodeKernel(w.exec, null, "system").apply(routedSysctls(a.hostVeth, a.ips));
-    return {
-      interfaces: [
-        { name: a.hostVeth, mac: HOST_MAC },
-        { name: a.podIf, mac: a.podMac, sandbox: a.netns },
-      ],
-      ips: routedIps(a.ips).map((i) => ({ ...i, interface: 1 })),
-      routes: a.ips.map((i) => ({ dst: v6(i.address) ? "::/0" : "0.0.0.0/0" })),
-    };
-  },
+  result: (a) => ({
+    interfaces: [
+      { name: a.hostVeth, mac: HOST_MAC },
+      { name: a.podIf, mac: a.podMac, sandbox: a.netns },
+    ],
+    ips: routedIps(a.ips).map((i) => ({ ...i, interface: 1 })),
+    routes: a.ips.map((i) => ({ dst: v6(i.address) ? "::/0" : "0.0.0.0/0" })),
+  }),
   async checkHost(ip, hostVeth, ips) {
     if (!(await ip.link(hostVeth))) throw new CniError(CniCode.Internal, `host interface "${hostVeth}" is missing`);
     for (const fam of [4, 6] as const) {

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
+import { constants } from "node:os";
 import { startNow } from "./early.js";
 import { type CommandResult, type CommandSpec, type DaemonSpec, type EarlyCommand, ExecError, type Executor, wrapArgv } from "./types.js";
 
@@ -14,6 +15,11 @@ function childEnv(extra: CommandSpec["env"]): NodeJS.ProcessEnv {
     else env[k] = v;
   }
   return env;
+}
+
+/** signalExit is a shell's exit status for a command killed by a signal: 128 + its number (SIGKILL: 137). */
+export function signalExit(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
 }
 
 type StartSpec = Omit<CommandSpec, "stdin">;
@@ -103,7 +109,7 @@ export class RealExecutor implements Executor {
         clearTimeout(timer);
         const stdout = Buffer.concat(out).toString();
         const stderr = Buffer.concat(err).toString();
-        const rc = code ?? (signal ? 128 : -1);
+        const rc = code ?? (signal ? signalExit(signal) : -1);
         if ((spec.okCodes ?? [0]).includes(rc)) resolve({ stdout, stderr, code: rc });
         else reject(new ExecError(spec, rc, signal ? `${stderr}killed by ${signal}` : stderr, undefined, stdout));
       });
@@ -162,7 +168,7 @@ export class RealExecutor implements Executor {
     return new Promise((resolve, reject) => {
       const child = spawn(cmd as string, args, { env: childEnv(spec.env), stdio: "inherit" });
       child.on("error", (e) => reject(new ExecError(spec, null, "", e)));
-      child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      child.on("close", (code, signal) => resolve(code ?? (signal ? signalExit(signal) : 1)));
     });
   }
 }

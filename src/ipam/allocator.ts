@@ -78,7 +78,7 @@ export class Allocator {
       for (const ip of taken) this.store.release(ip);
       throw e;
     }
-    return { ips, routes: this.conf.routes ?? [] };
+    return { ips, routes: this.conf.routes ?? [], ...(taken.length === 0 ? { reused: true } : {}) };
   }
 
   private checkRequested(raw: string): string {

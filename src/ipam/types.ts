@@ -56,6 +56,8 @@ export interface IpamSubnet {
 export interface IpamResult {
   ips: IPConfig[];
   routes: Route[];
+  /** reused is set when the container interface already held every address (a repeated ADD): undoing this ADD must not release them. */
+  reused?: boolean;
 }
 
 /** IpamErrorKind says what went wrong: a bad config or request, the disk, a full pool, a lock not had in time. */

@@ -59,12 +59,18 @@ export class FakeIpNode implements IpNode {
   async apply(tx: IpTransaction): Promise<Link[]> {
     const shown: Link[] = [];
     if (!tx.empty) this.applied++;
-    for (const op of tx.ops) this.step(op, shown);
+    tx.ops.forEach((op, i) => {
+      this.at = i;
+      this.step(op, shown);
+    });
     return shown;
   }
 
+  /** at is the index of the change being applied, for failedOp. */
+  private at = 0;
+
   private fail(what: string, why: string): never {
-    throw new IpRouteError(`failed to ${what} in netns "${this.netns}": ${why}`, { stderr: why });
+    throw new IpRouteError(`failed to ${what} in netns "${this.netns}": ${why}`, { stderr: why, failedOp: this.at });
   }
 
   private needLink(name: string | undefined, what: string): void {

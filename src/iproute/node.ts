@@ -18,7 +18,7 @@ import {
   type RawRoute,
   type RawRule,
 } from "./parse.js";
-import { renderBatches } from "./render.js";
+import { type Batch, renderBatches } from "./render.js";
 import type { IpTransaction } from "./transaction.js";
 import { type Address, type FdbEntry, IpRouteError, type Link, type Neighbour, type Route, type Rule } from "./types.js";
 
@@ -58,10 +58,17 @@ export function startBatch(exec: Executor, netns: NetnsRef): EarlyCommand {
   return startEarly(exec, { argv: ["ip", "-batch", "-"], netns });
 }
 
-function failure(netns: NetnsRef, what: string, e: unknown): IpRouteError {
+/** failure wraps a failed batch, naming the change it stopped at (`ip -batch` says "Command failed -:LINE"). */
+function failure(netns: NetnsRef, what: string, e: unknown, batch?: Batch): IpRouteError {
   const stderr = e instanceof ExecError ? e.stderr : "";
   const where = netns === null ? "this namespace" : `netns "${netns}"`;
-  return new IpRouteError(`failed to ${what} in ${where}: ${stderr.trim() || (e as Error).message}`, { cause: e, stderr });
+  const line = /Command failed -:(\d+)/.exec(stderr)?.[1];
+  const failedOp = line === undefined ? undefined : batch?.ops[Number(line) - 1];
+  return new IpRouteError(`failed to ${what} in ${where}: ${stderr.trim() || (e as Error).message}`, {
+    cause: e,
+    stderr,
+    ...(failedOp === undefined ? {} : { failedOp }),
+  });
 }
 
 /** parseShown reads the links a JSON batch printed (one array per `link show`). */
@@ -88,7 +95,7 @@ export class RealIpNode implements IpNode {
         const r = await this.exec.run({ argv, netns: this.netns, stdin: b.text });
         if (json) shown.push(...parseShown(r.stdout));
       } catch (e) {
-        throw failure(this.netns, `apply ${b.tool} batch`, e);
+        throw failure(this.netns, `apply ${b.tool} batch`, e, b);
       }
     }
     return shown;
@@ -101,7 +108,7 @@ export class RealIpNode implements IpNode {
     try {
       return parseShown((await started.feed(batches[0]?.text ?? "")).stdout);
     } catch (e) {
-      throw failure(this.netns, "apply ip batch", e);
+      throw failure(this.netns, "apply ip batch", e, batches[0]);
     }
   }
 

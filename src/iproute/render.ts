@@ -20,10 +20,11 @@ import type { IpTransaction } from "./transaction.js";
 /** Tool is the iproute2 program a batch runs in. */
 export type Tool = "ip" | "bridge";
 
-/** Batch is consecutive lines for one tool. */
+/** Batch is consecutive lines for one tool; ops[i] is the index in the transaction of the change line i+1 came from. */
 export interface Batch {
   tool: Tool;
   text: string;
+  ops: number[];
 }
 
 const SAFE = /^[^\s"'\\]+$/;
@@ -130,14 +131,17 @@ export function renderOp(op: IpOp): { tool: Tool; lines: string[] } {
 
 /** renderBatches renders a transaction as batches, one per run of changes for the same tool, in order. */
 export function renderBatches(tx: IpTransaction): Batch[] {
-  const out: { tool: Tool; lines: string[] }[] = [];
-  for (const op of tx.ops) {
+  const out: { tool: Tool; lines: string[]; ops: number[] }[] = [];
+  tx.ops.forEach((op, i) => {
     const r = renderOp(op);
-    const last = out[out.length - 1];
-    if (last && last.tool === r.tool) last.lines.push(...r.lines);
-    else out.push({ tool: r.tool, lines: [...r.lines] });
-  }
-  return out.filter((b) => b.lines.length > 0).map((b) => ({ tool: b.tool, text: `${b.lines.join("\n")}\n` }));
+    let last = out[out.length - 1];
+    if (!last || last.tool !== r.tool) out.push((last = { tool: r.tool, lines: [], ops: [] }));
+    for (const l of r.lines) {
+      last.lines.push(l);
+      last.ops.push(i);
+    }
+  });
+  return out.filter((b) => b.lines.length > 0).map((b) => ({ tool: b.tool, text: `${b.lines.join("\n")}\n`, ops: b.ops }));
 }
 
 /** renderText renders a transaction for people (`podnet render`): each batch under a `# ip -batch -` heading. */

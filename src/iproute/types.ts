@@ -110,10 +110,13 @@ export type IpOp =
 /** IpRouteError is a failed iproute operation: `failed to <verb> <thing> "<name>": <cause>`, with the tool's stderr. */
 export class IpRouteError extends Error {
   readonly stderr: string;
-  constructor(msg: string, options: { cause?: unknown; stderr?: string } = {}) {
+  /** failedOp is the index, in the transaction, of the change the batch stopped at (the ones before it were applied). */
+  readonly failedOp: number | undefined;
+  constructor(msg: string, options: { cause?: unknown; stderr?: string; failedOp?: number } = {}) {
     super(msg, options.cause === undefined ? {} : { cause: options.cause });
     this.name = "IpRouteError";
     this.stderr = options.stderr ?? "";
+    this.failedOp = options.failedOp;
   }
 }
 

@@ -36,8 +36,10 @@ export class SandboxDir {
     writeFileSync(`${file}.tmp`, JSON.stringify(s, null, 2));
     renameSync(`${file}.tmp`, file);
   }
+  /** remove deletes a sandbox's record and its workload's log. */
   remove(uid: string): void {
     rmSync(join(this.dir, `${uid}.json`), { force: true });
+    rmSync(join(this.dir, `${uid}.log`), { force: true });
   }
   logFile(uid: string): string {
     mkdirSync(this.dir, { recursive: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -94,9 +94,10 @@ test("ADD wires the pod, CHECK passes, DEL removes everything and succeeds twice
 });
 
 test("a failed ADD leaves no IP, link or rule behind", async () => {
-  const r = await cni("ADD", conf(), { CNI_CONTAINERID: "ctr2", CNI_NETNS: "/var/run/netns/does-not-exist" });
+  // an MTU the kernel refuses: the node side's batch fails after IPAM allocated an address
+  const r = await cni("ADD", conf({ mtu: 99999 }), { CNI_CONTAINERID: "ctr2" });
   assert.equal(r.code, 1);
-  assert.match(String(r.out.msg), /failed to attach/);
+  assert.match(String(r.out.msg), /failed to wire "pn[0-9a-f]{11}" on the node/);
   assert.deepEqual(
     readdirSync(join(dataDir, "e2e")).filter((f) => f.startsWith("10.")),
     [],
@@ -191,4 +192,42 @@ test("routed mode: CHECK checks the pod's addresses; GC removes stale attachment
     "GC left the valid one working",
   );
   assert.equal((await cni("DEL", routed(), { CNI_CONTAINERID: "r1", CNI_IFNAME: "eth1" })).code, 0);
+});
+
+test("a repeated ADD of a working attachment fails cleanly and leaves it working", async () => {
+  const add = await cni("ADD", conf(), { CNI_CONTAINERID: "twice" });
+  assert.equal(add.code, 0, JSON.stringify(add.out));
+  const again = await cni("ADD", conf(), { CNI_CONTAINERID: "twice" });
+  assert.equal(again.code, 1);
+  assert.match(String(again.out.msg), /it exists already .*DEL the attachment first/);
+  assert.equal(
+    (await cni("CHECK", conf({ prevResult: add.out }), { CNI_CONTAINERID: "twice" })).code,
+    0,
+    "the first attachment still works",
+  );
+  const ip = (add.out.ips as { address: string }[])[0]!.address.split("/")[0]!;
+  assert.ok(readdirSync(join(dataDir, "e2e")).includes(ip), "its address is still held");
+  assert.match((await exec.run({ argv: ["ping", "-c1", "-W2", "10.244.7.1"], netns: POD })).stdout, /1 received/);
+  // ADDs whose CNI_NETNS is wrong are refused before anything is touched (code 4), whatever attachments exist
+  const file = join(dataDir, "not-a-netns");
+  writeFileSync(file, "");
+  const cases: [string, RegExp][] = [
+    [file, /a regular file, not a network namespace/],
+    [dataDir, /a directory, not a network namespace/],
+    ["/var/run/netns/pn-no-such-netns", /no such file/],
+    ["/proc/self/ns/net", /the node's own network namespace/],
+  ];
+  for (const [netns, why] of cases) {
+    const r = await cni("ADD", conf(), { CNI_CONTAINERID: "twice", CNI_NETNS: netns });
+    assert.equal(r.code, 1, netns);
+    assert.equal(r.out.code, 4, netns);
+    assert.match(String(r.out.msg), why, netns);
+  }
+  assert.equal(
+    (await cni("CHECK", conf({ prevResult: add.out }), { CNI_CONTAINERID: "twice" })).code,
+    0,
+    "still working after the refused ADDs",
+  );
+  assert.deepEqual(await links(POD), ["lo", "eth0"], "the pod has only its own interface");
+  assert.equal((await cni("DEL", conf(), { CNI_CONTAINERID: "twice" })).code, 0);
 });
