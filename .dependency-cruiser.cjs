@@ -13,7 +13,7 @@ const LAYERS = {
   cni: ["exec", "iproute", "netfilter", "dataplane", "ipam", "util"],
   cluster: ["model", "store", "util"],
   routing: ["exec", "iproute", "netfilter", "dataplane", "model", "util"],
-  proxy: ["exec", "netfilter", "dataplane", "model", "util"],
+  proxy: ["exec", "netfilter", "dataplane", "model", "store", "util"],
   lab: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "ipam", "cni", "cluster", "routing", "proxy", "util"],
   cli: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "ipam", "cni", "cluster", "routing", "proxy", "lab", "util"],
 };

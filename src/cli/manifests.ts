@@ -59,13 +59,13 @@ export interface ManifestObjects {
   errors: string[];
 }
 
-/** readManifests reads and validates every document: bad ones become error lines, the rest are returned. */
-export function readManifests(paths: string[], recursive = false): ManifestObjects {
+/** readManifests reads and validates every document (refsOnly: only what names it, for delete): bad ones become error lines, the rest are returned. */
+export function readManifests(paths: string[], recursive = false, refsOnly = false): ManifestObjects {
   const out: ManifestObjects = { objects: [], errors: [] };
   for (const { source, text } of readManifestTexts(paths, recursive)) {
     let docs: ParsedDoc[];
     try {
-      docs = parseManifest(text, source);
+      docs = parseManifest(text, source, { refsOnly });
     } catch (e) {
       if (!(e instanceof ManifestError)) throw e;
       out.errors.push(`error: ${e.message}`);

@@ -1,5 +1,6 @@
 /** kubectl-style output: tables (default and `-o wide`), YAML and JSON lists. */
 import { stringify } from "yaml";
+import { qualifiedKind } from "../model/kinds.js";
 import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service, Subnet } from "../model/types.js";
 
 /** age renders a creation time the way kubectl does (5s, 3m, 2h, 4d). */
@@ -163,25 +164,34 @@ const COLUMNS: Record<string, Columns> = {
   },
 };
 
-/** printObjects renders objects of one kind in the requested output format. */
+/** printObjects renders objects of one kind in the requested output format; qualify names them `kind/name` (several kinds at once, as kubectl does). */
 export function printObjects(
   kind: string,
   objs: KubeObject[],
   output: string | undefined,
   allNamespaces: boolean,
   single: boolean,
+  qualify = false,
 ): string {
   if (output === "json" || output === "yaml") {
     const doc = single && objs.length === 1 ? objs[0] : { apiVersion: "v1", kind: "List", items: objs, metadata: { resourceVersion: "" } };
     return output === "json" ? JSON.stringify(doc, null, 2) : stringify(doc).trimEnd();
   }
-  if (output === "name") return objs.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`).join("\n");
+  if (output === "name") return objs.map((o) => `${qualifiedKind(o)}/${o.metadata.name}`).join("\n");
   const c = COLUMNS[kind];
   if (!c) throw new Error(`no table for kind ${kind}`);
   if (objs.length === 0) return "No resources found";
   const wide = output === "wide";
   const nsCol = allNamespaces && kind !== "Node" && kind !== "Namespace";
   const headers = [...(nsCol ? ["NAMESPACE"] : []), ...c.headers, ...(wide ? c.wide : [])];
-  const rows = objs.map((o) => [...(nsCol ? [o.metadata.namespace ?? ""] : []), ...c.row(o), ...(wide ? c.wideRow(o) : [])]);
+  const rows = objs.map((o) => {
+    const [name = "", ...rest] = c.row(o);
+    return [
+      ...(nsCol ? [o.metadata.namespace ?? ""] : []),
+      qualify ? `${qualifiedKind(o)}/${name}` : name,
+      ...rest,
+      ...(wide ? c.wideRow(o) : []),
+    ];
+  });
   return table(headers, rows);
 }

@@ -1,5 +1,5 @@
 /** Deterministic names for what the plugin creates, so DEL finds it even when the netns is gone. */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { CniCode, CniError } from "./types.js";
 
 function digest(...parts: string[]): string {
@@ -20,11 +20,7 @@ export function masqChainName(network: string, containerId: string, ifname: stri
 }
 
 /** randomMac is a locally administered unicast MAC address. */
-export function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = ((b[0] as number) & 0xfe) | 0x02;
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
-}
+export { randomMac } from "../util/mac.js";
 
 /** checkContainerId refuses IDs outside the spec's character set (they reach rule comments). */
 export function checkContainerId(id: string): void {

@@ -102,6 +102,27 @@ export async function addNetworkList(o: RuntimeOptions, list: ConfList, att: Att
   return prev;
 }
 
+/**
+ * gcPlugin runs GC (CNI 1.1) on the list's plugins of one type with the attachments that are
+ * valid: everything else that plugin holds (addresses, links, rules) is released. Only that type
+ * is asked: older plugins of a 1.0 list know no GC.
+ */
+export async function gcPlugin(
+  o: RuntimeOptions,
+  list: ConfList,
+  type: string,
+  valid: Pick<Attachment, "containerId" | "ifname">[],
+): Promise<void> {
+  const attachments = valid.map((a) => ({ containerID: a.containerId, ifname: a.ifname }));
+  for (const p of list.plugins.filter((x) => x.type === type))
+    await invoke(o, { ...list, cniVersion: "1.1.0" }, { ...p, "cni.dev/valid-attachments": attachments }, "GC", {
+      containerId: "",
+      netns: "",
+      ifname: "",
+      args: {},
+    });
+}
+
 /** delNetworkList runs DEL through every plugin of the list, last first. */
 export async function delNetworkList(o: RuntimeOptions, list: ConfList, att: Attachment, prev?: Result): Promise<void> {
   for (const p of [...list.plugins].reverse()) await invoke(o, list, p, "DEL", att, prev);

@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isIP } from "../util/ip.js";
-import { withFlock } from "./flock.js";
+import { LockTimeoutError, withFlock } from "../util/flock.js";
 import type { Allocation, IpamStore } from "./store.js";
 import { IpamError } from "./types.js";
 
@@ -29,7 +29,10 @@ export class DiskStore implements IpamStore {
     } catch (e) {
       throw new IpamError("io", `failed to create IPAM directory "${this.dir}": ${(e as Error).message}`, { cause: e });
     }
-    return withFlock(join(this.dir, "lock"), fn);
+    return withFlock(join(this.dir, "lock"), fn).catch((e: unknown) => {
+      if (e instanceof LockTimeoutError) throw new IpamError("busy", e.message, { cause: e });
+      throw e;
+    });
   }
 
   /** reserve claims ip for a container; false when someone else holds it. */

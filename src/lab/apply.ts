@@ -4,7 +4,7 @@
  * error. The dataplane is reconciled before returning.
  */
 import { AdmissionError, admitWithAction } from "../cluster/index.js";
-import { type KubeObject, kindInfo, objectRef } from "../model/index.js";
+import { type KubeObject, kindInfo, objectRef, qualifiedKind } from "../model/index.js";
 import type { Txn } from "../store/types.js";
 import { checkApplicable, type Lab } from "./lab.js";
 import { LabError } from "./layout.js";
@@ -17,9 +17,7 @@ export interface Outcome {
 
 /** resourceName renders `deployment.apps/web` as kubectl does. */
 export function resourceName(obj: KubeObject): string {
-  const info = kindInfo(obj.kind);
-  const group = obj.apiVersion.includes("/") ? `.${obj.apiVersion.split("/")[0]}` : "";
-  return `${(info?.kind ?? obj.kind).toLowerCase()}${group}/${obj.metadata.name}`;
+  return `${qualifiedKind(obj)}/${obj.metadata.name}`;
 }
 
 /** applyObjects applies validated objects, each on its own, and reconciles the lab; errors are reported beside them. */
@@ -27,21 +25,20 @@ export async function applyObjects(lab: Lab, objects: KubeObject[], errors: stri
   return lab.locked(async () => {
     const cfg = lab.config();
     const out: Outcome = { lines: [], errors: [...errors] };
-    let changed = false;
     await lab.store.update((tx) => {
       for (const obj of objects) {
         try {
           checkApplicable(obj);
           const { object, action } = admitWithAction(tx, obj, cfg.cluster);
           out.lines.push(`${resourceName(object)} ${action}`);
-          changed ||= action !== "unchanged";
         } catch (e) {
           if (!(e instanceof AdmissionError || e instanceof LabError)) throw e;
           out.errors.push(`error: ${e.message}`);
         }
       }
     });
-    if (changed) out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
+    // Reconcile even when nothing changed: this also finishes what an interrupted command left.
+    out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
     return out;
   });
 }
@@ -80,7 +77,7 @@ export async function deleteTargets(lab: Lab, targets: Target[], errors: string[
         else out.errors.push(`Error from server (NotFound): ${t.ref} not found`);
       }
     });
-    if (out.lines.length > 0) out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
+    out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
     return out;
   });
 }

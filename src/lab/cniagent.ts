@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { FORBID_NETNS_ENV } from "../cni/datapath.js";
 import type { Executor } from "../exec/types.js";
 import { pidLooksLike } from "../util/proc.js";
+import { recordStart } from "./daemons.js";
 import type { LabConfig } from "./config.js";
 import { type LabPaths, nodeNetns } from "./layout.js";
 
@@ -47,6 +48,7 @@ export async function ensureCniAgents(exec: Executor, paths: LabPaths, cfg: LabC
         timeoutMs: 30_000,
       });
       writeFileSync(join(paths.nodeDir(n.name), "cni-agent.pid"), String(started));
+      recordStart(paths, n.name, "cni-agent", started, socket);
     }),
   );
 }

@@ -1,12 +1,15 @@
 /**
  * The lab's kubelet for one node: makes the node's running sandboxes match the pods bound to it.
  * A pod is a network namespace wired by calling the node's CNI config exactly as a runtime does,
- * then the echo workload started inside it. A failed start is rolled back (CNI DEL, netns removed).
+ * then the echo workload started inside it. A sandbox's record is written before anything of it
+ * is made and marked done at the end, so a start that failed — or a kubelet killed halfway — is
+ * undone (CNI DEL, namespace removed) by the next sync; after each sync a CNI GC with the node's
+ * sandboxes releases whatever no sandbox owns.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FORBID_NETNS_ENV } from "../cni/datapath.js";
-import { type Attachment, addNetworkList, type ConfList, delNetworkList, loadConfList } from "../cni/runtime.js";
+import { type Attachment, addNetworkList, type ConfList, delNetworkList, gcPlugin, loadConfList } from "../cni/runtime.js";
 import type { Executor } from "../exec/types.js";
 import { podBandwidth } from "../model/bandwidth.js";
 import { staticIPs, staticMac } from "../model/staticip.js";
@@ -94,18 +97,16 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
     capabilityArgs: podCapabilities(pod),
   };
   const conf = loadConfList(rt.cniConfFile);
-  await createNetns(rt.exec, s.netns);
-  let wired = false;
+  rt.sandboxes.save({ ...s, creating: true });
   try {
+    await createNetns(rt.exec, s.netns);
     const result = await addNetworkList(runtimeOpts(rt), conf, attachment(s));
-    wired = true;
     s.ips = (result.ips ?? []).map((i) => i.address.split("/")[0]!);
     if (s.tcp.length + s.udp.length > 0) s.pid = await startEcho(rt, s);
     rt.sandboxes.save(s);
     return s;
   } catch (e) {
-    if (wired) await delNetworkList(runtimeOpts(rt), conf, attachment(s)).catch(() => {});
-    await deleteNetns(rt.exec, s.netns).catch(() => {});
+    await stopPod(rt, { ...s, creating: true }, conf).catch(() => {});
     throw new Error(`failed to start pod "${s.namespace}/${s.name}" on node "${rt.node}": ${(e as Error).message}`, { cause: e });
   }
 }
@@ -129,17 +130,17 @@ async function startEcho(rt: NodeRuntime, s: Sandbox): Promise<number> {
   });
 }
 
-/** stopPod stops a sandbox's workload, runs CNI DEL and removes its namespace. */
+/** stopPod stops a sandbox's workload, runs CNI DEL and removes its namespace and record (also of a half-made one). */
 export async function stopPod(rt: NodeRuntime, s: Sandbox, conf?: ConfList): Promise<void> {
   if (s.pid && pidLooksLike(s.pid, ECHO_SERVER)) await stopPids([s.pid]);
   await delNetworkList(runtimeOpts(rt), conf ?? loadConfList(rt.cniConfFile), attachment(s));
-  await deleteNetns(rt.exec, s.netns);
+  await deleteNetns(rt.exec, s.netns); // stops whatever still runs inside (a workload of a killed start)
   rt.sandboxes.remove(s.uid);
 }
 
 /** sandboxHealthy is false once a sandbox's namespace or workload is gone (a crashed node), so it is recreated. */
 export function sandboxHealthy(s: Sandbox): boolean {
-  return existsSync(`/var/run/netns/${s.netns}`) && (!s.pid || pidLooksLike(s.pid, ECHO_SERVER));
+  return !s.creating && existsSync(`/var/run/netns/${s.netns}`) && (!s.pid || pidLooksLike(s.pid, ECHO_SERVER));
 }
 
 /** syncPods stops sandboxes of pods that are gone and starts the missing ones; returns started and failures. */
@@ -161,6 +162,10 @@ export async function syncPods(rt: NodeRuntime, pods: Pod[]): Promise<{ started:
       failed.push({ pod: p, error: e as Error });
     }
   });
+  // No ADD is in flight now: what the node's podnet-cni holds for no sandbox (a killed start's
+  // address or veth, say) goes.
+  const valid = rt.sandboxes.list().map((s) => ({ containerId: s.containerId, ifname: "eth0" }));
+  await gcPlugin(runtimeOpts(rt), loadConfList(rt.cniConfFile), "podnet-cni", valid);
   return { started, failed };
 }
 

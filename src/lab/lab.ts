@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, reconcileEndpointSlices, runControllers, updateDeploymentStatus } from "../cluster/index.js";
+import { DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, runControllers } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
-import type { KubeObject, Node, Pod, Subnet } from "../model/types.js";
+import type { KubeObject, Node, Subnet } from "../model/types.js";
 import { type Flavour, systemFlavour } from "../netfilter/index.js";
 import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
 import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
@@ -16,10 +16,11 @@ import { EmbeddedStore, withFileLock } from "../store/embedded.js";
 import { buildTopology, destroyTopology, ownNetnsInode, startInternetServer } from "./bootstrap.js";
 import { nodeConfList } from "./cniconf.js";
 import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
-import { type NodeRuntime, syncPods } from "./kubelet.js";
+import type { NodeRuntime } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
 import { syncRouting, syncServiceRoutes } from "./network.js";
-import { ensureProxies, markIptablesFlavour, waitForProxies } from "./proxy.js";
+import { reconcileLab } from "./reconcile.js";
+import { ensureProxies, markIptablesFlavour } from "./proxy.js";
 import { cniSocket, ensureCniAgents } from "./cniagent.js";
 import { SandboxDir } from "./sandbox.js";
 import { type IpFamilyMode, labNodes } from "./topology.js";
@@ -43,7 +44,7 @@ export class Lab {
     readonly name: string,
   ) {
     this.paths = new LabPaths(stateDir, name);
-    this.store = new EmbeddedStore(this.paths.store);
+    this.store = new EmbeddedStore(this.paths.store, { required: [{ kind: "Namespace", name: "default" }] });
   }
 
   /** config reads lab.json (fails when the lab is not up). */
@@ -80,6 +81,9 @@ export class Lab {
       };
       try {
         writeLabConfig(this.paths.config, cfg);
+        await this.store.create((tx) => {
+          for (const ns of SYSTEM_NAMESPACES) tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+        });
         await buildTopology(this.exec, this.name, cfg.nodes, cfg.ipFamily);
         await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"), cfg.ipFamily);
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
@@ -124,7 +128,7 @@ export class Lab {
   }
 
   /** writeCniConfigs writes each node's conflist: its pod CIDRs and its blocks of every Subnet. */
-  private async writeCniConfigs(cfg: LabConfig): Promise<void> {
+  async writeCniConfigs(cfg: LabConfig): Promise<void> {
     const { nodes, subnets } = await this.store.read((tx) => ({ nodes: tx.list<Node>("Node"), subnets: tx.list<Subnet>("Subnet") }));
     for (const n of nodes) {
       const dir = this.paths.cniConfDir(n.metadata.name);
@@ -167,47 +171,9 @@ export class Lab {
     };
   }
 
-  /** reconcile runs the controllers, syncs every node's pods and publishes status and EndpointSlices. */
-  async reconcile(): Promise<{ failures: string[] }> {
-    const cfg = this.config();
-    const pods = await this.store.update((tx) => {
-      runControllers(tx, cfg.cluster);
-      return tx.list<Pod>("Pod");
-    });
-    await this.writeCniConfigs(cfg);
-    await ensureCniAgents(this.exec, this.paths, cfg);
-    const failures: string[] = [];
-    const results = await Promise.all(
-      cfg.nodes.map(async (n) => {
-        const rt = this.nodeRuntime(cfg, n.name);
-        const r = await syncPods(
-          rt,
-          pods.filter((p) => p.spec.nodeName === n.name),
-        );
-        for (const f of r.failed) failures.push(f.error.message);
-        return { node: n, failed: r.failed, sandboxes: rt.sandboxes.list() };
-      }),
-    );
-    await this.store.update((tx) => {
-      for (const { node, failed, sandboxes } of results) {
-        for (const s of sandboxes)
-          markRunning(tx.get<Pod>({ kind: "Pod", namespace: s.namespace, name: s.name }), s.ips, node.ip, (p) => tx.put(p));
-        for (const f of failed) {
-          const p = tx.get<Pod>({
-            kind: "Pod",
-            namespace: f.pod.metadata.namespace,
-            name: f.pod.metadata.name,
-          });
-          if (p) tx.put({ ...p, status: { ...(p.status ?? {}), phase: "Pending", message: f.error.message } });
-        }
-      }
-      reconcileEndpointSlices(tx);
-      updateDeploymentStatus(tx);
-    });
-    await this.syncNetwork(cfg);
-    await ensureProxies(this.exec, this.paths, cfg);
-    await waitForProxies(this.paths, cfg, this.store.version());
-    return { failures };
+  /** reconcile runs one pass of the lab's control loop (see reconcile.ts). */
+  reconcile(): Promise<{ failures: string[] }> {
+    return reconcileLab(this);
   }
 
   /** syncNetwork programs the lab's routes: pod blocks between nodes (the routing mode), service addresses on the underlay. */
@@ -215,25 +181,6 @@ export class Lab {
     await syncRouting(this.exec, this.paths, this.store, cfg);
     await syncServiceRoutes(this.exec, this.store, cfg);
   }
-}
-
-function markRunning(p: Pod | undefined, ips: string[], hostIP: string, put: (p: Pod) => void): void {
-  if (!p || (p.status?.phase === "Running" && p.status.podIP === ips[0])) return;
-  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  p.status = {
-    phase: "Running",
-    hostIP,
-    hostIPs: [{ ip: hostIP }],
-    podIP: ips[0],
-    podIPs: ips.map((ip) => ({ ip })),
-    startTime: now,
-    conditions: ["Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) => ({
-      type,
-      status: "True" as const,
-      lastTransitionTime: now,
-    })),
-  };
-  put(p);
 }
 
 /** checkApplicable refuses kinds users may not apply in the lab (nodes belong to `lab up`). */

@@ -12,7 +12,7 @@ import { buildNode, destroyNode } from "./bootstrap.js";
 import { type LabConfig, writeLabConfig } from "./config.js";
 import { syncPods } from "./kubelet.js";
 import type { Lab } from "./lab.js";
-import { LabError, nodeNetns } from "./layout.js";
+import { externalNetns, LabError, nodeNetns } from "./layout.js";
 import { deleteNetns } from "../iproute/netns.js";
 import { markIptablesFlavour } from "./proxy.js";
 import { type LabNode, labNode, MAX_NODES } from "./topology.js";
@@ -69,7 +69,12 @@ export function removeNode(lab: Lab, name: string): Promise<void> {
   });
 }
 
-/** restartNode crashes a node (its namespace and pods vanish uncleanly) and brings it back. */
+/**
+ * restartNode crashes a node (its namespace and pods vanish uncleanly), brings it back and
+ * returns once the lab has reconciled and the node answers from every other node and the
+ * external host. Its uplink keeps its MAC (derived from its name), so neighbour entries elsewhere
+ * stay right.
+ */
 export function restartNode(lab: Lab, name: string): Promise<void> {
   return lab.locked(async () => {
     const cfg = lab.config();
@@ -79,5 +84,25 @@ export function restartNode(lab: Lab, name: string): Promise<void> {
     await destroyNode(lab.exec, lab.name, n);
     await startNode(lab, cfg, n);
     await lab.reconcile(); // restarts the node's proxy, pods, routes and BIRD
+    await waitReachable(lab, cfg, n);
   });
+}
+
+/** waitReachable pings a node's addresses from every other node and the external host until all answer. */
+async function waitReachable(lab: Lab, cfg: LabConfig, n: LabNode, timeoutMs = 30_000): Promise<void> {
+  const sources = [externalNetns(lab.name), ...cfg.nodes.filter((x) => x.name !== n.name).map((x) => nodeNetns(lab.name, x.name))];
+  const targets = [n.ip, ...(n.ip6 ? [n.ip6] : [])];
+  const deadline = Date.now() + timeoutMs;
+  let missing = sources.flatMap((netns) => targets.map((ip) => ({ netns, ip })));
+  while (missing.length > 0) {
+    const answered = await Promise.all(
+      missing.map(async (m) => (await lab.exec.run({ argv: ["ping", "-c1", "-W1", m.ip], netns: m.netns, okCodes: [0, 1, 2] })).code === 0),
+    );
+    missing = missing.filter((_, i) => !answered[i]);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline)
+      throw new LabError(
+        `failed to restart node "${n.name}": no answer from ${missing.map((m) => `${m.ip} in ${m.netns}`).join(", ")} after ${timeoutMs} ms`,
+      );
+  }
 }

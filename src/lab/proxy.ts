@@ -10,6 +10,7 @@ import { type Flavour, hintTransaction, RealIptables } from "../netfilter/index.
 import type { LabConfig } from "./config.js";
 import { LabError, type LabPaths, nodeNetns } from "./layout.js";
 import { pidLooksLike } from "../util/proc.js";
+import { recordStart } from "./daemons.js";
 import type { LabNode } from "./topology.js";
 
 const PODNET_BIN = fileURLToPath(new URL("../../../bin/podnet", import.meta.url));
@@ -52,7 +53,7 @@ export async function ensureProxies(exec: Executor, paths: LabPaths, cfg: LabCon
   await Promise.all(
     cfg.nodes.map(async (n) => {
       if (alive(readProxyStatus(paths.proxyStatus(n.name)))) return;
-      await exec.daemon({
+      const pid = await exec.daemon({
         argv: proxyArgv(paths, cfg, n),
         netns: nodeNetns(cfg.name, n.name),
         env: { NODE_EXTRA_CA_CERTS: undefined },
@@ -60,6 +61,7 @@ export async function ensureProxies(exec: Executor, paths: LabPaths, cfg: LabCon
         readyLine: "ready",
         timeoutMs: 30_000,
       });
+      recordStart(paths, n.name, "proxy", pid, PODNET_BIN);
     }),
   );
 }

@@ -16,6 +16,8 @@ export interface Sandbox {
   udp: number[];
   /** capabilityArgs are what ADD was given (host ports, bandwidth, static IPs); DEL gets them again, as libcni's cache does. */
   capabilityArgs?: Record<string, unknown>;
+  /** creating marks a sandbox whose start has not finished: written before anything is made, so a killed start is found and undone. */
+  creating?: true;
 }
 
 /** SandboxDir reads and writes the sandbox records of one node. */

@@ -6,6 +6,7 @@
  * duplicate address detection, so they work at once.
  */
 import { IpTransaction } from "../iproute/index.js";
+import { derivedMac } from "../util/mac.js";
 
 /** UNDERLAY is the nodes' network; the underlay namespace is its gateway. */
 export const UNDERLAY = {
@@ -89,11 +90,25 @@ export function nodePort(node: LabNode): string {
   return `n${node.index}`;
 }
 
+/**
+ * nodeMac is a node's uplink MAC, derived from its namespace's name (lab and node): a node that
+ * crashes and comes back keeps it, so the underlay router and the other nodes, whose neighbour
+ * entries still name it, reach the new uplink at once instead of after those entries go stale.
+ */
+export function nodeMac(nodeNs: string): string {
+  return derivedMac(`podnet-node/${nodeNs}`);
+}
+
 /** nodeUplinkTransaction plugs a node into the underlay bridge, inside the underlay namespace. */
 export function nodeUplinkTransaction(node: LabNode, nodeNs: string): IpTransaction {
   const port = nodePort(node);
   return new IpTransaction()
-    .addLink({ name: port, kind: "veth", mtu: UNDERLAY.mtu, peer: { name: "eth0", mtu: UNDERLAY.mtu, netns: nodeNs } })
+    .addLink({
+      name: port,
+      kind: "veth",
+      mtu: UNDERLAY.mtu,
+      peer: { name: "eth0", mtu: UNDERLAY.mtu, address: nodeMac(nodeNs), netns: nodeNs },
+    })
     .setLink({ name: port, master: UNDERLAY.bridge })
     .setLink({ name: port, up: true });
 }

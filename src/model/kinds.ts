@@ -92,3 +92,9 @@ export function resolveResource(name: string): KindInfo | undefined {
   const n = name.toLowerCase();
   return KINDS.find((k) => k.plural === n || k.aliases.includes(n) || k.kind.toLowerCase() === n);
 }
+
+/** qualifiedKind is how kubectl names a kind in `kind/name`: lower case, with its API group (`deployment.apps`). */
+export function qualifiedKind(o: { kind: string; apiVersion: string }): string {
+  const group = o.apiVersion.includes("/") ? `.${o.apiVersion.split("/")[0]}` : "";
+  return `${(kindInfo(o.kind)?.kind ?? o.kind).toLowerCase()}${group}`;
+}

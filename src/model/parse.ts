@@ -4,7 +4,7 @@
  */
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "./types.js";
-import { objectRef, ValidationError, validateObject } from "./validate/index.js";
+import { objectRef, ValidationError, validateObject, validateRef } from "./validate/index.js";
 
 /** ParsedDoc is one object of a manifest: validated, or the reason it was rejected. */
 export type ParsedDoc = { index: number; ref: string; object: KubeObject } | { index: number; ref: string; error: Error };
@@ -17,8 +17,8 @@ export class ManifestError extends Error {
   }
 }
 
-/** parseManifest splits a manifest into objects and validates each; it throws only for unreadable text. */
-export function parseManifest(text: string, source = "<stdin>"): ParsedDoc[] {
+/** parseManifest splits a manifest into objects and validates each (with refsOnly, only what names it); it throws only for unreadable text. */
+export function parseManifest(text: string, source = "<stdin>", opts: { refsOnly?: boolean } = {}): ParsedDoc[] {
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   const all = Array.isArray(docs) ? docs : [docs];
   const out: ParsedDoc[] = [];
@@ -28,7 +28,7 @@ export function parseManifest(text: string, source = "<stdin>"): ParsedDoc[] {
     const value: unknown = d.toJS({ maxAliasCount: 50 });
     if (value === null || value === undefined) continue;
     const items = isList(value) ? value.items : [value];
-    for (const item of items) out.push(validateDoc(index++, item));
+    for (const item of items) out.push(validateDoc(index++, item, opts.refsOnly ? validateRef : validateObject));
   }
   return out;
 }
@@ -38,9 +38,9 @@ function isList(v: unknown): v is { items: unknown[] } {
   return typeof o === "object" && o !== null && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items);
 }
 
-function validateDoc(index: number, item: unknown): ParsedDoc {
+function validateDoc(index: number, item: unknown, validate: (o: unknown) => KubeObject): ParsedDoc {
   try {
-    const object = validateObject(item);
+    const object = validate(item);
     return { index, ref: objectRef(object), object };
   } catch (e) {
     if (e instanceof ValidationError) return { index, ref: e.ref, error: e };

@@ -5,6 +5,7 @@
  * ports and its own `/healthz` and `/livez`, and records each sync in a status file that the lab waits on.
  */
 import { readFileSync, renameSync, statSync, watch, writeFileSync } from "node:fs";
+import { readStoreFile } from "../store/embedded.js";
 import { basename, dirname } from "node:path";
 import type { Executor } from "../exec/types.js";
 import type { EndpointSlice, KubeObject, Node, Service } from "../model/types.js";
@@ -58,13 +59,9 @@ interface StoreSnapshot {
   objects: Record<string, KubeObject>;
 }
 
+/** readStore reads the cluster store; a missing or foreign one is an error (the rules stay as they are). */
 function readStore(file: string): StoreSnapshot {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as StoreSnapshot;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { resourceVersion: 0, objects: {} };
-    throw e;
-  }
+  return readStoreFile(file, [{ kind: "Namespace", name: "default" }]);
 }
 
 function byKind<T extends KubeObject>(s: StoreSnapshot, kind: string): T[] {
@@ -85,6 +82,7 @@ export class ProxyDaemon {
   private stopped = false;
   private wake: () => void = () => {};
   private lastMtime = -1;
+  private storeError: Error | undefined;
 
   constructor(
     private readonly exec: Executor,
@@ -193,7 +191,17 @@ export class ProxyDaemon {
   private async syncOnce(full: boolean): Promise<void> {
     const changed = this.storeChanged();
     if (!changed && !full && !this.proxiers.some((p) => p.pendingFull)) return;
-    const snap = changed ? readStore(this.opts.storeFile) : undefined;
+    // A store that cannot be read is reported, and the rules stay as the last good state made them
+    // (full resyncs after a flush still run): never read as an empty cluster.
+    let snap: StoreSnapshot | undefined;
+    if (changed)
+      try {
+        snap = readStore(this.opts.storeFile);
+        this.storeError = undefined;
+      } catch (e) {
+        if ((e as Error).message !== this.storeError?.message) this.opts.log((e as Error).message);
+        this.storeError = e as Error;
+      }
     if (snap) {
       this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
       const node = byKind<Node>(snap, "Node").find((n) => n.metadata.name === this.opts.cfg.nodeName);
@@ -217,7 +225,8 @@ export class ProxyDaemon {
     await this.health.sync(healthTargets(applied));
     this.metrics.localless(applied);
     this.status.resourceVersion = rv;
-    delete this.status.error;
+    if (this.storeError) this.status.error = this.storeError.message;
+    else delete this.status.error;
     this.writeStatus();
   }
 

@@ -9,9 +9,9 @@
  * and each peer gets a second neighbour (its IPv6 VTEP address, same MAC) and `onlink` IPv6 routes.
  * (flannel runs a second device over an IPv6 underlay instead; one device needs no IPv6 underlay.)
  */
-import { createHash } from "node:crypto";
 import type { Address, FdbEntry, IpTransaction, Link, LinkState, Neighbour, Route } from "../iproute/index.js";
 import { nthIP, parseCIDR } from "../util/ip.js";
+import { derivedMac } from "../util/mac.js";
 import type { Family } from "../util/ip.js";
 import { podRoute } from "./routes.js";
 import { blockFamilies, familyOfCidr, podMtu, type RouteNode, type RoutingSettings } from "./types.js";
@@ -23,9 +23,7 @@ export function vxlanDev(s: Pick<RoutingSettings, "vni">): string {
 
 /** vtepMac derives a stable, locally administered unicast MAC from the node name, so restarts keep it. */
 export function vtepMac(node: string): string {
-  const b = createHash("sha256").update(`podnet-vtep/${node}`).digest().subarray(0, 6);
-  b[0] = ((b[0] as number) & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
+  return derivedMac(`podnet-vtep/${node}`);
 }
 
 /** vtepAddress is the VTEP's own address of a family: the network address of the node's first block of that family (flannel's choice). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -12,16 +12,15 @@ const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
   metadata: { name, labels },
 });
 
-function tempStore(): { store: EmbeddedStore; done: () => void } {
+async function tempStore(): Promise<{ store: EmbeddedStore; done: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "podnet-store-"));
-  return {
-    store: new EmbeddedStore(join(dir, "store.json")),
-    done: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const store = new EmbeddedStore(join(dir, "store.json"));
+  await store.create(() => {});
+  return { store, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 test("objects survive a new store instance, with uid, timestamps and increasing versions", async () => {
-  const { store, done } = tempStore();
+  const { store, done } = await tempStore();
   try {
     const a = await store.update((tx) => tx.put(ns("a")));
     const b = await store.update((tx) => tx.put(ns("b")));
@@ -41,7 +40,7 @@ test("objects survive a new store instance, with uid, timestamps and increasing 
 });
 
 test("optimistic concurrency rejects a stale version and a failed update writes nothing", async () => {
-  const { store, done } = tempStore();
+  const { store, done } = await tempStore();
   try {
     const a = await store.update((tx) => tx.put(ns("a")));
     await store.update((tx) => tx.put(ns("a", { v: "2" })));
@@ -63,7 +62,7 @@ test("optimistic concurrency rejects a stale version and a failed update writes 
 });
 
 test("concurrent updates are serialised: no lost writes", async () => {
-  const { store, done } = tempStore();
+  const { store, done } = await tempStore();
   try {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -76,5 +75,47 @@ test("concurrent updates are serialised: no lost writes", async () => {
     assert.equal((await store.read((tx) => tx.list("Namespace"))).length, 20);
   } finally {
     done();
+  }
+});
+
+test("a store that vanished, is not a store, or lost the objects every cluster has is an error, never an empty cluster", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-store-"));
+  try {
+    const file = join(dir, "store.json");
+    const required = [{ kind: "Namespace", name: "default" }];
+    const store = new EmbeddedStore(file, { required });
+    await assert.rejects(
+      store.read((tx) => tx.list("Pod")),
+      /failed to read store ".*": it does not exist/,
+    );
+    await assert.rejects(
+      store.update(() => {}),
+      /it does not exist/,
+      "a write does not create it either",
+    );
+    await store.create((tx) => tx.put(ns("default")));
+    await assert.rejects(
+      store.create(() => {}),
+      /it exists already/,
+    );
+    assert.deepEqual(await store.read((tx) => tx.list("Pod")), []);
+    for (const [text, want] of [
+      ["{}", /not a store: want .*, found \{\}/],
+      ["[]", /not a store: .*found \[\]/],
+      ["null", /not a store: .*found null/],
+      ['{"resourceVersion": 3, "objects": {}}', /holds no Namespace "default", which every cluster has/],
+      ['{"resourceVer', /failed to parse store/],
+    ] as const) {
+      writeFileSync(file, text);
+      await assert.rejects(
+        store.read((tx) => tx.list("Pod")),
+        want,
+        text,
+      );
+    }
+    rmSync(file);
+    assert.throws(() => store.version(), /does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

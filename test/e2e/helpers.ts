@@ -90,3 +90,17 @@ export async function withLab(nodes: number, fn: (lab: TestLab) => Promise<void>
     await lab.down();
   }
 }
+
+/** deployment is a Deployment manifest of echo pods serving 8080 (extra adds to the port, e.g. ", hostPort: 8888"). */
+export const deployment = (name: string, replicas: number, extra = "") => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: echo, image: echo, ports: [{containerPort: 8080${extra}}]}]
+`;

@@ -36,7 +36,7 @@ export function registerDelete(lab: Command): void {
         cmd: Command,
       ) => {
         const l = openLab(cmd);
-        const read = o.filename ? readManifests(o.filename, o.recursive) : { objects: [], errors: [] };
+        const read = o.filename ? readManifests(o.filename, o.recursive, true) : { objects: [], errors: [] };
         const targets = [...read.objects.map(targetOf), ...(kind ? byName(kind, names, o.namespace) : [])];
         if (targets.length === 0 && read.errors.length === 0) throw new LabError("error: give -f FILE or KIND NAME");
         report(await deleteTargets(l, targets, read.errors));

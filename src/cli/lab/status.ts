@@ -1,7 +1,10 @@
-/** `podnet lab status`: the lab's nodes, namespaces and pods. */
+/** `podnet lab status`: the lab's nodes, their daemons (running or dead, restarts) and pods. */
 import type { Command } from "commander";
+import { daemonState, readDaemons } from "../../lab/daemons.js";
 import { nodeNetns } from "../../lab/layout.js";
+import { nodeRouting } from "../../lab/network.js";
 import { SandboxDir } from "../../lab/sandbox.js";
+import { BirdDaemon } from "../../routing/birdd.js";
 import { processAlive } from "../../util/proc.js";
 import { openLab } from "./open.js";
 
@@ -9,17 +12,25 @@ import { openLab } from "./open.js";
 export function registerStatus(lab: Command): void {
   lab
     .command("status")
-    .description("show the lab's nodes, namespaces and pods")
+    .description("show the lab's nodes, their daemons (running or dead, restarts) and pods")
     .action(async (_o, cmd: Command) => {
       const l = openLab(cmd);
       const cfg = l.config();
       const pods = await l.store.read((tx) => tx.list("Pod"));
-      process.stdout.write(`lab "${cfg.name}" (created ${cfg.createdAt}), state in ${l.paths.dir}\n`);
+      const out = [`lab "${cfg.name}" (created ${cfg.createdAt}), state in ${l.paths.dir}`];
       for (const n of cfg.nodes) {
         const sandboxes = new SandboxDir(l.paths.sandboxDir(n.name)).list();
-        const alive = sandboxes.filter((s) => s.pid === undefined || processAlive(s.pid)).length;
-        process.stdout.write(`  ${n.name}  ${n.ip}  netns ${nodeNetns(l.name, n.name)}  pods ${sandboxes.length} (${alive} serving)\n`);
+        const serving = sandboxes.filter((s) => !s.creating && (s.pid === undefined || processAlive(s.pid))).length;
+        out.push(`  ${n.name}  ${n.ip}  netns ${nodeNetns(l.name, n.name)}  pods ${sandboxes.length} (${serving} serving)`);
+        const d = readDaemons(l.paths, n.name);
+        const states = [daemonState("proxy", d.proxy), daemonState("cni-agent", d["cni-agent"])];
+        if (cfg.routing.mode === "bgp") {
+          const bird = new BirdDaemon(l.exec, nodeNetns(l.name, n.name), nodeRouting(l.exec, l.paths, cfg, n.name).bird).pid();
+          states.push(bird ? `bird running (pid ${bird})` : "bird DEAD");
+        }
+        out.push(`    ${states.join("  ·  ")}`);
       }
-      process.stdout.write(`  ${pods.length} pods in the store\n`);
+      out.push(`  ${pods.length} pods in the store`);
+      process.stdout.write(`${out.join("\n")}\n`);
     });
 }

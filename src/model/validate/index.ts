@@ -18,6 +18,15 @@ export function objectRef(obj: unknown): string {
   return typeof md.namespace === "string" ? `${kind} "${md.namespace}/${name}"` : `${kind} "${name}"`;
 }
 
+/** validateRef checks only what names an object (apiVersion, kind, metadata): enough to delete it, as kubectl delete -f reads. */
+export function validateRef(obj: unknown): KubeObject {
+  const errs = new Errors();
+  if (!isObj(obj)) throw new ValidationError("document", [{ field: "", message: "must be a mapping (an object)" }]);
+  checkMeta(errs, obj);
+  if (!errs.ok) throw new ValidationError(objectRef(obj), errs.list);
+  return obj as KubeObject;
+}
+
 /** validateObject checks an object and returns it typed, or throws a ValidationError naming the fields. */
 export function validateObject(obj: unknown): KubeObject {
   const errs = new Errors();
