@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { listNetns } from "../../src/iproute/netns.js";
@@ -114,7 +114,8 @@ test("down is idempotent and cleans up after a lab whose state was lost mid-way"
     await lab.ok(["up", "--nodes", "1"]);
     await lab.ok(["apply", "-f", "-"], EXAMPLE.replace("replicas: 3", "replicas: 1"));
     // Simulate a crash that lost the lab's files: down must still find everything by name.
-    await exec.run({ argv: ["rm", "-rf", join(lab.stateDir, "labs", lab.name)], netns: null });
+    // The node daemons keep writing status files meanwhile: retry like `rm -rf` racing a writer would.
+    rmSync(join(lab.stateDir, "labs", lab.name), { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     assert.ok((await listNetns(exec, `pn-${lab.name}-`)).length >= 4);
     await lab.ok(["down"]);
     await lab.ok(["down"]);
