@@ -71,7 +71,8 @@ test(
       const pnOps = pn.reduce((n, r) => n + r.ops, 0);
       const left = readdirSync(join(dataDir, NETWORK)).filter((f) => f.startsWith("10."));
       console.log(`  host-local ${hlOps} operations, podnet ${pnOps}; lost ${lost.length}; ${left.length} addresses held at the end`);
-      assert.ok(hlOps > 100 && pnOps > 100, "both sides worked the directory");
+      // A loaded CI machine runs host-local ~25 times a second: 40 each still means thousands of overlaps.
+      assert.ok(hlOps >= 40 && pnOps >= 40, `both sides worked the directory (host-local ${hlOps}, podnet ${pnOps})`);
       assert.deepEqual(lost, [], "every live owner kept its address until it released it");
       assert.deepEqual(
         left.map(owner).filter((o) => !o?.startsWith("dead-")),
