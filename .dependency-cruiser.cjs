@@ -14,8 +14,24 @@ const LAYERS = {
   cluster: ["model", "store", "util"],
   routing: ["exec", "iproute", "netfilter", "dataplane", "model", "util"],
   proxy: ["exec", "netfilter", "dataplane", "model", "store", "util"],
-  lab: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "ipam", "cni", "cluster", "routing", "proxy", "util"],
-  cli: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "ipam", "cni", "cluster", "routing", "proxy", "lab", "util"],
+  policy: ["exec", "netfilter", "dataplane", "model", "store", "util"],
+  lab: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "ipam", "cni", "cluster", "routing", "proxy", "policy", "util"],
+  cli: [
+    "exec",
+    "iproute",
+    "netfilter",
+    "dataplane",
+    "model",
+    "store",
+    "ipam",
+    "cni",
+    "cluster",
+    "routing",
+    "proxy",
+    "policy",
+    "lab",
+    "util",
+  ],
 };
 
 const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({

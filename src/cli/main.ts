@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { registerCni } from "./cni.js";
 import { registerLab } from "./lab/index.js";
+import { registerPolicy } from "./policy.js";
 import { registerProxy } from "./proxy.js";
 import { registerRender } from "./render.js";
 
@@ -28,6 +29,7 @@ export function program(): Command {
   registerLab(p);
   registerCni(p);
   registerProxy(p);
+  registerPolicy(p);
   registerRender(p);
   return p;
 }

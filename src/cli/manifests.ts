@@ -78,3 +78,11 @@ export function readManifests(paths: string[], recursive = false, refsOnly = fal
   }
   return out;
 }
+
+/** readKinds reads the manifests, reports bad documents on stderr (rc 1) and returns the objects of the kinds asked for. */
+export function readKinds(o: { filename: string[]; recursive?: boolean }, kinds: string[]) {
+  const { objects, errors } = readManifests(o.filename, o.recursive);
+  for (const e of errors) process.stderr.write(`${e}\n`);
+  if (errors.length) process.exitCode = 1;
+  return (kind: string) => objects.filter((x) => x.kind === kind && kinds.includes(kind));
+}

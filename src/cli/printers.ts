@@ -1,7 +1,7 @@
 /** kubectl-style output: tables (default and `-o wide`), YAML and JSON lists. */
 import { stringify } from "yaml";
 import { qualifiedKind } from "../model/kinds.js";
-import type { Deployment, EndpointSlice, KubeObject, Node, Pod, Service, Subnet } from "../model/types.js";
+import type { Deployment, EndpointSlice, KubeObject, LabelSelector, NetworkPolicy, Node, Pod, Service, Subnet } from "../model/types.js";
 
 /** age renders a creation time the way kubectl does (5s, 3m, 2h, 4d). */
 export function age(ts: string | undefined, now = Date.now()): string {
@@ -147,22 +147,23 @@ const COLUMNS: Record<string, Columns> = {
   NetworkPolicy: {
     headers: ["NAME", "POD-SELECTOR", "AGE"],
     wide: [],
-    row: (o) => {
-      const sel = ((o.spec as { podSelector?: { matchLabels?: Record<string, string> } }).podSelector?.matchLabels ?? {}) as Record<
-        string,
-        string
-      >;
-      return [
-        o.metadata.name,
-        Object.entries(sel)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(",") || "<none>",
-        age(o.metadata.creationTimestamp),
-      ];
-    },
+    row: (o) => [o.metadata.name, formatSelector((o as NetworkPolicy).spec.podSelector), age(o.metadata.creationTimestamp)],
     wideRow: () => [],
   },
 };
+
+/** formatSelector prints a label selector as kubectl does: `a=b,c in (d,e),f notin (g),h,!i`, `<none>` when empty. */
+export function formatSelector(sel: LabelSelector | undefined): string {
+  const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel?.matchExpressions ?? []) {
+    const vals = [...(e.values ?? [])].sort().join(",");
+    if (e.operator === "In") parts.push(`${e.key} in (${vals})`);
+    else if (e.operator === "NotIn") parts.push(`${e.key} notin (${vals})`);
+    else if (e.operator === "Exists") parts.push(e.key);
+    else parts.push(`!${e.key}`);
+  }
+  return parts.join(",") || "<none>";
+}
 
 /** printObjects renders objects of one kind in the requested output format; qualify names them `kind/name` (several kinds at once, as kubectl does). */
 export function printObjects(

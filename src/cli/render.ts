@@ -1,4 +1,4 @@
-/** `podnet render proxy|routing`: print what podnet would program for plain manifests, touching nothing. */
+/** `podnet render proxy|routing|policy`: print what podnet would program for plain manifests, touching nothing. */
 import type { Command } from "commander";
 import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { renderFullSync } from "../proxy/iptables/proxier.js";
@@ -18,16 +18,9 @@ import {
   recursiveOption,
   routingModeOption,
 } from "./flags.js";
-import { readManifests } from "./manifests.js";
+import { readKinds } from "./manifests.js";
+import { registerRenderPolicy } from "./policy.js";
 import { type NodeFlags, nodeOptions, proxyConfig } from "./proxy.js";
-
-/** readKinds reads the manifests, reports bad documents on stderr (rc 1) and returns the objects of the kinds asked for. */
-function readKinds(o: { filename: string[]; recursive?: boolean }, kinds: string[]) {
-  const { objects, errors } = readManifests(o.filename, o.recursive);
-  for (const e of errors) process.stderr.write(`${e}\n`);
-  if (errors.length) process.exitCode = 1;
-  return (kind: string) => objects.filter((x) => x.kind === kind && kinds.includes(kind));
-}
 
 interface RoutingFlags {
   routingMode: RoutingMode;
@@ -39,7 +32,7 @@ interface RoutingFlags {
   bgpRouteReflectors?: string[];
 }
 
-/** registerRender adds `podnet render` with `proxy` and `routing`. */
+/** registerRender adds `podnet render` with `proxy`, `routing` and `policy`. */
 export function registerRender(program: Command): void {
   const render = program.command("render").description("print what podnet would program, touching nothing");
 
@@ -81,4 +74,6 @@ export function registerRender(program: Command): void {
       const egress = self ? egressPlan(self, peers, o.clusterCidr, subnets.map(egressSubnet), settings) : { pools: [], policies: [] };
       process.stdout.write(renderRouting(o.nodeName, peers, settings, egress));
     });
+
+  registerRenderPolicy(render);
 }

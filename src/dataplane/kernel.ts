@@ -1,36 +1,40 @@
 /**
- * NodeKernel is one node's network namespace as the data planes see it: iproute, iptables of both
- * families and sysctls, and `apply` for a NodeTransaction. The real one runs commands through the
+ * NodeKernel is one node's network namespace as the data planes see it: iproute, ipsets, iptables of
+ * both families and sysctls, and `apply` for a NodeTransaction. The real one runs commands through the
  * executor in that namespace; FakeNodeKernel (fake.ts) keeps it all in memory.
  */
 import type { Executor, NetnsRef } from "../exec/types.js";
 import { type IpNode, RealIpNode } from "../iproute/index.js";
-import { type Flavour, type IptablesNode, RealIptables } from "../netfilter/index.js";
+import { type Flavour, type IpsetNode, type IptablesNode, RealIpset, RealIptables } from "../netfilter/index.js";
 import type { NodeTransaction } from "./transaction.js";
 
 /** NodeKernel reads and changes one node's network namespace. */
 export interface NodeKernel {
   readonly netns: NetnsRef;
   readonly ip: IpNode;
+  readonly ipset: IpsetNode;
   iptables(family: 4 | 6): IptablesNode;
-  /** apply runs a transaction: iproute changes, then iptables (IPv4, IPv6), then sysctls. */
+  /** apply runs a transaction: iproute changes, ipsets, iptables (IPv4, IPv6), ipset removals, sysctls. */
   apply(tx: NodeTransaction): Promise<void>;
 }
 
-/** applyParts is NodeKernel.apply for any kernel: one batch per tool, one restore per family, one sysctl call. */
+/** applyParts is NodeKernel.apply for any kernel: one batch per tool, one restore per family and for ipsets, one sysctl call. */
 export async function applyParts(
   k: NodeKernel,
   tx: NodeTransaction,
   sysctl: (values: Map<string, string>) => Promise<void>,
 ): Promise<void> {
   if (!tx.ip.empty) await k.ip.apply(tx.ip);
+  if (!tx.ipsets.empty) await k.ipset.apply(tx.ipsets);
   for (const f of [4, 6] as const) if (!tx.iptables[f].empty) await k.iptables(f).apply(tx.iptables[f]);
+  if (!tx.ipsetsAfter.empty) await k.ipset.apply(tx.ipsetsAfter);
   if (tx.sysctls.size) await sysctl(tx.sysctls);
 }
 
 /** RealNodeKernel is a namespace on this machine; flavour picks iptables-nft or -legacy ("system": plain iptables). */
 export class RealNodeKernel implements NodeKernel {
   readonly ip: RealIpNode;
+  readonly ipset: RealIpset;
   private readonly ipt: Record<4 | 6, RealIptables>;
 
   constructor(
@@ -39,6 +43,7 @@ export class RealNodeKernel implements NodeKernel {
     flavour: Flavour | "system",
   ) {
     this.ip = new RealIpNode(exec, netns);
+    this.ipset = new RealIpset(exec, netns);
     this.ipt = { 4: new RealIptables(exec, netns, flavour, 4), 6: new RealIptables(exec, netns, flavour, 6) };
   }
 

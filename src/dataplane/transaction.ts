@@ -1,10 +1,11 @@
 /**
  * NodeTransaction is everything one change does to one node's kernel, as data: iproute changes,
- * iptables changes per family and sysctls. A node applies it in that order (sysctls last: they may
- * name an interface the iproute part creates); `render` prints it for `podnet render`.
+ * ipsets, iptables changes per family, ipsets to remove, and sysctls. A node applies it in that
+ * order (sets before the rules that use them, their removal after; sysctls last: they may name an
+ * interface the iproute part creates); `render` prints it for `podnet render`.
  */
 import { IpTransaction, renderBatches } from "../iproute/index.js";
-import { IptablesTransaction } from "../netfilter/index.js";
+import { IpsetTransaction, IptablesTransaction } from "../netfilter/index.js";
 
 /** Section is one titled part of a rendered transaction. */
 export interface Section {
@@ -18,6 +19,10 @@ const SYSCTL_VALUE = /^[A-Za-z0-9_-]+$/;
 /** NodeTransaction is one node's changes across iproute, iptables and sysctls. */
 export class NodeTransaction {
   readonly ip = new IpTransaction();
+  /** ipsets are created and filled before the iptables changes. */
+  readonly ipsets = new IpsetTransaction();
+  /** ipsetsAfter run after the iptables changes: destroying sets that rules no longer use. */
+  readonly ipsetsAfter = new IpsetTransaction();
   readonly iptables = { 4: new IptablesTransaction(4), 6: new IptablesTransaction(6) } as const;
   readonly sysctls = new Map<string, string>();
 
@@ -33,6 +38,8 @@ export class NodeTransaction {
   /** append adds another transaction's changes after this one's. */
   append(other: NodeTransaction): this {
     this.ip.append(other.ip);
+    this.ipsets.append(other.ipsets);
+    this.ipsetsAfter.append(other.ipsetsAfter);
     for (const f of [4, 6] as const) for (const s of other.iptables[f].sections()) this.iptables[f].table(s.table).appendSteps(s.ops);
     for (const [k, v] of other.sysctls) this.sysctls.set(k, v);
     return this;
@@ -40,7 +47,7 @@ export class NodeTransaction {
 
   /** size counts the changes. */
   get size(): number {
-    return this.ip.size + this.iptables[4].size + this.iptables[6].size + this.sysctls.size;
+    return this.ip.size + this.ipsets.size + this.ipsetsAfter.size + this.iptables[4].size + this.iptables[6].size + this.sysctls.size;
   }
 
   /** empty says whether the transaction changes nothing. */
@@ -51,10 +58,12 @@ export class NodeTransaction {
   /** render prints each part under the command that applies it. */
   render(): Section[] {
     const out: Section[] = renderBatches(this.ip).map((b) => ({ title: `${b.tool} -batch -`, text: b.text }));
+    if (!this.ipsets.empty) out.push({ title: "ipset restore -exist", text: this.ipsets.render() });
     for (const f of [4, 6] as const) {
       const text = this.iptables[f].render();
       if (text) out.push({ title: `${f === 6 ? "ip6tables" : "iptables"}-restore --noflush`, text });
     }
+    if (!this.ipsetsAfter.empty) out.push({ title: "ipset restore -exist", text: this.ipsetsAfter.render() });
     if (this.sysctls.size) out.push({ title: "sysctl -w", text: [...this.sysctls].map(([k, v]) => `${k}=${v}\n`).join("") });
     return out;
   }

@@ -1,5 +1,5 @@
 /**
- * The per-node daemons the lab keeps running (the proxy, the CNI agent; BIRD in bgp mode): each
+ * The per-node daemons the lab keeps running (the proxy, the policy agent, the CNI agent; BIRD in bgp mode): each
  * start is recorded with its PID, so `lab status` shows whether a daemon runs now and how often
  * it has been started again after dying (the next reconcile restarts a dead one).
  */
@@ -9,7 +9,7 @@ import { pidLooksLike } from "../util/proc.js";
 import type { LabPaths } from "./layout.js";
 
 /** DaemonName names a per-node daemon. */
-export type DaemonName = "proxy" | "cni-agent";
+export type DaemonName = "proxy" | "policy" | "cni-agent";
 
 /** DaemonRecord is a daemon's last start and how many starts there were. */
 export interface DaemonRecord {

@@ -20,7 +20,10 @@ import type { NodeRuntime } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
 import { syncRouting, syncServiceRoutes } from "./network.js";
 import { reconcileLab } from "./reconcile.js";
-import { ensureProxies, markIptablesFlavour } from "./proxy.js";
+import { applyDefaults } from "../model/defaults.js";
+import { ensureAgents } from "./agents.js";
+import { POLICY } from "./policy.js";
+import { markIptablesFlavour, PROXY } from "./proxy.js";
 import { cniSocket, ensureCniAgents } from "./cniagent.js";
 import { SandboxDir } from "./sandbox.js";
 import { type IpFamilyMode, labNodes } from "./topology.js";
@@ -82,14 +85,18 @@ export class Lab {
       try {
         writeLabConfig(this.paths.config, cfg);
         await this.store.create((tx) => {
-          for (const ns of SYSTEM_NAMESPACES) tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+          for (const ns of SYSTEM_NAMESPACES) tx.put(applyDefaults({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }));
         });
         await buildTopology(this.exec, this.name, cfg.nodes, cfg.ipFamily);
         await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"), cfg.ipFamily);
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);
         await this.syncNetwork(cfg);
-        await Promise.all([ensureProxies(this.exec, this.paths, cfg), ensureCniAgents(this.exec, this.paths, cfg)]);
+        // The policy agent after the proxy: both put their jumps first in FORWARD, and policy's must win.
+        await Promise.all([
+          ensureAgents(this.exec, this.paths, cfg, PROXY).then(() => ensureAgents(this.exec, this.paths, cfg, POLICY)),
+          ensureCniAgents(this.exec, this.paths, cfg),
+        ]);
         return cfg;
       } catch (e) {
         await this.teardown();
@@ -102,7 +109,8 @@ export class Lab {
   async registerNodes(cfg: LabConfig): Promise<void> {
     await this.store.update((tx) => {
       for (const ns of SYSTEM_NAMESPACES)
-        if (!tx.get({ kind: "Namespace", name: ns })) tx.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+        if (!tx.get({ kind: "Namespace", name: ns }))
+          tx.put(applyDefaults({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }));
       for (const n of cfg.nodes)
         if (!tx.get({ kind: "Node", name: n.name }))
           tx.put({

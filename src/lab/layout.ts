@@ -62,6 +62,12 @@ export class LabPaths {
   proxyLog(node: string): string {
     return join(this.nodeDir(node), "proxy.log");
   }
+  policyStatus(node: string): string {
+    return join(this.nodeDir(node), "policy-status.json");
+  }
+  policyLog(node: string): string {
+    return join(this.nodeDir(node), "policy.log");
+  }
 }
 
 /** netnsPrefix is the prefix of every namespace of a lab. */

@@ -3,7 +3,7 @@
  * whatever an interrupted one left: the controllers run, each node's kubelet admits its pods (host
  * ports, as kubelet's admission), undoes half-made sandboxes and syncs the rest, pod namespaces no
  * sandbox owns are removed, pod status and EndpointSlices are published, and the network and the
- * proxies catch up before the command returns.
+ * node agents (proxy, policy) catch up before the command returns.
  */
 import { reconcileEndpointSlices, runControllers, updateDeploymentStatus } from "../cluster/index.js";
 import { admitHostPorts, NODE_PORTS_REJECTED } from "../cluster/hostports.js";
@@ -17,7 +17,9 @@ import type { Executor } from "../exec/types.js";
 import type { EmbeddedStore } from "../store/embedded.js";
 import type { NodeRuntime } from "./kubelet.js";
 import { type LabPaths, netnsPrefix } from "./layout.js";
-import { ensureProxies, waitForProxies } from "./proxy.js";
+import { ensureAgents, waitForAgents } from "./agents.js";
+import { POLICY } from "./policy.js";
+import { PROXY } from "./proxy.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** LabHandle is what a pass needs of the lab. */
@@ -76,8 +78,10 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
     updateDeploymentStatus(tx);
   });
   await lab.syncNetwork(cfg);
-  await ensureProxies(lab.exec, lab.paths, cfg);
-  await waitForProxies(lab.paths, cfg, lab.store.version());
+  // The policy agent after the proxy: both put their jumps first in FORWARD, and policy's must win.
+  for (const k of [PROXY, POLICY]) await ensureAgents(lab.exec, lab.paths, cfg, k);
+  const rv = lab.store.version();
+  await Promise.all([PROXY, POLICY].map((k) => waitForAgents(lab.paths, cfg, k, rv)));
   return { failures: results.flatMap((r) => r.failed.map((f) => f.error.message)) };
 }
 

@@ -1,10 +1,14 @@
 /**
- * Defaulting, as the API server does it before storing: namespaces, protocols, target ports,
- * service type and affinity timeout, replicas, Subnet egress (natOutgoing on, distributed gateways).
+ * Defaulting, as the API server does it before storing: namespaces (and the namespace name label),
+ * protocols, target ports, service type and affinity timeout, replicas, NetworkPolicy policyTypes,
+ * Subnet egress (natOutgoing on, distributed gateways).
  * Pure: returns a new object.
  */
 import { kindInfo } from "./kinds.js";
-import type { Deployment, KubeObject, PodSpec, Service, Subnet } from "./types.js";
+import type { Deployment, KubeObject, NetworkPolicy, PodSpec, Service, Subnet } from "./types.js";
+
+/** NAMESPACE_NAME_LABEL is the label the API server puts on every Namespace: its own name. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 /** DEFAULT_AFFINITY_TIMEOUT is kube's ClientIP affinity timeout (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT = 10800;
@@ -13,6 +17,8 @@ export const DEFAULT_AFFINITY_TIMEOUT = 10800;
 export function applyDefaults<T extends KubeObject>(obj: T): T {
   const o = structuredClone(obj);
   if (kindInfo(o.kind)?.namespaced) o.metadata.namespace ??= "default";
+  if (o.kind === "Namespace") o.metadata.labels = { ...(o.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: o.metadata.name };
+  if (o.kind === "NetworkPolicy") defaultNetworkPolicy(o as unknown as NetworkPolicy);
   if (o.kind === "Service") defaultService(o as unknown as Service);
   if (o.kind === "Pod") defaultPodSpec((o as unknown as { spec: PodSpec }).spec);
   if (o.kind === "Subnet") {
@@ -27,6 +33,14 @@ export function applyDefaults<T extends KubeObject>(obj: T): T {
     defaultPodSpec(d.spec.template.spec);
   }
   return o;
+}
+
+function defaultNetworkPolicy(np: NetworkPolicy): void {
+  const spec = np.spec;
+  spec.podSelector ??= {};
+  spec.policyTypes ??= spec.egress?.length ? ["Ingress", "Egress"] : ["Ingress"];
+  for (const r of [...(spec.ingress ?? []), ...(spec.egress ?? [])] as { ports?: { protocol?: string }[] }[])
+    for (const p of r.ports ?? []) p.protocol ??= "TCP";
 }
 
 function defaultPodSpec(spec: PodSpec): void {

@@ -5,7 +5,19 @@ export { FakeIptables } from "./iptables/fake.js";
 export { detectFlavour, HINT_CHAIN, hintTransaction, systemFlavour } from "./iptables/flavour.js";
 export { insertMissing, type Jump, jumpArgs, jumpLine, jumpSpec, presentJumps } from "./iptables/jumps.js";
 export { type ChainListing, type IptablesNode, parseNftChains, RealIptables } from "./iptables/node.js";
-export { chainRules, comment, joinRules, quoteArgs, ruleLine, type RuleText, specOf, splitArgs, targetOf } from "./iptables/rule.js";
+export {
+  chainRules,
+  comment,
+  joinRules,
+  quoteArgs,
+  ruleLine,
+  type RuleText,
+  savedComment,
+  specOf,
+  splitArgs,
+  targetOf,
+} from "./iptables/rule.js";
 export { type Outcome, type Packet, type RuleSource, type TraceOptions, tracePacket } from "./iptables/trace.js";
 export { IptablesTransaction, type IptOp, TableTx } from "./iptables/transaction.js";
 export * from "./iptables/types.js";
+export * from "./ipset/index.js";

@@ -4,11 +4,10 @@
  * fullSyncPeriod, and at once when the canary chains show a flush), serves the health-check node
  * ports and its own `/healthz` and `/livez`, and records each sync in a status file that the lab waits on.
  */
-import { readFileSync, renameSync, statSync, watch, writeFileSync } from "node:fs";
-import { readStoreFile } from "../store/embedded.js";
-import { basename, dirname } from "node:path";
+import { writeJsonAtomic } from "../util/jsonfile.js";
+import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
 import type { Executor } from "../exec/types.js";
-import type { EndpointSlice, KubeObject, Node, Service } from "../model/types.js";
+import type { EndpointSlice, Node, Service } from "../model/types.js";
 import { HealthServers, healthTargets } from "./healthcheck.js";
 import { ProxyHealth, serveHealthz } from "./healthz.js";
 import { NO_METRICS, type ProxyMetrics, serveMetrics } from "./metrics.js";
@@ -54,22 +53,6 @@ export interface ProxyStatus {
   syncs: SyncRecord[];
 }
 
-interface StoreSnapshot {
-  resourceVersion: number;
-  objects: Record<string, KubeObject>;
-}
-
-/** readStore reads the cluster store; a missing or foreign one is an error (the rules stay as they are). */
-function readStore(file: string): StoreSnapshot {
-  return readStoreFile(file, [{ kind: "Namespace", name: "default" }]);
-}
-
-function byKind<T extends KubeObject>(s: StoreSnapshot, kind: string): T[] {
-  const out: T[] = [];
-  for (const [k, o] of Object.entries(s.objects)) if (k.startsWith(`${kind}/`)) out.push(o as T);
-  return out;
-}
-
 /** ProxyDaemon runs the sync loop until stopped. */
 export class ProxyDaemon {
   private readonly tracker = new ServiceTracker();
@@ -79,10 +62,7 @@ export class ProxyDaemon {
   private metrics: ProxyMetrics = NO_METRICS;
   private closers: (() => Promise<void>)[] = [];
   private status!: ProxyStatus;
-  private stopped = false;
-  private wake: () => void = () => {};
-  private lastMtime = -1;
-  private storeError: Error | undefined;
+  private readonly store: StoreFollower;
 
   constructor(
     private readonly exec: Executor,
@@ -91,6 +71,7 @@ export class ProxyDaemon {
     // kube-proxy's health timeout: twice the sync period.
     this.proxyHealth = new ProxyHealth(2 * opts.syncPeriodMs);
     this.health = new HealthServers(() => this.proxyHealth.proxier().healthy);
+    this.store = new StoreFollower(opts.storeFile, opts.log);
   }
 
   /** start detects the flavour and runs the first full sync; it throws if that fails. */
@@ -135,20 +116,10 @@ export class ProxyDaemon {
 
   /** run loops: sync on store changes, check canaries every syncPeriod, full sync every fullSyncPeriod. */
   async run(): Promise<void> {
-    const dir = dirname(this.opts.storeFile);
-    const name = basename(this.opts.storeFile);
-    const watcher = watch(dir, (_e, f) => {
-      if (f === name) this.wake();
-    });
     let lastCheck = Date.now();
     let lastFull = Date.now();
     try {
-      while (!this.stopped) {
-        await new Promise<void>((r) => {
-          this.wake = r;
-          setTimeout(r, 500);
-        });
-        if (this.stopped) break;
+      await this.store.loop(async () => {
         let full = false;
         if (Date.now() - lastFull >= this.opts.fullSyncPeriodMs) full = true;
         if (Date.now() - lastCheck >= this.opts.syncPeriodMs) {
@@ -161,9 +132,8 @@ export class ProxyDaemon {
         }
         if (full) lastFull = Date.now();
         await this.syncOnce(full).catch((e: Error) => this.fail(e));
-      }
+      });
     } finally {
-      watcher.close();
       await this.health.close();
       await this.closeServers();
     }
@@ -171,37 +141,15 @@ export class ProxyDaemon {
 
   /** stop ends run() after the current sync. */
   stop(): void {
-    this.stopped = true;
-    this.wake();
-  }
-
-  private storeChanged(): boolean {
-    let m: number;
-    try {
-      const st = statSync(this.opts.storeFile);
-      m = st.mtimeMs + st.size;
-    } catch {
-      m = 0;
-    }
-    if (m === this.lastMtime) return false;
-    this.lastMtime = m;
-    return true;
+    this.store.stop();
   }
 
   private async syncOnce(full: boolean): Promise<void> {
-    const changed = this.storeChanged();
+    const changed = this.store.changed();
     if (!changed && !full && !this.proxiers.some((p) => p.pendingFull)) return;
     // A store that cannot be read is reported, and the rules stay as the last good state made them
-    // (full resyncs after a flush still run): never read as an empty cluster.
-    let snap: StoreSnapshot | undefined;
-    if (changed)
-      try {
-        snap = readStore(this.opts.storeFile);
-        this.storeError = undefined;
-      } catch (e) {
-        if ((e as Error).message !== this.storeError?.message) this.opts.log((e as Error).message);
-        this.storeError = e as Error;
-      }
+    // (full resyncs after a flush still run).
+    const snap: StoreSnapshot | undefined = changed ? this.store.read() : undefined;
     if (snap) {
       this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
       const node = byKind<Node>(snap, "Node").find((n) => n.metadata.name === this.opts.cfg.nodeName);
@@ -225,7 +173,7 @@ export class ProxyDaemon {
     await this.health.sync(healthTargets(applied));
     this.metrics.localless(applied);
     this.status.resourceVersion = rv;
-    if (this.storeError) this.status.error = this.storeError.message;
+    if (this.store.error) this.status.error = this.store.error.message;
     else delete this.status.error;
     this.writeStatus();
   }
@@ -246,18 +194,6 @@ export class ProxyDaemon {
   }
 
   private writeStatus(): void {
-    if (!this.opts.statusFile) return;
-    const tmp = `${this.opts.statusFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.status));
-    renameSync(tmp, this.opts.statusFile);
-  }
-}
-
-/** readProxyStatus reads a status file, or undefined while it does not exist. */
-export function readProxyStatus(file: string): ProxyStatus | undefined {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as ProxyStatus;
-  } catch {
-    return undefined;
+    if (this.opts.statusFile) writeJsonAtomic(this.opts.statusFile, this.status);
   }
 }

@@ -56,6 +56,8 @@ const BAD: string[][] = [
   ["render", "proxy", "--node-name", "n", "-f", "/nonexistent"],
   ["render", "proxy", "--node-name", "n", "-f", "-", "--node-ip", "nope"],
   ["render", "routing", "--node-name", "n", "-f", "-", "--underlay-mtu", "abc"],
+  ["render", "policy", "--node-name", "n", "-f", "-", "--deny-action", "shrug"],
+  ["policy", "--node-name", "n", "--store", "/tmp/x", "--nflog-group", "70000"],
   ["bogus-command"],
 ];
 
@@ -72,4 +74,34 @@ test("bad flag values: a non-zero exit code and one line of error, with a stack 
   }
   const debug = await run([PODNET, "--debug", "lab", "get", "pods", "--lab", "no-such-lab-here"]);
   assert.match(debug.stderr, /^\s+at /m, "--debug shows the stack");
+});
+
+test("render policy prints a node's ipsets and rules for plain manifests, and refuses a bad policy by field", async () => {
+  const manifests = `apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default, labels: {app: a}}
+spec: {nodeName: n1, containers: [{name: c, ports: [{name: web, containerPort: 80}]}]}
+status: {phase: Running, podIP: 10.244.0.5, podIPs: [{ip: 10.244.0.5}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-b}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: web}]}]
+`;
+  const r = await run([PODNET, "render", "policy", "--node-name", "n1", "-f", "-"], manifests);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^create PODNET-4-\S+ hash:ip,port family inet\nadd PODNET-4-\S+ 10\.244\.0\.5,tcp:80\n/m);
+  assert.match(
+    r.stdout,
+    /^-A PODNET-PI-\S+ -p tcp -m set --match-set PODNET-4-\S+ src -m set --match-set PODNET-4-\S+ dst,dst -j MARK --set-xmark 0x10000000\/0x10000000$/m,
+  );
+  assert.match(r.stdout, /^add PODNET-4-MAP-INGRESS 10\.244\.0\.5 skbmark 0x1\/0xfff$/m);
+  const bad = await run(
+    [PODNET, "render", "policy", "--node-name", "n1", "-f", "-"],
+    manifests.replace("{port: web}", "{port: web, endPort: 90}"),
+  );
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /NetworkPolicy "web-from-b" is invalid: spec\.ingress\[0\]\.ports\[0\]\.endPort/);
 });

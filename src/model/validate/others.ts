@@ -1,5 +1,5 @@
 /** Validation of Deployment, EndpointSlice, NetworkPolicy and Node specs. */
-import { isCIDR, isIP } from "../../util/ip.js";
+import { cidrContains, formatIP, isCIDR, isIP, parseCIDR } from "../../util/ip.js";
 import { matchesSelector } from "../selector.js";
 import type { LabelSelector } from "../types.js";
 import { checkEnum, type Errors, isObj, isPort, PROTOCOLS } from "./errors.js";
@@ -71,6 +71,8 @@ function checkPolicyRule(errs: Errors, at: string, r: unknown, peersKey: "from" 
     peers.forEach((p, j) => {
       const pat = `${at}.${peersKey}[${j}]`;
       if (!isObj(p)) return errs.add(pat, "must be an object");
+      if (p.podSelector === undefined && p.namespaceSelector === undefined && p.ipBlock === undefined)
+        return errs.add(pat, "Required value: must specify a peer");
       if (p.podSelector !== undefined) checkLabelSelector(errs, `${pat}.podSelector`, p.podSelector, false);
       if (p.namespaceSelector !== undefined) checkLabelSelector(errs, `${pat}.namespaceSelector`, p.namespaceSelector, false);
       if (p.ipBlock !== undefined) {
@@ -78,7 +80,10 @@ function checkPolicyRule(errs: Errors, at: string, r: unknown, peersKey: "from" 
         if (!isCIDR(b.cidr)) errs.add(`${pat}.ipBlock.cidr`, `Invalid value: ${JSON.stringify(b.cidr)}: must be a valid CIDR`);
         if (Array.isArray(b.except))
           b.except.forEach((c, k) => {
-            if (!isCIDR(c)) errs.add(`${pat}.ipBlock.except[${k}]`, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
+            const at = `${pat}.ipBlock.except[${k}]`;
+            if (!isCIDR(c)) errs.add(at, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
+            else if (isCIDR(b.cidr) && !strictSubset(c, b.cidr))
+              errs.add(at, `Invalid value: ${JSON.stringify(c)}: must be a strict subset of \`cidr\``);
           });
         if (p.podSelector !== undefined || p.namespaceSelector !== undefined)
           errs.add(pat, "Forbidden: may not specify more than 1 peer type with ipBlock");
@@ -88,10 +93,30 @@ function checkPolicyRule(errs: Errors, at: string, r: unknown, peersKey: "from" 
   if (Array.isArray(ports))
     ports.forEach((p, j) => {
       if (!isObj(p)) return;
-      checkEnum(errs, `${at}.ports[${j}].protocol`, p.protocol, PROTOCOLS);
-      if (typeof p.port === "number" && !isPort(p.port))
-        errs.add(`${at}.ports[${j}].port`, `Invalid value: ${p.port}: must be between 1 and 65535`);
+      const pat = `${at}.ports[${j}]`;
+      checkEnum(errs, `${pat}.protocol`, p.protocol, PROTOCOLS);
+      if (typeof p.port === "number" && !isPort(p.port)) errs.add(`${pat}.port`, `Invalid value: ${p.port}: must be between 1 and 65535`);
+      if (typeof p.port === "string" && !PORT_NAME.test(p.port))
+        errs.add(
+          `${pat}.port`,
+          `Invalid value: ${JSON.stringify(p.port)}: must be a port number or an IANA service name (at most 15 lower-case letters, digits and '-', with a letter)`,
+        );
+      if (p.port !== undefined && typeof p.port !== "number" && typeof p.port !== "string")
+        errs.add(`${pat}.port`, `Invalid value: ${JSON.stringify(p.port)}: must be a number or a name`);
+      if (p.endPort !== undefined) {
+        if (typeof p.port !== "number") errs.add(`${pat}.endPort`, "Invalid value: may not be specified without a numeric port");
+        else if (!isPort(p.endPort) || (p.endPort as number) < p.port)
+          errs.add(`${pat}.endPort`, `Invalid value: ${JSON.stringify(p.endPort)}: must be a port greater than or equal to \`port\``);
+      }
     });
+}
+
+const PORT_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
+
+function strictSubset(inner: string, outer: string): boolean {
+  const i = parseCIDR(inner);
+  const o = parseCIDR(outer);
+  return !!i && !!o && i.family === o.family && i.prefix > o.prefix && cidrContains(o, formatIP(i.family, i.base));
 }
 
 /** checkNodeSpec validates the pod CIDRs of a Node. */

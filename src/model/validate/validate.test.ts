@@ -77,6 +77,36 @@ const BAD: [string, string, RegExp][] = [
     /ipBlock.cidr: Invalid value/,
   ],
   [
+    "netpol empty peer",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{from: [{}]}]}",
+    /spec.ingress\[0\].from\[0\]: Required value: must specify a peer/,
+  ],
+  [
+    "netpol except outside cidr",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: [192.0.2.0/24]}}]}]}",
+    /except\[0\]: Invalid value: "192.0.2.0\/24": must be a strict subset/,
+  ],
+  [
+    "netpol endPort with a named port",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{ports: [{port: http, endPort: 90}]}]}",
+    /ports\[0\].endPort: Invalid value: may not be specified without a numeric port/,
+  ],
+  [
+    "netpol endPort below port",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{ports: [{port: 90, endPort: 80}]}]}",
+    /ports\[0\].endPort: Invalid value: 80/,
+  ],
+  [
+    "netpol bad port name",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{ports: [{port: Web_Port}]}]}",
+    /ports\[0\].port: Invalid value: "Web_Port"/,
+  ],
+  [
+    "netpol bad selector operator",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {matchExpressions: [{key: ns, operator: Within, values: [x]}]}}]}]}",
+    /namespaceSelector.matchExpressions\[0\].operator: Unsupported value: "Within"/,
+  ],
+  [
     "netpol without podSelector",
     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {}",
     /spec.podSelector: Required value/,

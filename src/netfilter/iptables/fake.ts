@@ -24,6 +24,8 @@ const TARGETS = new Set([
   "CT",
   "CONNMARK",
   "TRACE",
+  "SET",
+  "NFLOG",
 ]);
 
 /** Chains is one table: chain name → rule specs in order. */

@@ -47,11 +47,21 @@ function unsafe(text: string): boolean {
   return text.includes('"') || text.includes("\\") || text.includes("\n");
 }
 
-/** comment renders `-m comment --comment X`, quoting X when it has spaces as iptables -S does. */
+/** comment renders `-m comment --comment X`, quoting X when it has spaces (kube-proxy's restore spelling). */
 export function comment(text: string): string {
+  checkComment(text);
+  return `-m comment --comment ${text.includes(" ") ? `"${text}"` : text}`;
+}
+
+/** savedComment renders a comment as iptables -S prints it: quoted unless only letters, digits, `-` and `_`. */
+export function savedComment(text: string): string {
+  checkComment(text);
+  return `-m comment --comment ${/^[A-Za-z0-9_-]+$/.test(text) ? text : `"${text}"`}`;
+}
+
+function checkComment(text: string): void {
   if (unsafe(text))
     throw new NetfilterError(`failed to render comment ${JSON.stringify(text)}: quotes, backslashes and newlines are not allowed`);
-  return `-m comment --comment ${text.includes(" ") ? `"${text}"` : text}`;
 }
 
 /** quoteArgs joins arguments into a spec, quoting those with spaces as iptables -S does. */

@@ -1,0 +1,95 @@
+/** `podnet policy` (the node's NetworkPolicy agent) and `podnet render policy` (its rules for plain manifests). */
+import { type Command, Option } from "commander";
+import { renderSections } from "../dataplane/index.js";
+import { RealExecutor } from "../exec/real.js";
+import type { Namespace, NetworkPolicy, Pod } from "../model/types.js";
+import { clusterView } from "../policy/cluster.js";
+import { compileNode } from "../policy/compile.js";
+import { PolicyDaemon } from "../policy/daemon.js";
+import { planPolicy } from "../policy/plan.js";
+import {
+  durationOption,
+  familiesOf,
+  filenameOption,
+  type IpFamilyFlag,
+  ipFamilyOption,
+  type IptablesFlag,
+  iptablesOption,
+  intOption,
+  recursiveOption,
+} from "./flags.js";
+import { readKinds } from "./manifests.js";
+
+/** PolicyFlags are the enforcement settings both commands take. */
+interface PolicyFlags {
+  nodeName: string;
+  ipFamily: IpFamilyFlag;
+  denyAction: "drop" | "reject";
+  nflogGroup: number;
+}
+
+function policyOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("--node-name <name>", "this node's name (the pods with this nodeName are enforced here)")
+    .addOption(ipFamilyOption())
+    .addOption(
+      new Option("--deny-action <action>", "what a denied packet gets: reject (an ICMP error at once) or drop")
+        .choices(["reject", "drop"])
+        .default("reject"),
+    )
+    .addOption(intOption("--nflog-group <n>", "NFLOG group of logged denials", 0, 65_535, 100));
+}
+
+/** registerPolicy adds `podnet policy`. */
+export function registerPolicy(program: Command): void {
+  policyOptions(program.command("policy").description("run the node's NetworkPolicy agent (iptables and ipsets)"))
+    .requiredOption("--store <file>", "cluster store file to watch")
+    .option("--status-file <file>", "where to record each sync")
+    .addOption(iptablesOption("the node uses"))
+    .addOption(durationOption("--full-sync-period <duration>", "how often to compare the rules with the kernel's", "1m"))
+    .addOption(durationOption("--check-period <duration>", "how often to check that the policy jumps are first in FORWARD and INPUT", "2s"))
+    .action(
+      async (
+        o: PolicyFlags & { store: string; statusFile?: string; iptables: IptablesFlag; fullSyncPeriod: number; checkPeriod: number },
+      ) => {
+        const d = new PolicyDaemon(new RealExecutor(), {
+          node: o.nodeName,
+          storeFile: o.store,
+          ...(o.statusFile ? { statusFile: o.statusFile } : {}),
+          families: familiesOf(o.ipFamily),
+          iptables: o.iptables,
+          deny: o.denyAction,
+          nflogGroup: o.nflogGroup,
+          fullSyncPeriodMs: o.fullSyncPeriod,
+          checkPeriodMs: o.checkPeriod,
+          log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
+        });
+        await d.start();
+        process.stdout.write("ready\n");
+        for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => d.stop());
+        await d.run();
+      },
+    );
+}
+
+/** registerRenderPolicy adds `podnet render policy` under `render`. */
+export function registerRenderPolicy(render: Command): void {
+  policyOptions(
+    render.command("policy").description("print a node's policy ipsets and iptables rules for Pods, Namespaces and NetworkPolicies"),
+  )
+    .addOption(filenameOption("Pods (with status.podIPs), Namespaces and NetworkPolicies", true))
+    .addOption(recursiveOption())
+    .action((o: PolicyFlags & { filename: string[]; recursive?: boolean }) => {
+      const of = readKinds(o, ["Pod", "Namespace", "NetworkPolicy"]);
+      const view = clusterView({
+        pods: of("Pod") as Pod[],
+        namespaces: of("Namespace") as Namespace[],
+        policies: of("NetworkPolicy") as NetworkPolicy[],
+      });
+      const empty = { sets: new Map(), chains: new Map(), builtins: new Map() };
+      for (const family of familiesOf(o.ipFamily)) {
+        const desired = compileNode(view, { node: o.nodeName, family, deny: o.denyAction, nflogGroup: o.nflogGroup });
+        process.stdout.write(renderSections(planPolicy(desired, empty, family).render()));
+      }
+    });
+}

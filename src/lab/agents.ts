@@ -1,0 +1,72 @@
+/**
+ * Node agents the lab runs in every node's namespace and waits on: `podnet proxy` (kube-proxy) and
+ * `podnet policy` (felix's policy part). Each is started at `lab up`, restarted by the next
+ * reconcile if it died, and records the store version it last enforced in a status file, so that
+ * `lab apply` returns only after every node programmed the change.
+ */
+import { fileURLToPath } from "node:url";
+import type { Executor } from "../exec/types.js";
+import { readJson } from "../util/jsonfile.js";
+import { pidLooksLike } from "../util/proc.js";
+import type { LabConfig } from "./config.js";
+import { type DaemonName, recordStart } from "./daemons.js";
+import { LabError, type LabPaths, nodeNetns } from "./layout.js";
+import type { LabNode } from "./topology.js";
+
+/** PODNET_BIN is the podnet executable the agents run. */
+export const PODNET_BIN = fileURLToPath(new URL("../../../bin/podnet", import.meta.url));
+
+/** AgentKind describes one kind of node agent. */
+export interface AgentKind {
+  name: DaemonName;
+  /** what it does, for errors: "sync service rules". */
+  what: string;
+  argv(paths: LabPaths, cfg: LabConfig, node: LabNode): string[];
+  statusFile(paths: LabPaths, node: string): string;
+  logFile(paths: LabPaths, node: string): string;
+}
+
+/** AgentStatus is what every agent's status file holds. */
+export interface AgentStatus {
+  pid: number;
+  resourceVersion: number;
+  error?: string;
+}
+
+function alive(s: AgentStatus | undefined): boolean {
+  return s !== undefined && pidLooksLike(s.pid, PODNET_BIN);
+}
+
+/** ensureAgents starts the agent of every node where it is not running. */
+export async function ensureAgents(exec: Executor, paths: LabPaths, cfg: LabConfig, kind: AgentKind): Promise<void> {
+  await Promise.all(
+    cfg.nodes.map(async (n) => {
+      if (alive(readJson<AgentStatus>(kind.statusFile(paths, n.name)))) return;
+      const pid = await exec.daemon({
+        argv: kind.argv(paths, cfg, n),
+        netns: nodeNetns(cfg.name, n.name),
+        env: { NODE_EXTRA_CA_CERTS: undefined },
+        logFile: kind.logFile(paths, n.name),
+        readyLine: "ready",
+        timeoutMs: 30_000,
+      });
+      recordStart(paths, n.name, kind.name, pid, PODNET_BIN);
+    }),
+  );
+}
+
+/** waitForAgents waits until every node's agent enforced store version `rv` (or fails with its error). */
+export async function waitForAgents(paths: LabPaths, cfg: LabConfig, kind: AgentKind, rv: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const n of cfg.nodes) {
+    for (;;) {
+      const s = readJson<AgentStatus>(kind.statusFile(paths, n.name));
+      if (s && s.resourceVersion >= rv && !s.error) break;
+      if (Date.now() > deadline || (s && !alive(s)))
+        throw new LabError(
+          `failed to ${kind.what} on node "${n.name}": ${s?.error ?? (s && !alive(s) ? `its ${kind.name} exited` : "timed out")} (log: ${kind.logFile(paths, n.name)})`,
+        );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

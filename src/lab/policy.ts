@@ -1,0 +1,27 @@
+/** The lab runs `podnet policy` on every node, as a cluster runs calico-node's felix (see agents.ts). */
+import type { AgentKind } from "./agents.js";
+import { PODNET_BIN } from "./agents.js";
+
+/** POLICY is the NetworkPolicy agent as a node agent. */
+export const POLICY: AgentKind = {
+  name: "policy",
+  what: "enforce network policy",
+  argv: (paths, cfg, node) => [
+    process.execPath,
+    PODNET_BIN,
+    "policy",
+    "--node-name",
+    node.name,
+    "--store",
+    paths.store,
+    "--status-file",
+    paths.policyStatus(node.name),
+    "--iptables",
+    "auto",
+    "--full-sync-period",
+    "30s",
+    ...(cfg.ipFamily === "dual" ? ["--ip-family", "dual"] : []),
+  ],
+  statusFile: (paths, node) => paths.policyStatus(node),
+  logFile: (paths, node) => paths.policyLog(node),
+};

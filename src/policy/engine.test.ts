@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { test } from "node:test";
+import { FakeNodeKernel } from "../dataplane/index.js";
+import type { NetworkPolicy, Pod } from "../model/types.js";
+import { clusterView } from "./cluster.js";
+import { PolicyEngine } from "./engine.js";
+import { namespace, pod, policy, xyz } from "./fixtures.js";
+
+const GOLDEN = new URL("../../../src/policy/testdata/node-1.golden", import.meta.url);
+
+const POLICIES: NetworkPolicy[] = [
+  policy("x", "deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+  policy("x", "allow-y", {
+    podSelector: { matchLabels: { pod: "a" } },
+    ingress: [
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { ns: "y" } },
+            podSelector: { matchExpressions: [{ key: "pod", operator: "In", values: ["b", "c"] }] },
+          },
+        ],
+        ports: [{ port: "serve-81-tcp" }],
+      },
+      {
+        from: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.244.2.0/24"] } }],
+        ports: [
+          { port: 80, endPort: 81 },
+          { protocol: "UDP", port: 80 },
+        ],
+      },
+    ],
+    egress: [{ to: [{ podSelector: {} }] }],
+  }),
+];
+
+function engine(k = new FakeNodeKernel()) {
+  return { k, e: new PolicyEngine(k, { node: "node-1", families: [4], deny: "reject", nflogGroup: 100 }) };
+}
+
+const view = (pods: Pod[], policies = POLICIES) => clusterView({ pods, namespaces: xyz().namespaces, policies });
+
+test("a node's policy rules and sets match the golden file", async () => {
+  const { k, e } = engine();
+  await e.sync(view(xyz().pods));
+  const text = `${k.dump()}\n`;
+  if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, text);
+  assert.equal(text, readFileSync(GOLDEN, "utf8"));
+});
+
+test("a second sync changes nothing, also a full one that reads the kernel back", async () => {
+  const { k, e } = engine();
+  const v = view(xyz().pods);
+  assert.ok((await e.sync(v)).changes > 0);
+  assert.equal((await e.sync(v)).changes, 0);
+  assert.equal((await e.sync(v, true)).changes, 0);
+  // A restarted engine reads the group numbers back and rewrites nothing.
+  assert.equal((await engine(k).e.sync(v, true)).changes, 0);
+});
+
+test("a pod coming changes set members only; a policy change rewrites only its chain", async () => {
+  const { k, e } = engine();
+  await e.sync(view(xyz().pods));
+  const before = k.ipt[4].restores;
+  await e.sync(view([...xyz().pods, pod("y", "d", "node-2", "10.244.1.20", { pod: "b" })]));
+  assert.equal(k.ipt[4].restores, before, "no iptables restore for a new peer pod");
+  assert.match(k.ipset.dump(), /10\.244\.1\.20/);
+  const changed = POLICIES.map((p) =>
+    p.metadata.name === "allow-y" ? { ...p, spec: { ...p.spec, egress: [{ ports: [{ port: 53, protocol: "UDP" as const }] }] } } : p,
+  );
+  const r = await e.sync(view(xyz().pods, changed));
+  // Its egress chain is written again (declare, rules) and the set only it used is destroyed.
+  assert.ok(r.changes > 0 && r.changes <= 5, `changes ${r.changes}`);
+  assert.equal(k.ipt[4].restores, before + 1);
+});
+
+test("pods of another node, and policies that select none of this node's pods, add no rules", async () => {
+  const { k, e } = engine();
+  await e.sync(clusterView({ pods: [pod("x", "a", "node-2", "10.244.0.10")], namespaces: [namespace("x")], policies: POLICIES }));
+  assert.doesNotMatch(k.dump(), /PODNET-P[IE]-/);
+});
