@@ -2,7 +2,7 @@
 import { type Command, Option } from "commander";
 import { renderSections } from "../dataplane/index.js";
 import { RealExecutor } from "../exec/real.js";
-import type { Namespace, NetworkPolicy, Pod } from "../model/types.js";
+import type { Namespace, NetworkPolicy, Node, Pod, Subnet } from "../model/types.js";
 import { clusterView } from "../policy/cluster.js";
 import { compileNode } from "../policy/compile.js";
 import { PolicyDaemon } from "../policy/daemon.js";
@@ -45,17 +45,26 @@ export function registerPolicy(program: Command): void {
   policyOptions(program.command("policy").description("run the node's NetworkPolicy agent (iptables and ipsets)"))
     .requiredOption("--store <file>", "cluster store file to watch")
     .option("--status-file <file>", "where to record each sync")
+    .option("--denied-log <file>", "log the packets denied in namespaces annotated podnet.io/log-denied=true here (NFLOG via tcpdump)")
     .addOption(iptablesOption("the node uses"))
     .addOption(durationOption("--full-sync-period <duration>", "how often to compare the rules with the kernel's", "1m"))
     .addOption(durationOption("--check-period <duration>", "how often to check that the policy jumps are first in FORWARD and INPUT", "2s"))
     .action(
       async (
-        o: PolicyFlags & { store: string; statusFile?: string; iptables: IptablesFlag; fullSyncPeriod: number; checkPeriod: number },
+        o: PolicyFlags & {
+          store: string;
+          statusFile?: string;
+          deniedLog?: string;
+          iptables: IptablesFlag;
+          fullSyncPeriod: number;
+          checkPeriod: number;
+        },
       ) => {
         const d = new PolicyDaemon(new RealExecutor(), {
           node: o.nodeName,
           storeFile: o.store,
           ...(o.statusFile ? { statusFile: o.statusFile } : {}),
+          ...(o.deniedLog ? { deniedLog: o.deniedLog } : {}),
           families: familiesOf(o.ipFamily),
           iptables: o.iptables,
           deny: o.denyAction,
@@ -75,16 +84,20 @@ export function registerPolicy(program: Command): void {
 /** registerRenderPolicy adds `podnet render policy` under `render`. */
 export function registerRenderPolicy(render: Command): void {
   policyOptions(
-    render.command("policy").description("print a node's policy ipsets and iptables rules for Pods, Namespaces and NetworkPolicies"),
+    render
+      .command("policy")
+      .description("print a node's policy ipsets and iptables rules for Pods, Namespaces, NetworkPolicies, Subnets and Nodes"),
   )
-    .addOption(filenameOption("Pods (with status.podIPs), Namespaces and NetworkPolicies", true))
+    .addOption(filenameOption("Pods (with status.podIPs), Namespaces, NetworkPolicies, private Subnets, Nodes", true))
     .addOption(recursiveOption())
     .action((o: PolicyFlags & { filename: string[]; recursive?: boolean }) => {
-      const of = readKinds(o, ["Pod", "Namespace", "NetworkPolicy"]);
+      const of = readKinds(o, ["Pod", "Namespace", "NetworkPolicy", "Subnet", "Node"]);
       const view = clusterView({
         pods: of("Pod") as Pod[],
         namespaces: of("Namespace") as Namespace[],
         policies: of("NetworkPolicy") as NetworkPolicy[],
+        subnets: of("Subnet") as Subnet[],
+        nodes: of("Node") as Node[],
       });
       const empty = { sets: new Map(), chains: new Map(), builtins: new Map() };
       for (const family of familiesOf(o.ipFamily)) {

@@ -2,7 +2,7 @@
  * RecordingExecutor is the unit-test fake: it records every call (argv, netns, stdin) and answers
  * from a handler, so tests assert exactly which commands a piece of code would run.
  */
-import { type CommandResult, type CommandSpec, type DaemonSpec, ExecError, type Executor } from "./types.js";
+import { type CommandResult, type CommandSpec, type DaemonSpec, ExecError, type Executor, type Stream } from "./types.js";
 
 /** FakeReply is what a handler returns for one call: output, or an exit code that makes the call fail. */
 export type FakeReply = Partial<CommandResult> | undefined;
@@ -33,6 +33,14 @@ export class RecordingExecutor implements Executor {
   async daemon(spec: DaemonSpec): Promise<number> {
     await this.run(spec);
     return this.nextPid++;
+  }
+
+  /** stream records the call and hands its reply's stdout over as one chunk. */
+  stream(spec: CommandSpec, onData: (chunk: Buffer) => void): Stream {
+    const call = this.record({ ...spec, stdin: undefined });
+    const reply = this.handler(call) ?? {};
+    if (reply.stdout) onData(Buffer.from(reply.stdout));
+    return { stop: () => {}, done: Promise.resolve(reply.code ?? 0) };
   }
 
   async interactive(spec: CommandSpec): Promise<number> {

@@ -6,7 +6,16 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import { startNow } from "./early.js";
-import { type CommandResult, type CommandSpec, type DaemonSpec, type EarlyCommand, ExecError, type Executor, wrapArgv } from "./types.js";
+import {
+  type CommandResult,
+  type CommandSpec,
+  type DaemonSpec,
+  type EarlyCommand,
+  ExecError,
+  type Executor,
+  type Stream,
+  wrapArgv,
+} from "./types.js";
 
 function childEnv(extra: CommandSpec["env"]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -161,6 +170,35 @@ export class RealExecutor implements Executor {
         resolve(child.pid as number);
       });
     });
+  }
+
+  stream(spec: CommandSpec, onData: (chunk: Buffer) => void, onError: (line: string) => void = () => {}): Stream {
+    const [cmd, ...args] = wrapArgv(spec);
+    const child = spawn(cmd as string, args, { env: childEnv(spec.env), stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", onData);
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => {
+      err += b.toString();
+      const lines = err.split("\n");
+      err = lines.pop() ?? "";
+      for (const l of lines) if (l) onError(l);
+    });
+    const done = new Promise<number>((resolve) => {
+      child.on("error", (e) => {
+        onError(e.message);
+        resolve(-1);
+      });
+      child.on("close", (code, signal) => resolve(code ?? (signal ? signalExit(signal) : -1)));
+    });
+    return {
+      stop: () => {
+        if (child.pid !== undefined && child.exitCode === null)
+          try {
+            process.kill(child.pid, "SIGTERM");
+          } catch {}
+      },
+      done,
+    };
   }
 
   interactive(spec: CommandSpec): Promise<number> {

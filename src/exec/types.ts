@@ -47,12 +47,22 @@ export interface DaemonSpec extends CommandSpec {
   readyLine: string;
 }
 
+/** Stream is a running command whose standard output the caller reads as it comes. */
+export interface Stream {
+  /** stop ends the command (SIGTERM to its PID). */
+  stop(): void;
+  /** done resolves with the exit code once it ended (a signal counts as 128 + its number). */
+  readonly done: Promise<number>;
+}
+
 /** Executor runs commands; the real one spawns processes, the fake records them. */
 export interface Executor {
   /** run runs a command to completion and rejects with ExecError when it fails. */
   run(spec: CommandSpec): Promise<CommandResult>;
   /** daemon starts a detached process, waits for its ready line and returns its PID. */
   daemon(spec: DaemonSpec): Promise<number>;
+  /** stream starts a long-running command and hands each chunk of its stdout to onData (stderr lines to onError). */
+  stream(spec: CommandSpec, onData: (chunk: Buffer) => void, onError?: (line: string) => void): Stream;
   /** interactive runs a command with the caller's terminal and returns its exit code. */
   interactive(spec: CommandSpec): Promise<number>;
   /** takeSpare hands out an already started command for spec, if the executor keeps one ready (see startEarly). */

@@ -68,6 +68,9 @@ export class LabPaths {
   policyLog(node: string): string {
     return join(this.nodeDir(node), "policy.log");
   }
+  policyDenied(node: string): string {
+    return join(this.nodeDir(node), "policy-denied.log");
+  }
 }
 
 /** netnsPrefix is the prefix of every namespace of a lab. */

@@ -16,6 +16,8 @@ export const POLICY: AgentKind = {
     paths.store,
     "--status-file",
     paths.policyStatus(node.name),
+    "--denied-log",
+    paths.policyDenied(node.name),
     "--iptables",
     "auto",
     "--full-sync-period",

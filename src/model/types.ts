@@ -201,6 +201,10 @@ export interface Subnet extends KubeObject {
     /** excludeIps are addresses and `a..b` ranges never handed out. */
     excludeIps?: string[];
     namespaces?: string[];
+    /** private admits traffic to the subnet's pods only from the subnet, allowSubnets and the nodes (kube-ovn's isolation). */
+    private?: boolean;
+    /** allowSubnets are CIDRs a private subnet also admits. */
+    allowSubnets?: string[];
     /** natOutgoing SNATs egress to the node (or gateway node) IP; false exposes pod IPs (default true). */
     natOutgoing?: boolean;
     /** default makes this the subnet of namespaces no other subnet names. */

@@ -2,10 +2,11 @@
  * ClusterView is what policy needs of the cluster, read once per sync from the store's objects:
  * running pods with their addresses, labels and named ports; namespaces with their labels (with
  * the `kubernetes.io/metadata.name` label the API server sets, also for namespaces that exist only
- * through their pods); the policies, resolved.
+ * through their pods); the policies, resolved; the private Subnets and the nodes' addresses.
  */
 import { NAMESPACE_NAME_LABEL as NAME_LABEL } from "../model/defaults.js";
-import type { Namespace, NetworkPolicy, Pod, Protocol } from "../model/types.js";
+import { subnetCidrs } from "../model/subnet.js";
+import type { Namespace, NetworkPolicy, Node, Pod, Protocol, Subnet } from "../model/types.js";
 import { type Policy, resolvePolicy } from "./model.js";
 
 /** LOG_ANNOTATION on a namespace logs the packets its policies deny (NFLOG). */
@@ -26,6 +27,8 @@ export interface PodInfo {
   node: string;
   ips: string[];
   ports: NamedPort[];
+  /** rv is the stored object's resourceVersion: when set, it stands for everything above. */
+  rv?: string;
 }
 
 /** NamespaceInfo is a namespace's labels and whether its denials are logged. */
@@ -35,11 +38,21 @@ export interface NamespaceInfo {
   logDenied: boolean;
 }
 
+/** PrivateSubnet is a Subnet with `private: true`: its ranges and the CIDRs it also admits. */
+export interface PrivateSubnet {
+  name: string;
+  cidrs: string[];
+  allow: string[];
+}
+
 /** ClusterView is the input of the policy compiler. */
 export interface ClusterView {
   pods: PodInfo[];
   namespaces: Map<string, NamespaceInfo>;
   policies: Policy[];
+  privateSubnets: PrivateSubnet[];
+  /** nodeIPs are every node's addresses (a private subnet admits its nodes: probes, SNATed NodePort traffic). */
+  nodeIPs: string[];
 }
 
 const terminal = (p: Pod) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
@@ -58,6 +71,7 @@ export function podInfo(p: Pod): PodInfo | undefined {
     node: p.spec.nodeName,
     ips,
     ports,
+    ...(p.metadata.resourceVersion !== undefined ? { rv: p.metadata.resourceVersion } : {}),
   };
 }
 
@@ -70,11 +84,42 @@ export function namespaceInfo(name: string, ns?: Namespace): NamespaceInfo {
   };
 }
 
-/** clusterView builds the view from store objects. */
-export function clusterView(objs: { pods: Pod[]; namespaces: Namespace[]; policies: NetworkPolicy[] }): ClusterView {
+/** ClusterObjects are the store objects the view is built from. */
+export interface ClusterObjects {
+  pods: Pod[];
+  namespaces: Namespace[];
+  policies: NetworkPolicy[];
+  subnets?: Subnet[];
+  nodes?: Node[];
+}
+
+/** ResolvedPolicies remembers resolved policies by `namespace/name` and resourceVersion, so an unchanged policy stays the same object (and its compiled rules are reused). */
+export type ResolvedPolicies = Map<string, { rv: string; policy: Policy }>;
+
+function resolveCached(np: NetworkPolicy, cache: ResolvedPolicies | undefined): Policy {
+  const rv = np.metadata.resourceVersion;
+  if (!cache || rv === undefined) return resolvePolicy(np);
+  const k = `${np.metadata.namespace ?? "default"}/${np.metadata.name}`;
+  const hit = cache.get(k);
+  if (hit?.rv === rv) return hit.policy;
+  const policy = resolvePolicy(np);
+  cache.set(k, { rv, policy });
+  return policy;
+}
+
+/** clusterView builds the view from store objects (cache: see ResolvedPolicies). */
+export function clusterView(objs: ClusterObjects, cache?: ResolvedPolicies): ClusterView {
   const pods = objs.pods.flatMap((p) => podInfo(p) ?? []);
   const namespaces = new Map(objs.namespaces.map((n) => [n.metadata.name, namespaceInfo(n.metadata.name, n)]));
   for (const p of pods) if (!namespaces.has(p.namespace)) namespaces.set(p.namespace, namespaceInfo(p.namespace));
-  const policies = objs.policies.map(resolvePolicy).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { pods, namespaces, policies };
+  if (cache && cache.size > objs.policies.length * 2 + 100) cache.clear();
+  const policies = objs.policies.map((np) => resolveCached(np, cache)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const privateSubnets = (objs.subnets ?? [])
+    .filter((s) => s.spec.private === true)
+    .map((s) => ({ name: s.metadata.name, cidrs: subnetCidrs(s), allow: s.spec.allowSubnets ?? [] }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const nodeIPs = (objs.nodes ?? []).flatMap((n) =>
+    (n.status?.addresses ?? []).filter((a) => a.type === "InternalIP").map((a) => a.address),
+  );
+  return { pods, namespaces, policies, privateSubnets, nodeIPs };
 }

@@ -5,12 +5,14 @@
  * established traffic through, then send a packet with a group bit to that group's chain. Pure.
  */
 import { matchesSelector } from "../model/selector.js";
-import { type IpSet, ipEntry, skbmark } from "../netfilter/index.js";
+import { type IpSet, savedComment, skbmark } from "../netfilter/index.js";
+import { formatCIDR, parseCIDR } from "../util/ip.js";
 import type { ClusterView } from "./cluster.js";
 import { assignGids, type DenyOptions, dispatchChains, type Group, groupChainName, groupRules } from "./groups.js";
 import { ALL_BITS, EGRESS_MASK, EGRESS_SHIFT, hex, INGRESS_MASK } from "./marks.js";
 import { DIRECTIONS, type Direction, type Policy } from "./model.js";
 import { policyChain, policyRules } from "./rules.js";
+import type { SetMemo } from "./memo.js";
 import { SET_PREFIX, SetRegistry } from "./sets.js";
 
 /** Gids are each direction's group chain → group number. */
@@ -24,6 +26,8 @@ export interface CompileOptions {
   nflogGroup: number;
   /** previous keeps group numbers stable across syncs. */
   previous?: Gids;
+  /** memo remembers sets across compiles, so a small change costs little (see memo.ts). */
+  memo?: SetMemo;
 }
 
 /** PolicyState is one family's sets and chains (`table/CHAIN` → specs) of a node's policy. */
@@ -51,28 +55,59 @@ export const mapSet = (family: 4 | 6, dir: Direction) => `${SET_PREFIX}${family}
 
 const ESTABLISHED = "-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN";
 
+/** privateRules deny new connections into a private subnet from outside it, its allowSubnets and the nodes (kube-ovn's isolation). */
+function privateRules(view: ClusterView, family: 4 | 6, sets: SetRegistry, target: string): string[] {
+  const out: string[] = [];
+  for (const s of view.privateSubnets) {
+    const mine = s.cidrs.flatMap((c) => {
+      const p = parseCIDR(c);
+      return p && p.family === family ? [formatCIDR(p)] : [];
+    });
+    if (!mine.length) continue;
+    const admitted = sets.netSet(`private:${s.name}`, [
+      ...mine,
+      ...s.allow,
+      ...view.nodeIPs.map((ip) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`)),
+    ]);
+    for (const c of mine)
+      out.push(`-d ${c} -m set ! --match-set ${admitted} src ${savedComment(`denied by private subnet ${s.name}`)} -j ${target}`);
+  }
+  return out;
+}
+
+/** Members are a direction's groups: group chain (named after the sorted policy keys) → its policies and local addresses. */
+type Members = Record<Direction, Map<string, { policies: Policy[]; ips: string[] }>>;
+
+/** groupLocalPods sorts the node's pods into groups by the policies that isolate them, per direction. */
+function groupLocalPods(view: ClusterView, sets: SetRegistry, node: string): Members {
+  const byNs = new Map<string, Policy[]>();
+  for (const p of view.policies) {
+    const list = byNs.get(p.namespace);
+    if (list) list.push(p);
+    else byNs.set(p.namespace, [p]);
+  }
+  const members: Members = { ingress: new Map(), egress: new Map() };
+  for (const list of sets.byNs.values())
+    for (const { pod, entries } of list) {
+      if (pod.node !== node) continue;
+      const mine = (byNs.get(pod.namespace) ?? []).filter((p) => matchesSelector(p.podSelector, pod.labels));
+      for (const dir of DIRECTIONS) {
+        const policies = mine.filter((p) => p[dir] !== undefined);
+        if (!policies.length) continue;
+        const chain = groupChainName(dir, policies.map((p) => p.key).join(" "));
+        const m = members[dir].get(chain);
+        if (m) m.ips.push(...entries);
+        else members[dir].set(chain, { policies, ips: [...entries] });
+      }
+    }
+  return members;
+}
+
 /** compileNode computes a node's policy state for one family. */
 export function compileNode(view: ClusterView, opts: CompileOptions): Compiled {
-  const sets = new SetRegistry(view, opts.family);
+  const sets = new SetRegistry(view, opts.family, opts.memo);
   const chains = new Map<string, string[]>();
-  const byNs = new Map<string, Policy[]>();
-  for (const p of view.policies) byNs.set(p.namespace, [...(byNs.get(p.namespace) ?? []), p]);
-  // Per direction: group chain (named after the sorted policy keys) → its policies and local addresses.
-  const members = { ingress: new Map<string, { policies: Policy[]; ips: string[] }>(), egress: new Map() };
-  for (const pod of view.pods) {
-    if (pod.node !== opts.node) continue;
-    const ips = pod.ips.flatMap((ip) => ipEntry(opts.family, ip) ?? []);
-    if (!ips.length) continue;
-    const mine = (byNs.get(pod.namespace) ?? []).filter((p) => matchesSelector(p.podSelector, pod.labels));
-    for (const dir of DIRECTIONS) {
-      const policies = mine.filter((p) => p[dir] !== undefined);
-      if (!policies.length) continue;
-      const chain = groupChainName(dir, policies.map((p) => p.key).join(" "));
-      const m = members[dir].get(chain) ?? { policies, ips: [] };
-      m.ips.push(...ips);
-      members[dir].set(chain, m);
-    }
-  }
+  const members = groupLocalPods(view, sets, opts.node);
   const deny: DenyOptions = {
     target: opts.deny === "drop" ? "DROP" : `REJECT --reject-with ${opts.family === 6 ? "icmp6" : "icmp"}-port-unreachable`,
     nflogGroup: opts.nflogGroup,
@@ -102,6 +137,7 @@ export function compileNode(view: ClusterView, opts: CompileOptions): Compiled {
   }
   chains.set(`filter/${CHAINS.forward}`, [
     ESTABLISHED,
+    ...privateRules(view, opts.family, sets, deny.target),
     `-m mark ! --mark 0x0/${hex(EGRESS_MASK)} -j ${CHAINS.egress}`,
     `-m mark ! --mark 0x0/${hex(INGRESS_MASK)} -j ${CHAINS.ingress}`,
   ]);
@@ -113,6 +149,7 @@ export function compileNode(view: ClusterView, opts: CompileOptions): Compiled {
     `-j SET --map-set ${egressMap.name} src --map-mark`,
     `-j SET --map-set ${ingressMap.name} dst --map-mark`,
   ]);
+  sets.done();
   const all = new Map(sets.sets);
   for (const m of maps) all.set(m.name, m);
   return { sets: all, chains, gids };

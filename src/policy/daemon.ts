@@ -8,11 +8,12 @@
  */
 import { type NodeKernel, RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
-import type { Namespace, NetworkPolicy, Pod } from "../model/types.js";
+import type { Namespace, NetworkPolicy, Node, Pod, Subnet } from "../model/types.js";
 import { detectFlavour, type Flavour } from "../netfilter/index.js";
 import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
 import { writeJsonAtomic } from "../util/jsonfile.js";
-import { clusterView } from "./cluster.js";
+import { clusterView, type ResolvedPolicies } from "./cluster.js";
+import { DeniedLog } from "./deniedlog.js";
 import { PolicyEngine, type SyncResult } from "./engine.js";
 
 /** PolicyDaemonOptions configure `podnet policy`. */
@@ -24,6 +25,8 @@ export interface PolicyDaemonOptions {
   iptables: Flavour | "auto";
   deny: "drop" | "reject";
   nflogGroup: number;
+  /** deniedLog is where packets denied in namespaces that ask for it are logged (none: no NFLOG capture). */
+  deniedLog?: string;
   fullSyncPeriodMs: number;
   /** checkPeriodMs is how often to check that our jumps are still first in FORWARD and INPUT. */
   checkPeriodMs: number;
@@ -46,12 +49,17 @@ export interface PolicyStatus {
 }
 
 /** viewOf reads the policy view out of a store snapshot. */
-export function viewOf(snap: StoreSnapshot) {
-  return clusterView({
-    pods: byKind<Pod>(snap, "Pod"),
-    namespaces: byKind<Namespace>(snap, "Namespace"),
-    policies: byKind<NetworkPolicy>(snap, "NetworkPolicy"),
-  });
+export function viewOf(snap: StoreSnapshot, cache?: ResolvedPolicies) {
+  return clusterView(
+    {
+      pods: byKind<Pod>(snap, "Pod"),
+      namespaces: byKind<Namespace>(snap, "Namespace"),
+      policies: byKind<NetworkPolicy>(snap, "NetworkPolicy"),
+      subnets: byKind<Subnet>(snap, "Subnet"),
+      nodes: byKind<Node>(snap, "Node"),
+    },
+    cache,
+  );
 }
 
 /** PolicyDaemon runs the policy agent's loop until stopped. */
@@ -63,6 +71,8 @@ export class PolicyDaemon {
   private lastFull = 0;
   private lastCheck = Date.now();
   private failed = false;
+  private readonly denied: DeniedLog | undefined;
+  private readonly resolved: ResolvedPolicies = new Map();
 
   constructor(
     private readonly exec: Executor,
@@ -71,6 +81,7 @@ export class PolicyDaemon {
   ) {
     this.store = new StoreFollower(opts.storeFile, opts.log);
     this.status = { pid: process.pid, node: opts.node, resourceVersion: 0, syncs: [] };
+    if (opts.deniedLog) this.denied = new DeniedLog(exec, opts.nflogGroup, opts.deniedLog, opts.log);
   }
 
   /** start runs the first (full) sync; it throws if that fails. */
@@ -78,11 +89,16 @@ export class PolicyDaemon {
     const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
     this.engine = new PolicyEngine(this.kernel ?? new RealNodeKernel(this.exec, null, flavour), this.opts);
     await this.syncOnce();
+    this.denied?.start();
   }
 
   /** run syncs on every store change until stop(). */
   async run(): Promise<void> {
-    await this.store.loop(() => this.syncOnce().catch((e: Error) => this.fail(e)));
+    try {
+      await this.store.loop(() => this.syncOnce().catch((e: Error) => this.fail(e)));
+    } finally {
+      this.denied?.stop();
+    }
   }
 
   /** stop ends run() after the current sync. */
@@ -103,7 +119,9 @@ export class PolicyDaemon {
     if (!next && !full) return;
     if (next) this.snap = next;
     if (!this.snap) return this.writeStatus();
-    const r = await this.engine.sync(viewOf(this.snap), full);
+    const view = viewOf(this.snap, this.resolved);
+    if (this.denied && next) this.denied.names = new Map(view.pods.flatMap((p) => p.ips.map((ip) => [ip, `${p.namespace}/${p.name}`])));
+    const r = await this.engine.sync(view, full);
     this.failed = false;
     if (r.full) this.lastFull = Date.now();
     const rv = this.snap.resourceVersion;

@@ -80,3 +80,43 @@ test("pods of another node, and policies that select none of this node's pods, a
   await e.sync(clusterView({ pods: [pod("x", "a", "node-2", "10.244.0.10")], namespaces: [namespace("x")], policies: POLICIES }));
   assert.doesNotMatch(k.dump(), /PODNET-P[IE]-/);
 });
+
+test("a private subnet admits only itself, its allowSubnets and the nodes: one rule per range, one set", async () => {
+  const { k, e } = engine();
+  const v = clusterView({
+    pods: xyz().pods,
+    namespaces: xyz().namespaces,
+    policies: [],
+    subnets: [
+      {
+        apiVersion: "podnet.io/v1",
+        kind: "Subnet",
+        metadata: { name: "priv" },
+        spec: { cidrBlock: "10.70.0.0/16,fd70::/64", private: true, allowSubnets: ["10.71.0.0/16", "fd71::/64"] },
+      },
+      { apiVersion: "podnet.io/v1", kind: "Subnet", metadata: { name: "open" }, spec: { cidrBlock: "10.72.0.0/16" } },
+    ],
+    nodes: [
+      {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: "node-1" },
+        spec: {},
+        status: { addresses: [{ type: "InternalIP", address: "172.18.0.11" }] },
+      },
+    ],
+  });
+  await e.sync(v);
+  const dump = k.dump();
+  assert.match(
+    dump,
+    /^-A PODNET-FORWARD -d 10\.70\.0\.0\/16 -m set ! --match-set (PODNET-4-\S+) src -m comment --comment "denied by private subnet priv" -j REJECT --reject-with icmp-port-unreachable$/m,
+  );
+  const set = /--match-set (PODNET-4-\S+) src -m comment --comment "denied by private/.exec(dump)?.[1];
+  assert.deepEqual(
+    dump.split("\n").filter((l) => l.startsWith(`add ${set} `)),
+    [`add ${set} 10.70.0.0/16`, `add ${set} 10.71.0.0/16`, `add ${set} 172.18.0.11`],
+  );
+  assert.doesNotMatch(dump, /10\.72\./);
+  assert.equal((await e.sync(v)).changes, 0);
+});

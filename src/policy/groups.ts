@@ -49,17 +49,37 @@ export function assignGids(chains: Iterable<string>, previous: ReadonlyMap<strin
   return out;
 }
 
-/** groupChainName names a group's chain after its signature. */
+const groupNames = new Map<string, string>();
+
+/** groupChainName names a group's chain after its signature (remembered: the same groups come back every sync). */
 export function groupChainName(dir: Direction, signature: string): string {
-  return hashName(GROUP_PREFIX[dir], signature);
+  const k = `${dir} ${signature}`;
+  let name = groupNames.get(k);
+  if (name === undefined) {
+    if (groupNames.size > 50_000) groupNames.clear();
+    groupNames.set(k, (name = hashName(GROUP_PREFIX[dir], signature)));
+  }
+  return name;
 }
 
-/** groupRules are the specs of a group's chain. */
+const groupRuleCache = new Map<string, string[]>();
+
+/** groupRules are the specs of a group's chain (remembered: the same array while nothing in it changes). */
 export function groupRules(g: Group, dir: Direction, deny: DenyOptions): string[] {
+  const logged = g.policies.filter(deny.log);
+  const k = `${g.chain} ${deny.target} ${deny.nflogGroup} ${logged.map((p) => p.key).join(",")}`;
+  let rules = groupRuleCache.get(k);
+  if (!rules) {
+    if (groupRuleCache.size > 50_000) groupRuleCache.clear();
+    groupRuleCache.set(k, (rules = makeGroupRules(g, dir, deny, logged)));
+  }
+  return rules;
+}
+
+function makeGroupRules(g: Group, dir: Direction, deny: DenyOptions, logged: Policy[]): string[] {
   const out = [`-j MARK --set-xmark 0x0/${hex(ALLOW_BIT)}`];
   for (const p of g.policies) out.push(`${comment(p.key)} -j ${policyChain(p, dir)}`, `${IF_ALLOWED} -j RETURN`);
   for (const p of g.policies) out.push(comment(`denied by ${dir} of ${p.key}`));
-  const logged = g.policies.filter(deny.log);
   if (logged.length) out.push(`-j NFLOG --nflog-prefix ${quote(nflogPrefix(dir, logged))} --nflog-group ${deny.nflogGroup}`);
   out.push(`-j ${deny.target}`);
   return out;

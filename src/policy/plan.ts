@@ -7,12 +7,14 @@
  */
 import { NodeTransaction } from "../dataplane/index.js";
 import { type IpSet, type IpsetTransaction, type Jump, jumpLine, jumpSpec, type Table } from "../netfilter/index.js";
-import { CHAINS, type PolicyState } from "./compile.js";
+import { CHAINS, type Gids, type PolicyState } from "./compile.js";
 
 /** Observed is a family's policy state read from the kernel, with the built-in chains our jumps live in. */
 export interface Observed extends PolicyState {
   /** builtins are `table/CHAIN` → `-A` lines of FORWARD and INPUT in filter and mangle. */
   builtins: Map<string, string[]>;
+  /** gids are the group numbers, when known without reading them from the dispatch chains (the state this agent applied). */
+  gids?: Gids;
 }
 
 const NOTE = ["-m", "comment", "--comment", "podnet network policy"];
@@ -37,8 +39,9 @@ export function planPolicy(desired: PolicyState, observed: Observed, family: 4 |
   const part = (t: Table) =>
     byTable.get(t) ?? (byTable.set(t, { write: [], stale: [] }).get(t) as { write: [string, string[]][]; stale: string[] });
   for (const [key, rules] of desired.chains) {
+    if (same(observed.chains.get(key), rules)) continue;
     const [table, chain] = key.split("/") as [Table, string];
-    if (!same(observed.chains.get(key), rules)) part(table).write.push([chain, rules]);
+    part(table).write.push([chain, rules]);
   }
   for (const key of observed.chains.keys()) {
     const [table, chain] = key.split("/") as [Table, string];

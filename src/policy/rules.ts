@@ -11,16 +11,40 @@ import type { SetRegistry } from "./sets.js";
 
 const PREFIX = { ingress: codes("PODNET-PI-"), egress: codes("PODNET-PE-") };
 
+const chainNames = new WeakMap<Policy, Partial<Record<Direction, string>>>();
+const ruleCache = new WeakMap<Policy, Map<string, string[]>>();
+
 /** policyChain is the name of a policy's chain for one direction. */
 export function policyChain(policy: Policy, dir: Direction): string {
-  return hashName(PREFIX[dir], policy.key);
+  let names = chainNames.get(policy);
+  if (!names) chainNames.set(policy, (names = {}));
+  return (names[dir] ??= hashName(PREFIX[dir], policy.key));
 }
 
-/** policyRules are the specs of a policy's chain for one direction (empty: it allows nothing). */
+/**
+ * policyRules are the specs of a policy's chain for one direction (empty: it allows nothing). A
+ * policy object seen before (resolved policies are reused while their resourceVersion stands)
+ * gets its rules back as they were — the same array, which the planner compares by identity —
+ * after its sets are registered in this compile.
+ */
 export function policyRules(policy: Policy, dir: Direction, sets: SetRegistry): string[] {
+  let byDir = ruleCache.get(policy);
+  if (!byDir) ruleCache.set(policy, (byDir = new Map()));
+  const k = `${dir}${sets.family}`;
+  const cached = byDir.get(k);
+  if (cached) {
+    for (const r of policy[dir] ?? []) registerSets(r, sets);
+    return cached;
+  }
   const out: string[] = [];
   for (const r of policy[dir] ?? []) for (const spec of ruleSpecs(r, dir, sets)) out.push(spec);
+  byDir.set(k, out);
   return out;
+}
+
+function registerSets(r: Rule, sets: SetRegistry): void {
+  if (r.peers !== "all") for (const p of r.peers) sets.peerSet(p);
+  if (r.ports !== "all") for (const p of r.ports) if (typeof p.port === "string") sets.namedPortSet(p.port, p.protocol);
 }
 
 function ruleSpecs(r: Rule, dir: Direction, sets: SetRegistry): string[] {

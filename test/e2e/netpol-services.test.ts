@@ -2,7 +2,7 @@
  * NetworkPolicy through Services and over time: the verdict on a ClusterIP or NodePort connection
  * is the endpoint pod's policy (ingress) and, for egress, the pod the connection lands on; an
  * established connection outlives the policy that isolates its pod; a deleted policy no longer
- * holds once `lab apply`/`delete` returns.
+ * holds once `lab apply`/`delete` returns; denials in a namespace that asks for it are logged.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -57,6 +57,7 @@ test("through a ClusterIP and a NodePort the endpoint's policy decides; an estab
     assert.equal(await reach(lab, "z/b", cluster), false, "z/b -> ClusterIP (endpoint x/a does not admit z)");
     assert.equal(await reach(lab, "z/c", `http://${ip(c, "x/a")}:80/`), false, "a new connection z/c -> x/a is denied");
     for (const u of nodePorts) assert.equal(await reach(lab, "external", u), false, `external -> ${u}`);
+    assert.match(await lab.ok(["rules", "node-1", "--denied"]), /^ingress of x\/only-y +[1-9]\d* +\d+$/m);
     for (const [i, h] of held.entries()) {
       const r = JSON.parse((await h).stdout) as { sent: number; answered: number; closedEarly: boolean };
       assert.ok(r.sent >= 10 && r.answered === r.sent && !r.closedEarly, `held connection ${i} kept working: ${JSON.stringify(r)}`);
@@ -104,5 +105,19 @@ test("through a ClusterIP and a NodePort the endpoint's policy decides; an estab
     await lab.ok(["delete", "-f", "-"], manifests([...withBlock, ...egress]));
     assert.equal(await reach(lab, "z/b", cluster), true, "z/b -> ClusterIP after deletion");
     assert.equal(await reach(lab, "y/c", `http://${ip(c, "x/b")}:80/`), true, "y/c -> x/b after deletion");
+
+    // Namespace x asks for its denials to be logged: lab policy-log names the pods, port and policy.
+    await lab.ok(
+      ["apply", "-f", "-"],
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: x, labels: {ns: x}, annotations: {podnet.io/log-denied: "true"}}\n---\n${manifests([{ ns: "x", name: "deny-all", spec: { podSelector: {} } }])}`,
+    );
+    assert.equal(await reach(lab, "z/c", `http://${ip(c, "x/b")}:81/`), false, "z/c -> x/b:81 under deny-all");
+    const want = /^\S+Z z\/c -> x\/b:81\/TCP denied by ingress of x\/deny-all$/m;
+    let log = "";
+    for (let i = 0; i < 50 && !want.test(log); i++) {
+      log = await lab.ok(["policy-log"]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(log, want);
   });
 });

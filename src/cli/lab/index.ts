@@ -8,6 +8,7 @@ import { registerDown } from "./down.js";
 import { registerExec } from "./exec.js";
 import { registerGet } from "./get.js";
 import { registerNode } from "./node.js";
+import { registerPolicyLog } from "./policylog.js";
 import { registerRules } from "./rules.js";
 import { registerStatus } from "./status.js";
 import { registerUp } from "./up.js";
@@ -28,6 +29,7 @@ export function registerLab(program: Command): void {
     registerExec,
     registerCurl,
     registerRules,
+    registerPolicyLog,
     registerStatus,
     registerNode,
   ])

@@ -26,7 +26,7 @@ function checkCidrBlock(errs: Errors, v: unknown): string[] {
   return parts;
 }
 
-/** checkSubnetSpec validates a Subnet's ranges, gateway, exclusions, namespaces and gateway settings. */
+/** checkSubnetSpec validates a Subnet's ranges, gateway, exclusions, namespaces, isolation and gateway settings. */
 export function checkSubnetSpec(errs: Errors, spec: unknown): void {
   if (!isObj(spec)) return errs.add("spec", "Required value");
   const cidrs = checkCidrBlock(errs, spec.cidrBlock);
@@ -48,7 +48,15 @@ export function checkSubnetSpec(errs: Errors, spec: unknown): void {
         if (why) errs.add(`spec.namespaces[${i}]`, `Invalid value: ${JSON.stringify(n)}: ${why}`);
       });
   }
-  for (const f of ["natOutgoing", "default"] as const)
+  if (spec.allowSubnets !== undefined) {
+    if (!Array.isArray(spec.allowSubnets)) errs.add("spec.allowSubnets", "must be a list");
+    else
+      spec.allowSubnets.forEach((c, i) => {
+        if (typeof c !== "string" || !parseCIDR(c))
+          errs.add(`spec.allowSubnets[${i}]`, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`);
+      });
+  }
+  for (const f of ["natOutgoing", "default", "private"] as const)
     if (spec[f] !== undefined && typeof spec[f] !== "boolean")
       errs.add(`spec.${f}`, `Invalid value: ${JSON.stringify(spec[f])}: must be true or false`);
   checkEnum(errs, "spec.gatewayType", spec.gatewayType, ["distributed", "centralized"]);

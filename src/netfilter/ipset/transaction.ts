@@ -18,6 +18,7 @@ const ENTRY = /^[0-9A-Za-z.:/,_ -]+$/;
 /** IpsetTransaction collects ipset changes. */
 export class IpsetTransaction {
   readonly ops: IpsetOp[] = [];
+  private rendered: { size: number; text: string } | undefined;
 
   /** create makes a set (nothing if an identical one exists). */
   create(set: SetSpec): this {
@@ -55,9 +56,11 @@ export class IpsetTransaction {
     return this.ops.length === 0;
   }
 
-  /** render is the restore text ("" when empty). */
+  /** render is the restore text ("" when empty); steps are only ever added, so it is rendered again only after more were. */
   render(): string {
-    return this.ops.map((o) => `${renderOp(o)}\n`).join("");
+    if (this.rendered?.size !== this.ops.length)
+      this.rendered = { size: this.ops.length, text: this.ops.map((o) => `${renderOp(o)}\n`).join("") };
+    return this.rendered.text;
   }
 
   private push(op: IpsetOp): this {

@@ -27,8 +27,8 @@ export interface IptablesNode {
   chains(table: Table, rulesOf?: readonly string[]): Promise<ChainListing>;
   /** check says whether a rule exists (`-C`), for rules a listing may spell differently. */
   check(table: Table, chain: string, args: readonly string[]): Promise<boolean>;
-  /** save returns `iptables-save` of one table, or of all. */
-  save(table?: Table): Promise<string>;
+  /** save returns `iptables-save` of one table, or of all; with counters each rule starts `[packets:bytes]`. */
+  save(table?: Table, counters?: boolean): Promise<string>;
 }
 
 /** RealIptables runs one family's iptables commands in one namespace with one flavour. */
@@ -104,8 +104,8 @@ export class RealIptables implements IptablesNode {
     return { names, rules };
   }
 
-  async save(table?: Table): Promise<string> {
-    const argv = table ? [this.bin("-save"), "-t", table] : [this.bin("-save")];
+  async save(table?: Table, counters = false): Promise<string> {
+    const argv = [this.bin("-save"), ...(counters ? ["-c"] : []), ...(table ? ["-t", table] : [])];
     return (await this.exec.run({ argv, netns: this.netns, timeoutMs: 600_000 })).stdout;
   }
 }
