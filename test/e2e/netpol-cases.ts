@@ -63,6 +63,10 @@ export const CASES: Case[] = [
     policies: () => [p("x", "p1", { ...ALL, ingress: [{ ports: [{ port: "serve-81-tcp" }] }] })],
   },
   {
+    name: "a named port no pod declares is valid and matches nothing",
+    policies: () => [p("x", "p1", { ...ALL, ingress: [{ ports: [{ port: "serve-99-tcp" }] }] })],
+  },
+  {
     name: "numeric port: ingress to x on TCP 80 only",
     policies: () => [p("x", "p1", { ...ALL, ingress: [{ ports: [{ protocol: "TCP", port: 80 }] }] })],
   },

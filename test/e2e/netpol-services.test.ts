@@ -101,6 +101,20 @@ test("through a ClusterIP and a NodePort the endpoint's policy decides; an estab
     assert.equal(await reach(lab, "y/c", cluster), true, "y/c -> ClusterIP lands on x/a");
     assert.equal(await reach(lab, "y/c", `http://${ip(c, "x/b")}:80/`), false, "y/c -> x/b");
 
+    // Bad input is refused by field and changes nothing; the valid policies keep working.
+    const bad = await lab.cli(
+      ["apply", "-f", "-"],
+      manifests([
+        { ns: "x", name: "bad-selector", spec: { podSelector: { matchExpressions: [{ key: "pod", operator: "In" }] } } },
+        { ns: "x", name: "bad-cidr", spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/33" } }] }] } },
+      ]),
+    );
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /"bad-selector" is invalid: spec\.podSelector\.matchExpressions\[0\]\.values: Required value/);
+    assert.match(bad.stderr, /"bad-cidr" is invalid: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: Invalid value: "10\.0\.0\.0\/33"/);
+    assert.doesNotMatch(await lab.ok(["get", "networkpolicies", "-n", "x"]), /bad-/);
+    assert.equal(await reach(lab, "y/c", cluster), true, "y/c -> ClusterIP still allowed");
+
     // Deleting the policies reopens at once.
     await lab.ok(["delete", "-f", "-"], manifests([...withBlock, ...egress]));
     assert.equal(await reach(lab, "z/b", cluster), true, "z/b -> ClusterIP after deletion");
