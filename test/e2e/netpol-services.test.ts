@@ -110,8 +110,8 @@ test("through a ClusterIP and a NodePort the endpoint's policy decides; an estab
       ]),
     );
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /"bad-selector" is invalid: spec\.podSelector\.matchExpressions\[0\]\.values: Required value/);
-    assert.match(bad.stderr, /"bad-cidr" is invalid: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: Invalid value: "10\.0\.0\.0\/33"/);
+    assert.match(bad.stderr, /"x\/bad-selector" is invalid: spec\.podSelector\.matchExpressions\[0\]\.values: Required value/);
+    assert.match(bad.stderr, /"x\/bad-cidr" is invalid: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: Invalid value: "10\.0\.0\.0\/33"/);
     assert.doesNotMatch(await lab.ok(["get", "networkpolicies", "-n", "x"]), /bad-/);
     assert.equal(await reach(lab, "y/c", cluster), true, "y/c -> ClusterIP still allowed");
 
