@@ -59,13 +59,17 @@ export interface ManifestObjects {
   errors: string[];
 }
 
-/** readManifests reads and validates every document (refsOnly: only what names it, for delete): bad ones become error lines, the rest are returned. */
-export function readManifests(paths: string[], recursive = false, refsOnly = false): ManifestObjects {
+/**
+ * readManifests reads and validates every document (refsOnly: only what names it, for delete;
+ * stored: objects as a real API server may hold them, see model/stored.ts): bad ones become error
+ * lines, the rest are returned.
+ */
+export function readManifests(paths: string[], recursive = false, refsOnly = false, stored = false): ManifestObjects {
   const out: ManifestObjects = { objects: [], errors: [] };
   for (const { source, text } of readManifestTexts(paths, recursive)) {
     let docs: ParsedDoc[];
     try {
-      docs = parseManifest(text, source, { refsOnly });
+      docs = parseManifest(text, source, { refsOnly, stored });
     } catch (e) {
       if (!(e instanceof ManifestError)) throw e;
       out.errors.push(`error: ${e.message}`);
@@ -79,9 +83,9 @@ export function readManifests(paths: string[], recursive = false, refsOnly = fal
   return out;
 }
 
-/** readKinds reads the manifests, reports bad documents on stderr (rc 1) and returns the objects of the kinds asked for. */
+/** readKinds reads the manifests as stored objects (for `render`), reports bad documents on stderr (rc 1) and returns the objects of the kinds asked for. */
 export function readKinds(o: { filename: string[]; recursive?: boolean }, kinds: string[]) {
-  const { objects, errors } = readManifests(o.filename, o.recursive);
+  const { objects, errors } = readManifests(o.filename, o.recursive, false, true);
   for (const e of errors) process.stderr.write(`${e}\n`);
   if (errors.length) process.exitCode = 1;
   return (kind: string) => objects.filter((x) => x.kind === kind && kinds.includes(kind));

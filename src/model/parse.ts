@@ -5,6 +5,7 @@
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "./types.js";
 import { objectRef, ValidationError, validateObject, validateRef } from "./validate/index.js";
+import { readStored } from "./stored.js";
 
 /** ParsedDoc is one object of a manifest: validated, or the reason it was rejected. */
 export type ParsedDoc = { index: number; ref: string; object: KubeObject } | { index: number; ref: string; error: Error };
@@ -18,7 +19,7 @@ export class ManifestError extends Error {
 }
 
 /** parseManifest splits a manifest into objects and validates each (with refsOnly, only what names it); it throws only for unreadable text. */
-export function parseManifest(text: string, source = "<stdin>", opts: { refsOnly?: boolean } = {}): ParsedDoc[] {
+export function parseManifest(text: string, source = "<stdin>", opts: { refsOnly?: boolean; stored?: boolean } = {}): ParsedDoc[] {
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   const all = Array.isArray(docs) ? docs : [docs];
   const out: ParsedDoc[] = [];
@@ -28,7 +29,8 @@ export function parseManifest(text: string, source = "<stdin>", opts: { refsOnly
     const value: unknown = d.toJS({ maxAliasCount: 50 });
     if (value === null || value === undefined) continue;
     const items = isList(value) ? value.items : [value];
-    for (const item of items) out.push(validateDoc(index++, item, opts.refsOnly ? validateRef : validateObject));
+    for (const item of items)
+      out.push(validateDoc(index++, opts.stored ? readStored(item) : item, opts.refsOnly ? validateRef : validateObject));
   }
   return out;
 }

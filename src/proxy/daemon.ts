@@ -7,6 +7,7 @@
 import { writeJsonAtomic } from "../util/jsonfile.js";
 import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
 import type { Executor } from "../exec/types.js";
+import { readStored } from "../model/stored.js";
 import type { EndpointSlice, Node, Service } from "../model/types.js";
 import { HealthServers, healthTargets } from "./healthcheck.js";
 import { ProxyHealth, serveHealthz } from "./healthz.js";
@@ -151,7 +152,11 @@ export class ProxyDaemon {
     // (full resyncs after a flush still run).
     const snap: StoreSnapshot | undefined = changed ? this.store.read() : undefined;
     if (snap) {
-      this.tracker.replaceAll(byKind<Service>(snap, "Service"), byKind<EndpointSlice>(snap, "EndpointSlice"));
+      // Objects as a real API server may hold them: addresses with leading zeros, ranges with spaces.
+      this.tracker.replaceAll(
+        byKind<Service>(snap, "Service").map(readStored),
+        byKind<EndpointSlice>(snap, "EndpointSlice").map(readStored),
+      );
       const node = byKind<Node>(snap, "Node").find((n) => n.metadata.name === this.opts.cfg.nodeName);
       if (node) this.proxyHealth.syncNode(node);
       for (const p of this.proxiers) this.proxyHealth.queued(p.family);

@@ -105,3 +105,30 @@ spec:
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /NetworkPolicy "web-from-b" is invalid: spec\.ingress\[0\]\.ports\[0\]\.endPort/);
 });
+
+test("render proxy reads objects as a real API server may store them: leading zeros, spaced source ranges", async () => {
+  const manifests = `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: LoadBalancer
+  clusterIP: 172.30.0.041
+  externalIPs: [192.0.2.010]
+  loadBalancerSourceRanges: [" 203.0.113.0/25"]
+  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
+status: {loadBalancer: {ingress: [{ip: 203.0.113.007}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.244.0.05], conditions: {ready: true}}]
+ports: [{port: 8080, protocol: TCP}]
+`;
+  const r = await run([PODNET, "render", "proxy", "--node-name", "n1", "--node-ip", "172.18.0.11", "-f", "-"], manifests);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, / -d 172\.30\.0\.41 --dport 80 -j KUBE-SVC-/);
+  assert.match(r.stdout, / -d 192\.0\.2\.10 --dport 80 -j KUBE-EXT-/);
+  assert.match(r.stdout, / -s 203\.0\.113\.0\/25 -j KUBE-EXT-/);
+  assert.match(r.stdout, /--to-destination 10\.244\.0\.5:8080/);
+});
