@@ -2,8 +2,7 @@
 import { type Command, Option } from "commander";
 import { renderSections } from "../dataplane/index.js";
 import { RealExecutor } from "../exec/real.js";
-import type { Namespace, NetworkPolicy, Node, Pod, Subnet } from "../model/types.js";
-import { clusterView } from "../policy/cluster.js";
+import { CLUSTER_KINDS, clusterObjects, clusterView } from "../policy/cluster.js";
 import { compileNode } from "../policy/compile.js";
 import { PolicyDaemon } from "../policy/daemon.js";
 import { planPolicy } from "../policy/plan.js";
@@ -91,14 +90,7 @@ export function registerRenderPolicy(render: Command): void {
     .addOption(filenameOption("Pods (with status.podIPs), Namespaces, NetworkPolicies, private Subnets, Nodes", true))
     .addOption(recursiveOption())
     .action((o: PolicyFlags & { filename: string[]; recursive?: boolean }) => {
-      const of = readKinds(o, ["Pod", "Namespace", "NetworkPolicy", "Subnet", "Node"]);
-      const view = clusterView({
-        pods: of("Pod") as Pod[],
-        namespaces: of("Namespace") as Namespace[],
-        policies: of("NetworkPolicy") as NetworkPolicy[],
-        subnets: of("Subnet") as Subnet[],
-        nodes: of("Node") as Node[],
-      });
+      const view = clusterView(clusterObjects(readKinds(o, CLUSTER_KINDS)));
       const empty = { sets: new Map(), chains: new Map(), builtins: new Map() };
       for (const family of familiesOf(o.ipFamily)) {
         const desired = compileNode(view, { node: o.nodeName, family, deny: o.denyAction, nflogGroup: o.nflogGroup });

@@ -47,6 +47,7 @@ test("readStored normalises a Service's and an EndpointSlice's addresses and lea
     endpoints: [{ addresses: ["10.244.0.05"] }],
   };
   assert.deepEqual(readStored(slice).endpoints[0]?.addresses, ["10.244.0.5"]);
+  assert.equal(readStored(out), out, "an object already in the normal form is returned as it is");
   const broken = { kind: "Service", metadata: { name: "x" } };
   assert.equal(readStored(broken), broken, "a malformed object is left for validation");
 });

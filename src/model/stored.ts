@@ -28,14 +28,35 @@ export function sloppyCIDR(s: string): string {
   return slash < 0 ? t : `${sloppyIP(t.slice(0, slash))}${t.slice(slash)}`;
 }
 
-/** readStored returns the object with its addresses in the normal form (a copy); anything malformed is left for validation to report. */
+/** readStored returns the object with its addresses in the normal form (a copy, only when one was not); anything malformed is left for validation to report. */
 export function readStored<T>(o: T): T {
   const k = (o as { kind?: unknown } | null)?.kind;
   try {
-    if (k === "Service") return readService(o as unknown as Service) as unknown as T;
-    if (k === "EndpointSlice") return readSlice(o as unknown as EndpointSlice) as unknown as T;
+    if (k === "Service" && sloppyService(o as unknown as Service)) return readService(o as unknown as Service) as unknown as T;
+    if (k === "EndpointSlice" && sloppySlice(o as unknown as EndpointSlice))
+      return readSlice(o as unknown as EndpointSlice) as unknown as T;
   } catch {}
   return o;
+}
+
+// The proxy reads every Service and slice on every store change: copy only the rare ones to mend.
+const off = (x: unknown) => typeof x === "string" && sloppyIP(x) !== x;
+const offRange = (x: unknown) => typeof x === "string" && sloppyCIDR(x) !== x;
+
+function sloppyService(s: Service): boolean {
+  const spec = s.spec;
+  return (
+    off(spec.clusterIP) ||
+    off(spec.loadBalancerIP) ||
+    !!spec.clusterIPs?.some(off) ||
+    !!spec.externalIPs?.some(off) ||
+    !!spec.loadBalancerSourceRanges?.some(offRange) ||
+    !!s.status?.loadBalancer?.ingress?.some((i) => off(i.ip))
+  );
+}
+
+function sloppySlice(e: EndpointSlice): boolean {
+  return e.addressType === "IPv4" && e.endpoints.some((p) => p.addresses.some(off));
 }
 
 function readService(s: Service): Service {

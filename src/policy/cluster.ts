@@ -6,7 +6,7 @@
  */
 import { NAMESPACE_NAME_LABEL as NAME_LABEL } from "../model/defaults.js";
 import { subnetCidrs } from "../model/subnet.js";
-import type { Namespace, NetworkPolicy, Node, Pod, Protocol, Subnet } from "../model/types.js";
+import type { KubeObject, Namespace, NetworkPolicy, Node, Pod, Protocol, Subnet } from "../model/types.js";
 import { type Policy, resolvePolicy } from "./model.js";
 
 /** LOG_ANNOTATION on a namespace logs the packets its policies deny (NFLOG). */
@@ -92,6 +92,20 @@ export interface ClusterObjects {
   subnets?: Subnet[];
   nodes?: Node[];
 }
+
+/** clusterObjects gathers the kinds the view needs from any source of objects by kind (a store snapshot, manifests). */
+export function clusterObjects(of: (kind: string) => KubeObject[]): ClusterObjects {
+  return {
+    pods: of("Pod") as Pod[],
+    namespaces: of("Namespace") as Namespace[],
+    policies: of("NetworkPolicy") as NetworkPolicy[],
+    subnets: of("Subnet") as Subnet[],
+    nodes: of("Node") as Node[],
+  };
+}
+
+/** CLUSTER_KINDS are the kinds clusterObjects reads. */
+export const CLUSTER_KINDS = ["Pod", "Namespace", "NetworkPolicy", "Subnet", "Node"];
 
 /** ResolvedPolicies remembers resolved policies by `namespace/name` and resourceVersion, so an unchanged policy stays the same object (and its compiled rules are reused). */
 export type ResolvedPolicies = Map<string, { rv: string; policy: Policy }>;

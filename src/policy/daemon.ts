@@ -6,13 +6,12 @@
  * against the kernel instead), and records each sync's store version in a status file that the
  * lab waits on.
  */
-import { type NodeKernel, RealNodeKernel } from "../dataplane/index.js";
+import { RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
-import type { Namespace, NetworkPolicy, Node, Pod, Subnet } from "../model/types.js";
 import { detectFlavour, type Flavour } from "../netfilter/index.js";
 import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
 import { writeJsonAtomic } from "../util/jsonfile.js";
-import { clusterView, type ResolvedPolicies } from "./cluster.js";
+import { clusterObjects, clusterView, type ResolvedPolicies } from "./cluster.js";
 import { DeniedLog } from "./deniedlog.js";
 import { PolicyEngine, type SyncResult } from "./engine.js";
 
@@ -51,13 +50,7 @@ export interface PolicyStatus {
 /** viewOf reads the policy view out of a store snapshot. */
 export function viewOf(snap: StoreSnapshot, cache?: ResolvedPolicies) {
   return clusterView(
-    {
-      pods: byKind<Pod>(snap, "Pod"),
-      namespaces: byKind<Namespace>(snap, "Namespace"),
-      policies: byKind<NetworkPolicy>(snap, "NetworkPolicy"),
-      subnets: byKind<Subnet>(snap, "Subnet"),
-      nodes: byKind<Node>(snap, "Node"),
-    },
+    clusterObjects((kind) => byKind(snap, kind)),
     cache,
   );
 }
@@ -77,7 +70,6 @@ export class PolicyDaemon {
   constructor(
     private readonly exec: Executor,
     private readonly opts: PolicyDaemonOptions,
-    private readonly kernel?: NodeKernel,
   ) {
     this.store = new StoreFollower(opts.storeFile, opts.log);
     this.status = { pid: process.pid, node: opts.node, resourceVersion: 0, syncs: [] };
@@ -87,7 +79,7 @@ export class PolicyDaemon {
   /** start runs the first (full) sync; it throws if that fails. */
   async start(): Promise<void> {
     const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
-    this.engine = new PolicyEngine(this.kernel ?? new RealNodeKernel(this.exec, null, flavour), this.opts);
+    this.engine = new PolicyEngine(new RealNodeKernel(this.exec, null, flavour), this.opts);
     await this.syncOnce();
     this.denied?.start();
   }

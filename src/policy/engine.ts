@@ -60,7 +60,7 @@ export class PolicyEngine {
       tx.append(planPolicy(desired, cur, family));
       next.set(family, { sets: desired.sets, chains: desired.chains, builtins: jumpsFirst(), gids: desired.gids });
     }
-    for (const s of tx.render()) void s; // rendered now (and cached), so computeMs holds it and applyMs only the restores
+    tx.render(); // rendered now (the transactions keep the text), so computeMs holds it and applyMs only the restores
     const t1 = performance.now();
     try {
       if (!tx.empty) await this.kernel.apply(tx);

@@ -43,12 +43,6 @@ export function netEntries(family: 4 | 6, cidr: string): string[] {
   return halves.map((h) => (h.prefix === bits ? formatIP(family, h.base) : formatCIDR(h)));
 }
 
-/** portEntry is a hash:ip,port element: `10.0.0.1,tcp:80`. */
-export function portEntry(family: 4 | 6, ip: string, protocol: string, port: number): string | undefined {
-  const a = ipEntry(family, ip);
-  return a && `${a},${protocol.toLowerCase()}:${port}`;
-}
-
 /** skbmark is the extension that sets mark bits: the mask is printed only when it is not all ones. */
 export function skbmark(value: number, mask: number): string {
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
