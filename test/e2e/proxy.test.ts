@@ -184,10 +184,10 @@ test("services in iptables mode carry real traffic the way kube-proxy's do", { t
     });
 
     await t.test("a service without endpoints refuses at once", async () => {
-      const t0 = Date.now();
+      // ECONNREFUSED is the REJECT's answer; a dropped SYN would end in the client's timeout instead.
+      // (No wall-clock bound: a loaded CI machine took 4.2 s just to start the CLI and the client.)
       const r = one(await curl(lab, web[0]!.metadata.name, `http://${cip("empty")}/`));
       assert.match(r.error ?? "", /ECONNREFUSED/);
-      assert.ok(Date.now() - t0 < 3000);
     });
 
     await t.test("UDP keeps working after its endpoint pod is replaced (stale conntrack flushed)", async () => {
