@@ -109,3 +109,23 @@ export const listParser = (v: string): string[] =>
     .split(",")
     .map((x) => x.trim())
     .filter(Boolean);
+
+/** ifaceName checks an interface name given on the command line. */
+export function ifaceName(v: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(v))
+    throw new InvalidArgumentError("an interface name: 1-15 of letters, digits, '_', '.', '-'");
+  return v;
+}
+
+/** logLine is how node agents log: one timestamped line on stderr. */
+export function logLine(l: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+}
+
+/** serve runs a node agent as the lab and service managers expect: first sync, "ready" on stdout, then until SIGTERM or SIGINT. */
+export async function serve(d: { start(): Promise<void>; run(): Promise<void>; stop(): void }): Promise<void> {
+  await d.start();
+  process.stdout.write("ready\n");
+  for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => d.stop());
+  await d.run();
+}

@@ -8,6 +8,7 @@ import { registerCni } from "./cni.js";
 import { registerLab } from "./lab/index.js";
 import { registerPolicy } from "./policy.js";
 import { registerProxy } from "./proxy.js";
+import { registerQos } from "./qos.js";
 import { registerRender } from "./render.js";
 
 /** oneLine folds a message's lines into one. */
@@ -30,6 +31,7 @@ export function program(): Command {
   registerCni(p);
   registerProxy(p);
   registerPolicy(p);
+  registerQos(p);
   registerRender(p);
   return p;
 }

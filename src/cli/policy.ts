@@ -16,6 +16,8 @@ import {
   iptablesOption,
   intOption,
   recursiveOption,
+  logLine,
+  serve,
 } from "./flags.js";
 import { readKinds } from "./manifests.js";
 
@@ -70,12 +72,9 @@ export function registerPolicy(program: Command): void {
           nflogGroup: o.nflogGroup,
           fullSyncPeriodMs: o.fullSyncPeriod,
           checkPeriodMs: o.checkPeriod,
-          log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
+          log: logLine,
         });
-        await d.start();
-        process.stdout.write("ready\n");
-        for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => d.stop());
-        await d.run();
+        await serve(d);
       },
     );
 }

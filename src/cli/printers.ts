@@ -173,6 +173,7 @@ export function printObjects(
   allNamespaces: boolean,
   single: boolean,
   qualify = false,
+  extra?: { headers: string[]; row: (o: KubeObject) => string[] },
 ): string {
   if (output === "json" || output === "yaml") {
     const doc = single && objs.length === 1 ? objs[0] : { apiVersion: "v1", kind: "List", items: objs, metadata: { resourceVersion: "" } };
@@ -184,14 +185,14 @@ export function printObjects(
   if (objs.length === 0) return "No resources found";
   const wide = output === "wide";
   const nsCol = allNamespaces && kind !== "Node" && kind !== "Namespace";
-  const headers = [...(nsCol ? ["NAMESPACE"] : []), ...c.headers, ...(wide ? c.wide : [])];
+  const headers = [...(nsCol ? ["NAMESPACE"] : []), ...c.headers, ...(wide ? [...c.wide, ...(extra?.headers ?? [])] : [])];
   const rows = objs.map((o) => {
     const [name = "", ...rest] = c.row(o);
     return [
       ...(nsCol ? [o.metadata.namespace ?? ""] : []),
       qualify ? `${qualifiedKind(o)}/${name}` : name,
       ...rest,
-      ...(wide ? c.wideRow(o) : []),
+      ...(wide ? [...c.wideRow(o), ...(extra?.row(o) ?? [])] : []),
     ];
   });
   return table(headers, rows);

@@ -15,6 +15,8 @@ import {
   iptablesOption,
   intOption,
   proxyModeOption,
+  logLine,
+  serve,
 } from "./flags.js";
 import { CliError } from "./manifests.js";
 
@@ -94,11 +96,8 @@ export function registerProxy(program: Command): void {
         fullSyncPeriodMs: o.fullSyncPeriod,
         ...(healthzBind ? { healthzBind } : {}),
         ...(metricsBind ? { metricsBind } : {}),
-        log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
+        log: logLine,
       });
-      await d.start();
-      process.stdout.write("ready\n");
-      for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => d.stop());
-      await d.run();
+      await serve(d);
     });
 }

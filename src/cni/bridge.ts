@@ -32,6 +32,7 @@ export function bridgeHostPlan(o: BridgeOptions, a: Attachment): IpTransaction {
   if (o.isGateway) for (const gw of gatewayCidrs(a.ips)) tx.replaceAddress({ dev: o.bridge, cidr: gw, nodad: gw.includes(":") });
   tx.setLink({ name: o.bridge, up: true }).addLink({
     name: a.hostVeth,
+    ...(a.hostAlias ? { alias: a.hostAlias } : {}),
     kind: "veth",
     mtu: a.mtu,
     address: a.hostMac,

@@ -15,7 +15,7 @@ import { type Attachment, type DataPath, FORBID_NETNS_ENV, HOST_IP_BATCH } from 
 import type { CniEnv } from "./env.js";
 import { ipamClient } from "./ipam-client.js";
 import { type MasqOwner, setMasq } from "./masq.js";
-import { checkContainerId, hostVethName, randomMac } from "./names.js";
+import { checkContainerId, hostVethName, podAlias, randomMac } from "./names.js";
 import { checkPodNetns } from "./netns.js";
 import { ROUTED } from "./routed.js";
 import { requestedIps, requestedMac } from "./static.js";
@@ -61,8 +61,10 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
   try {
     const alloc = await ipam.add(requestedIps(conf, env));
     if (alloc.ips.length === 0) throw new CniError(CniCode.Internal, "IPAM returned no addresses");
+    const hostAlias = podAlias(env.args);
     const a: Attachment = {
       hostVeth,
+      ...(hostAlias ? { hostAlias } : {}),
       hostMac: randomMac(),
       podIf: env.ifname,
       podMac: podMac ?? randomMac(),

@@ -18,6 +18,8 @@ export const FORBID_NETNS_ENV = "PODNET_CNI_FORBID_NETNS_INODE";
 /** Attachment is one container interface with its allocated addresses, as a data path wires it. */
 export interface Attachment {
   hostVeth: string;
+  /** hostAlias names the pod on the host end ("namespace/name"), so node agents find its interface. */
+  hostAlias?: string;
   hostMac: string;
   podIf: string;
   podMac: string;

@@ -31,3 +31,19 @@ export function checkContainerId(id: string): void {
 export function checkLinkName(what: string, name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name)) throw new CniError(CniCode.InvalidConfig, `invalid ${what} "${name}"`);
 }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * podAlias is what the host end of a pod's veth is described as (`ifalias`): "namespace/name"
+ * from the runtime's K8S_POD_NAMESPACE and K8S_POD_NAME, so node agents (QoS, mirroring) find a
+ * pod's interface. None when the runtime sent no pod identity or one that is not a valid name.
+ */
+export function podAlias(args: Record<string, string>): string | undefined {
+  const ns = args.K8S_POD_NAMESPACE;
+  const name = args.K8S_POD_NAME;
+  if (!ns || !name || !DNS_LABEL.test(ns) || !DNS_SUBDOMAIN.test(name)) return undefined;
+  const alias = `${ns}/${name}`;
+  return alias.length <= 255 ? alias : undefined;
+}

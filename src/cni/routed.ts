@@ -32,6 +32,7 @@ export function routedHostPlan(a: Attachment): IpTransaction {
   const tx = new IpTransaction()
     .addLink({
       name: a.hostVeth,
+      ...(a.hostAlias ? { alias: a.hostAlias } : {}),
       kind: "veth",
       mtu: a.mtu,
       address: HOST_MAC,

@@ -1,6 +1,7 @@
 /** FakeNodeKernel: a node's iproute, ipsets, iptables and sysctls in memory, for unit tests that assert on state. */
 import { FakeIpNode } from "../iproute/index.js";
 import { FakeIpset, FakeIptables } from "../netfilter/index.js";
+import { FakeTc } from "../tc/index.js";
 import { applyParts, type NodeKernel } from "./kernel.js";
 import type { NodeTransaction } from "./transaction.js";
 
@@ -9,6 +10,7 @@ export class FakeNodeKernel implements NodeKernel {
   readonly ip: FakeIpNode;
   readonly ipt = { 4: new FakeIptables(4), 6: new FakeIptables(6) } as const;
   readonly sysctls = new Map<string, string>();
+  readonly tc = new FakeTc();
   /** ipset refuses to destroy a set that a rule of either family still names. */
   readonly ipset = new FakeIpset((name) =>
     ([4, 6] as const).some((f) =>

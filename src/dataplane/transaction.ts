@@ -1,11 +1,13 @@
 /**
  * NodeTransaction is everything one change does to one node's kernel, as data: iproute changes,
- * ipsets, iptables changes per family, ipsets to remove, and sysctls. A node applies it in that
- * order (sets before the rules that use them, their removal after; sysctls last: they may name an
- * interface the iproute part creates); `render` prints it for `podnet render`.
+ * traffic control, links to remove once no filter uses them, ipsets, iptables changes per family,
+ * ipsets to remove, and sysctls. A node applies it in that order (devices before the filters that
+ * redirect to them, sets before the rules that use them, their removal after; sysctls last: they
+ * may name an interface the iproute part creates); `render` prints it for `podnet render`.
  */
 import { IpTransaction, renderBatches } from "../iproute/index.js";
 import { IpsetTransaction, IptablesTransaction } from "../netfilter/index.js";
+import { TcTransaction } from "../tc/index.js";
 
 /** Section is one titled part of a rendered transaction. */
 export interface Section {
@@ -19,6 +21,10 @@ const SYSCTL_VALUE = /^[A-Za-z0-9_-]+$/;
 /** NodeTransaction is one node's changes across iproute, iptables and sysctls. */
 export class NodeTransaction {
   readonly ip = new IpTransaction();
+  /** tc runs after the iproute changes (the devices its filters redirect to exist by then). */
+  readonly tc = new TcTransaction();
+  /** ipAfter runs after tc: deleting devices that filters no longer redirect to. */
+  readonly ipAfter = new IpTransaction();
   /** ipsets are created and filled before the iptables changes. */
   readonly ipsets = new IpsetTransaction();
   /** ipsetsAfter run after the iptables changes: destroying sets that rules no longer use. */
@@ -38,6 +44,8 @@ export class NodeTransaction {
   /** append adds another transaction's changes after this one's. */
   append(other: NodeTransaction): this {
     this.ip.append(other.ip);
+    this.tc.append(other.tc);
+    this.ipAfter.append(other.ipAfter);
     this.ipsets.append(other.ipsets);
     this.ipsetsAfter.append(other.ipsetsAfter);
     for (const f of [4, 6] as const) for (const s of other.iptables[f].sections()) this.iptables[f].table(s.table).appendSteps(s.ops);
@@ -47,7 +55,16 @@ export class NodeTransaction {
 
   /** size counts the changes. */
   get size(): number {
-    return this.ip.size + this.ipsets.size + this.ipsetsAfter.size + this.iptables[4].size + this.iptables[6].size + this.sysctls.size;
+    return (
+      this.ip.size +
+      this.tc.size +
+      this.ipAfter.size +
+      this.ipsets.size +
+      this.ipsetsAfter.size +
+      this.iptables[4].size +
+      this.iptables[6].size +
+      this.sysctls.size
+    );
   }
 
   /** empty says whether the transaction changes nothing. */
@@ -57,7 +74,10 @@ export class NodeTransaction {
 
   /** render prints each part under the command that applies it. */
   render(): Section[] {
-    const out: Section[] = renderBatches(this.ip).map((b) => ({ title: `${b.tool} -batch -`, text: b.text }));
+    const ipBatches = (tx: IpTransaction): Section[] => renderBatches(tx).map((b) => ({ title: `${b.tool} -batch -`, text: b.text }));
+    const out = ipBatches(this.ip);
+    if (!this.tc.empty) out.push({ title: "tc -batch -", text: this.tc.render() });
+    out.push(...ipBatches(this.ipAfter));
     if (!this.ipsets.empty) out.push({ title: "ipset restore -exist", text: this.ipsets.render() });
     for (const f of [4, 6] as const) {
       const text = this.iptables[f].render();

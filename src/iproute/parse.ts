@@ -68,6 +68,7 @@ export interface RawLink {
   mtu?: number;
   address?: string;
   master?: string;
+  ifalias?: string;
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; link?: string; port?: number; learning?: boolean } };
   addr_info?: { family?: string; local: string; prefixlen: number; scope?: string }[];
 }
@@ -78,8 +79,9 @@ export function parseLink(l: RawLink): { link: Link; addresses: Address[] } {
   if (l.mtu !== undefined) link.mtu = l.mtu;
   if (l.address) link.address = l.address;
   if (l.master) link.master = l.master;
+  if (l.ifalias) link.alias = l.ifalias;
   const kind = l.linkinfo?.info_kind;
-  if (kind === "veth" || kind === "bridge") link.kind = kind;
+  if (kind === "veth" || kind === "bridge" || kind === "ifb") link.kind = kind;
   const d = l.linkinfo?.info_data;
   if (kind === "vxlan" && d)
     Object.assign(link, {

@@ -65,6 +65,7 @@ function linkAdd(l: Link): string {
     return `${head} type vxlan ${words([["id", v.id], ["local", v.local], ["dev", v.dev], ["dstport", v.port], !v.learning && "nolearning"])}`;
   }
   if (l.kind === "bridge") return `${head} type bridge`;
+  if (l.kind === "ifb") return `${head} type ifb`;
   throw new IpRouteError(`failed to render link "${l.name}": unknown kind ${JSON.stringify(l.kind)}`);
 }
 
@@ -119,7 +120,12 @@ function fdb(verb: string, f: FdbEntry): string {
 
 /** renderOp renders one change as the lines of its tool. */
 export function renderOp(op: IpOp): { tool: Tool; lines: string[] } {
-  if ("link" in op) return { tool: "ip", lines: [op.verb === "add" ? linkAdd(op.link) : `link del ${tok(op.link.name)}`] };
+  if ("link" in op) {
+    if (op.verb !== "add") return { tool: "ip", lines: [`link del ${tok(op.link.name)}`] };
+    // The kernel ignores an alias given at creation: it is set by a second line of the same change.
+    const alias = op.link.alias === undefined ? [] : [`link set ${tok(op.link.name)} alias ${tok(op.link.alias)}`];
+    return { tool: "ip", lines: [linkAdd(op.link), ...alias] };
+  }
   if ("linkChange" in op) return { tool: "ip", lines: linkSet(op.linkChange) };
   if ("linkName" in op) return { tool: "ip", lines: [`link show dev ${tok(op.linkName)}`] };
   if ("address" in op) return { tool: "ip", lines: [address(op.verb, op.address)] };

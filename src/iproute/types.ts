@@ -24,7 +24,7 @@ export interface VxlanInfo {
 }
 
 /** LinkKind is a link type podnet creates. */
-export type LinkKind = "veth" | "bridge" | "vxlan";
+export type LinkKind = "veth" | "bridge" | "vxlan" | "ifb";
 
 /** Link is a network interface as podnet creates or reads it. */
 export interface Link {
@@ -34,6 +34,8 @@ export interface Link {
   address?: string;
   master?: string;
   up?: boolean;
+  /** alias is the link's description (`ifalias`): the CNI plugin names the pod a host veth serves with it. */
+  alias?: string;
   /** peer is a veth's other end. */
   peer?: VethPeer;
   vxlan?: VxlanInfo;

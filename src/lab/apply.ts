@@ -4,15 +4,18 @@
  * error. The dataplane is reconciled before returning.
  */
 import { AdmissionError, admitWithAction } from "../cluster/index.js";
-import { type KubeObject, kindInfo, objectRef, qualifiedKind } from "../model/index.js";
+import { type KubeObject, kindInfo, objectRef, type Pod, qualifiedKind } from "../model/index.js";
 import type { Txn } from "../store/types.js";
 import { checkApplicable, type Lab } from "./lab.js";
 import { LabError } from "./layout.js";
+import { qosWarnings } from "./qos.js";
 
 /** Outcome is what a command prints: result lines and error lines. */
 export interface Outcome {
   lines: string[];
   errors: string[];
+  /** warnings are printed on stderr without failing the command (kubectl's "Warning: …"). */
+  warnings?: string[];
 }
 
 /** resourceName renders `deployment.apps/web` as kubectl does. */
@@ -39,6 +42,11 @@ export async function applyObjects(lab: Lab, objects: KubeObject[], errors: stri
     });
     // Reconcile even when nothing changed: this also finishes what an interrupted command left.
     out.errors.push(...(await lab.reconcile()).failures.map((f) => `error: ${f}`));
+    const pods = objects.filter((o) => o.kind === "Pod").map((o) => ({ ...o, metadata: { namespace: "default", ...o.metadata } }));
+    const stored = await lab.store.read((tx) =>
+      pods.flatMap((p) => tx.get<Pod>({ kind: "Pod", namespace: p.metadata.namespace, name: p.metadata.name }) ?? []),
+    );
+    out.warnings = stored.flatMap((p) => qosWarnings(lab.paths, p));
     return out;
   });
 }

@@ -70,9 +70,9 @@ export function nodeConfList(node: Node, o: NodeNetOptions): ConfList {
           ...(pools.length ? { subnets: pools } : {}),
         },
       },
-      // The reference plugins, chained as on a kubelet node: hostPorts and bandwidth annotations.
+      // The reference portmap plugin for hostPorts, chained as on a kubelet node. Bandwidth is the
+      // node's QoS agent's (`podnet qos`), which follows annotation changes: one owner of the qdiscs.
       { type: "portmap", capabilities: { portMappings: true }, snat: true },
-      { type: "bandwidth", capabilities: { bandwidth: true } },
     ],
   };
 }

@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 import { FORBID_NETNS_ENV } from "../cni/datapath.js";
 import { type Attachment, addNetworkList, type ConfList, delNetworkList, gcPlugin, loadConfList } from "../cni/runtime.js";
 import type { Executor } from "../exec/types.js";
-import { podBandwidth } from "../model/bandwidth.js";
 import { staticIPs, staticMac } from "../model/staticip.js";
 import type { Pod } from "../model/types.js";
 import { containerIdFor, podNetns } from "./layout.js";
@@ -62,7 +61,7 @@ function declaredPorts(pod: Pod, proto: string): number[] {
   return pod.spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? "TCP") === proto).map((p) => p.containerPort));
 }
 
-/** podCapabilities are the CNI capability args a kubelet derives from a pod: static IP/MAC, host ports, bandwidth. */
+/** podCapabilities are the CNI capability args a kubelet derives from a pod: static IP/MAC and host ports (bandwidth is the QoS agent's). */
 export function podCapabilities(pod: Pod): Record<string, unknown> {
   const ips = staticIPs(pod);
   const mac = staticMac(pod);
@@ -71,12 +70,10 @@ export function podCapabilities(pod: Pod): Record<string, unknown> {
       .filter((p) => p.hostPort)
       .map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: (p.protocol ?? "TCP").toLowerCase() })),
   );
-  const bandwidth = podBandwidth(pod);
   return {
     ...(ips.length ? { ips } : {}),
     ...(mac ? { mac } : {}),
     ...(portMappings.length ? { portMappings } : {}),
-    ...(bandwidth ? { bandwidth } : {}),
   };
 }
 

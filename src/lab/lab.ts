@@ -64,7 +64,13 @@ export class Lab {
   /** up builds the lab; a failure (or Ctrl-C) tears down whatever was built. */
   async up(
     nodeCount: number,
-    opts: { iptables?: Flavour | "auto"; routing?: Partial<RoutingSettings>; cniMode?: "bridge" | "routed"; ipFamily?: IpFamilyMode } = {},
+    opts: {
+      iptables?: Flavour | "auto";
+      routing?: Partial<RoutingSettings>;
+      cniMode?: "bridge" | "routed";
+      ipFamily?: IpFamilyMode;
+      mirror?: { iface: string };
+    } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
     if (routing.mode === "ipip") throw new LabError(`failed to create lab "${this.name}": ${IPIP_UNSUPPORTED}`);
@@ -75,6 +81,7 @@ export class Lab {
         routing,
         cniMode: opts.cniMode ?? "bridge",
         ipFamily: opts.ipFamily ?? "ipv4",
+        ...(opts.mirror ? { mirror: opts.mirror } : {}),
         name: this.name,
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },

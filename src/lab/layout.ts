@@ -68,6 +68,12 @@ export class LabPaths {
   policyLog(node: string): string {
     return join(this.nodeDir(node), "policy.log");
   }
+  qosStatus(node: string): string {
+    return join(this.nodeDir(node), "qos-status.json");
+  }
+  qosLog(node: string): string {
+    return join(this.nodeDir(node), "qos.log");
+  }
   policyDenied(node: string): string {
     return join(this.nodeDir(node), "policy-denied.log");
   }

@@ -20,6 +20,7 @@ import { type LabPaths, netnsPrefix } from "./layout.js";
 import { ensureAgents, waitForAgents } from "./agents.js";
 import { POLICY } from "./policy.js";
 import { PROXY } from "./proxy.js";
+import { publishQosConditions, QOS } from "./qos.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** LabHandle is what a pass needs of the lab. */
@@ -79,9 +80,10 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   });
   await lab.syncNetwork(cfg);
   // The policy agent after the proxy: both put their jumps first in FORWARD, and policy's must win.
-  for (const k of [PROXY, POLICY]) await ensureAgents(lab.exec, lab.paths, cfg, k);
+  for (const k of [PROXY, POLICY, QOS]) await ensureAgents(lab.exec, lab.paths, cfg, k);
   const rv = lab.store.version();
-  await Promise.all([PROXY, POLICY].map((k) => waitForAgents(lab.paths, cfg, k, rv)));
+  await Promise.all([PROXY, POLICY, QOS].map((k) => waitForAgents(lab.paths, cfg, k, rv)));
+  await lab.store.update((tx) => publishQosConditions(tx, lab.paths));
   return { failures: results.flatMap((r) => r.failed.map((f) => f.error.message)) };
 }
 

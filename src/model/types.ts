@@ -75,7 +75,7 @@ export interface PodStatus {
   podIP?: string;
   podIPs?: { ip: string }[];
   hostIP?: string;
-  conditions?: { type: string; status: "True" | "False" | "Unknown" }[];
+  conditions?: { type: string; status: "True" | "False" | "Unknown"; reason?: string; message?: string; lastTransitionTime?: string }[];
   message?: string;
   [k: string]: unknown;
 }

@@ -1,6 +1,7 @@
 /** `podnet lab get RESOURCE[,RESOURCE…] [NAME]`: kubectl get for the lab. */
 import type { Command } from "commander";
 import { LabError } from "../../lab/layout.js";
+import { qosColumns } from "../../lab/qos.js";
 import { type KubeObject, resolveResource } from "../../model/index.js";
 import { type OutputFlag, outputOption } from "../flags.js";
 import { printObjects } from "../printers.js";
@@ -41,7 +42,8 @@ export function registerGet(lab: Command): void {
         const all = !!o.allNamespaces;
         if (found.length === 1) {
           const [f] = found as [(typeof found)[0]];
-          process.stdout.write(`${printObjects(f.kind, f.objs, o.output, all, !!name)}\n`);
+          const extra = f.kind === "Pod" ? (qosColumns(l.paths) as { headers: string[]; row: (o: KubeObject) => string[] }) : undefined;
+          process.stdout.write(`${printObjects(f.kind, f.objs, o.output, all, !!name, false, extra)}\n`);
           return;
         }
         if (o.output === "json" || o.output === "yaml") {

@@ -1,9 +1,11 @@
 /** `podnet lab …`: the lab's commands, kubectl-shaped where kubectl has an equivalent, one file each. */
 import type { Command } from "commander";
 import { DEFAULT_STATE_DIR } from "../../lab/layout.js";
+import { registerAnnotate } from "./annotate.js";
 import { registerApply } from "./apply.js";
 import { registerCurl } from "./curl.js";
 import { registerDelete } from "./delete.js";
+import { registerDescribe } from "./describe.js";
 import { registerDown } from "./down.js";
 import { registerExec } from "./exec.js";
 import { registerGet } from "./get.js";
@@ -24,8 +26,10 @@ export function registerLab(program: Command): void {
     registerUp,
     registerDown,
     registerApply,
+    registerAnnotate,
     registerDelete,
     registerGet,
+    registerDescribe,
     registerExec,
     registerCurl,
     registerRules,

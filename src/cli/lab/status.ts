@@ -23,7 +23,12 @@ export function registerStatus(lab: Command): void {
         const serving = sandboxes.filter((s) => !s.creating && (s.pid === undefined || processAlive(s.pid))).length;
         out.push(`  ${n.name}  ${n.ip}  netns ${nodeNetns(l.name, n.name)}  pods ${sandboxes.length} (${serving} serving)`);
         const d = readDaemons(l.paths, n.name);
-        const states = [daemonState("proxy", d.proxy), daemonState("policy", d.policy), daemonState("cni-agent", d["cni-agent"])];
+        const states = [
+          daemonState("proxy", d.proxy),
+          daemonState("policy", d.policy),
+          daemonState("qos", d.qos),
+          daemonState("cni-agent", d["cni-agent"]),
+        ];
         if (cfg.routing.mode === "bgp") {
           const bird = new BirdDaemon(l.exec, nodeNetns(l.name, n.name), nodeRouting(l.exec, l.paths, cfg, n.name).bird).pid();
           states.push(bird ? `bird running (pid ${bird})` : "bird DEAD");

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { RoutingMode } from "../../routing/types.js";
 import {
   cniModeOption,
+  ifaceName,
   type IpFamilyFlag,
   intOption,
   ipFamilyOption,
@@ -20,6 +21,8 @@ interface UpFlags {
   bgpRouteReflectors?: string[];
   cniMode: "bridge" | "routed";
   ipFamily: IpFamilyFlag;
+  mirror: boolean;
+  mirrorIface: string;
 }
 
 /** registerUp adds `lab up`. */
@@ -33,6 +36,8 @@ export function registerUp(lab: Command): void {
     .option("--bgp-route-reflectors <nodes>", "bgp: comma-separated route-reflector nodes (default: full mesh)", listParser)
     .addOption(cniModeOption())
     .addOption(ipFamilyOption(["ipv4", "dual"]))
+    .option("--mirror", "enable traffic mirroring on every node (pods annotated ovn.kubernetes.io/mirror=true)", false)
+    .option("--mirror-iface <name>", "the nodes' mirror interface", ifaceName, "mirror0")
     .action(async (o: UpFlags, cmd: Command) => {
       const l = openLab(cmd);
       let interrupted = false;
@@ -47,6 +52,7 @@ export function registerUp(lab: Command): void {
           routing: { mode: o.routingMode, routeReflectors: o.bgpRouteReflectors ?? [] },
           cniMode: o.cniMode,
           ipFamily: o.ipFamily === "dual" ? "dual" : "ipv4",
+          ...(o.mirror ? { mirror: { iface: o.mirrorIface } } : {}),
         });
         const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);

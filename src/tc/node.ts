@@ -1,0 +1,62 @@
+/**
+ * TcNode is one namespace's traffic control: read the devices' roots, clsact and podnet's filters,
+ * and apply a transaction with one `tc -batch -`. RealTc runs tc through the executor; FakeTc
+ * (fake.ts) keeps the same state in memory.
+ */
+import type { Executor, NetnsRef } from "../exec/types.js";
+import { ExecError } from "../exec/types.js";
+import { parseHookFilter, parseJsonSeq, parseQdiscs, type RawFilter, type RawQdisc } from "./parse.js";
+import type { TcTransaction } from "./transaction.js";
+import { TC_HOOKS, TcError, type TcState } from "./types.js";
+
+/** TcNode reads and changes one namespace's traffic control. */
+export interface TcNode {
+  /** state reads every device's root and clsact, and the filters of the devices `devs` names (all with clsact when omitted). */
+  state(devs?: Iterable<string>): Promise<TcState>;
+  /** apply runs the transaction as one batch; nothing when it is empty. */
+  apply(tx: TcTransaction): Promise<void>;
+}
+
+/** RealTc runs `tc` in one namespace. */
+export class RealTc implements TcNode {
+  constructor(
+    readonly exec: Executor,
+    readonly netns: NetnsRef,
+  ) {}
+
+  async state(devs?: Iterable<string>): Promise<TcState> {
+    const q = await this.run(["tc", "-j", "qdisc", "show"]);
+    const state = parseQdiscs(JSON.parse(q.stdout || "[]") as RawQdisc[]);
+    const wanted = devs ? new Set(devs) : undefined;
+    const withFilters = [...state].filter(([d, s]) => s.clsact && (!wanted || wanted.has(d))).map(([d]) => d);
+    if (withFilters.length === 0) return state;
+    const lines = withFilters.flatMap((d) => TC_HOOKS.map((h) => `filter show dev ${d} ${h}\n`));
+    const r = await this.run(["tc", "-j", "-batch", "-"], lines.join(""));
+    const arrays = parseJsonSeq(r.stdout);
+    if (arrays.length !== lines.length) throw new TcError(`failed to read tc filters: ${arrays.length} answers to ${lines.length} queries`);
+    withFilters.forEach((d, i) => {
+      const dev = state.get(d);
+      if (!dev) return;
+      TC_HOOKS.forEach((h, j) => {
+        const acts = parseHookFilter(arrays[i * TC_HOOKS.length + j] as RawFilter[], h);
+        if (acts) dev.filters[h] = acts;
+      });
+    });
+    return state;
+  }
+
+  async apply(tx: TcTransaction): Promise<void> {
+    if (tx.empty) return;
+    await this.run(["tc", "-batch", "-"], tx.render());
+  }
+
+  private async run(argv: string[], stdin?: string) {
+    try {
+      return await this.exec.run({ argv, netns: this.netns, ...(stdin === undefined ? {} : { stdin }), timeoutMs: 60_000 });
+    } catch (e) {
+      const stderr = e instanceof ExecError ? e.stderr : "";
+      const where = this.netns === null ? "" : ` in netns "${this.netns}"`;
+      throw new TcError(`failed to run ${argv.join(" ")}${where}: ${stderr.trim() || (e as Error).message}`, { cause: e, stderr });
+    }
+  }
+}
