@@ -5,12 +5,14 @@ import { benchCni } from "./cni.js";
 import { benchLab } from "./lab.js";
 import { benchPolicy } from "./policy.js";
 import { benchProxy } from "./proxy.js";
+import { benchQos } from "./qos.js";
 import { benchRouting } from "./routing.js";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cni: () => benchCni(process.argv[3] ? Number(process.argv[3]) : undefined, process.argv[4] ? Number(process.argv[4]) : undefined),
   lab: () => benchLab(),
   policy: () => benchPolicy(process.argv[3] ? Number(process.argv[3]) : undefined),
+  qos: () => benchQos(process.argv[3] ? Number(process.argv[3]) : undefined),
   proxy: () => benchProxy(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined),
   routing: () => benchRouting(process.argv[3]?.split(","), process.argv[4] ? Number(process.argv[4]) : undefined),
 };

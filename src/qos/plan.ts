@@ -31,6 +31,8 @@ export interface QosObserved {
 /** QosPlan is a plan's transaction, with the pods' devices and the pods whose device is not there (yet). */
 export interface QosPlan {
   tx: NodeTransaction;
+  /** again says that the transaction makes the mirror interface, which a second plan brings up. */
+  again: boolean;
   devices: Map<string, { dev: string; ifb?: string }>;
   missing: string[];
 }
@@ -77,19 +79,20 @@ function planDev(tx: NodeTransaction, dev: string, want: DevWant, have: DevTc): 
  * replies, no forwarding from the sink end: the copies, addressed to other hosts' MACs, die on
  * arrival there), and brought up by the next pass, once those settings hold.
  */
-function planMirror(tx: NodeTransaction, iface: string | undefined, links: Map<string, Link>): void {
+function planMirror(tx: NodeTransaction, iface: string | undefined, links: Map<string, Link>): boolean {
   const sinks = [...links.values()].filter((l) => /^pm[0-9a-f]{11}$/.test(l.name));
   for (const s of sinks) if (!iface || s.name !== mirrorSink(iface)) tx.ipAfter.delLink(s.name);
-  if (!iface) return;
+  if (!iface) return false;
   const sink = mirrorSink(iface);
   if (!links.has(iface) || !links.has(sink)) {
     if (links.has(iface)) tx.ip.delLink(iface);
     tx.ip.addLink({ name: iface, kind: "veth", mtu: 65_535, peer: { name: sink, mtu: 65_535 } });
     for (const d of [iface, sink]) tx.sysctl(`net.ipv6.conf.${d}.disable_ipv6`, 1);
     tx.sysctl(`net.ipv4.conf.${sink}.arp_ignore`, 8).sysctl(`net.ipv4.conf.${sink}.forwarding`, 0);
-    return;
+    return true;
   }
   for (const d of [iface, sink]) if (!links.get(d)?.up) tx.ip.setLink({ name: d, up: true });
+  return false;
 }
 
 /** planQos computes the changes that give every pod its limits and mirroring, and remove what no pod asks for. */
@@ -98,7 +101,7 @@ export function planQos(pods: PodQos[], mirrorIface: string | undefined, observe
   const links = new Map(observed.links.map((l) => [l.name, l]));
   const byAlias = new Map(observed.links.filter((l) => l.alias && l.kind !== "ifb").map((l) => [l.alias as string, l.name]));
   const have = (dev: string) => observed.tc.get(dev) ?? emptyDev();
-  planMirror(tx, mirrorIface, links);
+  const again = planMirror(tx, mirrorIface, links);
   const devices = new Map<string, { dev: string; ifb?: string }>();
   const missing: string[] = [];
   const ifbs = new Set<string>();
@@ -122,5 +125,5 @@ export function planQos(pods: PodQos[], mirrorIface: string | undefined, observe
     planDev(tx, dev, want, have(dev));
   }
   for (const l of observed.links) if (IFB_NAME.test(l.name) && !ifbs.has(l.name)) tx.ipAfter.delLink(l.name);
-  return { tx, devices, missing };
+  return { tx, again, devices, missing };
 }

@@ -1,7 +1,7 @@
 /**
  * One QoS sync of a node: read its links and tc state, work out what each of its pods gets (bad
- * annotations fall back to what was enforced), plan, apply — up to three passes, since a new
- * mirror interface is made in one and brought up in the next — and report per pod.
+ * annotations fall back to what was enforced), plan, apply — a second pass only when the first
+ * made the mirror interface, which the second brings up — and report per pod.
  */
 import type { NodeKernel, NodeTransaction } from "../dataplane/index.js";
 import type { KubeObject, Pod } from "../model/types.js";
@@ -34,8 +34,22 @@ export async function syncQos(
   enforced: Map<string, PodQos>,
   mirrorIface: string | undefined,
 ): Promise<QosSyncResult> {
-  const links = await kernel.ip.links();
-  const tc = await kernel.tc.state();
+  kernel.tc.prepare?.();
+  try {
+    return await syncPasses(kernel, pods, namespaces, enforced, mirrorIface);
+  } finally {
+    kernel.tc.release?.();
+  }
+}
+
+async function syncPasses(
+  kernel: NodeKernel,
+  pods: Pod[],
+  namespaces: Map<string, KubeObject>,
+  enforced: Map<string, PodQos>,
+  mirrorIface: string | undefined,
+): Promise<QosSyncResult> {
+  const [links, tc] = await Promise.all([kernel.ip.links(), kernel.tc.state()]);
   const byAlias = new Map(links.filter((l) => l.alias).map((l) => [l.alias as string, l.name]));
   const want: PodQos[] = [];
   const errors = new Map<string, string[]>();
@@ -51,8 +65,9 @@ export async function syncQos(
   for (let pass = 1; !plan.tx.empty; pass++) {
     await kernel.apply(plan.tx);
     applied.push(plan.tx);
-    if (pass === 3) break;
-    plan = planQos(want, mirrorIface, { links: await kernel.ip.links(), tc: await kernel.tc.state() });
+    if (!plan.again || pass === 2) break;
+    const [l2, tc2] = await Promise.all([kernel.ip.links(), kernel.tc.state()]);
+    plan = planQos(want, mirrorIface, { links: l2, tc: tc2 });
   }
   const pods_: Record<string, PodQosStatus> = {};
   for (const q of want) {

@@ -1,9 +1,11 @@
 /**
  * TcNode is one namespace's traffic control: read the devices' roots, clsact and podnet's filters,
- * and apply a transaction with one `tc -batch -`. RealTc runs tc through the executor; FakeTc
- * (fake.ts) keeps the same state in memory.
+ * and apply a transaction with one `tc -batch -`. RealTc runs tc through the executor, starting
+ * the batch processes before their input is known (a process start costs more than the work);
+ * FakeTc (fake.ts) keeps the same state in memory.
  */
-import type { Executor, NetnsRef } from "../exec/types.js";
+import { startEarly } from "../exec/early.js";
+import type { CommandResult, EarlyCommand, Executor, NetnsRef } from "../exec/types.js";
 import { ExecError } from "../exec/types.js";
 import { parseHookFilter, parseJsonSeq, parseQdiscs, type RawFilter, type RawQdisc } from "./parse.js";
 import type { TcTransaction } from "./transaction.js";
@@ -15,6 +17,9 @@ export interface TcNode {
   state(devs?: Iterable<string>): Promise<TcState>;
   /** apply runs the transaction as one batch; nothing when it is empty. */
   apply(tx: TcTransaction): Promise<void>;
+  /** prepare starts the next apply's process now; release ends it if no apply came. */
+  prepare?(): void;
+  release?(): void;
 }
 
 /** RealTc runs `tc` in one namespace. */
@@ -24,14 +29,26 @@ export class RealTc implements TcNode {
     readonly netns: NetnsRef,
   ) {}
 
+  private spare: EarlyCommand | undefined;
+
   async state(devs?: Iterable<string>): Promise<TcState> {
-    const q = await this.run(["tc", "-j", "qdisc", "show"]);
-    const state = parseQdiscs(JSON.parse(q.stdout || "[]") as RawQdisc[]);
+    const filters = startEarly(this.exec, { argv: ["tc", "-j", "-batch", "-"], netns: this.netns, timeoutMs: 60_000 });
+    let state: TcState;
+    try {
+      const q = await this.run(["tc", "-j", "qdisc", "show"]);
+      state = parseQdiscs(JSON.parse(q.stdout || "[]") as RawQdisc[]);
+    } catch (e) {
+      filters.cancel();
+      throw e;
+    }
     const wanted = devs ? new Set(devs) : undefined;
     const withFilters = [...state].filter(([d, s]) => s.clsact && (!wanted || wanted.has(d))).map(([d]) => d);
-    if (withFilters.length === 0) return state;
+    if (withFilters.length === 0) {
+      filters.cancel();
+      return state;
+    }
     const lines = withFilters.flatMap((d) => TC_HOOKS.map((h) => `filter show dev ${d} ${h}\n`));
-    const r = await this.run(["tc", "-j", "-batch", "-"], lines.join(""));
+    const r = await this.wrap(["tc", "-j", "-batch", "-"], filters.feed(lines.join("")));
     const arrays = parseJsonSeq(r.stdout);
     if (arrays.length !== lines.length) throw new TcError(`failed to read tc filters: ${arrays.length} answers to ${lines.length} queries`);
     withFilters.forEach((d, i) => {
@@ -47,12 +64,29 @@ export class RealTc implements TcNode {
 
   async apply(tx: TcTransaction): Promise<void> {
     if (tx.empty) return;
-    await this.run(["tc", "-batch", "-"], tx.render());
+    const argv = ["tc", "-batch", "-"];
+    const started = this.spare?.waiting() ? this.spare : undefined;
+    this.spare = undefined;
+    await (started ? this.wrap(argv, started.feed(tx.render())) : this.run(argv, tx.render()));
   }
 
-  private async run(argv: string[], stdin?: string) {
+  prepare(): void {
+    this.release();
+    this.spare = startEarly(this.exec, { argv: ["tc", "-batch", "-"], netns: this.netns, timeoutMs: 60_000 });
+  }
+
+  release(): void {
+    this.spare?.cancel();
+    this.spare = undefined;
+  }
+
+  private run(argv: string[], stdin?: string): Promise<CommandResult> {
+    return this.wrap(argv, this.exec.run({ argv, netns: this.netns, ...(stdin === undefined ? {} : { stdin }), timeoutMs: 60_000 }));
+  }
+
+  private async wrap(argv: string[], running: Promise<CommandResult>): Promise<CommandResult> {
     try {
-      return await this.exec.run({ argv, netns: this.netns, ...(stdin === undefined ? {} : { stdin }), timeoutMs: 60_000 });
+      return await running;
     } catch (e) {
       const stderr = e instanceof ExecError ? e.stderr : "";
       const where = this.netns === null ? "" : ` in netns "${this.netns}"`;

@@ -36,7 +36,8 @@ type Interval = { start: number; mbit: number };
 
 /** iperf sends from pod a to pod b for `seconds`, running `during(t0)` meanwhile; it returns the receiver's intervals. */
 async function iperf(lab: TestLab, seconds: number, during: (t0: number) => Promise<void> = async () => {}): Promise<Interval[]> {
-  const server = lab.ok(["exec", "b", "--", "iperf3", "-s", "-1", "-J", "--idle-timeout", "30"]);
+  // The server exits after one client (-1) or 30 s without one; a failure is kept for the await below, not left unhandled.
+  const server = lab.ok(["exec", "b", "--", "iperf3", "-s", "-1", "-J", "--idle-timeout", "30"]).catch((e: Error) => e);
   await sleep(400);
   const t0 = Date.now();
   const [srv, cli] = await Promise.all([
@@ -44,6 +45,7 @@ async function iperf(lab: TestLab, seconds: number, during: (t0: number) => Prom
     lab.ok(["exec", "a", "--", "iperf3", "-c", IP.b, "-t", String(seconds), "-J"]),
     during(t0),
   ]);
+  if (srv instanceof Error) throw srv;
   const c = JSON.parse(cli) as { error?: string };
   assert.equal(c.error, undefined, "the connection ran to its end");
   const s = JSON.parse(srv) as { intervals: { sum: { start: number; bits_per_second: number } }[] };
