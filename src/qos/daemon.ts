@@ -96,7 +96,7 @@ export class QosDaemon {
     const t0 = performance.now();
     const namespaces = new Map(byKind<KubeObject>(snap, "Namespace").map((n) => [n.metadata.name, n]));
     const pods = byKind<Pod>(snap, "Pod").filter((p) => p.spec.nodeName === this.opts.node && !done(p));
-    const r = await syncQos(this.kernel, pods, namespaces, this.enforced, this.opts.mirrorIface);
+    const r = await syncQos(this.kernel, { pods, namespaces, enforced: this.enforced, mirrorIface: this.opts.mirrorIface });
     this.enforced = r.enforced;
     this.status.pods = r.pods;
     this.status.resourceVersion = snap.resourceVersion;

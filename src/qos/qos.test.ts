@@ -66,7 +66,7 @@ const NS = new Map<string, KubeObject>();
 test("a pod's limits and mirroring become tc objects; a second sync changes nothing; a change touches only its qdisc", async () => {
   const k = await node("default/a", "default/b");
   const a = pod("a", { "ovn.kubernetes.io/ingress_rate": "20", "ovn.kubernetes.io/egress_rate": "50", "ovn.kubernetes.io/mirror": "true" });
-  const r = await syncQos(k, [a, pod("b")], NS, new Map(), "mirror0");
+  const r = await syncQos(k, { pods: [a, pod("b")], namespaces: NS, enforced: new Map(), mirrorIface: "mirror0" });
   const dev = "pn0000000000a";
   const ifb = ifbName(dev);
   assert.deepEqual(r.pods["default/a"], { ingress: 20e6, egress: 50e6, mirror: true, dev, ifb, errors: [] });
@@ -83,17 +83,17 @@ test("a pod's limits and mirroring become tc objects; a second sync changes noth
   assert.match(k.dump(), new RegExp(`link mirror0 veth up[\\s\\S]*link ${mirrorSink("mirror0")} veth up`));
   assert.equal(k.sysctls.get(`net.ipv4.conf.${mirrorSink("mirror0")}.arp_ignore`), "8");
 
-  const again = await syncQos(k, [a, pod("b")], NS, r.enforced, "mirror0");
+  const again = await syncQos(k, { pods: [a, pod("b")], namespaces: NS, enforced: r.enforced, mirrorIface: "mirror0" });
   assert.equal(again.applied.length, 0, "sync twice: nothing to do");
 
   const slower = pod("a", { ...a.metadata.annotations, "ovn.kubernetes.io/egress_rate": "20" });
-  const changed = await syncQos(k, [slower, pod("b")], NS, again.enforced, "mirror0");
+  const changed = await syncQos(k, { pods: [slower, pod("b")], namespaces: NS, enforced: again.enforced, mirrorIface: "mirror0" });
   assert.equal(
     renderSections(changed.applied.flatMap((t) => t.render())),
     `# tc -batch -\nqdisc replace dev ${ifb} root handle 1: tbf rate 20000000bit burst 65536 latency 25ms\n`,
   );
 
-  const gone = await syncQos(k, [pod("a"), pod("b")], NS, changed.enforced, "mirror0");
+  const gone = await syncQos(k, { pods: [pod("a"), pod("b")], namespaces: NS, enforced: changed.enforced, mirrorIface: "mirror0" });
   assert.equal(
     renderSections(gone.applied.flatMap((t) => t.render())),
     `# tc -batch -\nqdisc del dev ${dev} root\nqdisc del dev ${dev} clsact\n\n# ip -batch -\nlink del ${ifb}\n`,
@@ -103,10 +103,15 @@ test("a pod's limits and mirroring become tc objects; a second sync changes noth
 
 test("a bad value keeps what was enforced, also across an agent restart (read back from the kernel)", async () => {
   const k = await node("default/a");
-  const good = await syncQos(k, [pod("a", { "ovn.kubernetes.io/egress_rate": "50" })], NS, new Map(), undefined);
+  const good = await syncQos(k, {
+    pods: [pod("a", { "ovn.kubernetes.io/egress_rate": "50" })],
+    namespaces: NS,
+    enforced: new Map(),
+    mirrorIface: undefined,
+  });
   const bad = pod("a", { "ovn.kubernetes.io/egress_rate": "fast", "ovn.kubernetes.io/mirror": "true" });
   for (const enforced of [good.enforced, new Map<string, PodQos>()]) {
-    const r = await syncQos(k, [bad], NS, enforced, undefined);
+    const r = await syncQos(k, { pods: [bad], namespaces: NS, enforced: enforced, mirrorIface: undefined });
     assert.equal(r.applied.length, 0);
     assert.equal(r.pods["default/a"]?.egress, 50e6);
     assert.deepEqual(r.pods["default/a"]?.errors, [
@@ -119,10 +124,10 @@ test("a bad value keeps what was enforced, also across an agent restart (read ba
 test("a pod whose veth is not there yet is reported without a device, and shaped once it appears", async () => {
   const k = await node();
   const a = pod("a", { "kubernetes.io/ingress-bandwidth": "10M" });
-  const r = await syncQos(k, [a], NS, new Map(), undefined);
+  const r = await syncQos(k, { pods: [a], namespaces: NS, enforced: new Map(), mirrorIface: undefined });
   assert.deepEqual([r.applied.length, r.pods["default/a"]?.dev, r.enforced.size], [0, undefined, 0]);
   await k.ip.apply(new IpTransaction().addLink({ name: "pn0000000000a", alias: "default/a", kind: "veth", peer: { name: "p0" } }));
-  const later = await syncQos(k, [a], NS, r.enforced, undefined);
+  const later = await syncQos(k, { pods: [a], namespaces: NS, enforced: r.enforced, mirrorIface: undefined });
   assert.equal(later.pods["default/a"]?.dev, "pn0000000000a");
   assert.equal(k.tc.devs.get("pn0000000000a")?.root !== undefined, true);
 });

@@ -26,29 +26,25 @@ export interface QosSyncResult {
   enforced: Map<string, PodQos>;
 }
 
+/** QosInput is what a sync works from: the node's pods, the namespaces (mirror defaults), what is enforced, the mirror interface. */
+export interface QosInput {
+  pods: Pod[];
+  namespaces: Map<string, KubeObject>;
+  enforced: Map<string, PodQos>;
+  mirrorIface: string | undefined;
+}
+
 /** syncQos makes a node's kernel enforce its pods' annotations. */
-export async function syncQos(
-  kernel: NodeKernel,
-  pods: Pod[],
-  namespaces: Map<string, KubeObject>,
-  enforced: Map<string, PodQos>,
-  mirrorIface: string | undefined,
-): Promise<QosSyncResult> {
+export async function syncQos(kernel: NodeKernel, input: QosInput): Promise<QosSyncResult> {
   kernel.tc.prepare?.();
   try {
-    return await syncPasses(kernel, pods, namespaces, enforced, mirrorIface);
+    return await syncPasses(kernel, input);
   } finally {
     kernel.tc.release?.();
   }
 }
 
-async function syncPasses(
-  kernel: NodeKernel,
-  pods: Pod[],
-  namespaces: Map<string, KubeObject>,
-  enforced: Map<string, PodQos>,
-  mirrorIface: string | undefined,
-): Promise<QosSyncResult> {
+async function syncPasses(kernel: NodeKernel, { pods, namespaces, enforced, mirrorIface }: QosInput): Promise<QosSyncResult> {
   const [links, tc] = await Promise.all([kernel.ip.links(), kernel.tc.state()]);
   const byAlias = new Map(links.filter((l) => l.alias).map((l) => [l.alias as string, l.name]));
   const want: PodQos[] = [];
