@@ -40,9 +40,11 @@ export function routingModeOption(): Option {
   return new Option("--routing-mode <mode>", "how pods reach other nodes").choices([...ROUTING_MODES]).default("host-gw");
 }
 
-/** proxyModeOption is `--proxy-mode` (kube-proxy's flag; iptables is the mode podnet has today). */
-export function proxyModeOption(): Option {
-  return new Option("--proxy-mode <mode>", "service proxy mode").choices(["iptables"]).default("iptables");
+/** proxyModeOption is kube-proxy's `--proxy-mode` (`flags` lets `render proxy` call it `--mode`). */
+export function proxyModeOption(flags = "--proxy-mode <mode>"): Option {
+  return new Option(flags, "service proxy mode: kube-proxy's iptables or nftables layout")
+    .choices(["iptables", "nftables"])
+    .default("iptables");
 }
 
 /** cniModeOption is `--cni-mode bridge|routed`: the pod data path. */

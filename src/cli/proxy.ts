@@ -1,7 +1,7 @@
-/** `podnet proxy`: the node's service proxy daemon (kube-proxy's iptables mode), and the node flags it shares with `render proxy`. */
+/** `podnet proxy`: the node's service proxy daemon (kube-proxy's iptables or nftables mode), and the node flags it shares with `render proxy`. */
 import { type Command, Option } from "commander";
 import { RealExecutor } from "../exec/real.js";
-import { ProxyDaemon } from "../proxy/daemon.js";
+import { ProxyDaemon, type ProxyMode } from "../proxy/daemon.js";
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from "../proxy/types.js";
 import { parseBindAddress } from "../util/http.js";
 import { isCIDR, isIP } from "../util/ip.js";
@@ -29,6 +29,8 @@ export interface NodeFlags {
   masqueradeAll?: boolean;
   localhostNodeports: boolean;
   zone?: string;
+  serviceCidr: string[];
+  nodeportAddresses: string[];
 }
 
 /** nodeOptions adds the node flags to a proxy command. */
@@ -41,13 +43,29 @@ export function nodeOptions(cmd: Command): Command {
     .option("--masquerade-all", "SNAT all traffic sent to service cluster IPs")
     .option("--no-localhost-nodeports", "do not answer NodePorts on 127.0.0.0/8")
     .option("--zone <zone>", "this node's topology.kubernetes.io/zone (topology-aware routing)")
-    .addOption(proxyModeOption());
+    .option(
+      "--service-cidr <cidr>",
+      "nftables mode: a service range; traffic to its unallocated ClusterIPs is dropped (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--nodeport-addresses <cidr>",
+      "nftables mode: NodePorts answer on the node's addresses in these ranges (0.0.0.0/0: all; default: the node IPs) (repeatable)",
+      collect,
+      [],
+    );
 }
 
 /** proxyConfig checks the node flags and turns them into the proxy's config. */
 export function proxyConfig(o: NodeFlags): ProxyConfig {
   for (const ip of o.nodeIp) if (!isIP(ip)) throw new CliError(`error: invalid --node-ip "${ip}": not an IP address`);
-  for (const c of o.clusterCidr) if (!isCIDR(c)) throw new CliError(`error: invalid --cluster-cidr "${c}": not a CIDR`);
+  for (const [flag, cidrs] of [
+    ["--cluster-cidr", o.clusterCidr],
+    ["--service-cidr", o.serviceCidr],
+    ["--nodeport-addresses", o.nodeportAddresses],
+  ] as const)
+    for (const c of cidrs) if (!isCIDR(c)) throw new CliError(`error: invalid ${flag} "${c}": not a CIDR`);
   return {
     ...DEFAULT_PROXY_CONFIG,
     nodeName: o.nodeName,
@@ -62,6 +80,7 @@ export function proxyConfig(o: NodeFlags): ProxyConfig {
 
 /** DaemonFlags are `podnet proxy`'s own flags. */
 interface DaemonFlags {
+  proxyMode: ProxyMode;
   store: string;
   statusFile?: string;
   iptables: IptablesFlag;
@@ -74,9 +93,10 @@ interface DaemonFlags {
 
 /** registerProxy adds `podnet proxy`. */
 export function registerProxy(program: Command): void {
-  nodeOptions(program.command("proxy").description("run the node's service proxy (kube-proxy's iptables mode)"))
+  nodeOptions(program.command("proxy").description("run the node's service proxy (kube-proxy's iptables or nftables mode)"))
     .requiredOption("--store <file>", "cluster store file to watch")
     .option("--status-file <file>", "where to record each sync")
+    .addOption(proxyModeOption())
     .addOption(iptablesOption("the node uses"))
     .addOption(ipFamilyOption())
     .addOption(durationOption("--sync-period <duration>", "how often to check for flushed rules", "30s"))
@@ -91,6 +111,9 @@ export function registerProxy(program: Command): void {
         storeFile: o.store,
         ...(o.statusFile ? { statusFile: o.statusFile } : {}),
         families: familiesOf(o.ipFamily),
+        mode: o.proxyMode,
+        serviceCIDRs: o.serviceCidr,
+        nodePortAddresses: o.nodeportAddresses,
         iptables: o.iptables,
         syncPeriodMs: o.syncPeriod,
         fullSyncPeriodMs: o.fullSyncPeriod,

@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { renderFullSync } from "../proxy/iptables/proxier.js";
+import { nodePortIPsOf } from "../proxy/nftables/nodeports.js";
+import { renderNftFullSync } from "../proxy/nftables/proxier.js";
 import { ServiceTracker } from "../proxy/tracker.js";
 import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
@@ -15,6 +17,7 @@ import {
   type IpFamilyFlag,
   ipFamilyOption,
   listParser,
+  proxyModeOption,
   recursiveOption,
   routingModeOption,
 } from "./flags.js";
@@ -36,21 +39,29 @@ interface RoutingFlags {
 export function registerRender(program: Command): void {
   const render = program.command("render").description("print what podnet would program, touching nothing");
 
-  nodeOptions(render.command("proxy").description("print the iptables-restore input of a full proxy sync"))
+  nodeOptions(render.command("proxy").description("print the iptables-restore (or nft -f) input of a full proxy sync"))
+    .addOption(proxyModeOption("--mode <mode>"))
     .addOption(filenameOption("Services and EndpointSlices", true))
     .addOption(recursiveOption())
     .addOption(ipFamilyOption())
-    .action((o: NodeFlags & { filename: string[]; recursive?: boolean; ipFamily: IpFamilyFlag }) => {
+    .action((o: NodeFlags & { mode: "iptables" | "nftables"; filename: string[]; recursive?: boolean; ipFamily: IpFamilyFlag }) => {
       const cfg = proxyConfig(o);
       const of = readKinds(o, ["Service", "EndpointSlice"]);
       const tracker = new ServiceTracker();
       tracker.replaceAll(of("Service") as Service[], of("EndpointSlice") as EndpointSlice[]);
       const families = familiesOf(o.ipFamily);
       for (const family of families) {
-        const r = renderFullSync(tracker, cfg, family);
+        const r =
+          o.mode === "nftables"
+            ? renderNftFullSync(tracker, cfg, family, {
+                serviceCIDRs: o.serviceCidr.filter((c) => c.includes(":") === (family === 6)),
+                nodePortIPs: nodePortIPsOf(family, cfg.nodeIPs, o.nodeportAddresses),
+              })
+            : renderFullSync(tracker, cfg, family);
         for (const e of r.errors) process.stderr.write(`${e}\n`);
         if (r.errors.length) process.exitCode = 1;
-        if (families.length > 1) process.stdout.write(`# ${family === 6 ? "ip6tables" : "iptables"}-restore --noflush\n`);
+        const tool = o.mode === "nftables" ? "nft -f -" : `${family === 6 ? "ip6tables" : "iptables"}-restore --noflush`;
+        if (families.length > 1) process.stdout.write(`# ${tool}\n`);
         process.stdout.write(r.text);
       }
     });

@@ -112,3 +112,16 @@ export function wrapArgv(spec: CommandSpec): string[] {
   if (cmd === "ip" && name) return ["ip", "-n", name, ...rest];
   return ["nsenter", `--net=${path}`, "--", ...spec.argv];
 }
+
+/** ToolFailure is a failed command as a tool's error reports it: where it ran, why (stderr, else the message), the stderr. */
+export interface ToolFailure {
+  where: string;
+  why: string;
+  stderr: string;
+}
+
+/** toolFailure describes a failed command for a tool's error message: `failed to <verb> <thing>${where}: ${why}`. */
+export function toolFailure(e: unknown, netns: NetnsRef): ToolFailure {
+  const stderr = e instanceof ExecError ? e.stderr : "";
+  return { where: netns === null ? "" : ` in netns "${netns}"`, why: stderr.trim() || (e as Error).message, stderr };
+}

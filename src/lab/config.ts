@@ -21,6 +21,8 @@ export interface LabConfig {
   cniMode?: "bridge" | "routed";
   /** ipFamily is "dual" for a dual-stack lab (IPv6 underlay, pod and service ranges too). */
   ipFamily?: IpFamilyMode;
+  /** proxyMode is the node proxies' mode (`lab up --proxy-mode`); iptables when absent. */
+  proxyMode?: "iptables" | "nftables";
   /** mirror turns on traffic mirroring on every node, to this interface (`lab up --mirror`). */
   mirror?: { iface: string };
   createdAt: string;

@@ -70,6 +70,7 @@ export class Lab {
       cniMode?: "bridge" | "routed";
       ipFamily?: IpFamilyMode;
       mirror?: { iface: string };
+      proxyMode?: "iptables" | "nftables";
     } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
@@ -82,6 +83,7 @@ export class Lab {
         cniMode: opts.cniMode ?? "bridge",
         ipFamily: opts.ipFamily ?? "ipv4",
         ...(opts.mirror ? { mirror: opts.mirror } : {}),
+        ...(opts.proxyMode && opts.proxyMode !== "iptables" ? { proxyMode: opts.proxyMode } : {}),
         name: this.name,
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },

@@ -24,6 +24,9 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     paths.proxyStatus(node.name),
     "--iptables",
     "auto",
+    ...(cfg.proxyMode === "nftables"
+      ? ["--proxy-mode", "nftables", ...cfg.cluster.serviceCIDRs.flatMap((c) => ["--service-cidr", c])]
+      : []),
     "--sync-period",
     "2s",
     ...(cfg.ipFamily === "dual" ? ["--ip-family", "dual"] : []),

@@ -21,3 +21,4 @@ export { type Outcome, type Packet, type RuleSource, type TraceOptions, tracePac
 export { IptablesTransaction, type IptOp, TableTx } from "./iptables/transaction.js";
 export * from "./iptables/types.js";
 export * from "./ipset/index.js";
+export * from "./nftables/index.js";

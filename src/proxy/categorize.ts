@@ -38,6 +38,12 @@ function canUseTopology(eps: EndpointInfo[], sp: ServicePortInfo, labels: Record
   return hasZone;
 }
 
+/** AppliedPort is what every backend keeps of a programmed service port: the port and its endpoint split (health checks, metrics, conntrack read it). */
+export interface AppliedPort {
+  sp: ServicePortInfo;
+  cat: Categorized;
+}
+
 /** categorizeEndpoints splits a port's endpoints into the Cluster, Local and reachable sets. */
 export function categorizeEndpoints(eps: EndpointInfo[], sp: ServicePortInfo, nodeLabels: Record<string, string>): Categorized {
   let cluster = none<EndpointInfo>();

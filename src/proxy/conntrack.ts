@@ -5,14 +5,14 @@
  * endpoints (they were created without DNAT and would otherwise bypass the new rules).
  */
 import type { ConntrackFlush } from "../netfilter/conntrack.js";
-import type { PortRules } from "./iptables/render.js";
+import type { AppliedPort } from "./categorize.js";
 
-function used(r: PortRules | null | undefined): Set<string> {
+function used(r: AppliedPort | null | undefined): Set<string> {
   return new Set([...(r?.cat.cluster ?? []), ...(r?.cat.local ?? [])].map((e) => e.ip));
 }
 
 /** staleFlows lists the deletions one UDP port's change calls for. */
-export function staleFlows(before: PortRules | undefined, after: PortRules | null): ConntrackFlush[] {
+export function staleFlows(before: AppliedPort | undefined, after: AppliedPort | null): ConntrackFlush[] {
   const sp = after?.sp ?? before?.sp;
   if (!sp || sp.protocol !== "UDP") return [];
   const family = sp.family;

@@ -15,9 +15,24 @@ import { NO_METRICS, type ProxyMetrics, serveMetrics } from "./metrics.js";
 import { type BindAddress, closeServer } from "../util/http.js";
 import { NodeTransaction, RealNodeKernel } from "../dataplane/index.js";
 import { detectFlavour, type Flavour } from "../netfilter/index.js";
-import { IptablesProxier, type SyncResult } from "./iptables/proxier.js";
+import { IptablesProxier } from "./iptables/proxier.js";
+import { NftablesProxier } from "./nftables/proxier.js";
+import { nodePortIPs } from "./nftables/nodeports.js";
 import { ServiceTracker } from "./tracker.js";
-import { type Family, type ProxyConfig, ProxyError } from "./types.js";
+import { type Family, type ProxyConfig, ProxyError, type SyncResult } from "./types.js";
+import type { AppliedPort } from "./categorize.js";
+
+/** ProxyMode is kube-proxy's --proxy-mode, of the modes that run here. */
+export type ProxyMode = "iptables" | "nftables";
+
+/** FamilyProxier is what the daemon needs of one family's backend. */
+interface FamilyProxier {
+  readonly family: Family;
+  readonly pendingFull: boolean;
+  checkCanaries(): Promise<boolean>;
+  sync(opts: { full?: boolean }): Promise<SyncResult>;
+  appliedPorts(): Iterable<AppliedPort>;
+}
 
 /** DaemonOptions configure `podnet proxy`. */
 export interface DaemonOptions {
@@ -25,6 +40,12 @@ export interface DaemonOptions {
   storeFile: string;
   statusFile?: string;
   families: Family[];
+  /** mode is the backend: kube-proxy's iptables or nftables layout. */
+  mode: ProxyMode;
+  /** serviceCIDRs (--service-cidr, nftables mode) make traffic to unallocated ClusterIPs drop. */
+  serviceCIDRs: string[];
+  /** nodePortAddresses (--nodeport-addresses, nftables mode): CIDRs whose local addresses take NodePorts; none: the node IPs. */
+  nodePortAddresses: string[];
   iptables: Flavour | "auto";
   syncPeriodMs: number;
   fullSyncPeriodMs: number;
@@ -48,6 +69,7 @@ export interface SyncRecord extends Omit<SyncResult, "written" | "deleted"> {
 export interface ProxyStatus {
   pid: number;
   node: string;
+  mode: ProxyMode;
   flavour: Flavour;
   resourceVersion: number;
   error?: string;
@@ -57,7 +79,7 @@ export interface ProxyStatus {
 /** ProxyDaemon runs the sync loop until stopped. */
 export class ProxyDaemon {
   private readonly tracker = new ServiceTracker();
-  private proxiers: IptablesProxier[] = [];
+  private proxiers: FamilyProxier[] = [];
   private readonly proxyHealth: ProxyHealth;
   private readonly health: HealthServers;
   private metrics: ProxyMetrics = NO_METRICS;
@@ -77,11 +99,20 @@ export class ProxyDaemon {
 
   /** start detects the flavour and runs the first full sync; it throws if that fails. */
   async start(): Promise<void> {
+    const { cfg, mode } = this.opts;
     const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
-    this.proxiers = this.opts.families.map((f) => new IptablesProxier(this.tracker, this.opts.cfg, f, this.exec, null, flavour));
-    this.status = { pid: process.pid, node: this.opts.cfg.nodeName, flavour, resourceVersion: 0, syncs: [] };
-    // As kube-proxy does: NodePorts on 127.0.0.0/8 need the kernel to route DNATed loopback traffic.
-    if (this.opts.cfg.localhostNodePorts && this.opts.families.includes(4))
+    this.proxiers = await Promise.all(
+      this.opts.families.map(async (f): Promise<FamilyProxier> => {
+        if (mode === "iptables") return new IptablesProxier(this.tracker, cfg, f, this.exec, null, flavour);
+        const serviceCIDRs = this.opts.serviceCIDRs.filter((c) => c.includes(":") === (f === 6));
+        const npIPs = await nodePortIPs(this.exec, null, f, cfg.nodeIPs, this.opts.nodePortAddresses);
+        return new NftablesProxier(this.tracker, cfg, f, { serviceCIDRs, nodePortIPs: npIPs }, this.exec, null);
+      }),
+    );
+    this.status = { pid: process.pid, node: cfg.nodeName, mode, flavour, resourceVersion: 0, syncs: [] };
+    // As kube-proxy does: NodePorts on 127.0.0.0/8 need the kernel to route DNATed loopback traffic
+    // (iptables mode only: kube-proxy's nftables mode has no localhost NodePorts).
+    if (mode === "iptables" && cfg.localhostNodePorts && this.opts.families.includes(4))
       await new RealNodeKernel(this.exec, null, "system").apply(new NodeTransaction().sysctl("net.ipv4.conf.all.route_localnet", 1));
     try {
       await this.serve();
@@ -99,7 +130,7 @@ export class ProxyDaemon {
       throw new ProxyError("serve", what, `${b.host}:${b.port}`, e);
     };
     if (metricsBind) {
-      const m = await serveMetrics(metricsBind).catch(named("proxy metrics on", metricsBind));
+      const m = await serveMetrics(metricsBind, this.opts.mode).catch(named("proxy metrics on", metricsBind));
       this.metrics = m;
       this.closers.push(() => m.close());
     }
@@ -127,7 +158,7 @@ export class ProxyDaemon {
           lastCheck = Date.now();
           for (const p of this.proxiers)
             if (!(await p.checkCanaries())) {
-              this.opts.log(`iptables rules of family ${p.family} were flushed; restoring them`);
+              this.opts.log(`${this.opts.mode} rules of family ${p.family} were flushed; restoring them`);
               full = true;
             }
         }
@@ -174,7 +205,7 @@ export class ProxyDaemon {
       if (r.writtenCount + r.deleted.length > 0 || r.full) this.record(p.family, rv, r);
       for (const e of r.errors) this.opts.log(e);
     }
-    const applied = this.proxiers.flatMap((p) => [...p.ruleset.applied().values()]);
+    const applied = this.proxiers.flatMap((p) => [...p.appliedPorts()]);
     await this.health.sync(healthTargets(applied));
     this.metrics.localless(applied);
     this.status.resourceVersion = rv;
@@ -186,8 +217,8 @@ export class ProxyDaemon {
   private record(family: Family, rv: number, r: SyncResult): void {
     const rec: SyncRecord = { ...r, family, resourceVersion: rv, at: new Date().toISOString() };
     this.opts.log(
-      `sync ${r.full ? "full" : "partial"} ipv${family}: ${r.writtenCount} chains written, ${r.deleted.length} deleted, ` +
-        `compute ${r.computeMs.toFixed(1)} ms, iptables ${r.iptablesMs.toFixed(1)} ms`,
+      `sync ${r.full ? "full" : "partial"} ipv${family}: ${r.writtenCount} chains written, ${r.deleted.length} deleted` +
+        `${r.elementChanges === undefined ? "" : `, ${r.elementChanges} elements`}, compute ${r.computeMs.toFixed(1)} ms, ${this.opts.mode} ${r.iptablesMs.toFixed(1)} ms`,
     );
     this.status.syncs = [...this.status.syncs.slice(-49), rec];
   }

@@ -6,7 +6,7 @@
  */
 import type { Server } from "node:http";
 import { closeServer, serveHttp } from "../util/http.js";
-import type { PortRules } from "./iptables/render.js";
+import type { AppliedPort } from "./categorize.js";
 
 /** HealthTarget is what one health-check port reports. */
 export interface HealthTarget {
@@ -16,7 +16,7 @@ export interface HealthTarget {
 }
 
 /** healthTargets derives the health-check ports and their local ready endpoint counts from applied rules. */
-export function healthTargets(ports: Iterable<PortRules>): Map<number, HealthTarget> {
+export function healthTargets(ports: Iterable<AppliedPort>): Map<number, HealthTarget> {
   const ips = new Map<number, { t: HealthTarget; ips: Set<string> }>();
   for (const r of ports) {
     const p = r.sp.healthCheckNodePort;

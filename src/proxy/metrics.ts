@@ -7,7 +7,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { type BindAddress, closeServer, serveHttp } from "../util/http.js";
-import type { PortRules } from "./iptables/render.js";
+import type { AppliedPort } from "./categorize.js";
 import type { SyncResult } from "./iptables/proxier.js";
 import { externallyAccessible } from "./types.js";
 
@@ -20,7 +20,7 @@ export interface ProxyMetrics {
   /** queued records that changes arrived. */
   queued(): void;
   /** localless counts the applied Local-policy service ports without local endpoints (only when metrics are served). */
-  localless(ports: Iterable<PortRules>): void;
+  localless(ports: Iterable<AppliedPort>): void;
   /** answered counts a /healthz or /livez answer. */
   answered(path: string, status: number): void;
   close(): Promise<void>;
@@ -37,7 +37,7 @@ export const NO_METRICS: ProxyMetrics = {
 };
 
 /** noLocalEndpoints counts service ports whose Local traffic policy finds no endpoint on this node, as kube-proxy does. */
-export function noLocalEndpoints(ports: Iterable<PortRules>): { internal: number; external: number } {
+export function noLocalEndpoints(ports: Iterable<AppliedPort>): { internal: number; external: number } {
   const n = { internal: 0, external: 0 };
   for (const { sp, cat } of ports) {
     if (cat.local.length > 0) continue;
@@ -51,7 +51,7 @@ export function noLocalEndpoints(ports: Iterable<PortRules>): { internal: number
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
 /** serveMetrics starts the metrics endpoint and returns the recorder behind it, with the port it listens on. */
-export async function serveMetrics(bind: BindAddress): Promise<ProxyMetrics & { port: number }> {
+export async function serveMetrics(bind: BindAddress, mode = "iptables"): Promise<ProxyMetrics & { port: number }> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
   const histogram = (name: string, help: string) =>
@@ -83,7 +83,7 @@ export async function serveMetrics(bind: BindAddress): Promise<ProxyMetrics & { 
   const livez = counter("proxy_livez_total", "Cumulative proxy livez HTTP status", ["code"]);
   const srv = await serveHttp(bind.port, bind.host, async (path) => {
     if (path === "/metrics") return { status: 200, headers: { "Content-Type": registry.contentType }, body: await registry.metrics() };
-    if (path === "/proxyMode") return { status: 200, headers: { "Content-Type": "text/plain; charset=utf-8" }, body: "iptables" };
+    if (path === "/proxyMode") return { status: 200, headers: { "Content-Type": "text/plain; charset=utf-8" }, body: mode };
     return undefined;
   });
   return {

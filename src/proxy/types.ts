@@ -94,6 +94,29 @@ export function usesLocalEndpoints(sp: ServicePortInfo): boolean {
   return sp.internalPolicyLocal || (externallyAccessible(sp) && sp.externalPolicyLocal);
 }
 
+/** SyncResult describes one sync, with podnet's own time split from iptables' time. */
+export interface SyncResult {
+  full: boolean;
+  services: number;
+  changedServices: number;
+  /** written lists the chains written (on a full sync, only the shared and static ones). */
+  written: string[];
+  writtenCount: number;
+  deleted: string[];
+  restoreBytes: number;
+  /** computeMs covers categorise + render + plan (podnet's own work). */
+  computeMs: number;
+  /** iptablesMs covers the kernel tool's time: iptables-restore (or nft) plus the listing of a full sync. */
+  iptablesMs: number;
+  /** otherMs covers jumps, canaries and conntrack. */
+  otherMs: number;
+  errors: string[];
+  /** elementChanges counts the map and set element changes (nftables mode). */
+  elementChanges?: number;
+  /** flushed lists the chains flushed as stale, to be deleted a second later (nftables mode). */
+  flushed?: string[];
+}
+
 /** ProxyError is a failed proxy operation: `failed to <verb> <thing> "<name>": <cause>`. */
 export class ProxyError extends Error {
   constructor(

@@ -6,7 +6,7 @@
  */
 import { startEarly } from "../exec/early.js";
 import type { CommandResult, EarlyCommand, Executor, NetnsRef } from "../exec/types.js";
-import { ExecError } from "../exec/types.js";
+import { toolFailure } from "../exec/types.js";
 import { parseHookFilter, parseJsonSeq, parseQdiscs, type RawFilter, type RawQdisc } from "./parse.js";
 import type { TcTransaction } from "./transaction.js";
 import { TC_HOOKS, TcError, type TcState } from "./types.js";
@@ -88,9 +88,8 @@ export class RealTc implements TcNode {
     try {
       return await running;
     } catch (e) {
-      const stderr = e instanceof ExecError ? e.stderr : "";
-      const where = this.netns === null ? "" : ` in netns "${this.netns}"`;
-      throw new TcError(`failed to run ${argv.join(" ")}${where}: ${stderr.trim() || (e as Error).message}`, { cause: e, stderr });
+      const { where, why, stderr } = toolFailure(e, this.netns);
+      throw new TcError(`failed to run ${argv.join(" ")}${where}: ${why}`, { cause: e, stderr });
     }
   }
 }

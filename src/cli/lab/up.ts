@@ -1,5 +1,6 @@
 /** `podnet lab up`: build the lab; Ctrl-C while building removes what was built. */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { LabError } from "../../lab/layout.js";
 import type { RoutingMode } from "../../routing/types.js";
 import {
   cniModeOption,
@@ -23,6 +24,7 @@ interface UpFlags {
   ipFamily: IpFamilyFlag;
   mirror: boolean;
   mirrorIface: string;
+  proxyMode: "iptables" | "nftables" | "ipvs";
 }
 
 /** registerUp adds `lab up`. */
@@ -36,9 +38,18 @@ export function registerUp(lab: Command): void {
     .option("--bgp-route-reflectors <nodes>", "bgp: comma-separated route-reflector nodes (default: full mesh)", listParser)
     .addOption(cniModeOption())
     .addOption(ipFamilyOption(["ipv4", "dual"]))
+    .addOption(
+      new Option("--proxy-mode <mode>", "the nodes' service proxy: kube-proxy's iptables or nftables layout (ipvs: render only)")
+        .choices(["iptables", "nftables", "ipvs"])
+        .default("iptables"),
+    )
     .option("--mirror", "enable traffic mirroring on every node (pods annotated ovn.kubernetes.io/mirror=true)", false)
     .option("--mirror-iface <name>", "the nodes' mirror interface", ifaceName, "mirror0")
     .action(async (o: UpFlags, cmd: Command) => {
+      if (o.proxyMode === "ipvs")
+        throw new LabError(
+          "failed to create lab: --proxy-mode ipvs needs the kernel's IPVS, which this machine's kernel does not have; \"podnet render proxy --mode ipvs\" prints what it would program",
+        );
       const l = openLab(cmd);
       let interrupted = false;
       const onSignal = () => {
@@ -53,6 +64,7 @@ export function registerUp(lab: Command): void {
           cniMode: o.cniMode,
           ipFamily: o.ipFamily === "dual" ? "dual" : "ipv4",
           ...(o.mirror ? { mirror: { iface: o.mirrorIface } } : {}),
+          proxyMode: o.proxyMode,
         });
         const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);

@@ -4,7 +4,7 @@
  * (fake.ts) keeps the sets in memory.
  */
 import type { Executor, NetnsRef } from "../../exec/types.js";
-import { ExecError } from "../../exec/types.js";
+import { toolFailure } from "../../exec/types.js";
 import { NetfilterError } from "../iptables/types.js";
 import type { IpsetTransaction } from "./transaction.js";
 import type { IpSet, SetType } from "./types.js";
@@ -29,9 +29,8 @@ export class RealIpset implements IpsetNode {
     try {
       await this.exec.run({ argv: ["ipset", "restore", "-exist"], netns: this.netns, stdin: tx.render(), timeoutMs: 600_000 });
     } catch (e) {
-      const stderr = e instanceof ExecError ? e.stderr : "";
-      const where = this.netns === null ? "" : ` in netns "${this.netns}"`;
-      throw new NetfilterError(`failed to apply ipset restore${where}: ${stderr.trim() || (e as Error).message}`, { cause: e, stderr });
+      const { where, why, stderr } = toolFailure(e, this.netns);
+      throw new NetfilterError(`failed to apply ipset restore${where}: ${why}`, { cause: e, stderr });
     }
   }
 

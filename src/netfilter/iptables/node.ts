@@ -4,7 +4,7 @@
  * through the executor; FakeIptables (fake.ts) keeps the tables in memory.
  */
 import type { Executor, NetnsRef } from "../../exec/types.js";
-import { ExecError } from "../../exec/types.js";
+import { toolFailure } from "../../exec/types.js";
 import type { IptablesTransaction } from "./transaction.js";
 import { type Flavour, type IpFamily, NetfilterError, type Table } from "./types.js";
 
@@ -55,9 +55,8 @@ export class RealIptables implements IptablesNode {
     try {
       await this.exec.run({ argv: [this.bin("-restore"), "-w", "5", "--noflush"], netns: this.netns, stdin: text, timeoutMs: 600_000 });
     } catch (e) {
-      const stderr = e instanceof ExecError ? e.stderr : "";
-      const where = this.netns === null ? "" : ` in netns "${this.netns}"`;
-      throw new NetfilterError(`failed to apply ${this.bin("-restore")}${where}: ${stderr.trim() || (e as Error).message}`, {
+      const { where, why, stderr } = toolFailure(e, this.netns);
+      throw new NetfilterError(`failed to apply ${this.bin("-restore")}${where}: ${why}`, {
         cause: e,
         stderr,
       });

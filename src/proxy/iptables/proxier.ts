@@ -6,11 +6,13 @@
  */
 import type { Executor, NetnsRef } from "../../exec/types.js";
 import { type ConntrackFlush, type Flavour, flushConntrack, type IptablesNode, RealIptables } from "../../netfilter/index.js";
-import { endpointKey, serviceEndpoints } from "../endpoints.js";
+import type { AppliedPort } from "../categorize.js";
 import { staleFlows } from "../conntrack.js";
-import { servicePorts } from "../serviceport.js";
 import type { ServiceTracker } from "../tracker.js";
-import { type Family, type ProxyConfig, ProxyError, servicePortKey } from "../types.js";
+import { type Family, type ProxyConfig, ProxyError, type SyncResult } from "../types.js";
+
+export type { SyncResult };
+import { computeUpdates as computeGeneric, type Updates } from "../updates.js";
 import { canariesIntact, type JumpSteps, observeJumps } from "./jumps.js";
 import { isServiceChain } from "./names.js";
 import { type PortRules, type RenderContext, renderPort } from "./render.js";
@@ -23,25 +25,6 @@ const NAT_BUILTINS = ["PREROUTING", "OUTPUT", "POSTROUTING"];
 /** BULK_CACHE_CHAINS is how many touched chains make an nft restore ask for one whole-table read. */
 export const BULK_CACHE_CHAINS = 64;
 
-/** SyncResult describes one sync, with podnet's own time split from iptables' time. */
-export interface SyncResult {
-  full: boolean;
-  services: number;
-  changedServices: number;
-  /** written lists the chains written (on a full sync, only the shared and static ones). */
-  written: string[];
-  writtenCount: number;
-  deleted: string[];
-  restoreBytes: number;
-  /** computeMs covers categorise + render + plan (podnet's own work). */
-  computeMs: number;
-  /** iptablesMs covers iptables-restore plus the chain listing of a full sync. */
-  iptablesMs: number;
-  /** otherMs covers jumps, canaries and conntrack. */
-  otherMs: number;
-  errors: string[];
-}
-
 /** renderContext builds the shared render inputs for a family. */
 export function renderContext(cfg: ProxyConfig, family: Family, largeCluster: boolean): RenderContext {
   const mark = `0x${(1 << cfg.masqueradeBit).toString(16)}`;
@@ -49,34 +32,15 @@ export function renderContext(cfg: ProxyConfig, family: Family, largeCluster: bo
   return { cfg, family, masqMark: mark, largeCluster, localCIDR };
 }
 
-/** computeUpdates renders the ports of the given services; a broken service is reported, not fatal. */
+/** computeUpdates renders the ports of the given services in iptables form. */
 export function computeUpdates(
   tracker: ServiceTracker,
   keys: Iterable<string>,
   ctx: RenderContext,
   portsByService: Map<string, string[]>,
   errors: string[],
-): { updates: Map<string, PortRules | null>; ports: Map<string, string[]> } {
-  const updates = new Map<string, PortRules | null>();
-  const ports = new Map<string, string[]>();
-  for (const key of keys) {
-    const svc = tracker.services.get(key);
-    try {
-      const sps = svc ? servicePorts(svc, ctx.family) : [];
-      const eps = serviceEndpoints(tracker.slices.get(key)?.values() ?? [], ctx.family, ctx.cfg.nodeName);
-      const newKeys: string[] = [];
-      for (const sp of sps) {
-        const k = servicePortKey(sp);
-        newKeys.push(k);
-        updates.set(k, renderPort(sp, eps.get(endpointKey(sp.portName, sp.protocol)) ?? [], ctx));
-      }
-      for (const old of portsByService.get(key) ?? []) if (!newKeys.includes(old)) updates.set(old, null);
-      ports.set(key, newKeys);
-    } catch (e) {
-      errors.push(new ProxyError("render", "service", key, e).message);
-    }
-  }
-  return { updates, ports };
+): Updates<PortRules> {
+  return computeGeneric(tracker, keys, ctx.family, ctx.cfg.nodeName, portsByService, errors, (sp, eps) => renderPort(sp, eps, ctx));
 }
 
 /** sliceEndpointCount counts endpoint × port pairs in a family's slices: what the rendered ports will count, before duplicates merge. */
@@ -143,6 +107,11 @@ export class IptablesProxier {
     ipt?: IptablesNode,
   ) {
     this.ipt = ipt ?? new RealIptables(exec, netns, flavour, family);
+  }
+
+  /** appliedPorts are the ports as last programmed (health checks and metrics read them). */
+  appliedPorts(): Iterable<AppliedPort> {
+    return this.ruleset.applied().values();
   }
 
   /** forceFullSync makes the next sync a full one. */

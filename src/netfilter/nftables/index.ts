@@ -1,0 +1,4 @@
+/** nftables: a table's changes as data, applied with one atomic `nft -f -`. */
+export { type NftListing, type NftNode, parseNftList, RealNft } from "./node.js";
+export * from "./transaction.js";
+export * from "./types.js";
