@@ -95,7 +95,7 @@ async function subnetCases(lab: TestLab): Promise<void> {
   assert.equal(out?.client, podIPv6(exposed), "and its IPv6 egress keeps the pod's address");
 }
 
-async function dualStackCases(lab: TestLab, label: string): Promise<Pod[]> {
+async function dualStackCases(lab: TestLab, label: string, proxyMode: "iptables" | "nftables" = "iptables"): Promise<Pod[]> {
   await lab.ok(["apply", "-f", "-"], WEB);
   const ps = await pods(lab);
   assert.equal(ps.length, 4);
@@ -130,11 +130,18 @@ async function dualStackCases(lab: TestLab, label: string): Promise<Pod[]> {
   assert.deepEqual(new Set(viaSvc.map((e) => e.node)), new Set(["node-1", "node-2"]), "IPv6 ClusterIP reaches both nodes");
   const [dns] = lines(await lab.ok(["curl", a!.metadata.name, `udp://[${cip6}]:53`]));
   assert.ok(dns?.pod?.startsWith("web-"), `UDP over the IPv6 ClusterIP: ${JSON.stringify(dns)}`);
-  assert.match(
-    await nodeRun(lab, "node-1", ["ip6tables-save", "-t", "nat"]),
-    new RegExp(`-d ${cip6}/128 .*-j KUBE-SVC-`),
-    "ip6tables carries the IPv6 service",
-  );
+  if (proxyMode === "iptables")
+    assert.match(
+      await nodeRun(lab, "node-1", ["ip6tables-save", "-t", "nat"]),
+      new RegExp(`-d ${cip6}/128 .*-j KUBE-SVC-`),
+      "ip6tables carries the IPv6 service",
+    );
+  else
+    assert.match(
+      await nodeRun(lab, "node-1", ["nft", "list", "map", "ip6", "kube-proxy", "service-ips"]),
+      new RegExp(`${cip6} \\. tcp \\. 80 : goto service-[A-Z2-7]{8}-default/web/tcp/http`),
+      "the ip6 kube-proxy table carries the IPv6 service",
+    );
 
   // NodePort over IPv6 from the external host, and IPv6 egress with the node's IPv6 address.
   const nodePort = svc.spec.ports?.find((p) => p.name === "http")?.nodePort;
@@ -188,17 +195,24 @@ test("dual-stack, vxlan, bridge: IPv6 pods over the same VXLAN device, and the I
   );
 });
 
-test("dual-stack, bgp, routed: IPv6 BGP sessions, proto bird routes, link-local gateways", { timeout: 180_000 }, async () => {
-  await withLab(
-    2,
-    async (lab) => {
-      const ps = await dualStackCases(lab, "bgp/routed");
-      assert.match(await nodeRun(lab, "node-1", ["birdc", "show", "protocols"]), /node_node_2_v6\s+BGP\s+.*Established/);
-      assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "route"]), /^fd00:10:244:1::\/64 via fd00:172:18::12 dev eth0 proto bird/m);
-      const a = ps.find((p) => p.spec.nodeName === "node-1")!;
-      assert.match(await lab.ok(["exec", a.metadata.name, "--", "ip", "-6", "route"]), /^default via fe80::ecee:eeff:feee:eeee dev eth0/m);
-      assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "route"]), new RegExp(`^${podIPv6(a)} dev \\S+`, "m"));
-    },
-    ["--ip-family", "dual", "--routing-mode", "bgp", "--cni-mode", "routed"],
-  );
-});
+test(
+  "dual-stack, bgp, routed, nftables proxy: IPv6 BGP sessions, proto bird routes, link-local gateways",
+  { timeout: 180_000 },
+  async () => {
+    await withLab(
+      2,
+      async (lab) => {
+        const ps = await dualStackCases(lab, "bgp/routed", "nftables");
+        assert.match(await nodeRun(lab, "node-1", ["birdc", "show", "protocols"]), /node_node_2_v6\s+BGP\s+.*Established/);
+        assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "route"]), /^fd00:10:244:1::\/64 via fd00:172:18::12 dev eth0 proto bird/m);
+        const a = ps.find((p) => p.spec.nodeName === "node-1")!;
+        assert.match(
+          await lab.ok(["exec", a.metadata.name, "--", "ip", "-6", "route"]),
+          /^default via fe80::ecee:eeff:feee:eeee dev eth0/m,
+        );
+        assert.match(await nodeRun(lab, "node-1", ["ip", "-6", "route"]), new RegExp(`^${podIPv6(a)} dev \\S+`, "m"));
+      },
+      ["--ip-family", "dual", "--routing-mode", "bgp", "--cni-mode", "routed", "--proxy-mode", "nftables"],
+    );
+  },
+);
