@@ -40,11 +40,9 @@ export function routingModeOption(): Option {
   return new Option("--routing-mode <mode>", "how pods reach other nodes").choices([...ROUTING_MODES]).default("host-gw");
 }
 
-/** proxyModeOption is kube-proxy's `--proxy-mode` (`flags` lets `render proxy` call it `--mode`). */
-export function proxyModeOption(flags = "--proxy-mode <mode>"): Option {
-  return new Option(flags, "service proxy mode: kube-proxy's iptables or nftables layout")
-    .choices(["iptables", "nftables"])
-    .default("iptables");
+/** proxyModeOption is kube-proxy's `--proxy-mode` (`flags` lets `render proxy` call it `--mode`; ipvs is render only). */
+export function proxyModeOption(flags = "--proxy-mode <mode>", modes = ["iptables", "nftables"]): Option {
+  return new Option(flags, `service proxy mode: kube-proxy's ${modes.join(", ")} layout`).choices(modes).default("iptables");
 }
 
 /** cniModeOption is `--cni-mode bridge|routed`: the pod data path. */

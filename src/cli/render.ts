@@ -4,6 +4,9 @@ import type { EndpointSlice, Node, Service, Subnet } from "../model/types.js";
 import { renderFullSync } from "../proxy/iptables/proxier.js";
 import { nodePortIPsOf } from "../proxy/nftables/nodeports.js";
 import { renderNftFullSync } from "../proxy/nftables/proxier.js";
+import { renderIpvs } from "../proxy/ipvs/render.js";
+import { renderSections } from "../dataplane/index.js";
+import { CliError } from "./manifests.js";
 import { ServiceTracker } from "../proxy/tracker.js";
 import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
@@ -40,31 +43,50 @@ export function registerRender(program: Command): void {
   const render = program.command("render").description("print what podnet would program, touching nothing");
 
   nodeOptions(render.command("proxy").description("print the iptables-restore (or nft -f) input of a full proxy sync"))
-    .addOption(proxyModeOption("--mode <mode>"))
+    .addOption(proxyModeOption("--mode <mode>", ["iptables", "nftables", "ipvs"]))
+    .option("--ipvs-scheduler <name>", "ipvs mode: the virtual servers' scheduler", "rr")
     .addOption(filenameOption("Services and EndpointSlices", true))
     .addOption(recursiveOption())
     .addOption(ipFamilyOption())
-    .action((o: NodeFlags & { mode: "iptables" | "nftables"; filename: string[]; recursive?: boolean; ipFamily: IpFamilyFlag }) => {
-      const cfg = proxyConfig(o);
-      const of = readKinds(o, ["Service", "EndpointSlice"]);
-      const tracker = new ServiceTracker();
-      tracker.replaceAll(of("Service") as Service[], of("EndpointSlice") as EndpointSlice[]);
-      const families = familiesOf(o.ipFamily);
-      for (const family of families) {
-        const r =
-          o.mode === "nftables"
-            ? renderNftFullSync(tracker, cfg, family, {
-                serviceCIDRs: o.serviceCidr.filter((c) => c.includes(":") === (family === 6)),
-                nodePortIPs: nodePortIPsOf(family, cfg.nodeIPs, o.nodeportAddresses),
-              })
-            : renderFullSync(tracker, cfg, family);
-        for (const e of r.errors) process.stderr.write(`${e}\n`);
-        if (r.errors.length) process.exitCode = 1;
-        const tool = o.mode === "nftables" ? "nft -f -" : `${family === 6 ? "ip6tables" : "iptables"}-restore --noflush`;
-        if (families.length > 1) process.stdout.write(`# ${tool}\n`);
-        process.stdout.write(r.text);
-      }
-    });
+    .action(
+      (
+        o: NodeFlags & {
+          mode: "iptables" | "nftables" | "ipvs";
+          ipvsScheduler: string;
+          filename: string[];
+          recursive?: boolean;
+          ipFamily: IpFamilyFlag;
+        },
+      ) => {
+        const cfg = proxyConfig(o);
+        const of = readKinds(o, ["Service", "EndpointSlice"]);
+        const tracker = new ServiceTracker();
+        tracker.replaceAll(of("Service") as Service[], of("EndpointSlice") as EndpointSlice[]);
+        const families = familiesOf(o.ipFamily);
+        for (const family of families) {
+          if (o.mode === "ipvs") {
+            if (!/^[a-z]{2,6}$/.test(o.ipvsScheduler)) throw new CliError(`error: invalid --ipvs-scheduler "${o.ipvsScheduler}"`);
+            const r = renderIpvs(tracker, cfg, family, { scheduler: o.ipvsScheduler });
+            for (const e of r.errors) process.stderr.write(`${e}\n`);
+            if (r.errors.length) process.exitCode = 1;
+            process.stdout.write(renderSections(r.sections));
+            continue;
+          }
+          const r =
+            o.mode === "nftables"
+              ? renderNftFullSync(tracker, cfg, family, {
+                  serviceCIDRs: o.serviceCidr.filter((c) => c.includes(":") === (family === 6)),
+                  nodePortIPs: nodePortIPsOf(family, cfg.nodeIPs, o.nodeportAddresses),
+                })
+              : renderFullSync(tracker, cfg, family);
+          for (const e of r.errors) process.stderr.write(`${e}\n`);
+          if (r.errors.length) process.exitCode = 1;
+          const tool = o.mode === "nftables" ? "nft -f -" : `${family === 6 ? "ip6tables" : "iptables"}-restore --noflush`;
+          if (families.length > 1) process.stdout.write(`# ${tool}\n`);
+          process.stdout.write(r.text);
+        }
+      },
+    );
 
   render
     .command("routing")

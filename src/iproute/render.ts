@@ -65,7 +65,7 @@ function linkAdd(l: Link): string {
     return `${head} type vxlan ${words([["id", v.id], ["local", v.local], ["dev", v.dev], ["dstport", v.port], !v.learning && "nolearning"])}`;
   }
   if (l.kind === "bridge") return `${head} type bridge`;
-  if (l.kind === "ifb") return `${head} type ifb`;
+  if (l.kind === "ifb" || l.kind === "dummy") return `${head} type ${l.kind}`;
   throw new IpRouteError(`failed to render link "${l.name}": unknown kind ${JSON.stringify(l.kind)}`);
 }
 

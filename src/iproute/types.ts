@@ -24,7 +24,7 @@ export interface VxlanInfo {
 }
 
 /** LinkKind is a link type podnet creates. */
-export type LinkKind = "veth" | "bridge" | "vxlan" | "ifb";
+export type LinkKind = "veth" | "bridge" | "vxlan" | "ifb" | "dummy";
 
 /** Link is a network interface as podnet creates or reads it. */
 export interface Link {

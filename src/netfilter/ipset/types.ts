@@ -4,8 +4,8 @@
  */
 import { type Cidr, formatCIDR, formatIP, parseCIDR, parseIP } from "../../util/ip.js";
 
-/** SetType is an ipset type podnet creates. */
-export type SetType = "hash:ip" | "hash:net" | "hash:ip,port";
+/** SetType is an ipset type podnet creates (the last four for kube-proxy's ipvs mode, rendered only). */
+export type SetType = "hash:ip" | "hash:net" | "hash:ip,port" | "hash:ip,port,ip" | "hash:ip,port,net" | "bitmap:port";
 
 /** SetSpec is a set's identity: name, type, family and whether entries carry skb marks. */
 export interface SetSpec {
@@ -51,7 +51,9 @@ export function skbmark(value: number, mask: number): string {
 
 /** createLine is the `create` line of a set in restore syntax. */
 export function createLine(s: SetSpec): string {
-  return `create ${checkSetName(s.name)} ${s.type} family ${s.family === 6 ? "inet6" : "inet"}${s.skbinfo ? " skbinfo" : ""}`;
+  // A bitmap of ports has a range and no address family.
+  const where = s.type === "bitmap:port" ? "range 0-65535" : `family ${s.family === 6 ? "inet6" : "inet"}`;
+  return `create ${checkSetName(s.name)} ${s.type} ${where}${s.skbinfo ? " skbinfo" : ""}`;
 }
 
 /** sameSpec says whether two sets have the same type, family and extensions. */
