@@ -3,7 +3,7 @@
 # Quick when everything is already there: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS=(iproute2 iptables nftables ipset conntrack iputils-ping curl dnsutils tcpdump iperf3 procps util-linux
+PKGS=(iproute2 iptables nftables ipset conntrack nfacct iputils-ping curl dnsutils tcpdump iperf3 procps util-linux
   containernetworking-plugins bird2 podman runc busybox-static python3-minimal gcc libc6-dev)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -18,6 +18,7 @@ import { detectFlavour, type Flavour } from "../netfilter/index.js";
 import { IptablesProxier } from "./iptables/proxier.js";
 import { NftablesProxier } from "./nftables/proxier.js";
 import { nodePortIPs } from "./nftables/nodeports.js";
+import { ensureNfacct, readNfacct } from "./nfacct.js";
 import { ServiceTracker } from "./tracker.js";
 import { type Family, type ProxyConfig, ProxyError, type SyncResult } from "./types.js";
 import type { AppliedPort } from "./categorize.js";
@@ -86,6 +87,7 @@ export class ProxyDaemon {
   private closers: (() => Promise<void>)[] = [];
   private status!: ProxyStatus;
   private readonly store: StoreFollower;
+  private nfacct = false;
 
   constructor(
     private readonly exec: Executor,
@@ -99,7 +101,10 @@ export class ProxyDaemon {
 
   /** start detects the flavour and runs the first full sync; it throws if that fails. */
   async start(): Promise<void> {
-    const { cfg, mode } = this.opts;
+    const { mode } = this.opts;
+    // kube-proxy's nfacct counters, in iptables mode where the kernel (and the nfacct tool) have them.
+    this.nfacct = mode === "iptables" && (await ensureNfacct(this.exec, null));
+    const cfg = { ...this.opts.cfg, nfacct: this.nfacct };
     const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
     this.proxiers = await Promise.all(
       this.opts.families.map(async (f): Promise<FamilyProxier> => {
@@ -130,7 +135,8 @@ export class ProxyDaemon {
       throw new ProxyError("serve", what, `${b.host}:${b.port}`, e);
     };
     if (metricsBind) {
-      const m = await serveMetrics(metricsBind, this.opts.mode).catch(named("proxy metrics on", metricsBind));
+      const nfacct = this.nfacct ? () => readNfacct(this.exec, null) : undefined;
+      const m = await serveMetrics(metricsBind, this.opts.mode, nfacct).catch(named("proxy metrics on", metricsBind));
       this.metrics = m;
       this.closers.push(() => m.close());
     }

@@ -8,6 +8,7 @@
 import type { AddressInfo } from "node:net";
 import { type BindAddress, closeServer, serveHttp } from "../util/http.js";
 import type { AppliedPort } from "./categorize.js";
+import { NFACCT_METRICS } from "./nfacct.js";
 import type { SyncResult } from "./iptables/proxier.js";
 import { externallyAccessible } from "./types.js";
 
@@ -51,7 +52,11 @@ export function noLocalEndpoints(ports: Iterable<AppliedPort>): { internal: numb
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
 /** serveMetrics starts the metrics endpoint and returns the recorder behind it, with the port it listens on. */
-export async function serveMetrics(bind: BindAddress, mode = "iptables"): Promise<ProxyMetrics & { port: number }> {
+export async function serveMetrics(
+  bind: BindAddress,
+  mode = "iptables",
+  nfacct?: () => Promise<Map<string, number>>,
+): Promise<ProxyMetrics & { port: number }> {
   const prom = await import("prom-client");
   const registry = new prom.Registry();
   const histogram = (name: string, help: string) =>
@@ -76,6 +81,7 @@ export async function serveMetrics(bind: BindAddress, mode = "iptables"): Promis
     "sync_proxy_rules_iptables_partial_restore_failures_total",
     "Cumulative proxy iptables partial restore failures",
   );
+  if (nfacct) nfacctCounters(prom, registry, nfacct);
   const noLocal = gauge("sync_proxy_rules_no_local_endpoints_total", "Number of services with a Local traffic policy and no endpoints", [
     "traffic_policy",
   ]);
@@ -108,4 +114,26 @@ export async function serveMetrics(bind: BindAddress, mode = "iptables"): Promis
     answered: (path, status) => (path === "/healthz" ? healthz : livez).inc({ code: String(status) }),
     close: () => closeServer(srv),
   };
+}
+
+/** nfacctCounters registers kube-proxy's nfacct counters, read from the kernel at each scrape (a counter only grows: it adds what was counted since). */
+function nfacctCounters(
+  prom: typeof import("prom-client"),
+  registry: import("prom-client").Registry,
+  read: () => Promise<Map<string, number>>,
+): void {
+  for (const [obj, name] of Object.entries(NFACCT_METRICS)) {
+    let seen = 0;
+    new prom.Counter({
+      name,
+      help: `Packets counted by the kernel's nfacct object ${obj}`,
+      registers: [registry],
+      async collect() {
+        const now = (await read().catch(() => undefined))?.get(obj);
+        if (now === undefined) return;
+        this.inc(Math.max(0, now - seen));
+        seen = now;
+      },
+    });
+  }
 }

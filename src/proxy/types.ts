@@ -25,6 +25,8 @@ export interface ProxyConfig {
   nodeLabels: Record<string, string>;
   /** conntrackTCPLiberal mirrors nf_conntrack_tcp_be_liberal: when set, INVALID packets are not dropped. */
   conntrackTCPLiberal: boolean;
+  /** nfacct counts INVALID drops and localhost NodePort packets in kube-proxy's nfacct objects (iptables mode, where the kernel has nfacct). */
+  nfacct?: boolean;
 }
 
 /** DEFAULT_PROXY_CONFIG holds kube-proxy's defaults for everything but the node's identity. */

@@ -203,8 +203,17 @@ export function proxySuite(m: ModeAdapter): void {
           }
           assert.ok(one(await curl(lab, "external", "http://172.18.0.11:8081/")).pod, "externalIP");
           // Localhost NodePorts, as kube-proxy's --iptables-localhost-nodeports (the proxy sets route_localnet).
-          if (m.localhostNodePorts)
+          if (m.localhostNodePorts) {
             assert.ok(one(await curl(lab, "node/node-1", `http://127.0.0.1:${np}/`)).pod, "NodePort on 127.0.0.1 of a node");
+            // kube-proxy's nfacct counter saw it (this kernel has nfacct), as its metric says.
+            const metrics = (await lab.cli(["curl", "node/node-1", "http://127.0.0.1:10249/metrics"])).stdout;
+            assert.match(
+              metrics,
+              /^kubeproxy_iptables_localhost_nodeports_accepted_packets_total [1-9]/m,
+              "the localhost NodePort was counted",
+            );
+            assert.match(metrics, /^kubeproxy_iptables_ct_state_invalid_dropped_packets_total \d+/m);
+          }
         });
 
         await t.test(

@@ -31,6 +31,11 @@ export interface RenderContext {
   localCIDR: string | undefined;
 }
 
+/** NFACCT_INVALID and NFACCT_LOCALHOST are kube-proxy's nfacct objects: INVALID packets dropped, localhost NodePort packets accepted. */
+export const NFACCT_INVALID = "ct_state_invalid_dropped_pkts";
+/** NFACCT_LOCALHOST is the localhost NodePort counter (see NFACCT_INVALID). */
+export const NFACCT_LOCALHOST = "localhost_nps_accepted_pkts";
+
 /** TopChain names a shared top-level chain. */
 export type TopChain =
   | "nat/KUBE-SERVICES"
@@ -111,6 +116,13 @@ export function renderPort(sp: ServicePortInfo, eps: EndpointInfo[], ctx: Render
     for (const ip of sp.loadBalancerVIPs)
       push(r, "filter/KUBE-EXTERNAL-SERVICES", `${noEpComment} ${match(sp, ip, sp.port)} -j ${noEpTarget}`);
   if (sp.nodePort !== 0) {
+    // kube-proxy counts localhost NodePort packets in an nfacct object before the general rule.
+    if (hasEndpoints && ctx.cfg.nfacct && ctx.family === 4 && ctx.cfg.localhostNodePorts)
+      push(
+        r,
+        "nat/KUBE-NODEPORTS",
+        `${comment(name)} -m ${proto} -p ${proto} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name ${NFACCT_LOCALHOST} -j ${ch.ext}`,
+      );
     if (hasEndpoints) push(r, "nat/KUBE-NODEPORTS", `${comment(name)} -m ${proto} -p ${proto} --dport ${sp.nodePort} -j ${ch.ext}`);
     if (!hasExternal)
       push(

@@ -5,7 +5,7 @@
  * iptables-restore accepted it, so a failed restore leaves the last good state in place.
  */
 import { chainRules, comment, IptablesTransaction, type RuleText, type Table } from "../../netfilter/index.js";
-import type { PortRules, RenderContext, TopChain } from "./render.js";
+import { NFACCT_INVALID, type PortRules, type RenderContext, type TopChain } from "./render.js";
 
 /** TOP_CHAINS are the shared chains podnet fills from every port, in restore order per table. */
 export const TOP_CHAINS: readonly TopChain[] = [
@@ -64,7 +64,8 @@ export function staticChains(ctx: RenderContext): Map<string, RuleText> {
   );
   out.set("nat/KUBE-MARK-MASQ", chainRules("KUBE-MARK-MASQ", [`-j MARK --or-mark ${m}`]));
   const fwd: string[] = [];
-  if (!ctx.cfg.conntrackTCPLiberal) fwd.push("-m conntrack --ctstate INVALID -j DROP");
+  if (!ctx.cfg.conntrackTCPLiberal)
+    fwd.push(`-m conntrack --ctstate INVALID${ctx.cfg.nfacct ? ` -m nfacct --nfacct-name ${NFACCT_INVALID}` : ""} -j DROP`);
   fwd.push(`${comment("kubernetes forwarding rules")} -m mark --mark ${m}/${m} -j ACCEPT`);
   fwd.push(`${comment("kubernetes forwarding conntrack rule")} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
   out.set("filter/KUBE-FORWARD", chainRules("KUBE-FORWARD", fwd));
