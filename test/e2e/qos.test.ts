@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeNetns } from "../../src/lab/layout.js";
+import type { Pod } from "../../src/model/types.js";
 import { exec, type TestLab, withLab } from "./helpers.js";
 
 const PODS = `
@@ -28,7 +29,8 @@ kind: Pod
 metadata: {name: c}
 spec: {nodeName: node-1, containers: [{name: e}]}
 `;
-const IP = { a: "10.244.0.2", b: "10.244.1.2", c: "10.244.0.3" };
+/** IP holds the pods' addresses, read once they run (a and c share node-1, in either order). */
+const IP = { a: "", b: "", c: "" };
 const OVN = { ingress: "ovn.kubernetes.io/ingress_rate", egress: "ovn.kubernetes.io/egress_rate" };
 const K8S = { ingress: "kubernetes.io/ingress-bandwidth", egress: "kubernetes.io/egress-bandwidth" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,7 +87,11 @@ async function rateNow(lab: TestLab, s: Shaper): Promise<number> {
 /** Change is one annotation change during a run: when it was issued and when the kernel had it, in seconds from the start. */
 type Change = { issued: number; inForce: number };
 
-/** annotateAt issues a change at `at` ms after t0 and watches the shaper until the kernel holds the new rate (0: none). */
+/** FIRST_CHANGE_S is when the first change is issued; DWELL_S how long each rate holds (from when the kernel has it) before the next. */
+const FIRST_CHANGE_S = 4;
+const DWELL_S = 4;
+
+/** annotateAt issues a change at second `at` after t0 and watches the shaper until the kernel holds the new rate (0: none). */
 async function annotateAt(
   lab: TestLab,
   t0: number,
@@ -95,7 +101,7 @@ async function annotateAt(
   shaper: Shaper,
   want: number,
 ): Promise<Change> {
-  await sleep(Math.max(0, t0 + at - Date.now()));
+  await sleep(Math.max(0, t0 + at * 1000 - Date.now()));
   const issued = (Date.now() - t0) / 1000;
   const cli = lab.ok(["annotate", "pod", pod, update, "--overwrite"]);
   let inForce = Number.POSITIVE_INFINITY;
@@ -108,9 +114,25 @@ async function annotateAt(
   return { issued, inForce };
 }
 
-/** after is the mean rate of the whole intervals from the first that starts once a change was in force, up to the next change. */
+/** changes issues the updates one after another: the first at FIRST_CHANGE_S, each next DWELL_S after the kernel had the previous one. */
+async function changes(lab: TestLab, t0: number, pod: string, shaper: Shaper, steps: [string, number][]): Promise<Change[]> {
+  const out: Change[] = [];
+  let at = FIRST_CHANGE_S;
+  for (const [update, want] of steps) {
+    const c = await annotateAt(lab, t0, at, pod, update, shaper, want);
+    out.push(c);
+    at = c.inForce + DWELL_S;
+  }
+  return out;
+}
+
+/**
+ * after is the mean rate of the whole intervals from the first that starts once a change was in
+ * force, up to the next change: several seconds, since a loaded machine delivers a second's bytes
+ * late and the next second's early (35.5 then 59.4 Mbit/s under a 50 Mbit/s limit, seen in CI).
+ */
 function after(iv: Interval[], c: Change, next: number): number {
-  const window = iv.filter((x) => x.start >= c.inForce - 0.05 && x.start + 1 <= next + 0.05).slice(0, 2);
+  const window = iv.filter((x) => x.start >= c.inForce - 0.05 && x.start + 1 <= next + 0.05);
   assert.ok(window.length > 0, `a whole interval between ${c.inForce.toFixed(2)} s and ${next.toFixed(2)} s: ${show(iv)}`);
   return window.reduce((sum, x) => sum + x.mbit, 0) / window.length;
 }
@@ -125,6 +147,9 @@ test(
       2,
       async (lab) => {
         await lab.ok(["apply", "-f", "-"], PODS);
+        for (const p of (await lab.json<{ items: Pod[] }>(["get", "pods"])).items)
+          IP[p.metadata.name as keyof typeof IP] = p.status?.podIP ?? "";
+        assert.ok(IP.a && IP.b && IP.c, JSON.stringify(IP));
 
         // Three changes under one connection: 50 → 20 → 30 → no limit (kube-ovn egress on the sender).
         // Each change is judged from the moment the kernel holds it (the CLI's own start-up, seconds on
@@ -132,17 +157,21 @@ test(
         await lab.ok(["annotate", "pod", "a", `${OVN.egress}=50`]);
         const egress = shaperOf(lab, "a", "node-1", "egress");
         const cs: Change[] = [];
-        const iv = await iperf(lab, 13, async (t0) => {
-          cs.push(await annotateAt(lab, t0, 3000, "a", `${OVN.egress}=20`, egress, 20e6));
-          cs.push(await annotateAt(lab, t0, 6500, "a", `${OVN.egress}=30`, egress, 30e6));
-          cs.push(await annotateAt(lab, t0, 10_000, "a", `${OVN.egress}-`, egress, 0));
+        const iv = await iperf(lab, 22, async (t0) => {
+          cs.push(
+            ...(await changes(lab, t0, "a", egress, [
+              [`${OVN.egress}=20`, 20e6],
+              [`${OVN.egress}=30`, 30e6],
+              [`${OVN.egress}-`, 0],
+            ])),
+          );
         });
         console.log(`  egress 50→20→30→none, in the kernel ${lags(cs)} after each annotate began: ${show(iv)}`);
         const [c1, c2, c3] = cs as [Change, Change, Change];
         assert.ok(near(after(iv, { issued: 1, inForce: 1 }, c1.issued), 50), `50 Mbit/s before the change: ${show(iv)}`);
         assert.ok(near(after(iv, c1, c2.issued), 20), `20 Mbit/s from the next second on: ${show(iv)}`);
         assert.ok(near(after(iv, c2, c3.issued), 30), `30 Mbit/s from the next second on: ${show(iv)}`);
-        assert.ok(after(iv, c3, 13) > 300, `line rate once removed: ${show(iv)}`);
+        assert.ok(after(iv, c3, 22) > 300, `line rate once removed: ${show(iv)}`);
 
         // The same, once each, for ingress (on the receiver) and for the Kubernetes annotations.
         const cases: [string, string, "ingress" | "egress", string, number, string, number][] = [
@@ -154,15 +183,19 @@ test(
           await lab.ok(["annotate", "pod", pod, `${key}=${key.startsWith("ovn") ? first : `${first}M`}`]);
           const shaper = shaperOf(lab, pod, pod === "a" ? "node-1" : "node-2", direction);
           const m: Change[] = [];
-          const got = await iperf(lab, 10, async (t0) => {
-            m.push(await annotateAt(lab, t0, 3000, pod, `${key}=${next}`, shaper, want * 1e6));
-            m.push(await annotateAt(lab, t0, 6500, pod, `${key}-`, shaper, 0));
+          const got = await iperf(lab, 16, async (t0) => {
+            m.push(
+              ...(await changes(lab, t0, pod, shaper, [
+                [`${key}=${next}`, want * 1e6],
+                [`${key}-`, 0],
+              ])),
+            );
           });
           console.log(`  ${what} ${first}→${want}→none, in the kernel ${lags(m)} after each annotate began: ${show(got)}`);
           const [d1, d2] = m as [Change, Change];
           assert.ok(near(after(got, { issued: 1, inForce: 1 }, d1.issued), first), `${what}: ${first} Mbit/s first: ${show(got)}`);
           assert.ok(near(after(got, d1, d2.issued), want), `${what}: ${want} Mbit/s from the next second on: ${show(got)}`);
-          assert.ok(after(got, d2, 10) > 300, `${what}: line rate once removed: ${show(got)}`);
+          assert.ok(after(got, d2, 16) > 300, `${what}: line rate once removed: ${show(got)}`);
         }
 
         for (const rate of [10, 100, 1000]) {
