@@ -55,7 +55,9 @@ async function topology(): Promise<void> {
       .addLink({ name: "v0", kind: "veth", peer: { name: "eth0", netns: pod } })
       .addAddress({ dev: "v0", cidr: "10.244.0.1/24" })
       .setLink({ name: "v0", up: true })
-      .setLink({ name: "lo", up: true }),
+      .setLink({ name: "lo", up: true })
+      // A route for the service range, which a node's default route gives it: local traffic is routed before its DNAT.
+      .addRoute({ dst: "10.96.0.0/12", dev: "v0", scope: "link" }),
   );
   await new RealIpNode(exec, pod).apply(
     new IpTransaction()

@@ -225,6 +225,16 @@ test(
         assert.match(await lab.ok(["describe", "pod", "a"]), /qdisc tbf 1: root .*rate 1Gbit/);
         const netem = await lab.cli(["annotate", "pod", "c", "ovn.kubernetes.io/latency=10"]);
         assert.match(netem.stderr, /latency: not supported: this kernel has no netem/);
+        // A changed annotation in a re-applied Pod manifest is taken as well.
+        const cWithLimit = PODS.split("---")
+          .find((d) => d.includes("name: c"))
+          ?.replace("metadata: {name: c}", "metadata: {name: c, annotations: {kubernetes.io/egress-bandwidth: 25M}}");
+        await lab.ok(["apply", "-f", "-"], cWithLimit ?? "");
+        assert.match(
+          await lab.ok(["get", "pods", "-o", "wide"]),
+          /^c\s.*\s-\s+25M\s+-\s*$/m,
+          "lab apply of a changed annotation shapes the pod",
+        );
 
         await mirroring(lab);
       },
