@@ -9,10 +9,10 @@
 import { randomBytes } from "node:crypto";
 import { RealExecutor } from "../src/exec/real.js";
 import { createNetns, deleteNetns } from "../src/iproute/netns.js";
-import { makeService, makeSlice, testConfig } from "../src/proxy/fixtures.js";
+import { testConfig } from "../src/proxy/fixtures.js";
 import { type Flavour, RealIptables } from "../src/netfilter/index.js";
 import { IptablesProxier, type SyncResult } from "../src/proxy/iptables/proxier.js";
-import { ServiceTracker } from "../src/proxy/tracker.js";
+import { benchCluster, changeOne, mean, median } from "./proxy-fixture.js";
 
 const exec = new RealExecutor();
 const [flavour, nArg] = process.argv.slice(2) as [Flavour, string];
@@ -20,9 +20,6 @@ const n = Number(nArg);
 const REPEAT = 31;
 const netns = `pn-bench${randomBytes(3).toString("hex")}-node`;
 
-const ip = (base: number, i: number) => `10.${base + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = (r: SyncResult) => ({
   podnetMs: +r.computeMs.toFixed(1),
   iptablesMs: +r.iptablesMs.toFixed(1),
@@ -33,19 +30,8 @@ const summary = (r: SyncResult) => ({
   ratio: +(r.computeMs / r.iptablesMs).toFixed(3),
 });
 
-function epsFor(i: number, gen: number) {
-  return [
-    { ip: ip(244, i * 3), node: "test-node" },
-    { ip: ip(244, i * 3 + 1), node: "node-b" },
-    { ip: gen === 0 ? ip(244, i * 3 + 2) : ip(200, gen), node: "node-c" },
-  ];
-}
-
 async function main() {
-  const tracker = new ServiceTracker();
-  const services = Array.from({ length: n }, (_, i) => makeService(`ns${i % 50}`, `svc${i}`, { clusterIP: ip(96, i + 1) }));
-  const slices = services.map((s, i) => makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, 0)));
-  tracker.replaceAll(services, slices);
+  const { tracker, services } = benchCluster(n, 244);
   await createNetns(exec, netns);
   try {
     const ipt = new RealIptables(exec, netns, flavour, 4);
@@ -56,13 +42,7 @@ async function main() {
     const podnetTotal: number[] = [];
     const bare: number[] = [];
     for (let g = 1; g <= REPEAT; g++) {
-      const i = Math.floor((g * n) / (REPEAT + 1));
-      const s = services[i]!;
-      tracker.setSlice(
-        `${s.metadata.namespace}/${s.metadata.name}`,
-        `${s.metadata.name}-1`,
-        makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, g)),
-      );
+      const key = changeOne(tracker, services, 244, g, REPEAT);
       let text = "";
       const spy = ipt.restore.bind(ipt);
       ipt.restore = async (t: string) => {
@@ -70,7 +50,7 @@ async function main() {
         await spy(t);
       };
       // The service's chains before the change, to put back before the bare restore.
-      const svcKey = `${s.metadata.namespace}/${s.metadata.name}:`;
+      const svcKey = `${key}:`;
       const oldChains = [...p.ruleset.applied()].filter(([k]) => k.startsWith(svcKey)).flatMap(([, r]) => r.chains);
       const t0 = performance.now();
       const r = await p.sync();

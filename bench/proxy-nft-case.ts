@@ -14,7 +14,7 @@ import { RealIptables, RealNft } from "../src/netfilter/index.js";
 import { makeService, makeSlice, testConfig } from "../src/proxy/fixtures.js";
 import { IptablesProxier } from "../src/proxy/iptables/proxier.js";
 import { NftablesProxier } from "../src/proxy/nftables/proxier.js";
-import { ServiceTracker } from "../src/proxy/tracker.js";
+import { benchCluster, changeOne, mean, median } from "./proxy-fixture.js";
 import type { SyncResult } from "../src/proxy/types.js";
 
 const exec = new RealExecutor();
@@ -30,9 +30,6 @@ const LATENCY = fileURLToPath(new URL("./tools/connect-latency.js", import.meta.
 const POD_IP = "10.244.0.2";
 const TARGET_IP = "10.96.255.254";
 
-const ip = (base: number, i: number) => `10.${base + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const summary = (r: SyncResult) => ({
   podnetMs: r1(r.computeMs),
@@ -41,12 +38,6 @@ const summary = (r: SyncResult) => ({
   elementChanges: r.elementChanges ?? 0,
   bytes: r.restoreBytes,
 });
-
-const epsFor = (i: number, gen: number) => [
-  { ip: ip(180, i * 3), node: "test-node" },
-  { ip: ip(180, i * 3 + 1), node: "node-b" },
-  { ip: gen === 0 ? ip(180, i * 3 + 2) : ip(170, gen), node: "node-c" },
-];
 
 async function topology(): Promise<void> {
   for (const ns of [node, pod]) await createNetns(exec, ns);
@@ -90,12 +81,9 @@ async function clearAll(): Promise<void> {
 }
 
 async function main() {
-  const tracker = new ServiceTracker();
-  const services = Array.from({ length: n }, (_, i) => makeService(`ns${i % 50}`, `svc${i}`, { clusterIP: ip(96, i + 1) }));
-  const slices = services.map((s, i) => makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, 0)));
-  services.push(makeService("zz", "target", { clusterIP: TARGET_IP }));
-  slices.push(makeSlice("zz", "target", [{ ip: POD_IP, node: "test-node" }]));
-  tracker.replaceAll(services, slices);
+  const { tracker, services } = benchCluster(n, 180);
+  tracker.setService("zz/target", makeService("zz", "target", { clusterIP: TARGET_IP }));
+  tracker.setSlice("zz/target", "target-1", makeSlice("zz", "target", [{ ip: POD_IP, node: "test-node" }]));
   const cfg = { ...testConfig, clusterCIDRs: ["10.244.0.0/16"] };
   await topology();
   try {
@@ -113,13 +101,7 @@ async function main() {
     const changes: ReturnType<typeof summary>[] = [];
     const total: number[] = [];
     for (let g = 1; g <= REPEAT; g++) {
-      const i = Math.floor((g * n) / (REPEAT + 1));
-      const s = services[i]!;
-      tracker.setSlice(
-        `${s.metadata.namespace}/${s.metadata.name}`,
-        `${s.metadata.name}-1`,
-        makeSlice(s.metadata.namespace!, s.metadata.name, epsFor(i, g)),
-      );
+      changeOne(tracker, services, 180, g, REPEAT);
       const t0 = performance.now();
       changes.push(summary(await nft.sync()));
       total.push(performance.now() - t0);
