@@ -23,17 +23,16 @@ export class ElementTable {
     return this.held.size;
   }
 
-  /** diff applies ports' element changes (old lists out, new lists in) and returns the operations, without adopting them. */
+  /** diff applies ports' element changes (old lists out, new lists in) and returns the operations, without adopting them (only the touched elements are copied). */
   diff(changes: { before: NftElement[]; after: NftElement[] }[]): { ops: NftOp[]; commit: () => void } {
-    const next = new Map(this.held);
+    const next = new Map<string, Held | undefined>();
     const touched = new Set<string>();
     const bump = (e: NftElement, by: number) => {
       const k = id(e);
-      const h = next.get(k);
+      const h = next.has(k) ? next.get(k) : this.held.get(k);
       const owners = (h?.owners ?? 0) + by;
       touched.add(k);
-      if (owners <= 0) next.delete(k);
-      else next.set(k, { element: by > 0 ? e : (h?.element ?? e), owners });
+      next.set(k, owners <= 0 ? undefined : { element: by > 0 ? e : (h?.element ?? e), owners });
     };
     for (const c of changes) {
       for (const e of c.before) bump(e, -1);
@@ -48,7 +47,13 @@ export class ElementTable {
       if (was) dels.push({ verb: "delete-element", kind: kindOf(was.container), name: was.container, key: was.key });
       if (now) adds.push(addOp(now));
     }
-    return { ops: [...dels, ...adds], commit: () => (this.held = next) };
+    const commit = () => {
+      for (const [k, h] of next) {
+        if (h) this.held.set(k, h);
+        else this.held.delete(k);
+      }
+    };
+    return { ops: [...dels, ...adds], commit };
   }
 
   /** all is every element as an add (a full sync, after the containers were flushed). */

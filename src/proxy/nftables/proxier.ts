@@ -31,6 +31,35 @@ export interface NftProxyOptions {
 
 const ruleText = (rules: NftRule[] | undefined) => (rules ? rules.map((r) => `${r.rule}#${r.comment ?? ""}`).join("\n") : undefined);
 
+/** PortView is the ports as a plan leaves them: the applied ones with the plan's updates laid over, copied only on commit. */
+class PortView {
+  constructor(
+    private readonly base: Map<string, NftPortRules>,
+    private readonly updates: Map<string, NftPortRules | null>,
+  ) {}
+
+  get(k: string): NftPortRules | undefined {
+    return this.updates.has(k) ? (this.updates.get(k) ?? undefined) : this.base.get(k);
+  }
+
+  *keys(): Iterable<string> {
+    for (const k of this.base.keys()) if (!this.updates.has(k) || this.updates.get(k)) yield k;
+    for (const [k, v] of this.updates) if (v && !this.base.has(k)) yield k;
+  }
+
+  *values(): Iterable<NftPortRules> {
+    for (const k of this.keys()) yield this.get(k) as NftPortRules;
+  }
+
+  /** commit lays the updates into the base map. */
+  commit(): void {
+    for (const [k, v] of this.updates) {
+      if (v) this.base.set(k, v);
+      else this.base.delete(k);
+    }
+  }
+}
+
 /** NftablesProxier syncs one family's table in one network namespace. */
 export class NftablesProxier {
   readonly nft: NftNode;
@@ -92,11 +121,7 @@ export class NftablesProxier {
     const { updates, ports } = computeUpdates(this.tracker, keys, this.family, this.cfg.nodeName, this.portsByService, errors, (sp, eps) =>
       renderNftPort(sp, eps, ctx),
     );
-    const next = new Map(this.applied);
-    for (const [k, r] of updates) {
-      if (r) next.set(k, r);
-      else next.delete(k);
-    }
+    const next = new PortView(this.applied, updates);
     const tx = new NftTransaction(this.nftFamily, TABLE);
     if (full)
       tx.add(
@@ -132,7 +157,7 @@ export class NftablesProxier {
   }
 
   /** writeChains adds the scope's chains whose text changed (all on a full sync): every add first, so gotos resolve, then each chain's rules. */
-  private writeChains(tx: NftTransaction, scope: string[], next: Map<string, NftPortRules>, full: boolean): string[] {
+  private writeChains(tx: NftTransaction, scope: string[], next: PortView, full: boolean): string[] {
     const written: [string, NftRule[]][] = [];
     const sets: NftOp[] = [];
     for (const k of scope) {
@@ -166,7 +191,7 @@ export class NftablesProxier {
   private staleObjects(
     tx: NftTransaction,
     scope: string[],
-    next: Map<string, NftPortRules>,
+    next: PortView,
     existing: { chains: string[]; sets: string[] } | undefined,
     now: number,
   ): string[] {
@@ -237,7 +262,7 @@ export class NftablesProxier {
     const flows: ConntrackFlush[] = [];
     for (const k of p.updates.keys()) flows.push(...staleFlows(this.applied.get(k), p.next.get(k) ?? null));
     p.commit();
-    this.applied = p.next;
+    p.next.commit();
     for (const [k, v] of p.ports) {
       if (v.length) this.portsByService.set(k, v);
       else this.portsByService.delete(k);
