@@ -6,7 +6,7 @@
  * packets, both ways, and nothing once the annotation is gone; bad values leave the limit alone.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeNetns } from "../../src/lab/layout.js";
@@ -38,21 +38,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Interval is one second of the receiver's report: when it started (s from the start) and its rate in Mbit/s. */
 type Interval = { start: number; mbit: number };
 
-/** iperf sends from pod a to pod b for `seconds`, running `during(t0)` meanwhile; it returns the receiver's intervals. */
+/** podNetns finds a running pod's namespace in the lab's sandbox records. */
+function podNetns(lab: TestLab, pod: string): string {
+  for (const node of ["node-1", "node-2"]) {
+    const dir = join(lab.stateDir, "labs", lab.name, "nodes", node, "pods");
+    for (const f of existsSync(dir) ? readdirSync(dir).filter((x) => x.endsWith(".json")) : []) {
+      const s = JSON.parse(readFileSync(join(dir, f), "utf8")) as { name: string; netns: string };
+      if (s.name === pod) return s.netns;
+    }
+  }
+  throw new Error(`pod ${pod} has no sandbox`);
+}
+
+/**
+ * iperf sends from pod a to pod b for `seconds`, running `during(t0)` meanwhile; it returns the
+ * receiver's intervals. Both ends run straight in the pods' namespaces (not through the CLI, whose
+ * start-up takes seconds on a loaded machine), so the intervals' clock starts right at t0.
+ */
 async function iperf(lab: TestLab, seconds: number, during: (t0: number) => Promise<void> = async () => {}): Promise<Interval[]> {
+  const [nsA, nsB] = [podNetns(lab, "a"), podNetns(lab, "b")];
   // The server exits after one client (-1) or 30 s without one; a failure is kept for the await below, not left unhandled.
-  const server = lab.ok(["exec", "b", "--", "iperf3", "-s", "-1", "-J", "--idle-timeout", "30"]).catch((e: Error) => e);
-  await sleep(400);
+  const server = exec
+    .run({ argv: ["iperf3", "-s", "-1", "-J", "--idle-timeout", "30"], netns: nsB, timeoutMs: 120_000 })
+    .catch((e: Error) => e);
+  for (let i = 0; i < 200; i++) {
+    if ((await exec.run({ argv: ["ss", "-ltnH", "sport = :5201"], netns: nsB })).stdout.trim()) break;
+    await sleep(25);
+  }
   const t0 = Date.now();
-  const [srv, cli] = await Promise.all([
+  const [srv, client] = await Promise.all([
     server,
-    lab.ok(["exec", "a", "--", "iperf3", "-c", IP.b, "-t", String(seconds), "-J"]),
+    exec.run({ argv: ["iperf3", "-c", IP.b, "-t", String(seconds), "-J"], netns: nsA, timeoutMs: 120_000 }),
     during(t0),
   ]);
   if (srv instanceof Error) throw srv;
+  const cli = client.stdout;
   const c = JSON.parse(cli) as { error?: string };
   assert.equal(c.error, undefined, "the connection ran to its end");
-  const s = JSON.parse(srv) as { intervals: { sum: { start: number; bits_per_second: number } }[] };
+  const s = JSON.parse(srv.stdout) as { intervals: { sum: { start: number; bits_per_second: number } }[] };
   return s.intervals.map((i) => ({ start: i.sum.start, mbit: i.sum.bits_per_second / 1e6 }));
 }
 
@@ -132,7 +155,8 @@ async function changes(lab: TestLab, t0: number, pod: string, shaper: Shaper, st
  * late and the next second's early (35.5 then 59.4 Mbit/s under a 50 Mbit/s limit, seen in CI).
  */
 function after(iv: Interval[], c: Change, next: number): number {
-  const window = iv.filter((x) => x.start >= c.inForce - 0.05 && x.start + 1 <= next + 0.05);
+  // The intervals start when the connection does, a little after t0: half a second of margin before the next change.
+  const window = iv.filter((x) => x.start >= c.inForce - 0.05 && x.start + 1 <= next - 0.5);
   assert.ok(window.length > 0, `a whole interval between ${c.inForce.toFixed(2)} s and ${next.toFixed(2)} s: ${show(iv)}`);
   return window.reduce((sum, x) => sum + x.mbit, 0) / window.length;
 }
