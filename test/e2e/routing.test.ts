@@ -47,15 +47,15 @@ test("vxlan: all pairs, device and entries, MTU, node add/remove", { timeout: 24
       assert.equal(up?.bodyBytes, 8192);
       const down = await lab.ok(["curl", a.metadata.name, `http://${b.status?.podIP}:8080/bytes/8192`]);
       assert.ok(down.length >= 8192, `8 KB response (${down.length} bytes)`);
-      // ping -M do at exactly the pod MTU (1450 - 28 bytes of headers) passes; one byte more fails fast.
+      // ping -M do at exactly the pod MTU (1450 - 28 bytes of headers) passes; one byte more fails at
+      // once: "message too long" is the sender's own refusal (EMSGSIZE), where a lost packet would end
+      // in ping's timeout. (No wall-clock bound: CI took over 2 s just to start the CLI and ping.)
       const ping = (size: number) =>
         lab.cli(["exec", a.metadata.name, "--", "ping", "-c", "1", "-W", "2", "-M", "do", "-s", String(size), b.status?.podIP ?? ""]);
       assert.equal((await ping(1422)).code, 0, "1450-byte packet fits");
-      const t0 = Date.now();
       const big = await ping(1423);
       assert.notEqual(big.code, 0);
       assert.match(big.stderr + big.stdout, /message too long/);
-      assert.ok(Date.now() - t0 < 2000, "too-big fails at once, not by timeout");
 
       await membershipCases(lab, (l, n) => kernelRoutes(l, n, "81"));
       for (const n of ["node-1", "node-3"])
