@@ -28,13 +28,12 @@ export interface QosObserved {
   tc: TcState;
 }
 
-/** QosPlan is a plan's transaction, with the pods' devices and the pods whose device is not there (yet). */
+/** QosPlan is a plan's transaction, with the devices of the pods whose host veth is there (a pod without one is left for a later sync). */
 export interface QosPlan {
   tx: NodeTransaction;
   /** again says that the transaction makes the mirror interface, which a second plan brings up. */
   again: boolean;
   devices: Map<string, { dev: string; ifb?: string }>;
-  missing: string[];
 }
 
 const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 11);
@@ -103,14 +102,10 @@ export function planQos(pods: PodQos[], mirrorIface: string | undefined, observe
   const have = (dev: string) => observed.tc.get(dev) ?? emptyDev();
   const again = planMirror(tx, mirrorIface, links);
   const devices = new Map<string, { dev: string; ifb?: string }>();
-  const missing: string[] = [];
   const ifbs = new Set<string>();
   for (const p of pods) {
     const dev = byAlias.get(p.key);
-    if (!dev) {
-      missing.push(p.key);
-      continue;
-    }
+    if (!dev) continue;
     const mirror: TcAction[] = p.mirror && mirrorIface ? [{ kind: "mirred", mode: "mirror", to: mirrorIface }] : [];
     const ifb = p.egress ? ifbName(dev) : undefined;
     devices.set(p.key, { dev, ...(ifb ? { ifb } : {}) });
@@ -125,5 +120,5 @@ export function planQos(pods: PodQos[], mirrorIface: string | undefined, observe
     planDev(tx, dev, want, have(dev));
   }
   for (const l of observed.links) if (IFB_NAME.test(l.name) && !ifbs.has(l.name)) tx.ipAfter.delLink(l.name);
-  return { tx, again, devices, missing };
+  return { tx, again, devices };
 }

@@ -13,8 +13,8 @@ import { TC_HOOKS, TcError, type TcState } from "./types.js";
 
 /** TcNode reads and changes one namespace's traffic control. */
 export interface TcNode {
-  /** state reads every device's root and clsact, and the filters of the devices `devs` names (all with clsact when omitted). */
-  state(devs?: Iterable<string>): Promise<TcState>;
+  /** state reads every device's root and clsact, and the filters of every device with a clsact. */
+  state(): Promise<TcState>;
   /** apply runs the transaction as one batch; nothing when it is empty. */
   apply(tx: TcTransaction): Promise<void>;
   /** prepare starts the next apply's process now; release ends it if no apply came. */
@@ -31,7 +31,7 @@ export class RealTc implements TcNode {
 
   private spare: EarlyCommand | undefined;
 
-  async state(devs?: Iterable<string>): Promise<TcState> {
+  async state(): Promise<TcState> {
     const filters = startEarly(this.exec, { argv: ["tc", "-j", "-batch", "-"], netns: this.netns, timeoutMs: 60_000 });
     let state: TcState;
     try {
@@ -41,8 +41,7 @@ export class RealTc implements TcNode {
       filters.cancel();
       throw e;
     }
-    const wanted = devs ? new Set(devs) : undefined;
-    const withFilters = [...state].filter(([d, s]) => s.clsact && (!wanted || wanted.has(d))).map(([d]) => d);
+    const withFilters = [...state].filter(([, s]) => s.clsact).map(([d]) => d);
     if (withFilters.length === 0) {
       filters.cancel();
       return state;

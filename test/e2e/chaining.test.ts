@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { withLab } from "./helpers.js";
+import type { Pod } from "../../src/model/types.js";
+import { exec, serveIn, withLab } from "./helpers.js";
 
 const POD = `apiVersion: v1
 kind: Pod
@@ -20,6 +21,7 @@ spec:
 test("chained portmap: hostPort from the external host, shaped traffic, clean DEL", { timeout: 90_000 }, async () => {
   await withLab(2, async (lab) => {
     await lab.ok(["apply", "-f", "-"], POD);
+    const podIP = (await lab.json<Pod>(["get", "pod", "hp"])).status?.podIP ?? "";
     const tcp = JSON.parse((await lab.ok(["curl", "external", "http://172.18.0.12:8888/"])).split("\n")[1] ?? "{}") as {
       pod?: string;
       client?: string;
@@ -28,13 +30,19 @@ test("chained portmap: hostPort from the external host, shaped traffic, clean DE
     const udp = JSON.parse(await lab.ok(["curl", "external", "udp://172.18.0.12:5353"])) as { pod?: string; protocol?: string };
     assert.deepEqual([udp.pod, udp.protocol], ["hp", "UDP"], "hostPort UDP");
 
-    // One server per run (-1), so nothing outlives the test; the idle timeout ends it if no client comes.
+    // One server per run (-1), straight in the pod's namespace and awaited until it listens; the idle timeout ends it if no client comes.
     const rate = async (reverse: boolean) => {
-      const server = lab.ok(["exec", "hp", "--", "iperf3", "-s", "-1", "--idle-timeout", "20"]);
-      await new Promise((r) => setTimeout(r, 300));
-      const out = await lab.ok(["exec-node", "node-1", "--", "iperf3", "-c", "10.244.1.2", "-t", "3", "-J", ...(reverse ? ["-R"] : [])]);
-      await server;
-      return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+      const server = await serveIn(lab.podNetns("hp"), ["iperf3", "-s", "-1", "--idle-timeout", "20"], ["-ltn", "sport = :5201"]);
+      const out = await exec.run({
+        argv: ["iperf3", "-c", podIP, "-t", "3", "-J", ...(reverse ? ["-R"] : [])],
+        netns: lab.nodeNetns("node-1"),
+        timeoutMs: 60_000,
+      });
+      const srv = await server.done;
+      if (srv instanceof Error) throw srv;
+      const r = JSON.parse(out.stdout) as { error?: string; end: { sum_received?: { bits_per_second: number } } };
+      assert.equal(r.error, undefined, "iperf3 ran to its end");
+      return (r.end.sum_received?.bits_per_second ?? 0) / 1e6;
     };
     const into = await rate(false);
     const out = await rate(true);

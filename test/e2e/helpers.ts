@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../../src/exec/real.js";
 import { ExecError } from "../../src/exec/types.js";
 import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
+import { LabPaths, nodeNetns } from "../../src/lab/layout.js";
+import { SandboxDir } from "../../src/lab/sandbox.js";
 
 /** exec is the real executor the e2e tests use. */
 export const exec = new RealExecutor();
@@ -54,6 +56,21 @@ export class TestLab {
   /** json runs a CLI command with -o json and parses the output. */
   async json<T>(args: string[]): Promise<T> {
     return JSON.parse(await this.ok([...args, "-o", "json"])) as T;
+  }
+
+  /** podNetns finds a running pod's network namespace in the lab's sandbox records. */
+  podNetns(pod: string, namespace = "default"): string {
+    const paths = new LabPaths(this.stateDir, this.name);
+    for (const node of ["node-1", "node-2", "node-3"]) {
+      const s = new SandboxDir(paths.sandboxDir(node)).list().find((x) => x.name === pod && x.namespace === namespace);
+      if (s) return s.netns;
+    }
+    throw new Error(`pod ${namespace}/${pod} has no sandbox`);
+  }
+
+  /** nodeNetns is a lab node's network namespace. */
+  nodeNetns(node: string): string {
+    return nodeNetns(this.name, node);
   }
 
   /** down removes the lab and its state dir. */
@@ -104,3 +121,43 @@ spec:
     spec:
       containers: [{name: echo, image: echo, ports: [{containerPort: 8080${extra}}]}]
 `;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** waitFor polls fn until it holds, or throws naming what it waited for. */
+export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** sockets counts the sockets `ss -H <filter>` lists in a namespace (e.g. ["-ltn", "sport = :5201"]). */
+export async function sockets(netns: string, filter: string[]): Promise<number> {
+  const out = (await exec.run({ argv: ["ss", "-H", ...filter], netns })).stdout;
+  return out.split("\n").filter((l) => l.trim()).length;
+}
+
+/**
+ * serveIn starts a server straight in a namespace (not through the CLI, whose start-up takes
+ * seconds on a loaded machine) and returns once `ss <filter>` shows its socket. The returned run
+ * resolves to the server's output, or to the error it failed with, never to an unhandled rejection.
+ */
+export async function serveIn(
+  netns: string,
+  argv: string[],
+  filter: string[],
+  timeoutMs = 120_000,
+): Promise<{ done: Promise<{ stdout: string; stderr: string } | Error> }> {
+  let failed: Error | undefined;
+  const done = exec.run({ argv, netns, timeoutMs }).catch((e: Error) => {
+    failed = e;
+    return e;
+  });
+  await waitFor(`${argv[0]} to listen in ${netns}`, async () => {
+    if (failed) throw failed;
+    return (await sockets(netns, filter)) > 0;
+  });
+  return { done };
+}

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Node, Service } from "../../src/model/types.js";
-import { type TestLab, withLab } from "./helpers.js";
+import { sockets, type TestLab, waitFor, withLab } from "./helpers.js";
 import { clusterOf, manifests, podsYaml } from "./netpol-suite.js";
 import type { Cluster, MPolicy } from "./netpol-model.js";
 
@@ -43,7 +43,11 @@ test("through a ClusterIP and a NodePort the endpoint's policy decides; an estab
     // the policy allows, and from z/b, which it does not (conntrack keeps it, as with Calico).
     const hold = (ns: string) => lab.cli(["exec", "-n", ns, "b", "--", process.execPath, HOLD, ip(c, "x/a"), "80", "6000", "200"]);
     const held = [hold("y"), hold("z")];
-    await new Promise((r) => setTimeout(r, 1000));
+    const xa = lab.podNetns("a", "x");
+    await waitFor(
+      "both held connections to reach x/a",
+      async () => (await sockets(xa, ["-tn", "state", "established", "sport = :80"])) >= 2,
+    );
     const onlyY: MPolicy[] = [
       {
         ns: "x",

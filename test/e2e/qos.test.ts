@@ -6,12 +6,12 @@
  * packets, both ways, and nothing once the annotation is gone; bad values leave the limit alone.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeNetns } from "../../src/lab/layout.js";
 import type { Pod } from "../../src/model/types.js";
-import { exec, type TestLab, withLab } from "./helpers.js";
+import { exec, serveIn, type TestLab, withLab } from "./helpers.js";
 
 const PODS = `
 apiVersion: v1
@@ -38,36 +38,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Interval is one second of the receiver's report: when it started (s from the start) and its rate in Mbit/s. */
 type Interval = { start: number; mbit: number };
 
-/** podNetns finds a running pod's namespace in the lab's sandbox records. */
-function podNetns(lab: TestLab, pod: string): string {
-  for (const node of ["node-1", "node-2"]) {
-    const dir = join(lab.stateDir, "labs", lab.name, "nodes", node, "pods");
-    for (const f of existsSync(dir) ? readdirSync(dir).filter((x) => x.endsWith(".json")) : []) {
-      const s = JSON.parse(readFileSync(join(dir, f), "utf8")) as { name: string; netns: string };
-      if (s.name === pod) return s.netns;
-    }
-  }
-  throw new Error(`pod ${pod} has no sandbox`);
-}
-
 /**
  * iperf sends from pod a to pod b for `seconds`, running `during(t0)` meanwhile; it returns the
  * receiver's intervals. Both ends run straight in the pods' namespaces (not through the CLI, whose
  * start-up takes seconds on a loaded machine), so the intervals' clock starts right at t0.
  */
 async function iperf(lab: TestLab, seconds: number, during: (t0: number) => Promise<void> = async () => {}): Promise<Interval[]> {
-  const [nsA, nsB] = [podNetns(lab, "a"), podNetns(lab, "b")];
-  // The server exits after one client (-1) or 30 s without one; a failure is kept for the await below, not left unhandled.
-  const server = exec
-    .run({ argv: ["iperf3", "-s", "-1", "-J", "--idle-timeout", "30"], netns: nsB, timeoutMs: 180_000 })
-    .catch((e: Error) => e);
-  for (let i = 0; i < 200; i++) {
-    if ((await exec.run({ argv: ["ss", "-ltnH", "sport = :5201"], netns: nsB })).stdout.trim()) break;
-    await sleep(25);
-  }
+  const [nsA, nsB] = [lab.podNetns("a"), lab.podNetns("b")];
+  // The server exits after one client (-1) or 30 s without one.
+  const server = await serveIn(nsB, ["iperf3", "-s", "-1", "-J", "--idle-timeout", "30"], ["-ltn", "sport = :5201"], 180_000);
   const t0 = Date.now();
   const [srv, client] = await Promise.all([
-    server,
+    server.done,
     exec.run({ argv: ["iperf3", "-c", IP.b, "-t", String(seconds), "-J"], netns: nsA, timeoutMs: 180_000 }),
     during(t0),
   ]);

@@ -90,14 +90,6 @@ export async function nodeRun(lab: TestLab, node: string, argv: string[]): Promi
   return lab.ok(["exec-node", node, "--", ...argv]);
 }
 
-export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** sharedCases run for every backend: the behaviour a user relies on whatever the mode. */
 export async function sharedCases(lab: TestLab, mode: string): Promise<void> {
   await lab.ok(["apply", "-f", "-"], WEB);

@@ -6,8 +6,8 @@ import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
 import { RealIpNode } from "../../src/iproute/index.js";
 import { ipipTransaction } from "../../src/routing/ipip.js";
 import { DEFAULT_ROUTING } from "../../src/routing/types.js";
-import { exec, TestLab, withLab } from "./helpers.js";
-import { kernelRoutes, lines, membershipCases, nodeRun, pods, sharedCases, waitFor } from "./routing-cases.js";
+import { exec, TestLab, waitFor, withLab } from "./helpers.js";
+import { kernelRoutes, lines, membershipCases, nodeRun, pods, sharedCases } from "./routing-cases.js";
 
 test("host-gw: all pairs, egress, node add/remove/restart", { timeout: 240_000 }, async () => {
   await withLab(

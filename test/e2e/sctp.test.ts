@@ -9,7 +9,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { externalNetns } from "../../src/lab/layout.js";
 import type { Pod, Service } from "../../src/model/types.js";
-import { exec, type TestLab, withLab } from "./helpers.js";
+import { ExecError } from "../../src/exec/types.js";
+import { exec, serveIn, type TestLab, withLab } from "./helpers.js";
 import { nodeRun } from "./routing-cases.js";
 
 const PROBE = fileURLToPath(new URL("../../../test/e2e/tools/sctp_probe.py", import.meta.url));
@@ -47,12 +48,14 @@ interface Caught {
   error?: string;
 }
 
-/** catchInit listens on the server pod while `send` writes INIT chunks, and returns what arrived. */
+/** catchInit listens on the server pod, straight in its namespace, while `send` writes INIT chunks, and returns what arrived. */
 async function catchInit(lab: TestLab, send: () => Promise<unknown>): Promise<Caught> {
-  const listening = lab.cli(["exec", "sctp-server", "--", "python3", PROBE, "listen", "--timeout", "10"]);
-  await new Promise((r) => setTimeout(r, 700)); // the listener is up well within this; send repeats anyway
+  const argv = ["python3", PROBE, "listen", "--timeout", "10"];
+  const listening = await serveIn(lab.podNetns("sctp-server"), argv, ["-wan", "sport = :132"], 30_000);
   await send();
-  const r = await listening;
+  const r = await listening.done;
+  if (r instanceof ExecError) return JSON.parse(r.stdout.trim() || "{}") as Caught;
+  if (r instanceof Error) throw r;
   return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as Caught;
 }
 
