@@ -17,6 +17,7 @@ const LAYERS = {
   proxy: ["exec", "netfilter", "dataplane", "model", "store", "util"],
   policy: ["exec", "netfilter", "dataplane", "model", "store", "util"],
   qos: ["exec", "iproute", "tc", "dataplane", "model", "store", "util"],
+  dns: ["exec", "model", "store", "util"],
   lab: [
     "exec",
     "iproute",
@@ -32,6 +33,7 @@ const LAYERS = {
     "proxy",
     "policy",
     "qos",
+    "dns",
     "util",
   ],
   cli: [
@@ -48,6 +50,7 @@ const LAYERS = {
     "proxy",
     "policy",
     "qos",
+    "dns",
     "tc",
     "lab",
     "util",

@@ -8,6 +8,7 @@ import { registerCni } from "./cni.js";
 import { registerLab } from "./lab/index.js";
 import { registerPolicy } from "./policy.js";
 import { registerProxy } from "./proxy.js";
+import { registerDns } from "./dns.js";
 import { registerQos } from "./qos.js";
 import { registerRender } from "./render.js";
 
@@ -32,6 +33,7 @@ export function program(): Command {
   registerProxy(p);
   registerPolicy(p);
   registerQos(p);
+  registerDns(p);
   registerRender(p);
   return p;
 }

@@ -45,6 +45,7 @@ function endpointFor(pod: Pod, ip: string, svc: Service, zones: Map<string, stri
       uid: pod.metadata.uid,
     },
   };
+  if (pod.spec.hostname && pod.spec.subdomain === svc.metadata.name) ep.hostname = pod.spec.hostname;
   if (pod.spec.nodeName) ep.nodeName = pod.spec.nodeName;
   const zone = pod.spec.nodeName ? zones.get(pod.spec.nodeName) : undefined;
   if (zone) ep.zone = zone;

@@ -56,6 +56,7 @@ export interface ContainerPort {
 export interface Container {
   name: string;
   image?: string;
+  args?: string[];
   ports?: ContainerPort[];
   [k: string]: unknown;
 }
@@ -65,6 +66,11 @@ export interface PodSpec {
   nodeName?: string;
   nodeSelector?: Record<string, string>;
   hostNetwork?: boolean;
+  /** hostname and subdomain give the pod a DNS name under a headless Service named like the subdomain. */
+  hostname?: string;
+  subdomain?: string;
+  /** dnsPolicy: ClusterFirst (the default) resolves through the cluster DNS; Default uses the node's resolver. */
+  dnsPolicy?: "ClusterFirst" | "ClusterFirstWithHostNet" | "Default" | "None";
   containers: Container[];
   [k: string]: unknown;
 }
@@ -142,6 +148,8 @@ export interface Service extends KubeObject {
 /** Endpoint is one endpoint of an EndpointSlice. */
 export interface Endpoint {
   addresses: string[];
+  /** hostname is the pod's spec.hostname when its spec.subdomain names the Service. */
+  hostname?: string;
   conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
   nodeName?: string;
   zone?: string;

@@ -9,6 +9,12 @@ export function checkPodSpec(errs: Errors, at: string, spec: unknown): void {
   if (spec.nodeName !== undefined && (typeof spec.nodeName !== "string" || dnsSubdomainError(spec.nodeName)))
     errs.add(`${at}.nodeName`, `Invalid value: ${JSON.stringify(spec.nodeName)}: must be a node name`);
   checkStringMap(errs, `${at}.nodeSelector`, spec.nodeSelector, labelKeyError, labelValueError);
+  for (const f of ["hostname", "subdomain"] as const) {
+    const v = spec[f];
+    if (v !== undefined && (typeof v !== "string" || dnsLabelError(v)))
+      errs.add(`${at}.${f}`, `Invalid value: ${JSON.stringify(v)}: ${dnsLabelError(String(v ?? ""))}`);
+  }
+  checkEnum(errs, `${at}.dnsPolicy`, spec.dnsPolicy, ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"]);
   const cs = spec.containers;
   if (!Array.isArray(cs) || cs.length === 0) return errs.add(`${at}.containers`, "Required value: at least one container");
   const names = new Set<string>();
@@ -20,6 +26,8 @@ export function checkPodSpec(errs: Errors, at: string, spec: unknown): void {
       errs.add(`${cat}.name`, `Invalid value: ${JSON.stringify(c.name)}: ${dnsLabelError(String(c.name ?? ""))}`);
     else if (names.has(c.name)) errs.add(`${cat}.name`, `Duplicate value: "${c.name}"`);
     else names.add(c.name);
+    if (c.args !== undefined && !(Array.isArray(c.args) && c.args.every((a) => typeof a === "string")))
+      errs.add(`${cat}.args`, "Invalid value: must be a list of strings");
     checkContainerPorts(errs, `${cat}.ports`, c.ports, hostPorts);
   });
 }

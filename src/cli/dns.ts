@@ -1,0 +1,64 @@
+/** `podnet dns`: the cluster DNS server (CoreDNS's `kubernetes` and `forward` plugins). */
+import { type Command, Option } from "commander";
+import type { PodMode } from "../dns/answer.js";
+import { DnsDaemon } from "../dns/daemon.js";
+import { parseUpstream, type Upstream } from "../dns/forward.js";
+import { dnsSubdomainError } from "../model/names.js";
+import { intOption, logLine, serve } from "./flags.js";
+import { InvalidArgumentError } from "commander";
+
+const collectUpstream = (v: string, prev: Upstream[] = []): Upstream[] => {
+  try {
+    return [...prev, parseUpstream(v)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+
+const domain = (v: string): string => {
+  const d = v.replace(/\.$/, "").toLowerCase();
+  const e = dnsSubdomainError(d);
+  if (e) throw new InvalidArgumentError(e);
+  return d;
+};
+
+/** registerDns adds `podnet dns`. */
+export function registerDns(program: Command): void {
+  program
+    .command("dns")
+    .description("serve the cluster DNS: Services and pods of the cluster domain from the store, other names from the upstreams")
+    .requiredOption("--store <file>", "cluster store file to watch")
+    .option("--cluster-domain <domain>", "the cluster's DNS domain", domain, "cluster.local")
+    .option("--listen <ip>", "an address to listen on (repeatable)", (v: string, p: string[] = []) => [...p, v])
+    .addOption(intOption("--port <port>", "UDP and TCP port", 0, 65535, 53))
+    .option("--upstream <ip[:port]>", "a resolver for names outside the cluster domain (repeatable)", collectUpstream)
+    .addOption(
+      new Option("--pods <mode>", "answer a-b-c-d.<ns>.pod names: any address, running pods only, or never")
+        .choices(["insecure", "verified", "disabled"])
+        .default("insecure"),
+    )
+    .option("--dns-service <ns/name>", "the Service in front of the DNS pods", "kube-system/kube-dns")
+    .action(
+      async (o: {
+        store: string;
+        clusterDomain: string;
+        listen?: string[];
+        port: number;
+        upstream?: Upstream[];
+        pods: PodMode;
+        dnsService: string;
+      }) => {
+        const d = new DnsDaemon({
+          storeFile: o.store,
+          zone: o.clusterDomain,
+          listen: o.listen ?? ["0.0.0.0"],
+          port: o.port,
+          upstreams: o.upstream ?? [],
+          podMode: o.pods,
+          dnsService: o.dnsService,
+          log: logLine,
+        });
+        await serve(d);
+      },
+    );
+}
