@@ -38,6 +38,7 @@ export function registerDns(program: Command): void {
         .default("insecure"),
     )
     .option("--dns-service <ns/name>", "the Service in front of the DNS pods", "kube-system/kube-dns")
+    .option("--status-file <file>", "where to record the store version the answers come from")
     .action(
       async (o: {
         store: string;
@@ -47,6 +48,7 @@ export function registerDns(program: Command): void {
         upstream?: Upstream[];
         pods: PodMode;
         dnsService: string;
+        statusFile?: string;
       }) => {
         const d = new DnsDaemon({
           storeFile: o.store,
@@ -56,6 +58,7 @@ export function registerDns(program: Command): void {
           upstreams: o.upstream ?? [],
           podMode: o.pods,
           dnsService: o.dnsService,
+          ...(o.statusFile ? { statusFile: o.statusFile } : {}),
           log: logLine,
         });
         await serve(d);

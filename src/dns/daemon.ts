@@ -6,6 +6,7 @@
  */
 import type { EndpointSlice, Namespace, Pod, Service } from "../model/types.js";
 import { byKind, StoreFollower } from "../store/follow.js";
+import { writeJsonAtomic } from "../util/jsonfile.js";
 import type { PodMode } from "./answer.js";
 import type { Upstream } from "./forward.js";
 import { buildIndex } from "./records.js";
@@ -21,7 +22,17 @@ export interface DnsDaemonOptions {
   podMode: PodMode;
   /** dnsService is `namespace/name` of the Service in front of the DNS pods (its addresses are the zone's NS glue). */
   dnsService: string;
+  /** statusFile records the store version the index was built from, for whoever waits on it (the lab's apply). */
+  statusFile?: string;
   log: (line: string) => void;
+}
+
+/** DnsStatus is the status file's content. */
+export interface DnsStatus {
+  pid: number;
+  resourceVersion: number;
+  services: number;
+  at: string;
 }
 
 /** DnsDaemon runs the DNS server until stopped. */
@@ -68,6 +79,15 @@ export class DnsDaemon {
     const self = services.find((s) => s.metadata.namespace === ns && s.metadata.name === name);
     this.dnsIPs.splice(0, this.dnsIPs.length, ...(self?.spec.clusterIPs ?? []).filter((ip) => ip !== "None"));
     this.server.setIndex(ix);
+    if (this.opts.statusFile) {
+      const st: DnsStatus = {
+        pid: process.pid,
+        resourceVersion: snap.resourceVersion,
+        services: ix.services.size,
+        at: new Date().toISOString(),
+      };
+      writeJsonAtomic(this.opts.statusFile, st);
+    }
     return true;
   }
 }

@@ -23,6 +23,14 @@ test("wrapArgv enters a named or path namespace with nsenter (ip switches itself
     "link",
   ]);
   assert.equal(netnsPath("/proc/1/ns/net"), "/proc/1/ns/net");
+  assert.deepEqual(wrapArgv({ argv: ["dig", "web"], netns: "pn-a-pod-1", netnsFiles: true }), [
+    "ip",
+    "netns",
+    "exec",
+    "pn-a-pod-1",
+    "dig",
+    "web",
+  ]);
 });
 
 test("netnsPath rejects names that could escape /var/run/netns", () => {

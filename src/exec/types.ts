@@ -29,6 +29,11 @@ export interface CommandSpec {
   stdin?: string | Promise<string>;
   /** env is added to the inherited environment; a value of undefined removes the variable. */
   env?: Record<string, string | undefined>;
+  /**
+   * netnsFiles runs the command as `ip netns exec` does, for a named namespace: in a private mount
+   * namespace where the files of /etc/netns/NAME replace those of /etc (a pod's resolv.conf).
+   */
+  netnsFiles?: boolean;
   /** okCodes are exit codes that count as success (default [0]). */
   okCodes?: readonly number[];
   timeoutMs?: number;
@@ -109,6 +114,7 @@ export function wrapArgv(spec: CommandSpec): string[] {
   const path = netnsPath(spec.netns);
   const [cmd, ...rest] = spec.argv;
   const name = NAMED_NETNS.exec(path)?.[1];
+  if (spec.netnsFiles && name) return ["ip", "netns", "exec", name, ...spec.argv];
   if (cmd === "ip" && name) return ["ip", "-n", name, ...rest];
   return ["nsenter", `--net=${path}`, "--", ...spec.argv];
 }

@@ -47,7 +47,16 @@ export async function buildTopology(exec: Executor, lab: string, nodes: LabNode[
 export async function startInternetServer(exec: Executor, lab: string, logFile: string, family: IpFamilyMode = "ipv4"): Promise<void> {
   const ips = family === "dual" ? `${EXTERNAL.host},${EXTERNAL6.host}` : EXTERNAL.host;
   await exec.daemon({
-    argv: [process.execPath, ECHO_SERVER, "--pod=internet/server", "--node=external", `--ip=${ips}`, "--tcp=80", "--udp=53"],
+    argv: [
+      process.execPath,
+      ECHO_SERVER,
+      "--pod=internet/server",
+      "--node=external",
+      `--ip=${ips}`,
+      `--bind=${ips}`,
+      "--tcp=80",
+      "--udp=53",
+    ],
     netns: externalNetns(lab),
     env: { NODE_EXTRA_CA_CERTS: undefined },
     logFile,

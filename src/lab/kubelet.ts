@@ -2,7 +2,8 @@
  * The lab's kubelet for one node: makes the node's running sandboxes match the pods bound to it.
  * A pod is a network namespace wired by calling the node's CNI config exactly as a runtime does,
  * then the echo workload started inside it. A sandbox's record is written before anything of it
- * is made and marked done at the end, so a start that failed — or a kubelet killed halfway — is
+ * is made and marked done at the end (a ClusterFirst pod's resolv.conf is written before its
+ * workload starts), so a start that failed — or a kubelet killed halfway — is
  * undone (CNI DEL, namespace removed) by the next sync; after each sync a CNI GC with the node's
  * sandboxes releases whatever no sandbox owns.
  */
@@ -17,6 +18,8 @@ import { containerIdFor, podNetns } from "./layout.js";
 import { createNetns, deleteNetns } from "../iproute/netns.js";
 import { pidLooksLike, stopPids } from "../util/proc.js";
 import type { Sandbox, SandboxDir } from "./sandbox.js";
+import { PODNET_BIN } from "./agents.js";
+import { DNS_IMAGE, removePodResolv, resolvConf, usesClusterDns, writePodResolv } from "./dns.js";
 
 /** ECHO_SERVER is the lab workload: pods run it, and so does the external host. */
 export const ECHO_SERVER = fileURLToPath(new URL("./echo/server.js", import.meta.url));
@@ -31,6 +34,10 @@ export interface NodeRuntime {
   cniPath: string[];
   sandboxes: SandboxDir;
   rootNetnsInode: string;
+  /** storeFile is the cluster store, which `podnet dns` pods read as CoreDNS reads the API. */
+  storeFile: string;
+  /** dnsServers are the cluster DNS's addresses when the lab runs one: ClusterFirst pods get a resolv.conf naming them. */
+  dnsServers?: string[];
 }
 
 function attachment(s: Pick<Sandbox, "containerId" | "netns" | "namespace" | "name" | "capabilityArgs">): Attachment {
@@ -99,7 +106,9 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
     await createNetns(rt.exec, s.netns);
     const result = await addNetworkList(runtimeOpts(rt), conf, attachment(s));
     s.ips = (result.ips ?? []).map((i) => i.address.split("/")[0]!);
-    if (s.tcp.length + s.udp.length > 0) s.pid = await startEcho(rt, s);
+    if (rt.dnsServers && usesClusterDns(pod)) writePodResolv(s.netns, resolvConf(s.namespace, rt.dnsServers));
+    const argv = workloadArgv(rt, pod, s);
+    if (argv) s.pid = await startWorkload(rt, s, argv);
     rt.sandboxes.save(s);
     return s;
   } catch (e) {
@@ -108,18 +117,35 @@ export async function startPod(rt: NodeRuntime, pod: Pod): Promise<Sandbox> {
   }
 }
 
-async function startEcho(rt: NodeRuntime, s: Sandbox): Promise<number> {
+/** WORKLOAD_MARKERS tell a pod's process from a recycled PID: the echo server's script, or podnet's executable. */
+const WORKLOAD_MARKERS = [ECHO_SERVER, PODNET_BIN];
+const isWorkload = (pid: number) => WORKLOAD_MARKERS.some((m) => pidLooksLike(pid, m));
+
+/** workloadArgv is what a pod runs: the cluster DNS for the podnet/dns image, else the echo server when it declares ports. */
+function workloadArgv(rt: NodeRuntime, pod: Pod, s: Sandbox): string[] | undefined {
+  const dns = pod.spec.containers.find((c) => c.image === DNS_IMAGE);
+  if (dns) {
+    s.statusFile = rt.sandboxes.statusFile(s.uid);
+    const listen = s.ips.map((ip) => `--listen=${ip}`);
+    return [PODNET_BIN, "dns", `--store=${rt.storeFile}`, `--status-file=${s.statusFile}`, ...listen, ...(dns.args ?? [])];
+  }
+  if (s.tcp.length + s.udp.length === 0) return undefined;
+  return [
+    process.execPath,
+    ECHO_SERVER,
+    `--pod=${s.namespace}/${s.name}`,
+    `--node=${rt.node}`,
+    `--ip=${s.ips.join(",")}`,
+    `--tcp=${s.tcp.join(",")}`,
+    `--udp=${s.udp.join(",")}`,
+  ];
+}
+
+async function startWorkload(rt: NodeRuntime, s: Sandbox, argv: string[]): Promise<number> {
   return rt.exec.daemon({
-    argv: [
-      process.execPath,
-      ECHO_SERVER,
-      `--pod=${s.namespace}/${s.name}`,
-      `--node=${rt.node}`,
-      `--ip=${s.ips.join(",")}`,
-      `--tcp=${s.tcp.join(",")}`,
-      `--udp=${s.udp.join(",")}`,
-    ],
+    argv,
     netns: s.netns,
+    netnsFiles: true,
     env: { NODE_EXTRA_CA_CERTS: undefined },
     logFile: rt.sandboxes.logFile(s.uid),
     readyLine: "ready",
@@ -129,15 +155,16 @@ async function startEcho(rt: NodeRuntime, s: Sandbox): Promise<number> {
 
 /** stopPod stops a sandbox's workload, runs CNI DEL and removes its namespace and record (also of a half-made one). */
 export async function stopPod(rt: NodeRuntime, s: Sandbox, conf?: ConfList): Promise<void> {
-  if (s.pid && pidLooksLike(s.pid, ECHO_SERVER)) await stopPids([s.pid]);
+  if (s.pid && isWorkload(s.pid)) await stopPids([s.pid]);
   await delNetworkList(runtimeOpts(rt), conf ?? loadConfList(rt.cniConfFile), attachment(s));
   await deleteNetns(rt.exec, s.netns); // stops whatever still runs inside (a workload of a killed start)
+  removePodResolv(s.netns);
   rt.sandboxes.remove(s.uid);
 }
 
 /** sandboxHealthy is false once a sandbox's namespace or workload is gone (a crashed node), so it is recreated. */
 export function sandboxHealthy(s: Sandbox): boolean {
-  return !s.creating && existsSync(`/var/run/netns/${s.netns}`) && (!s.pid || pidLooksLike(s.pid, ECHO_SERVER));
+  return !s.creating && existsSync(`/var/run/netns/${s.netns}`) && (!s.pid || isWorkload(s.pid));
 }
 
 /** syncPods stops sandboxes of pods that are gone and starts the missing ones; returns started and failures. */

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, runControllers } from "../cluster/index.js";
+import { admitWithAction, DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, runControllers } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
 import type { KubeObject, Node, Subnet } from "../model/types.js";
 import { type Flavour, systemFlavour } from "../netfilter/index.js";
@@ -15,6 +15,7 @@ import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.
 import { EmbeddedStore, withFileLock } from "../store/embedded.js";
 import { buildTopology, destroyTopology, ownNetnsInode, startInternetServer } from "./bootstrap.js";
 import { nodeConfList } from "./cniconf.js";
+import { DNS_SERVICE_IPS, dnsObjects, removeLabResolvs, startUpstreamResolver } from "./dns.js";
 import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
 import type { NodeRuntime } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
@@ -71,6 +72,7 @@ export class Lab {
       ipFamily?: IpFamilyMode;
       mirror?: { iface: string };
       proxyMode?: "iptables" | "nftables";
+      dns?: boolean;
     } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
@@ -84,6 +86,7 @@ export class Lab {
         ipFamily: opts.ipFamily ?? "ipv4",
         ...(opts.mirror ? { mirror: opts.mirror } : {}),
         ...(opts.proxyMode && opts.proxyMode !== "iptables" ? { proxyMode: opts.proxyMode } : {}),
+        ...(opts.dns !== false ? { dns: true } : {}),
         name: this.name,
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },
@@ -106,12 +109,23 @@ export class Lab {
           ensureAgents(this.exec, this.paths, cfg, PROXY).then(() => ensureAgents(this.exec, this.paths, cfg, POLICY)),
           ensureCniAgents(this.exec, this.paths, cfg),
         ]);
+        if (cfg.dns) await this.startDns(cfg);
         return cfg;
       } catch (e) {
         await this.teardown();
         throw new LabError(`failed to create lab "${this.name}": ${(e as Error).message}`, { cause: e });
       }
     });
+  }
+
+  /** startDns runs the upstream resolver on the external host, then kube-dns and its pods, as kubeadm's addon. */
+  private async startDns(cfg: LabConfig): Promise<void> {
+    await startUpstreamResolver(this.exec, this.name, this.paths.dir, cfg.ipFamily ?? "ipv4");
+    await this.store.update((tx) => {
+      for (const o of dnsObjects(cfg.ipFamily ?? "ipv4")) admitWithAction(tx, o, cfg.cluster);
+    });
+    const { failures } = await this.reconcile();
+    if (failures.length > 0) throw new LabError(`failed to start the cluster DNS: ${failures.join("; ")}`);
   }
 
   /** registerNodes creates the Node objects the store lacks and writes every node's CNI config. */
@@ -170,6 +184,7 @@ export class Lab {
 
   private async teardown(): Promise<string[]> {
     const removed = await destroyTopology(this.exec, this.name);
+    removeLabResolvs(this.name);
     rmSync(this.paths.dir, { recursive: true, force: true, maxRetries: 3 });
     return removed;
   }
@@ -185,6 +200,8 @@ export class Lab {
       cniPath: CNI_PATH,
       sandboxes: new SandboxDir(this.paths.sandboxDir(node)),
       rootNetnsInode: cfg.rootNetnsInode,
+      storeFile: this.paths.store,
+      ...(cfg.dns ? { dnsServers: cfg.ipFamily === "dual" ? [DNS_SERVICE_IPS[4], DNS_SERVICE_IPS[6]] : [DNS_SERVICE_IPS[4]] } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 /**
  * One pass of the lab's control loop, run by every command that changes the lab and finishing
- * whatever an interrupted one left: the controllers run, each node's kubelet admits its pods (host
+ * whatever an interrupted one left: the controllers run, pods being deleted leave their Services
+ * (the proxies drop them) before they stop, each node's kubelet admits its pods (host
  * ports, as kubelet's admission), undoes half-made sandboxes and syncs the rest, pod namespaces no
  * sandbox owns are removed, pod status and EndpointSlices are published, and the network and the
  * node agents (proxy, policy) catch up before the command returns.
@@ -12,6 +13,7 @@ import type { Pod } from "../model/types.js";
 import type { Txn } from "../store/types.js";
 import { ensureCniAgents } from "./cniagent.js";
 import { syncPods } from "./kubelet.js";
+import { waitForDnsPods } from "./dns.js";
 import type { LabConfig } from "./config.js";
 import type { Executor } from "../exec/types.js";
 import type { EmbeddedStore } from "../store/embedded.js";
@@ -50,8 +52,10 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   const cfg = lab.config();
   const pods = await lab.store.update((tx) => {
     runControllers(tx, cfg.cluster);
+    reconcileEndpointSlices(tx);
     return tx.list<Pod>("Pod");
   });
+  await drainLeaving(lab, cfg, pods);
   await lab.writeCniConfigs(cfg);
   await ensureCniAgents(lab.exec, lab.paths, cfg);
   const results: NodeResult[] = await Promise.all(
@@ -83,8 +87,31 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   for (const k of [PROXY, POLICY, QOS]) await ensureAgents(lab.exec, lab.paths, cfg, k);
   const rv = lab.store.version();
   await Promise.all([PROXY, POLICY, QOS].map((k) => waitForAgents(lab.paths, cfg, k, rv)));
+  await waitForDnsPods(
+    results.flatMap((r) => r.sandboxes),
+    rv,
+  );
   await lab.store.update((tx) => publishQosConditions(tx, lab.paths));
   return { failures: results.flatMap((r) => r.failed.map((f) => f.error.message)) };
+}
+
+/**
+ * drainLeaving lets pods about to be stopped leave their Services first, as a deleted pod does
+ * while it terminates: the EndpointSlices no longer hold them (updated above), and once every
+ * proxy has synced — dropping them and flushing their UDP flows — no new connection or query
+ * reaches a pod that is going away.
+ */
+async function drainLeaving(lab: LabHandle, cfg: LabConfig, pods: Pod[]): Promise<void> {
+  const want = new Set(pods.filter((p) => !done(p)).map((p) => p.metadata.uid));
+  const leaving = cfg.nodes.some((n) =>
+    lab
+      .nodeRuntime(cfg, n.name)
+      .sandboxes.list()
+      .some((s) => !s.creating && !want.has(s.uid)),
+  );
+  if (!leaving) return;
+  await ensureAgents(lab.exec, lab.paths, cfg, PROXY);
+  await waitForAgents(lab.paths, cfg, PROXY, lab.store.version());
 }
 
 /** removeStrayPodNetns deletes pod namespaces of the lab that no sandbox record names (what a killed start of an older version left). */

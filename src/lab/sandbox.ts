@@ -16,6 +16,8 @@ export interface Sandbox {
   udp: number[];
   /** capabilityArgs are what ADD was given (host ports, bandwidth, static IPs); DEL gets them again, as libcni's cache does. */
   capabilityArgs?: Record<string, unknown>;
+  /** statusFile is where the pod's workload records the store version it serves (the cluster DNS's pods). */
+  statusFile?: string;
   /** creating marks a sandbox whose start has not finished: written before anything is made, so a killed start is found and undone. */
   creating?: true;
 }
@@ -26,7 +28,7 @@ export class SandboxDir {
   list(): Sandbox[] {
     let files: string[];
     try {
-      files = readdirSync(this.dir).filter((f) => f.endsWith(".json"));
+      files = readdirSync(this.dir).filter((f) => /^[^.]+\.json$/.test(f)); // <uid>.json, not <uid>.status.json
     } catch {
       return [];
     }
@@ -42,6 +44,11 @@ export class SandboxDir {
   remove(uid: string): void {
     rmSync(join(this.dir, `${uid}.json`), { force: true });
     rmSync(join(this.dir, `${uid}.log`), { force: true });
+    rmSync(join(this.dir, `${uid}.status.json`), { force: true });
+  }
+  /** statusFile is where a pod's workload may record its status. */
+  statusFile(uid: string): string {
+    return join(this.dir, `${uid}.status.json`);
   }
   logFile(uid: string): string {
     mkdirSync(this.dir, { recursive: true });

@@ -21,6 +21,9 @@ export const UNDERLAY = {
 /** EXTERNAL is the outside world: a TEST-NET-2 network behind the underlay router. */
 export const EXTERNAL = { gateway: "198.51.100.1", host: "198.51.100.10", prefix: 24 };
 
+/** UPSTREAM_DNS is the external host's resolver, a second address of its eth0 (the first serves the echo workload, UDP 53 too). */
+export const UPSTREAM_DNS = { 4: "198.51.100.53", 6: "2001:db8:100::53" } as const;
+
 /** UNDERLAY6 is the nodes' IPv6 network in a dual-stack lab. */
 export const UNDERLAY6 = { gateway: "fd00:172:18::1", prefix: 64 };
 /** EXTERNAL6 is the external host's IPv6 network (documentation prefix) in a dual-stack lab. */
@@ -82,7 +85,11 @@ function hostTransaction(ip: string, prefix: number, gateway: string, v6?: { ip:
 /** externalTransaction addresses the external host, inside its namespace. */
 export function externalTransaction(family: IpFamilyMode = "ipv4"): IpTransaction {
   const v6 = family === "dual" ? { ip: EXTERNAL6.host, prefix: EXTERNAL6.prefix, gateway: EXTERNAL6.gateway } : undefined;
-  return hostTransaction(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway, v6);
+  const tx = hostTransaction(EXTERNAL.host, EXTERNAL.prefix, EXTERNAL.gateway, v6).addAddress({
+    dev: "eth0",
+    cidr: `${UPSTREAM_DNS[4]}/${EXTERNAL.prefix}`,
+  });
+  return v6 ? tx.addAddress(v6addr(UPSTREAM_DNS[6], EXTERNAL6.prefix, "eth0")) : tx;
 }
 
 /** nodePort names a node's port on the underlay bridge. */

@@ -97,11 +97,15 @@ export function netnsFixture(
   });
 }
 
-/** withLab runs fn against a fresh lab (extra `lab up` flags in upArgs) and always tears it down. */
+/**
+ * withLab runs fn against a fresh lab (extra `lab up` flags in upArgs) and always tears it down.
+ * The lab runs no cluster DNS unless upArgs ask for it with --dns: its two pods would take
+ * addresses and scheduling slots that most tests count on.
+ */
 export async function withLab(nodes: number, fn: (lab: TestLab) => Promise<void>, upArgs: string[] = []): Promise<void> {
   const lab = new TestLab();
   try {
-    await lab.ok(["up", "--nodes", String(nodes), ...upArgs]);
+    await lab.ok(["up", "--nodes", String(nodes), ...(upArgs.includes("--dns") ? [] : ["--no-dns"]), ...upArgs]);
     await fn(lab);
   } finally {
     await lab.down();

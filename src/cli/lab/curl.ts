@@ -56,6 +56,7 @@ export function registerCurl(lab: Command): void {
       process.exitCode = await l.exec.interactive({
         argv,
         netns: sourceNetns(l, o.namespace, source),
+        netnsFiles: true,
         env: { NODE_EXTRA_CA_CERTS: undefined },
       });
     });

@@ -1,4 +1,7 @@
-/** `podnet lab exec POD -- CMD…` and `lab exec-node NODE -- CMD…`: a command in a pod's or node's network namespace. */
+/**
+ * `podnet lab exec POD -- CMD…` and `lab exec-node NODE -- CMD…`: a command in a pod's or node's
+ * network namespace (a pod's with its resolv.conf, as `ip netns exec` sets it up).
+ */
 import type { Command } from "commander";
 import type { Lab } from "../../lab/lab.js";
 import { nodeNetns } from "../../lab/layout.js";
@@ -22,7 +25,7 @@ export function registerExec(lab: Command): void {
     .option("-n, --namespace <ns>", "namespace", "default")
     .action(async (pod: string, command: string[], o: { namespace: string }, cmd: Command) => {
       const l = openLab(cmd);
-      process.exitCode = await l.exec.interactive({ argv: command, netns: findPodSandbox(l, o.namespace, pod).netns });
+      process.exitCode = await l.exec.interactive({ argv: command, netns: findPodSandbox(l, o.namespace, pod).netns, netnsFiles: true });
     });
   lab
     .command("exec-node")

@@ -25,6 +25,7 @@ interface UpFlags {
   mirror: boolean;
   mirrorIface: string;
   proxyMode: "iptables" | "nftables" | "ipvs";
+  dns?: boolean;
 }
 
 /** registerUp adds `lab up`. */
@@ -45,6 +46,8 @@ export function registerUp(lab: Command): void {
     )
     .option("--mirror", "enable traffic mirroring on every node (pods annotated ovn.kubernetes.io/mirror=true)", false)
     .option("--mirror-iface <name>", "the nodes' mirror interface", ifaceName, "mirror0")
+    .option("--dns", "run the cluster DNS: kube-dns at 10.96.0.10, two podnet dns pods, an upstream on the external host (the default)")
+    .option("--no-dns", "run no cluster DNS (pods then use the machine's resolver)")
     .action(async (o: UpFlags, cmd: Command) => {
       if (o.proxyMode === "ipvs")
         throw new LabError(
@@ -65,6 +68,7 @@ export function registerUp(lab: Command): void {
           ipFamily: o.ipFamily === "dual" ? "dual" : "ipv4",
           ...(o.mirror ? { mirror: { iface: o.mirrorIface } } : {}),
           proxyMode: o.proxyMode,
+          dns: o.dns !== false,
         });
         const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);

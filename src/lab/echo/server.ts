@@ -14,8 +14,11 @@ const { values } = parseArgs({
     ip: { type: "string", default: "" },
     tcp: { type: "string", default: "" },
     udp: { type: "string", default: "" },
+    /** bind lists the addresses to listen on (every one when empty): the external host leaves its resolver's address to dnsmasq. */
+    bind: { type: "string", default: "" },
   },
 });
+const hosts = (values.bind ?? "").split(",").filter(Boolean);
 const [namespace, pod] = (values.pod ?? "").split("/");
 const ports = (s: string | undefined) => (s ?? "").split(",").filter(Boolean).map(Number);
 
@@ -38,7 +41,7 @@ function answer(client: string, clientPort: number, port: number, proto: string,
   });
 }
 
-function listenTcp(port: number): Promise<void> {
+function listenTcp(port: number, host: string): Promise<void> {
   const server = createServer((req, res) => {
     const m = /^\/bytes\/(\d{1,8})$/.exec(req.url ?? "");
     if (m) {
@@ -57,21 +60,22 @@ function listenTcp(port: number): Promise<void> {
   server.keepAliveTimeout = 1000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ port, host: "::", ipv6Only: false }, () => resolve());
+    server.listen({ port, host, ipv6Only: false }, () => resolve());
   });
 }
 
-function listenUdp(port: number): Promise<void> {
-  const sock = createSocket({ type: "udp6", ipv6Only: false });
+function listenUdp(port: number, host: string): Promise<void> {
+  const sock = createSocket({ type: host.includes(".") ? "udp4" : "udp6", ipv6Only: false });
   sock.on("message", (_msg, rinfo) => {
     sock.send(`${answer(unmap(rinfo.address), rinfo.port, port, "UDP")}\n`, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     sock.once("error", reject);
-    sock.bind(port, "::", () => resolve());
+    sock.bind(port, host, () => resolve());
   });
 }
 
-await Promise.all([...ports(values.tcp).map(listenTcp), ...ports(values.udp).map(listenUdp)]);
+const on = hosts.length > 0 ? hosts : ["::"];
+await Promise.all(on.flatMap((h) => [...ports(values.tcp).map((p) => listenTcp(p, h)), ...ports(values.udp).map((p) => listenUdp(p, h))]));
 process.on("SIGTERM", () => process.exit(0));
 process.stdout.write("ready\n");
