@@ -15,7 +15,7 @@ import { type Attachment, type DataPath, FORBID_NETNS_ENV, HOST_IP_BATCH } from 
 import type { CniEnv } from "./env.js";
 import { ipamClient } from "./ipam-client.js";
 import { type MasqOwner, setMasq } from "./masq.js";
-import { checkContainerId, hostVethName, podAlias, randomMac } from "./names.js";
+import { checkContainerId, hostVethName, podAlias, podDns, randomMac } from "./names.js";
 import { checkPodNetns } from "./netns.js";
 import { ROUTED } from "./routed.js";
 import { requestedIps, requestedMac } from "./static.js";
@@ -80,7 +80,7 @@ export async function cmdAdd(ctx: PluginContext): Promise<Result> {
         throw new CniError(CniCode.Internal, `failed to configure "${env.ifname}" in "${env.netns}": ${e.stderr.trim() || e.message}`);
       });
       if (conf.ipMasq) await setMasq(exec, owner(ctx), alloc.ips, false);
-      return { cniVersion: conf.cniVersion, ...dp.result(a, shown), dns: conf.dns ?? {} };
+      return { cniVersion: conf.cniVersion, ...dp.result(a, shown), dns: podDns(conf.dns, env.args) };
     } catch (e) {
       // Undo only what this ADD made: a veth that existed already, or addresses it held already
       // (a repeated ADD), belong to the attachment that is there.

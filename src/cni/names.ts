@@ -1,6 +1,6 @@
 /** Deterministic names for what the plugin creates, so DEL finds it even when the netns is gone. */
 import { createHash } from "node:crypto";
-import { CniCode, CniError } from "./types.js";
+import { CniCode, CniError, type Dns } from "./types.js";
 
 function digest(...parts: string[]): string {
   return createHash("sha256").update(parts.join("\0")).digest("hex");
@@ -46,4 +46,17 @@ export function podAlias(args: Record<string, string>): string | undefined {
   if (!ns || !name || !DNS_LABEL.test(ns) || !DNS_SUBDOMAIN.test(name)) return undefined;
   const alias = `${ns}/${name}`;
   return alias.length <= 255 ? alias : undefined;
+}
+
+/**
+ * podDns is the DNS a result reports for a pod: the network's, with the pod namespace's own search
+ * domain in front when the first one is the cluster's "svc.<domain>" (a kubelet's search path,
+ * `<ns>.svc.<domain> svc.<domain> <domain>`, for runtimes such as podman that write resolv.conf
+ * from the CNI result).
+ */
+export function podDns(dns: Dns | undefined, args: Record<string, string>): Dns {
+  const ns = args.K8S_POD_NAMESPACE;
+  const [first, ...rest] = dns?.search ?? [];
+  if (!dns || !first?.startsWith("svc.") || !ns || !DNS_LABEL.test(ns)) return dns ?? {};
+  return { ...dns, search: [`${ns}.${first}`, first, ...rest] };
 }

@@ -41,6 +41,8 @@ export interface NodeNetOptions {
   mode?: "bridge" | "routed";
   /** agentSocket is the node's podnet-cni agent ("none": run the plugin standalone). */
   agentSocket?: string;
+  /** dns is the cluster DNS (its addresses and domain), reported in CNI results for runtimes that write resolv.conf from them. */
+  dns?: { nameservers: string[]; domain: string };
 }
 
 /** nodeConfList is a node's podnet network, in bridge or routed mode. */
@@ -62,6 +64,15 @@ export function nodeConfList(node: Node, o: NodeNetOptions): ConfList {
         ipMasq: false,
         hairpinMode: true,
         mtu,
+        ...(o.dns
+          ? {
+              dns: {
+                nameservers: o.dns.nameservers,
+                search: [`svc.${o.dns.domain}`, o.dns.domain],
+                options: ["ndots:5"],
+              },
+            }
+          : {}),
         ipam: {
           type: "podnet",
           ranges: cidrs.map((subnet) => [{ subnet }]),

@@ -27,6 +27,11 @@ export const TEST_ZONE = { domain: "example.test", hosts: { www: ["203.0.113.80"
 /** DNS_IMAGE is the image name the lab's kubelet runs as `podnet dns`. */
 export const DNS_IMAGE = "podnet/dns";
 
+/** dnsServers are the nameservers a lab's pods use: kube-dns's ClusterIPs. */
+export function dnsServers(cfg: { ipFamily?: IpFamilyMode }): string[] {
+  return cfg.ipFamily === "dual" ? [DNS_SERVICE_IPS[4], DNS_SERVICE_IPS[6]] : [DNS_SERVICE_IPS[4]];
+}
+
 /** dnsObjects are the kube-dns Service and the Deployment of its pods. */
 export function dnsObjects(family: IpFamilyMode): [Service, Deployment] {
   const dual = family === "dual";

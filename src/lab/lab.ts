@@ -15,7 +15,7 @@ import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.
 import { EmbeddedStore, withFileLock } from "../store/embedded.js";
 import { buildTopology, destroyTopology, ownNetnsInode, startInternetServer } from "./bootstrap.js";
 import { nodeConfList } from "./cniconf.js";
-import { DNS_SERVICE_IPS, dnsObjects, removeLabResolvs, startUpstreamResolver } from "./dns.js";
+import { CLUSTER_DOMAIN, dnsObjects, dnsServers, removeLabResolvs, startUpstreamResolver } from "./dns.js";
 import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
 import type { NodeRuntime } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
@@ -171,6 +171,7 @@ export class Lab {
         subnets,
         mode: cfg.cniMode,
         agentSocket: cniSocket(this.paths, name),
+        ...(cfg.dns ? { dns: { nameservers: dnsServers(cfg), domain: CLUSTER_DOMAIN } } : {}),
       });
       const text = JSON.stringify(conf, null, 2);
       writeFileSync(join(dir, "10-podnet.conflist"), text);
@@ -201,7 +202,7 @@ export class Lab {
       sandboxes: new SandboxDir(this.paths.sandboxDir(node)),
       rootNetnsInode: cfg.rootNetnsInode,
       storeFile: this.paths.store,
-      ...(cfg.dns ? { dnsServers: cfg.ipFamily === "dual" ? [DNS_SERVICE_IPS[4], DNS_SERVICE_IPS[6]] : [DNS_SERVICE_IPS[4]] } : {}),
+      ...(cfg.dns ? { dnsServers: dnsServers(cfg) } : {}),
     };
   }
 
