@@ -2,6 +2,7 @@
 import { RealExecutor } from "../src/exec/real.js";
 import { cleanupOnInterrupt } from "./interrupt.js";
 import { benchCni } from "./cni.js";
+import { benchDns } from "./dns.js";
 import { benchLab } from "./lab.js";
 import { benchPolicy } from "./policy.js";
 import { benchProxy } from "./proxy.js";
@@ -10,6 +11,8 @@ import { benchRouting } from "./routing.js";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cni: () => benchCni(process.argv[3] ? Number(process.argv[3]) : undefined, process.argv[4] ? Number(process.argv[4]) : undefined),
+  dns: () =>
+    benchDns(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined, process.argv[4] ? Number(process.argv[4]) : undefined),
   lab: () => benchLab(),
   policy: () => benchPolicy(process.argv[3] ? Number(process.argv[3]) : undefined),
   qos: () => benchQos(process.argv[3] ? Number(process.argv[3]) : undefined),
