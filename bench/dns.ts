@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RealExecutor } from "../src/exec/real.js";
 import { createNetns, deleteNetns } from "../src/iproute/netns.js";
+import { dnsmasqArgv } from "../src/lab/dns.js";
 import type { Service } from "../src/model/types.js";
 import { EmbeddedStore } from "../src/store/embedded.js";
 import { stopPids } from "../src/util/proc.js";
@@ -83,22 +84,8 @@ async function oneSize(netns: string, dir: string, n: number, seconds: number): 
       timeoutMs: 60_000,
     });
     pids.push(podnet);
-    await exec.run({
-      argv: [
-        "dnsmasq",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--bind-interfaces",
-        `--listen-address=${DNSMASQ_ADDR}`,
-        "--user=root",
-        `--pid-file=${join(dir, `dnsmasq-${n}.pid`)}`,
-        `--addn-hosts=${join(dir, `hosts-${n}`)}`,
-        "--local=/cluster.local/",
-        "--local-ttl=5",
-      ],
-      netns,
-    });
+    const hosts = [`--addn-hosts=${join(dir, `hosts-${n}`)}`, "--local=/cluster.local/"];
+    await exec.run({ argv: dnsmasqArgv([DNSMASQ_ADDR], join(dir, `dnsmasq-${n}.pid`), 5, hosts), netns });
     pids.push(Number(readFileSync(join(dir, `dnsmasq-${n}.pid`), "utf8")));
     const rate = { podnet: [] as number[], dnsmasq: [] as number[] };
     for (let round = 0; round < 3; round++) {

@@ -118,32 +118,38 @@ export function removeLabResolvs(lab: string): void {
 }
 
 /**
+ * dnsmasqArgv is a dnsmasq that answers only what it is given (no resolv.conf, no /etc/hosts, no
+ * upstream), on the listed addresses, forking once its sockets are open (a bad start fails the
+ * command) and leaving its PID in pidFile.
+ */
+export function dnsmasqArgv(listen: string[], pidFile: string, ttl: number, extra: string[]): string[] {
+  return [
+    "dnsmasq",
+    "--conf-file=/dev/null",
+    "--no-resolv",
+    "--no-hosts",
+    "--bind-interfaces",
+    ...listen.map((a) => `--listen-address=${a}`),
+    `--pid-file=${pidFile}`,
+    "--user=root",
+    `--local-ttl=${ttl}`,
+    ...extra,
+  ];
+}
+
+/**
  * startUpstreamResolver runs dnsmasq on the external host, authoritative for the test zone
- * (every other name NXDOMAIN: the lab has no internet). It forks once its sockets are open, so
- * a bad start fails here; lab down stops it with everything else in the lab's namespaces.
+ * (every other name NXDOMAIN: the lab has no internet); lab down stops it with everything else in
+ * the lab's namespaces.
  */
 export async function startUpstreamResolver(exec: Executor, lab: string, dir: string, family: IpFamilyMode): Promise<void> {
   const listen = family === "dual" ? [UPSTREAM_DNS[4], UPSTREAM_DNS[6]] : [UPSTREAM_DNS[4]];
   const records = Object.entries(TEST_ZONE.hosts).map(
     ([h, ips]) => `--host-record=${h}.${TEST_ZONE.domain},${ips.filter((ip) => family === "dual" || !ip.includes(":")).join(",")}`,
   );
+  const zone = [`--log-facility=${join(dir, "dnsmasq.log")}`, `--local=/${TEST_ZONE.domain}/`, "--address=/#/", ...records];
   await exec.run({
-    argv: [
-      "dnsmasq",
-      "--conf-file=/dev/null",
-      "--no-resolv",
-      "--no-hosts",
-      "--bind-interfaces",
-      ...listen.map((a) => `--listen-address=${a}`),
-      `--pid-file=${join(dir, "dnsmasq.pid")}`,
-      `--log-facility=${join(dir, "dnsmasq.log")}`,
-      "--user=root",
-      "--local-ttl=60",
-      `--local=/${TEST_ZONE.domain}/`,
-      `--address=/#/`,
-      ...records,
-      `--txt-record=${TEST_ZONE.domain},podnet lab`,
-    ],
+    argv: dnsmasqArgv(listen, join(dir, "dnsmasq.pid"), 60, [...zone, `--txt-record=${TEST_ZONE.domain},podnet lab`]),
     netns: externalNetns(lab),
     timeoutMs: 15_000,
   });
