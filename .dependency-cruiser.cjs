@@ -18,6 +18,7 @@ const LAYERS = {
   policy: ["exec", "netfilter", "dataplane", "model", "store", "util"],
   qos: ["exec", "iproute", "tc", "dataplane", "model", "store", "util"],
   dns: ["exec", "model", "store", "util"],
+  doctor: ["util"],
   lab: [
     "exec",
     "iproute",
@@ -34,6 +35,7 @@ const LAYERS = {
     "policy",
     "qos",
     "dns",
+    "doctor",
     "util",
   ],
   cli: [
@@ -51,6 +53,7 @@ const LAYERS = {
     "policy",
     "qos",
     "dns",
+    "doctor",
     "tc",
     "lab",
     "util",

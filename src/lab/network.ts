@@ -38,6 +38,16 @@ async function publish(store: EmbeddedStore, node: string, annotations: Record<s
   });
 }
 
+/** routingDesired is every node's desired routing state, from the store's Nodes and Subnets. */
+export async function routingDesired(store: EmbeddedStore, cfg: LabConfig): Promise<Map<string, RoutingDesired>> {
+  const subnets = await store.read((tx) => tx.list<Subnet>("Subnet"));
+  const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")), subnets);
+  const egress = subnets.map(egressSubnet);
+  return new Map(
+    nodes.map((self) => [self.name, { self, nodes, egress: egressPlan(self, nodes, cfg.cluster.clusterCIDRs, egress, cfg.routing) }]),
+  );
+}
+
 /** syncRouting runs every lab node's routing agent and waits until each routes to every peer; returns the number of kernel changes. */
 export async function syncRouting(exec: Executor, paths: LabPaths, store: EmbeddedStore, cfg: LabConfig): Promise<number> {
   const agents = cfg.nodes.map((n) => ({ n, agent: nodeRouting(exec, paths, cfg, n.name) }));
@@ -46,14 +56,10 @@ export async function syncRouting(exec: Executor, paths: LabPaths, store: Embedd
     const self = before.find((r) => r.name === n.name);
     if (self) await publish(store, n.name, await agent.prepare(self));
   }
-  const subnets = await store.read((tx) => tx.list<Subnet>("Subnet"));
-  const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")), subnets);
-  const egress = subnets.map(egressSubnet);
+  const desired = await routingDesired(store, cfg);
   const work = agents.flatMap(({ n, agent }) => {
-    const self = nodes.find((r) => r.name === n.name);
-    if (!self) return [];
-    const desired: RoutingDesired = { self, nodes, egress: egressPlan(self, nodes, cfg.cluster.clusterCIDRs, egress, cfg.routing) };
-    return [{ agent, desired }];
+    const d = desired.get(n.name);
+    return d ? [{ agent, desired: d }] : [];
   });
   const changes = await Promise.all(work.map(({ agent, desired }) => agent.sync(desired)));
   await Promise.all(work.map(({ agent, desired }) => agent.waitRouted(desired)));

@@ -6,6 +6,7 @@ import { registerApply } from "./apply.js";
 import { registerCurl } from "./curl.js";
 import { registerDelete } from "./delete.js";
 import { registerDescribe } from "./describe.js";
+import { registerDoctor } from "./doctor.js";
 import { registerDown } from "./down.js";
 import { registerExec } from "./exec.js";
 import { registerGet } from "./get.js";
@@ -34,6 +35,7 @@ export function registerLab(program: Command): void {
     registerCurl,
     registerRules,
     registerPolicyLog,
+    registerDoctor,
     registerStatus,
     registerNode,
   ])
