@@ -6,6 +6,7 @@ import { parseUpstream, type Upstream } from "../dns/forward.js";
 import { dnsSubdomainError } from "../model/names.js";
 import { intOption, logLine, serve } from "./flags.js";
 import { InvalidArgumentError } from "commander";
+import { parseBindAddress } from "../util/http.js";
 
 const collectUpstream = (v: string, prev: Upstream[] = []): Upstream[] => {
   try {
@@ -39,6 +40,9 @@ export function registerDns(program: Command): void {
     )
     .option("--dns-service <ns/name>", "the Service in front of the DNS pods", "kube-system/kube-dns")
     .option("--status-file <file>", "where to record the store version the answers come from")
+    .option("--metrics-bind-address <host:port>", "serve Prometheus metrics (CoreDNS's names) here; empty: off", ":9153")
+    .option("--health-bind-address <host:port>", "serve /health here; empty: off", ":8080")
+    .option("--ready-bind-address <host:port>", "serve /ready here (200 once the store was read); empty: off", ":8181")
     .action(
       async (o: {
         store: string;
@@ -49,7 +53,20 @@ export function registerDns(program: Command): void {
         pods: PodMode;
         dnsService: string;
         statusFile?: string;
+        metricsBindAddress: string;
+        healthBindAddress: string;
+        readyBindAddress: string;
       }) => {
+        const bind = (flag: string, v: string) => {
+          try {
+            return parseBindAddress(v);
+          } catch (e) {
+            throw new InvalidArgumentError(`${flag}: ${(e as Error).message}`);
+          }
+        };
+        const metrics = bind("--metrics-bind-address", o.metricsBindAddress);
+        const health = bind("--health-bind-address", o.healthBindAddress);
+        const ready = bind("--ready-bind-address", o.readyBindAddress);
         const d = new DnsDaemon({
           storeFile: o.store,
           zone: o.clusterDomain,
@@ -59,6 +76,7 @@ export function registerDns(program: Command): void {
           podMode: o.pods,
           dnsService: o.dnsService,
           ...(o.statusFile ? { statusFile: o.statusFile } : {}),
+          endpoints: { ...(metrics ? { metrics } : {}), ...(health ? { health } : {}), ...(ready ? { ready } : {}) },
           log: logLine,
         });
         await serve(d);

@@ -10,7 +10,9 @@ import { writeJsonAtomic } from "../util/jsonfile.js";
 import type { PodMode } from "./answer.js";
 import type { Upstream } from "./forward.js";
 import { buildIndex } from "./records.js";
+import { type DnsEndpoints, serveDnsEndpoints } from "./metrics.js";
 import { DnsServer } from "./server.js";
+import type { BindAddress } from "../util/http.js";
 
 /** DnsDaemonOptions configure `podnet dns`. */
 export interface DnsDaemonOptions {
@@ -22,6 +24,8 @@ export interface DnsDaemonOptions {
   podMode: PodMode;
   /** dnsService is `namespace/name` of the Service in front of the DNS pods (its addresses are the zone's NS glue). */
   dnsService: string;
+  /** endpoints are where metrics (:9153), /health (:8080) and /ready (:8181) are served; each off when absent. */
+  endpoints?: { metrics?: BindAddress; health?: BindAddress; ready?: BindAddress };
   /** statusFile records the store version the index was built from, for whoever waits on it (the lab's apply). */
   statusFile?: string;
   log: (line: string) => void;
@@ -38,18 +42,28 @@ export interface DnsStatus {
 /** DnsDaemon runs the DNS server until stopped. */
 export class DnsDaemon {
   private readonly store: StoreFollower;
-  readonly server: DnsServer;
+  private server: DnsServer | undefined;
+  private endpoints: DnsEndpoints | undefined;
   private readonly dnsIPs: string[] = [];
 
   constructor(private readonly opts: DnsDaemonOptions) {
     this.store = new StoreFollower(opts.storeFile, opts.log);
-    this.server = new DnsServer({ podMode: opts.podMode, upstreams: opts.upstreams, dnsIPs: this.dnsIPs, log: opts.log });
   }
 
-  /** start reads the store once and listens; it throws if either fails. */
+  /** start opens the metrics and health endpoints, reads the store once and listens; it throws if any of it fails. */
   async start(): Promise<void> {
-    if (!this.refresh()) throw this.store.error ?? new Error(`failed to read the store "${this.opts.storeFile}"`);
-    await this.server.listen(this.opts.listen, this.opts.port);
+    const o = this.opts;
+    this.endpoints = await serveDnsEndpoints(o.endpoints ?? {}, () => this.server);
+    const observe = this.endpoints.observe;
+    this.server = new DnsServer({
+      podMode: o.podMode,
+      upstreams: o.upstreams,
+      dnsIPs: this.dnsIPs,
+      log: o.log,
+      ...(observe ? { observe } : {}),
+    });
+    if (!this.refresh()) throw this.store.error ?? new Error(`failed to read the store "${o.storeFile}"`);
+    await this.server.listen(o.listen, o.port);
   }
 
   /** run rebuilds the index on every store change until stop(). */
@@ -57,7 +71,8 @@ export class DnsDaemon {
     await this.store.loop(async () => {
       this.refresh();
     }, 200);
-    await this.server.close();
+    await this.server?.close();
+    await this.endpoints?.close();
   }
 
   /** stop ends run(). */
@@ -67,7 +82,7 @@ export class DnsDaemon {
 
   private refresh(): boolean {
     const snap = this.store.readIfChanged();
-    if (!snap) return false;
+    if (!snap || !this.server) return false;
     const services = byKind<Service>(snap, "Service");
     const ix = buildIndex(this.opts.zone, snap.resourceVersion, {
       services,

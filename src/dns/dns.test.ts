@@ -7,7 +7,7 @@ import type { EndpointSlice, Namespace, Pod, Service } from "../model/types.js";
 import { answerReverse, answerZone } from "./answer.js";
 import { dashed, parseZoneName, reverseAddress, reverseName, undash } from "./names.js";
 import { buildIndex, type DnsIndex } from "./records.js";
-import { DnsServer } from "./server.js";
+import { DnsServer, qtypeOf } from "./server.js";
 
 const ns = (name: string): Namespace => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
 const svc = (namespace: string, name: string, spec: Service["spec"]): Service => ({
@@ -90,6 +90,10 @@ test("names: zone names parse as CoreDNS parses them; dashed and reverse forms r
   for (const ip of ["10.96.0.10", "fd00:10:96::a"]) assert.equal(reverseAddress(reverseName(ip)), ip);
   assert.equal(reverseName("10.96.0.10"), "10.0.96.10.in-addr.arpa");
   assert.equal(reverseAddress("96.10.in-addr.arpa"), undefined);
+  const query = (name: string, type: packet.RecordType) => packet.encode({ type: "query", id: 7, questions: [{ name, type }] });
+  assert.equal(qtypeOf(query("web.a.svc.cluster.local", "SRV")), 33);
+  assert.equal(qtypeOf(query("x", "AAAA")), 28);
+  assert.equal(qtypeOf(Buffer.alloc(12)), 0, "no question");
 });
 
 test("zone answers: every record type, NXDOMAIN against NODATA as CoreDNS gives them", () => {

@@ -22,6 +22,27 @@ export interface DnsServerOptions {
   /** dnsIPs are the DNS Service's addresses, given as the zone's NS glue. */
   dnsIPs: string[];
   log: (line: string) => void;
+  /** observe sees every answered query (metrics.ts counts them); none when metrics are off. */
+  observe?: (q: QueryRecord) => void;
+}
+
+/** How is where an answer came from. */
+export type How = "cache" | "zone" | "forward" | "error";
+
+/** QueryRecord is one answered query, as the metrics count it. */
+export interface QueryRecord {
+  proto: "udp" | "tcp";
+  qtype: number;
+  rcode: number;
+  how: How;
+  seconds: number;
+}
+
+/** qtypeOf reads the first question's type from a raw message (0 when it cannot). */
+export function qtypeOf(msg: Buffer): number {
+  let i = 12;
+  while (i < msg.length && msg[i] !== 0) i += ((msg[i] as number) & 0xc0) === 0xc0 ? msg.length : (msg[i] as number) + 1;
+  return i + 2 < msg.length ? msg.readUInt16BE(i + 1) : 0;
 }
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -91,23 +112,33 @@ export class DnsServer {
   /** respond answers one wire-format query (undefined: drop it, it was not a query at all). */
   async respond(msg: Buffer, tcp: boolean): Promise<Buffer | undefined> {
     if (msg.length < 12 || (msg[2] as number) & 0x80) return undefined;
+    const observe = this.opts.observe;
+    if (!observe) return (await this.answer(msg, tcp))[0];
+    const t0 = process.hrtime.bigint();
+    const [r, how] = await this.answer(msg, tcp);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    observe({ proto: tcp ? "tcp" : "udp", qtype: qtypeOf(msg), rcode: (r[3] as number) & 0x0f, how, seconds });
+    return r;
+  }
+
+  private async answer(msg: Buffer, tcp: boolean): Promise<[Buffer, How]> {
     const cacheKey = !tcp ? msg.toString("latin1", 2) : undefined;
     const hit = cacheKey !== undefined ? this.cache.get(cacheKey) : undefined;
     if (hit) {
       this.queries.zone++;
       const r = Buffer.from(hit);
       msg.copy(r, 0, 0, 2);
-      return r;
+      return [r, "cache"];
     }
     let q: packet.Packet;
     try {
       q = packet.decode(msg);
     } catch {
-      return header(msg, RCODE.FORMERR);
+      return [header(msg, RCODE.FORMERR), "error"];
     }
     const question = q.questions?.[0];
-    if ((q.questions?.length ?? 0) !== 1 || !question) return header(msg, RCODE.FORMERR);
-    if (((q.flags ?? 0) >> 11) & 0xf) return header(msg, RCODE.NOTIMP);
+    if ((q.questions?.length ?? 0) !== 1 || !question) return [header(msg, RCODE.FORMERR), "error"];
+    if (((q.flags ?? 0) >> 11) & 0xf) return [header(msg, RCODE.NOTIMP), "error"];
     const result = this.zoneResult(question);
     if (!result) return this.forwardQuery(msg, tcp);
     this.queries.zone++;
@@ -115,7 +146,17 @@ export class DnsServer {
     const size = tcp ? 65535 : ednsSize(q);
     const r = encode(q, result, size);
     if (cacheKey !== undefined && !result.chase && this.cache.size < CACHE_MAX) this.cache.set(cacheKey, r);
-    return r;
+    return [r, "zone"];
+  }
+
+  /** ready says whether the zone can be answered (an index was loaded). */
+  get ready(): boolean {
+    return this.index !== undefined;
+  }
+
+  /** cacheEntries is the number of encoded answers kept. */
+  get cacheEntries(): number {
+    return this.cache.size;
   }
 
   private zoneResult(question: packet.Question): ZoneResult | undefined {
@@ -128,15 +169,15 @@ export class DnsServer {
     return ip ? answerReverse(ix, question, ip) : undefined;
   }
 
-  private async forwardQuery(msg: Buffer, tcp: boolean): Promise<Buffer> {
+  private async forwardQuery(msg: Buffer, tcp: boolean): Promise<[Buffer, How]> {
     try {
       const r = await forward(msg, this.opts.upstreams, tcp);
       this.queries.forwarded++;
-      return r;
+      return [r, "forward"];
     } catch (e) {
       this.queries.failed++;
       this.opts.log(`failed to forward a query upstream: ${(e as Error).message}`);
-      return header(msg, RCODE.SERVFAIL);
+      return [header(msg, RCODE.SERVFAIL), "error"];
     }
   }
 

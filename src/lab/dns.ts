@@ -48,6 +48,7 @@ export function dnsObjects(family: IpFamilyMode): [Service, Deployment] {
       ports: [
         { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
         { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
+        { name: "metrics", port: 9153, protocol: "TCP", targetPort: 9153 },
       ],
     },
   };
@@ -71,6 +72,7 @@ export function dnsObjects(family: IpFamilyMode): [Service, Deployment] {
               ports: [
                 { name: "dns", containerPort: 53, protocol: "UDP" },
                 { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+                { name: "metrics", containerPort: 9153, protocol: "TCP" },
               ],
             },
           ],

@@ -127,6 +127,20 @@ test(
         const nodata = await dig(lab, "dns-a", "AAAA", fq);
         assert.match(nodata, /status: NOERROR.*\n.*ANSWER: 0, AUTHORITY: 1/);
 
+        // CoreDNS's endpoints on each DNS pod: metrics counting what was asked, /health, /ready.
+        const dnsPods = (await lab.json<{ items: Pod[] }>(["get", "pods", "-n", "kube-system"])).items.map(
+          (p) => p.status?.podIP as string,
+        );
+        const dnsPod = dnsPods[0] as string;
+        // The Service spread the queries over both pods: their metrics together count every kind asked.
+        let metrics = "";
+        for (const ip of dnsPods) metrics += await lab.ok(["curl", "-n", "dns-a", "c", `http://${ip}:9153/metrics`]);
+        assert.match(metrics, /^coredns_dns_requests_total\{server="dns:\/\/:53",zone="\.",proto="udp",type="SRV"\} [1-9]/m);
+        assert.match(metrics, /^coredns_dns_responses_total\{server="dns:\/\/:53",zone="\.",rcode="NXDOMAIN",plugin="kubernetes"\} [1-9]/m);
+        assert.match(metrics, /^coredns_dns_request_duration_seconds_bucket\{le="0.00025",/m);
+        assert.match(await lab.ok(["curl", "-n", "dns-a", "c", `http://${dnsPod}:8080/health`]), /OK$/);
+        assert.match(await lab.ok(["curl", "-n", "dns-a", "c", `http://${dnsPod}:8181/ready`]), /^HTTP\/1.1 200 OK\nOK$/);
+
         // A Service made now answers on the first query once apply returns (apply waits for the DNS pods).
         const t0 = Date.now();
         await lab.ok(
