@@ -18,6 +18,7 @@ export {
   targetOf,
 } from "./iptables/rule.js";
 export { type Outcome, type Packet, type RuleSource, type TraceOptions, tracePacket } from "./iptables/trace.js";
+export { parseSave } from "./iptables/save.js";
 export { IptablesTransaction, type IptOp, TableTx } from "./iptables/transaction.js";
 export * from "./iptables/types.js";
 export * from "./ipset/index.js";

@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { FakeNodeKernel } from "../dataplane/index.js";
 import type { NetworkPolicy, Pod } from "../model/types.js";
+import { parseIpsetSave, parseSave, tracePacket } from "../netfilter/index.js";
+
 import { clusterView } from "./cluster.js";
 import { PolicyEngine } from "./engine.js";
 import { namespace, pod, policy, xyz } from "./fixtures.js";
@@ -119,4 +121,29 @@ test("a private subnet admits only itself, its allowSubnets and the nodes: one r
   );
   assert.doesNotMatch(dump, /10\.72\./);
   assert.equal((await e.sync(v)).changes, 0);
+});
+
+test("traced through the golden rules and sets, packets get the verdicts the policies give, naming the rule that decided", () => {
+  const text = readFileSync(GOLDEN, "utf8");
+  const [ipsets = "", v4 = ""] = text.split(/^# (?:iptables|ip6tables)$/m);
+  const sets = parseIpsetSave(ipsets, "");
+  const rules = parseSave(v4);
+  const flows: [string, string, string, number, string, RegExp?][] = [
+    ["y/b to x/a on its named port 81", "10.244.1.11", "10.244.0.10", 81, "ACCEPT"],
+    ["y/a to x/a on 80, through the ipBlock", "10.244.1.10", "10.244.0.10", 80, "ACCEPT"],
+    ["z/b to x/a: the ipBlock's exception", "10.244.2.11", "10.244.0.10", 81, "REJECT", /ingress of x\/allow-y|PODNET-GI-/],
+    ["y/b to x/c, isolated by deny-all", "10.244.1.11", "10.244.0.12", 80, "REJECT", /-A PODNET-GI-RS5A6D3TNM4RESJN -j REJECT/],
+    ["y/b to x/b, which lives on another node", "10.244.1.11", "10.244.0.11", 80, "ACCEPT"],
+    ["x/a to z/c: egress only to its namespace", "10.244.0.10", "10.244.2.12", 80, "REJECT", /-A PODNET-GE-KTHWNGX5Z6X2SZZ2 -j REJECT/],
+    ["z/a to y/a: neither end on this node is selected", "10.244.2.10", "10.244.1.10", 80, "ACCEPT"],
+  ];
+  for (const [what, src, dst, dport, verdict, rule] of flows) {
+    const out = tracePacket(rules, { src, dst, proto: "tcp", dport }, { local: () => false, from: "outside", sets });
+    assert.deepEqual(
+      out.map((o) => [o.probability, o.verdict]),
+      [[1, verdict]],
+      what,
+    );
+    if (rule) assert.match(out[0]?.rules.join("\n") ?? "", rule, `${what}: ${out[0]?.rules.join(" | ")}`);
+  }
 });

@@ -14,6 +14,7 @@ import { registerNode } from "./node.js";
 import { registerPolicyLog } from "./policylog.js";
 import { registerRules } from "./rules.js";
 import { registerStatus } from "./status.js";
+import { registerTrace } from "./trace.js";
 import { registerUp } from "./up.js";
 
 /** registerLab adds the `lab` command tree. */
@@ -36,6 +37,7 @@ export function registerLab(program: Command): void {
     registerRules,
     registerPolicyLog,
     registerDoctor,
+    registerTrace,
     registerStatus,
     registerNode,
   ])

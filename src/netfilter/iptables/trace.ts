@@ -3,10 +3,12 @@
  * do: the first packet of a connection enters at nat PREROUTING (or OUTPUT, from the node), is
  * DNATed or not, crosses filter INPUT/FORWARD/OUTPUT and, unless delivered locally, nat POSTROUTING.
  * `-m statistic --mode random` splits the trace, so the result lists every outcome with its
- * probability. The matches and targets are those podnet's rules use; anything else throws, so a
- * rule the tracer cannot judge is never silently skipped.
+ * probability. The mangle chains run where the kernel runs them when the ruleset has them (the
+ * policy agent marks packets there), ipsets are consulted (matches.ts), and each outcome lists the
+ * rules whose targets it took. The matches and targets are those podnet's rules (and the portmap
+ * plugin's) use; anything else throws, so a rule the tracer cannot judge is never silently skipped.
  */
-import { cidrContains, parseCIDR } from "../../util/ip.js";
+import { hostPort, ifaceMatches, inNet, marked, memberEntry, parseMark, portIn, portInList, type Sets } from "./matches.js";
 import { splitArgs } from "./rule.js";
 import type { Table } from "./types.js";
 
@@ -19,6 +21,7 @@ export interface Packet {
   dst: string;
   proto: "tcp" | "udp" | "sctp";
   dport: number;
+  sport?: number;
 }
 
 /** TraceOptions say which addresses are the node's own and where the packet enters. */
@@ -26,6 +29,12 @@ export interface TraceOptions {
   local: (ip: string) => boolean;
   /** from is "outside" (a pod or another host: PREROUTING) or "node" (a local process: OUTPUT). */
   from: "outside" | "node";
+  /** sets are the ipsets `-m set` and `-j SET` consult. */
+  sets?: Sets;
+  /** iif is the interface the packet came in on (for `-i`). */
+  iif?: string;
+  /** oif is the interface the packet leaves by, given its destination after DNAT (for `-o`). */
+  oif?: (dst: string) => string | undefined;
 }
 
 /** Outcome is one way the packet can go, with its probability. */
@@ -35,6 +44,10 @@ export interface Outcome {
   /** dnat is where DNAT sent the packet (`ip:port`), if anywhere. */
   dnat?: string;
   masquerade: boolean;
+  /** mark is the packet's mark at the end. */
+  mark: number;
+  /** rules are the rules whose targets the packet took, as `table: -A CHAIN spec`, in order. */
+  rules: string[];
 }
 
 interface State {
@@ -43,6 +56,7 @@ interface State {
   mark: number;
   dnat?: string;
   masquerade: boolean;
+  path: string[];
 }
 
 type End = "ACCEPT" | "DROP" | "REJECT" | "RETURN" | undefined;
@@ -53,16 +67,6 @@ interface Branch {
 }
 
 const TERMINAL = new Set(["ACCEPT", "DROP", "REJECT"]);
-
-function inNet(net: string, ip: string): boolean {
-  const c = parseCIDR(net.includes("/") ? net : `${net}/${net.includes(":") ? 128 : 32}`);
-  return c !== undefined && cidrContains(c, ip);
-}
-
-function parseMark(v: string): { value: number; mask: number } {
-  const [value = "0", mask] = v.split("/");
-  return { value: Number(value), mask: mask === undefined ? 0xffffffff : Number(mask) };
-}
 
 /** Judgement is whether a rule's matches hold (and with what probability), and its target with options. */
 interface Judgement {
@@ -86,8 +90,14 @@ function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement
       i++;
     };
     if (target !== undefined) {
-      opts.set(flag, flag === "--random-fully" ? "" : v);
-      if (flag !== "--random-fully") i++;
+      if (flag === "--random-fully" || flag === "--map-mark") opts.set(flag, "");
+      else if (flag === "--map-set") {
+        opts.set(flag, `${v} ${a[i + 2] ?? ""}`);
+        i += 2;
+      } else {
+        opts.set(flag, v);
+        i++;
+      }
       continue;
     }
     switch (flag) {
@@ -101,8 +111,24 @@ function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement
         holds(v === pkt.proto);
         break;
       case "--dport":
-        holds(Number(v) === st.dport);
+        holds(portIn(v, st.dport));
         break;
+      case "--dports":
+        holds(portInList(v, st.dport));
+        break;
+      case "-i":
+        holds(ifaceMatches(v, o.iif));
+        break;
+      case "-o":
+        holds(ifaceMatches(v, o.oif?.(st.dst)));
+        break;
+      case "--match-set": {
+        const set = o.sets?.get(v);
+        if (!set) throw new Error(`tracePacket: no ipset "${v}" for "${spec}"`);
+        holds(memberEntry(set, a[i + 2] ?? "src", { ...pkt, dst: st.dst, dport: st.dport }) !== undefined);
+        i++;
+        break;
+      }
       case "--dst-type":
         holds(v === "LOCAL" && o.local(st.dst));
         break;
@@ -127,6 +153,7 @@ function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement
         holds(false);
         i--;
         break; // a first packet: no client is remembered yet
+      case "--nfacct-name": // a counter, not a condition
       case "-m":
       case "--comment":
       case "--mode":
@@ -141,6 +168,11 @@ function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement
         target = v;
         i++;
         break;
+      case "-g":
+        target = v;
+        opts.set("goto", "");
+        i++;
+        break;
       default:
         throw new Error(`tracePacket: unsupported rule argument "${flag}" in "${spec}"`);
     }
@@ -148,11 +180,7 @@ function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement
   return target === undefined ? { p, opts } : { p, target, opts };
 }
 
-function hostPort(to: string): { ip: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(to);
-  if (!m) throw new Error(`tracePacket: cannot read DNAT destination "${to}"`);
-  return { ip: m[1] as string, port: Number(m[2]) };
-}
+const NON_TERMINAL = new Set(["NFLOG", "LOG"]);
 
 function run(
   rules: RuleSource,
@@ -175,9 +203,9 @@ function run(
       if (j.p < 1) next.push({ p: b.p * (1 - j.p), st: b.st });
       if (j.p === 0) continue;
       const p = b.p * j.p;
-      const st = { ...b.st };
       const t = j.target;
-      if (t === undefined) next.push({ p, st });
+      const st = t === undefined ? b.st : { ...b.st, path: [...b.st.path, `${table}: -A ${chain} ${spec}`] };
+      if (t === undefined || NON_TERMINAL.has(t)) next.push({ p, st });
       else if (TERMINAL.has(t) || t === "RETURN") done.push({ p, st, end: t as End });
       else if (t === "DNAT") {
         const to = hostPort(j.opts.get("--to-destination") ?? "");
@@ -186,18 +214,15 @@ function run(
           st: { ...st, dst: to.ip, dport: to.port, dnat: `${to.ip.includes(":") ? `[${to.ip}]` : to.ip}:${to.port}` },
           end: "ACCEPT",
         });
-      } else if (t === "MASQUERADE") done.push({ p, st: { ...st, masquerade: true }, end: "ACCEPT" });
-      else if (t === "MARK") {
-        const or = j.opts.get("--or-mark");
-        const xor = j.opts.get("--xor-mark");
-        next.push({
-          p,
-          st: { ...st, mark: or !== undefined ? st.mark | Number(or) : xor !== undefined ? st.mark ^ Number(xor) : st.mark },
-        });
-      } else
+      } else if (t === "MASQUERADE" || t === "SNAT") done.push({ p, st: { ...st, masquerade: true }, end: "ACCEPT" });
+      else if (t === "MARK" || t === "SET") next.push({ p, st: { ...st, mark: marked(st, j.opts, pkt, o.sets) } });
+      else
         for (const r of run(rules, table, t, pkt, o, { p, st }, depth + 1)) {
-          if (r.end === "RETURN" || r.end === undefined) next.push({ p: r.p, st: r.st });
-          else done.push(r);
+          // A goto (-g) does not come back: falling off the target chain returns from this one.
+          if (r.end === "RETURN" || r.end === undefined) {
+            if (j.opts.has("goto")) done.push({ ...r, end: "RETURN" });
+            else next.push({ p: r.p, st: r.st });
+          } else done.push(r);
         }
     }
     live = next;
@@ -206,22 +231,71 @@ function run(
   return done;
 }
 
-/** builtin runs a built-in chain: falling off its end is its ACCEPT policy. */
+/** builtin runs a built-in chain: falling off its end is its ACCEPT policy. A mangle chain the ruleset lacks is passed. */
 function builtin(rules: RuleSource, table: Table, chain: string, pkt: Packet, o: TraceOptions, start: { p: number; st: State }): Branch[] {
+  if (table === "mangle" && !rules(table, chain)) return [{ ...start, end: "ACCEPT" }];
   return run(rules, table, chain, pkt, o, start).map((b) => (b.end === undefined || b.end === "RETURN" ? { ...b, end: "ACCEPT" } : b));
+}
+
+/** stages runs built-in chains one after another; a branch that does not ACCEPT stops there. */
+function stages(rules: RuleSource, pkt: Packet, o: TraceOptions, from: Branch[], chains: [Table, string][]): Branch[] {
+  let live = from;
+  for (const [table, chain] of chains)
+    live = live.flatMap((b) => (b.end === "ACCEPT" ? builtin(rules, table, chain, pkt, o, { p: b.p, st: b.st }) : [b]));
+  return live;
 }
 
 /** tracePacket lists every way the first packet of a connection can go through the ruleset. */
 export function tracePacket(rules: RuleSource, pkt: Packet, o: TraceOptions): Outcome[] {
+  const start: Branch = { p: 1, st: { dst: pkt.dst, dport: pkt.dport, mark: 0, masquerade: false, path: [] }, end: "ACCEPT" };
+  const node = o.from === "node";
+  const pre = stages(
+    rules,
+    pkt,
+    o,
+    [start],
+    node
+      ? [
+          ["mangle", "OUTPUT"],
+          ["nat", "OUTPUT"],
+        ]
+      : [
+          ["mangle", "PREROUTING"],
+          ["nat", "PREROUTING"],
+        ],
+  );
   const out: Outcome[] = [];
-  const start = { p: 1, st: { dst: pkt.dst, dport: pkt.dport, mark: 0, masquerade: false } };
-  for (const n of builtin(rules, "nat", o.from === "node" ? "OUTPUT" : "PREROUTING", pkt, o, start)) {
+  for (const n of pre) {
     const local = o.local(n.st.dst);
-    const filterChain = o.from === "node" ? "OUTPUT" : local ? "INPUT" : "FORWARD";
-    for (const f of builtin(rules, "filter", filterChain, pkt, o, n)) {
+    const filter: [Table, string][] = node
+      ? [["filter", "OUTPUT"]]
+      : local
+        ? [
+            ["mangle", "INPUT"],
+            ["filter", "INPUT"],
+          ]
+        : [
+            ["mangle", "FORWARD"],
+            ["filter", "FORWARD"],
+          ];
+    const post: [Table, string][] =
+      local && !node
+        ? []
+        : [
+            ["mangle", "POSTROUTING"],
+            ["nat", "POSTROUTING"],
+          ];
+    for (const f of stages(rules, pkt, o, [n], filter)) {
       const verdict = f.end as Outcome["verdict"];
-      const post = verdict === "ACCEPT" && !(local && o.from === "outside") ? builtin(rules, "nat", "POSTROUTING", pkt, o, f) : [f];
-      for (const x of post) out.push({ probability: x.p, verdict, masquerade: x.st.masquerade, ...(x.st.dnat ? { dnat: x.st.dnat } : {}) });
+      for (const x of verdict === "ACCEPT" ? stages(rules, pkt, o, [f], post) : [f])
+        out.push({
+          probability: x.p,
+          verdict,
+          masquerade: x.st.masquerade,
+          mark: x.st.mark,
+          rules: x.st.path,
+          ...(x.st.dnat ? { dnat: x.st.dnat } : {}),
+        });
     }
   }
   return out;

@@ -1,0 +1,152 @@
+/**
+ * `lab trace SRC DST`: where SRC is a pod, `node/NAME` or `external`, and DST an IP, a pod or
+ * `svc/NAME` (each with `:PORT` and `/tcp|/udp`). The flow is walked from the source's node
+ * (walk.ts) over views of the nodes read once; `--verify` then opens a real connection of that
+ * flow and says whether the kernel agreed: the pod that answered is among the predicted, or the
+ * connection failed where a drop or reject was predicted.
+ */
+import { fileURLToPath } from "node:url";
+import { hostVethName } from "../../cni/names.js";
+import { vxlanDev } from "../../routing/vxlan.js";
+import type { Node, Service } from "../../model/types.js";
+import { cidrContains, parseCIDR } from "../../util/ip.js";
+import type { Lab } from "../lab.js";
+import { externalNetns, LabError, nodeNetns, underlayNetns } from "../layout.js";
+import type { Sandbox } from "../sandbox.js";
+import { EXTERNAL } from "../topology.js";
+import { type NodeView, readNode } from "./view.js";
+import { type Flow, type LabMap, type Path, walk } from "./walk.js";
+
+/** TraceResult is what `lab trace` prints: the flow, every path with its probability, and the kernel's verdict if asked. */
+export interface TraceResult {
+  from: string;
+  flow: Flow;
+  paths: Path[];
+  verify?: { agreed: boolean; observed: string };
+}
+
+const CLIENT = fileURLToPath(new URL("../echo/client.js", import.meta.url));
+
+function sandboxes(lab: Lab): Sandbox[] {
+  const cfg = lab.config();
+  return cfg.nodes.flatMap((n) =>
+    lab
+      .nodeRuntime(cfg, n.name)
+      .sandboxes.list()
+      .filter((s) => !s.creating),
+  );
+}
+
+/** parseTarget splits `NAME[:PORT][/PROTO]`. */
+function parseTarget(s: string): { name: string; port?: number; proto: "tcp" | "udp" } {
+  const m = /^(.+?)(?::(\d+))?(?:\/(tcp|udp))?$/i.exec(s);
+  if (!m) throw new LabError(`failed to trace: bad destination "${s}": want IP, POD or svc/NAME, with :PORT and /tcp or /udp`);
+  return { name: m[1] as string, ...(m[2] ? { port: Number(m[2]) } : {}), proto: (m[3]?.toLowerCase() as "tcp" | "udp") ?? "tcp" };
+}
+
+/** resolveDst turns the destination into an address and port. */
+async function resolveDst(lab: Lab, ns: string, dst: string): Promise<{ ip: string; port: number; proto: "tcp" | "udp" }> {
+  const t = parseTarget(dst);
+  if (t.name.startsWith("svc/")) {
+    const name = t.name.slice(4);
+    const svc = await lab.store.read((tx) => tx.get<Service>({ kind: "Service", namespace: ns, name }));
+    if (!svc?.spec.clusterIP || svc.spec.clusterIP === "None")
+      throw new LabError(`failed to trace: service "${ns}/${name}" has no ClusterIP`);
+    const port = t.port ?? svc.spec.ports?.find((p) => (p.protocol ?? "TCP").toLowerCase() === t.proto)?.port;
+    if (!port) throw new LabError(`failed to trace: service "${ns}/${name}" has no ${t.proto} port`);
+    return { ip: svc.spec.clusterIP, port, proto: t.proto };
+  }
+  if (parseCIDR(`${t.name}/32`) || t.name.includes(":")) return { ip: t.name, port: t.port ?? 80, proto: t.proto };
+  const pod = sandboxes(lab).find((s) => s.namespace === ns && s.name === t.name);
+  if (!pod?.ips[0]) throw new LabError(`failed to trace: no running pod "${ns}/${t.name}"`);
+  return { ip: pod.ips[0], port: t.port ?? (t.proto === "udp" ? pod.udp[0] : pod.tcp[0]) ?? 80, proto: t.proto };
+}
+
+/** labMap builds the walk's view of the lab, reading each node when the walk first reaches it. */
+async function labMap(lab: Lab): Promise<LabMap> {
+  const cfg = lab.config();
+  const nodes = await lab.store.read((tx) => tx.list<Node>("Node"));
+  const views = new Map<string, Promise<NodeView>>();
+  const pods = new Map(sandboxes(lab).flatMap((s) => s.ips.map((ip) => [ip, { pod: `${s.namespace}/${s.name}`, node: s.node }] as const)));
+  return {
+    view: (node) => {
+      if (!views.has(node)) views.set(node, readNode(lab.exec, cfg, node));
+      return views.get(node) as Promise<NodeView>;
+    },
+    podAt: (ip) => pods.get(ip),
+    nodeAt: (ip) => cfg.nodes.find((n) => n.ip === ip || n.ip6 === ip)?.name,
+    nodeOfBlock: (ip) =>
+      nodes.find((n) => (n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : [])).some((c) => cidrContains(parseCIDR(c)!, ip)))
+        ?.metadata.name,
+    vxlanDev: vxlanDev(cfg.routing),
+  };
+}
+
+/** runTrace walks the flow and, with verify, checks it against a real connection. */
+export async function runTrace(lab: Lab, o: { namespace: string; src: string; dst: string; verify: boolean }): Promise<TraceResult> {
+  const cfg = lab.config();
+  if (cfg.proxyMode === "nftables")
+    throw new LabError(
+      "failed to trace: this lab's proxies run in nftables mode, which trace does not read yet (the iptables mode is traced)",
+    );
+  const d = await resolveDst(lab, o.namespace, o.dst);
+  if (d.ip.includes(":")) throw new LabError("failed to trace: IPv6 flows are not traced yet");
+  const map = await labMap(lab);
+  let paths: Path[];
+  let flow: Flow;
+  let netns: string;
+  if (o.src === "external") {
+    // The underlay hands the packet to the node it routes the address to, or to the node that owns it.
+    const via = await readUnderlayGateway(lab, d.ip);
+    const node = (via && map.nodeAt(via)) || map.nodeAt(d.ip);
+    flow = { src: EXTERNAL.host, dst: d.ip, proto: d.proto, dport: d.port };
+    netns = externalNetns(lab.name);
+    paths = node
+      ? await walk(map, node, "outside", "eth0", flow)
+      : [{ probability: 1, hops: [], outcome: { kind: "no-route", node: "underlay", error: `the underlay routes ${d.ip} to no node` } }];
+  } else if (o.src.startsWith("node/")) {
+    const node = o.src.slice(5);
+    const n = cfg.nodes.find((x) => x.name === node);
+    if (!n) throw new LabError(`failed to trace: no node "${node}"`);
+    flow = { src: n.ip, dst: d.ip, proto: d.proto, dport: d.port };
+    netns = nodeNetns(lab.name, node);
+    paths = await walk(map, node, "node", undefined, flow);
+  } else {
+    const s = sandboxes(lab).find((x) => x.namespace === o.namespace && x.name === o.src);
+    if (!s?.ips[0]) throw new LabError(`failed to trace: no running pod "${o.namespace}/${o.src}"`);
+    const iif = cfg.cniMode === "routed" ? hostVethName(s.containerId, "eth0") : "cni0";
+    flow = { src: s.ips[0], dst: d.ip, proto: d.proto, dport: d.port };
+    netns = s.netns;
+    paths = await walk(map, s.node, "outside", iif, flow);
+  }
+  const result: TraceResult = { from: o.src, flow, paths };
+  if (o.verify) result.verify = await verify(lab, netns, flow, paths);
+  return result;
+}
+
+async function readUnderlayGateway(lab: Lab, dst: string): Promise<string | undefined> {
+  const r = await lab.exec.run({ argv: ["ip", "-j", "route", "get", dst], netns: underlayNetns(lab.name) }).catch(() => undefined);
+  const route = r ? (JSON.parse(r.stdout) as { gateway?: string }[])[0] : undefined;
+  return route?.gateway;
+}
+
+/** verify opens one real connection of the flow and compares what answered with the paths. */
+async function verify(lab: Lab, netns: string, flow: Flow, paths: Path[]): Promise<{ agreed: boolean; observed: string }> {
+  const url = flow.proto === "udp" ? `udp://${flow.dst}:${flow.dport}` : `http://${flow.dst}:${flow.dport}/`;
+  const r = await lab.exec.run({
+    argv: [process.execPath, CLIENT, "--timeout=2000", "--count=1", url],
+    netns,
+    netnsFiles: true,
+    env: { NODE_EXTRA_CA_CERTS: undefined },
+    okCodes: [0, 1],
+  });
+  const line = r.stdout.trim();
+  const answer = line.startsWith("{") ? (JSON.parse(line) as { pod?: string; namespace?: string; error?: string; node?: string }) : {};
+  const failed = paths.filter((p) => p.outcome.kind === "rejected" || p.outcome.kind === "dropped" || p.outcome.kind === "no-route");
+  if (answer.error || !answer.pod) return { agreed: failed.length > 0, observed: `no answer (${answer.error ?? line})` };
+  const who = answer.node === "external" ? "the external host" : `${answer.namespace}/${answer.pod}`;
+  const predicted = paths.some(
+    (p) => (p.outcome.kind === "delivered" && p.outcome.pod === who) || (p.outcome.kind === "underlay" && answer.node === "external"),
+  );
+  return { agreed: predicted, observed: `answered by ${who}` };
+}

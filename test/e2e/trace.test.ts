@@ -1,0 +1,106 @@
+/**
+ * `lab trace` against the kernel (issue 24): random flows over several lab shapes — pod to pod,
+ * pod to a ClusterIP (TCP and UDP), to a Service without endpoints, to the external host, and the
+ * external host to a NodePort; on one shape a NetworkPolicy isolates some pods — each traced from
+ * the nodes' live rules and routes and then sent for real (--verify): the pod that answered must be
+ * among the predicted, and a predicted reject or drop must be a connection that failed.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RealExecutor } from "../../src/exec/real.js";
+import { Lab } from "../../src/lab/lab.js";
+import { runTrace } from "../../src/lab/trace/run.js";
+import type { Pod, Service } from "../../src/model/types.js";
+import { type TestLab, withLab } from "./helpers.js";
+
+const APPS = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: e, ports: [{name: http, containerPort: 8080}, {name: dns, containerPort: 5353, protocol: UDP}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, targetPort: dns, protocol: UDP}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {containers: [{name: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty}
+spec: {selector: {app: none}, ports: [{port: 80}]}
+`;
+
+const POLICY = `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-web-1}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 8080}]}]
+`;
+
+const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+
+async function flows(t: TestLab, n: number, policies: boolean): Promise<{ agreed: number; kinds: Map<string, number> }> {
+  const lab = new Lab(new RealExecutor(), t.stateDir, t.name);
+  const pods = (await t.json<{ items: Pod[] }>(["get", "pods"])).items.filter((p) => p.status?.podIP);
+  const web = await t.json<Service>(["get", "service", "web"]);
+  const nodePort = web.spec.ports?.[0]?.nodePort as number;
+  const nodeIPs = ["172.18.0.11", "172.18.0.12", "172.18.0.13"].slice(0, lab.config().nodes.length);
+  const kinds = new Map<string, number>();
+  let agreed = 0;
+  for (let i = 0; i < n; i++) {
+    const src = pick(pods);
+    const dst = pick([
+      () => ({ from: src.metadata.name, to: `${pick(pods).status?.podIP}:8080` }),
+      () => ({ from: src.metadata.name, to: "svc/web" }),
+      () => ({ from: src.metadata.name, to: "svc/web/udp" }),
+      () => ({ from: src.metadata.name, to: "svc/empty" }),
+      () => ({ from: src.metadata.name, to: "198.51.100.10:80" }),
+      () => ({ from: "external", to: `${pick(nodeIPs)}:${nodePort}` }),
+    ])();
+    const r = await runTrace(lab, { namespace: "default", src: dst.from, dst: dst.to, verify: true });
+    const predicted = [...new Set(r.paths.map((p) => p.outcome.kind))].join("+");
+    kinds.set(predicted, (kinds.get(predicted) ?? 0) + 1);
+    assert.ok(
+      r.verify?.agreed,
+      `${dst.from} -> ${dst.to}${policies ? " (policies)" : ""}: predicted ${predicted}, ${r.verify?.observed}\n${JSON.stringify(r.paths, null, 1)}`,
+    );
+    agreed++;
+  }
+  return { agreed, kinds };
+}
+
+const shapes: [string, string[], boolean][] = [
+  ["host-gw, bridge", ["--routing-mode", "host-gw"], false],
+  ["vxlan, routed, with a NetworkPolicy", ["--routing-mode", "vxlan", "--cni-mode", "routed"], true],
+  ["bgp, bridge", ["--routing-mode", "bgp"], false],
+  ["host-gw, routed, with a NetworkPolicy", ["--routing-mode", "host-gw", "--cni-mode", "routed"], true],
+];
+
+for (const [name, args, policies] of shapes)
+  test(`trace agrees with the kernel on 50 random flows: ${name}`, { timeout: 300_000 }, async () => {
+    await withLab(
+      2,
+      async (t) => {
+        await t.ok(["apply", "-f", "-"], APPS);
+        if (policies) await t.ok(["apply", "-f", "-"], POLICY);
+        const { agreed, kinds } = await flows(t, 50, policies);
+        console.log(`  ${name}: ${agreed}/50 agreed; predicted ${[...kinds].map(([k, v]) => `${k} ${v}`).join(", ")}`);
+      },
+      args,
+    );
+  });
