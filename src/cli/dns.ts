@@ -1,12 +1,11 @@
 /** `podnet dns`: the cluster DNS server (CoreDNS's `kubernetes` and `forward` plugins). */
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { PodMode } from "../dns/answer.js";
 import { DnsDaemon } from "../dns/daemon.js";
 import { parseUpstream, type Upstream } from "../dns/forward.js";
 import { dnsSubdomainError } from "../model/names.js";
-import { intOption, logLine, serve } from "./flags.js";
-import { InvalidArgumentError } from "commander";
 import { parseBindAddress } from "../util/http.js";
+import { intOption, logLine, serve } from "./flags.js";
 
 const collectUpstream = (v: string, prev: Upstream[] = []): Upstream[] => {
   try {
