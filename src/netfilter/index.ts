@@ -17,7 +17,8 @@ export {
   splitArgs,
   targetOf,
 } from "./iptables/rule.js";
-export { type Outcome, type Packet, type RuleSource, type TraceOptions, tracePacket } from "./iptables/trace.js";
+export { iptablesChains, type RuleSource } from "./iptables/trace.js";
+export { type Hook, type HookChain, type Outcome, type Packet, type TraceOptions, tracePacket } from "./trace.js";
 export { parseSave } from "./iptables/save.js";
 export { IptablesTransaction, type IptOp, TableTx } from "./iptables/transaction.js";
 export * from "./iptables/types.js";

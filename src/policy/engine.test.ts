@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { FakeNodeKernel } from "../dataplane/index.js";
 import type { NetworkPolicy, Pod } from "../model/types.js";
-import { parseIpsetSave, parseSave, tracePacket } from "../netfilter/index.js";
+import { parseIpsetSave, parseSave, iptablesChains, tracePacket } from "../netfilter/index.js";
 
 import { clusterView } from "./cluster.js";
 import { PolicyEngine } from "./engine.js";
@@ -138,7 +138,7 @@ test("traced through the golden rules and sets, packets get the verdicts the pol
     ["z/a to y/a: neither end on this node is selected", "10.244.2.10", "10.244.1.10", 80, "ACCEPT"],
   ];
   for (const [what, src, dst, dport, verdict, rule] of flows) {
-    const out = tracePacket(rules, { src, dst, proto: "tcp", dport }, { local: () => false, from: "outside", sets });
+    const out = tracePacket(iptablesChains(rules), { src, dst, proto: "tcp", dport }, { local: () => false, from: "outside", sets });
     assert.deepEqual(
       out.map((o) => [o.probability, o.verdict]),
       [[1, verdict]],

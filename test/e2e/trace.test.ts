@@ -1,9 +1,10 @@
 /**
  * `lab trace` against the kernel (issue 24): random flows over several lab shapes — pod to pod,
  * pod to a ClusterIP (TCP and UDP), to a Service without endpoints, to the external host, and the
- * external host to a NodePort; on one shape a NetworkPolicy isolates some pods — each traced from
- * the nodes' live rules and routes and then sent for real (--verify): the pod that answered must be
- * among the predicted, and a predicted reject or drop must be a connection that failed.
+ * external host to a NodePort; on three shapes a NetworkPolicy isolates some pods, and one runs the
+ * proxy in nftables mode — each traced from the nodes' live rules and routes and then sent for
+ * real (--verify): the pod that answered must be among the predicted, and a predicted reject or
+ * drop must be a connection that failed.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -89,6 +90,7 @@ const shapes: [string, string[], boolean][] = [
   ["vxlan, routed, with a NetworkPolicy", ["--routing-mode", "vxlan", "--cni-mode", "routed"], true],
   ["bgp, bridge", ["--routing-mode", "bgp"], false],
   ["host-gw, routed, with a NetworkPolicy", ["--routing-mode", "host-gw", "--cni-mode", "routed"], true],
+  ["vxlan, bridge, nftables proxy, with a NetworkPolicy", ["--routing-mode", "vxlan", "--proxy-mode", "nftables"], true],
 ];
 
 for (const [name, args, policies] of shapes)

@@ -85,10 +85,6 @@ async function labMap(lab: Lab): Promise<LabMap> {
 /** runTrace walks the flow and, with verify, checks it against a real connection. */
 export async function runTrace(lab: Lab, o: { namespace: string; src: string; dst: string; verify: boolean }): Promise<TraceResult> {
   const cfg = lab.config();
-  if (cfg.proxyMode === "nftables")
-    throw new LabError(
-      "failed to trace: this lab's proxies run in nftables mode, which trace does not read yet (the iptables mode is traced)",
-    );
   const d = await resolveDst(lab, o.namespace, o.dst);
   if (d.ip.includes(":")) throw new LabError("failed to trace: IPv6 flows are not traced yet");
   const map = await labMap(lab);

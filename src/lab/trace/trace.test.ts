@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseSave } from "../../netfilter/index.js";
+import { iptablesChains, parseSave } from "../../netfilter/index.js";
 import type { KernelRoute, NodeView } from "./view.js";
 import { type LabMap, walk } from "./walk.js";
 
@@ -29,7 +29,7 @@ COMMIT
 function view(node: string, routes: Record<string, KernelRoute>, rules = NAT): NodeView {
   return {
     node,
-    rules: parseSave(rules),
+    chains: iptablesChains(parseSave(rules)),
     sets: new Map(),
     local: () => false,
     addressOf: () => undefined,

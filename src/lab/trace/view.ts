@@ -1,10 +1,12 @@
 /**
  * What trace reads of a lab node, once per trace: its iptables ruleset (`iptables-save` of the
- * node's flavour) and ipsets (`ipset save`), its addresses, and the kernel's own route for a
- * packet (`ip -j route get`, with the interface it came in on). Read only.
+ * node's flavour), its nftables ruleset (`nft -j list ruleset`, with `nft -a` for the rules'
+ * texts; iptables-nft's own tables are left to iptables-save), its ipsets (`ipset save`), its
+ * addresses, and the kernel's own route for a packet (`ip -j route get`, with the interface it
+ * came in on). Read only.
  */
 import type { Executor } from "../../exec/types.js";
-import { parseIpsetSave, parseSave, type RuleSource } from "../../netfilter/index.js";
+import { type HookChain, iptablesChains, nftChains, parseIpsetSave, parseNftRuleset, parseSave } from "../../netfilter/index.js";
 import type { IpSet } from "../../netfilter/ipset/types.js";
 import type { LabConfig } from "../config.js";
 import { nodeNetns } from "../layout.js";
@@ -22,7 +24,8 @@ export interface KernelRoute {
 /** NodeView is one node as a trace sees it. */
 export interface NodeView {
   node: string;
-  rules: RuleSource;
+  /** chains are the node's iptables built-in chains and nftables base chains, for IPv4 packets. */
+  chains: HookChain[];
   sets: Map<string, IpSet>;
   local(ip: string): boolean;
   /** addressOf is the first IPv4 address of a device (what MASQUERADE gives a packet leaving by it). */
@@ -30,21 +33,33 @@ export interface NodeView {
   route(dst: string, src: string, iif?: string): Promise<KernelRoute>;
 }
 
+/** XTABLES are the tables iptables-nft keeps in nftables: iptables-save reads them. */
+const XTABLES = new Set(["filter", "nat", "mangle", "raw", "security"]);
+
 /** readNode reads a node's ruleset, sets and addresses. */
 export async function readNode(exec: Executor, cfg: LabConfig, node: string): Promise<NodeView> {
   const netns = nodeNetns(cfg.name, node);
   const save = cfg.iptables === "legacy" ? "iptables-legacy-save" : "iptables-nft-save";
-  const [rules, sets, addrs] = await Promise.all([
+  const [rules, sets, addrs, nftJson, nftText] = await Promise.all([
     exec.run({ argv: [save], netns }),
     exec.run({ argv: ["ipset", "save"], netns }),
     exec.run({ argv: ["ip", "-j", "addr", "show"], netns }),
+    exec.run({ argv: ["nft", "-j", "list", "ruleset"], netns }),
+    exec.run({ argv: ["nft", "-a", "list", "ruleset"], netns }),
   ]);
   const links = JSON.parse(addrs.stdout || "[]") as { ifname?: string; addr_info?: { local?: string; family?: string }[] }[];
   const mine = new Set(links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? "")));
 
   return {
     node,
-    rules: parseSave(rules.stdout),
+    chains: [
+      ...iptablesChains(parseSave(rules.stdout)),
+      ...nftChains(
+        parseNftRuleset(nftJson.stdout, nftText.stdout),
+        4,
+        (family, table) => cfg.iptables !== "legacy" && family === "ip" && XTABLES.has(table),
+      ),
+    ],
     sets: parseIpsetSave(sets.stdout, ""),
     local: (ip) => mine.has(ip) || ip.startsWith("127."),
     addressOf: (dev) => links.find((l) => l.ifname === dev)?.addr_info?.find((a) => a.family === "inet")?.local,

@@ -1,6 +1,6 @@
 /**
  * Walking a flow through the lab hop by hop, from what each node's kernel holds: at every node the
- * first packet is traced through the live iptables ruleset and ipsets (every DNAT candidate with its
+ * first packet is traced through the live iptables and nftables rulesets and ipsets (every DNAT candidate with its
  * probability, the rules that decided, masquerade), then routed by the kernel's own `ip route get`
  * — delivered to a pod or the node, handed to another node (directly, or encapsulated in VXLAN),
  * sent out to the underlay, or not routed at all.
@@ -69,10 +69,10 @@ export async function walk(
   const pkt: Packet = { src: flow.src, dst: flow.dst, proto: flow.proto, dport: flow.dport };
   const base = { local: v.local, from, sets: v.sets, ...(iif ? { iif } : {}) };
   // First pass finds the destinations (DNAT candidates); their routes give `-o` its answer in the second.
-  const dsts = new Set([flow.dst, ...tracePacket(v.rules, pkt, base).flatMap((o) => (o.dnat ? [ipOf(o.dnat)] : []))]);
+  const dsts = new Set([flow.dst, ...tracePacket(v.chains, pkt, base).flatMap((o) => (o.dnat ? [ipOf(o.dnat)] : []))]);
   const routes = new Map<string, KernelRoute>();
   for (const d of dsts) routes.set(d, await v.route(d, flow.src, from === "outside" ? iif : undefined));
-  const outcomes = tracePacket(v.rules, pkt, { ...base, oif: (d) => routes.get(d)?.dev });
+  const outcomes = tracePacket(v.chains, pkt, { ...base, oif: (d) => routes.get(d)?.dev });
   const paths: Path[] = [];
   for (const o of outcomes) {
     const hop: Hop = {

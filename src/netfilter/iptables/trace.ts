@@ -1,70 +1,26 @@
 /**
- * Tracing a packet through an iptables ruleset without a kernel, as kube-proxy's packet-flow tests
- * do: the first packet of a connection enters at nat PREROUTING (or OUTPUT, from the node), is
- * DNATed or not, crosses filter INPUT/FORWARD/OUTPUT and, unless delivered locally, nat POSTROUTING.
- * `-m statistic --mode random` splits the trace, so the result lists every outcome with its
- * probability. The mangle chains run where the kernel runs them when the ruleset has them (the
- * policy agent marks packets there), ipsets are consulted (matches.ts), and each outcome lists the
- * rules whose targets it took. The matches and targets are those podnet's rules (and the portmap
- * plugin's) use; anything else throws, so a rule the tracer cannot judge is never silently skipped.
- */
-import { hostPort, ifaceMatches, inNet, marked, memberEntry, parseMark, portIn, portInList, type Sets } from "./matches.js";
+ * An iptables ruleset as base chains a trace runs (../trace.ts): each built-in chain at its hook
+ * and table priority, its rules judged one by one. `-m statistic --mode random` splits the trace;
+ * ipsets are consulted (matches.ts); each branch records the rules whose targets it took. The
+ * matches and targets are those podnet's rules (and the portmap plugin's) use; anything else
+ * throws, so a rule the tracer cannot judge is never silently skipped.
+ */ import { hostPort, ifaceMatches, inNet, marked, memberEntry, parseMark, portIn, portInList } from "./matches.js";
+import {
+  type HookChain,
+  type Branch,
+  type End,
+  formatDnat,
+  type Hook,
+  type Packet,
+  returnFrom,
+  type TraceOptions,
+  type TraceState,
+} from "../trace.js";
 import { splitArgs } from "./rule.js";
 import type { Table } from "./types.js";
 
 /** RuleSource gives a chain's rule specs (undefined: no such chain). */
 export type RuleSource = (table: Table, chain: string) => readonly string[] | undefined;
-
-/** Packet is the first packet of a connection. */
-export interface Packet {
-  src: string;
-  dst: string;
-  proto: "tcp" | "udp" | "sctp";
-  dport: number;
-  sport?: number;
-}
-
-/** TraceOptions say which addresses are the node's own and where the packet enters. */
-export interface TraceOptions {
-  local: (ip: string) => boolean;
-  /** from is "outside" (a pod or another host: PREROUTING) or "node" (a local process: OUTPUT). */
-  from: "outside" | "node";
-  /** sets are the ipsets `-m set` and `-j SET` consult. */
-  sets?: Sets;
-  /** iif is the interface the packet came in on (for `-i`). */
-  iif?: string;
-  /** oif is the interface the packet leaves by, given its destination after DNAT (for `-o`). */
-  oif?: (dst: string) => string | undefined;
-}
-
-/** Outcome is one way the packet can go, with its probability. */
-export interface Outcome {
-  probability: number;
-  verdict: "ACCEPT" | "DROP" | "REJECT";
-  /** dnat is where DNAT sent the packet (`ip:port`), if anywhere. */
-  dnat?: string;
-  masquerade: boolean;
-  /** mark is the packet's mark at the end. */
-  mark: number;
-  /** rules are the rules whose targets the packet took, as `table: -A CHAIN spec`, in order. */
-  rules: string[];
-}
-
-interface State {
-  dst: string;
-  dport: number;
-  mark: number;
-  dnat?: string;
-  masquerade: boolean;
-  path: string[];
-}
-
-type End = "ACCEPT" | "DROP" | "REJECT" | "RETURN" | undefined;
-interface Branch {
-  p: number;
-  st: State;
-  end: End;
-}
 
 const TERMINAL = new Set(["ACCEPT", "DROP", "REJECT"]);
 
@@ -75,7 +31,7 @@ interface Judgement {
   opts: Map<string, string>;
 }
 
-function judge(spec: string, pkt: Packet, st: State, o: TraceOptions): Judgement {
+function judge(spec: string, pkt: Packet, st: TraceState, o: TraceOptions): Judgement {
   const a = splitArgs(spec);
   let p = 1;
   let target: string | undefined;
@@ -188,7 +144,7 @@ function run(
   chain: string,
   pkt: Packet,
   o: TraceOptions,
-  start: { p: number; st: State },
+  start: { p: number; st: TraceState },
   depth = 0,
 ): Branch[] {
   if (depth > 50) throw new Error(`tracePacket: jumps nest deeper than 50 at ${table}/${chain}`);
@@ -197,7 +153,7 @@ function run(
   let live = [start];
   const done: Branch[] = [];
   for (const spec of specs) {
-    const next: { p: number; st: State }[] = [];
+    const next: { p: number; st: TraceState }[] = [];
     for (const b of live) {
       const j = judge(spec, pkt, b.st, o);
       if (j.p < 1) next.push({ p: b.p * (1 - j.p), st: b.st });
@@ -211,19 +167,12 @@ function run(
         const to = hostPort(j.opts.get("--to-destination") ?? "");
         done.push({
           p,
-          st: { ...st, dst: to.ip, dport: to.port, dnat: `${to.ip.includes(":") ? `[${to.ip}]` : to.ip}:${to.port}` },
+          st: { ...st, dst: to.ip, dport: to.port, dnat: formatDnat(to.ip, to.port) },
           end: "ACCEPT",
         });
       } else if (t === "MASQUERADE" || t === "SNAT") done.push({ p, st: { ...st, masquerade: true }, end: "ACCEPT" });
       else if (t === "MARK" || t === "SET") next.push({ p, st: { ...st, mark: marked(st, j.opts, pkt, o.sets) } });
-      else
-        for (const r of run(rules, table, t, pkt, o, { p, st }, depth + 1)) {
-          // A goto (-g) does not come back: falling off the target chain returns from this one.
-          if (r.end === "RETURN" || r.end === undefined) {
-            if (j.opts.has("goto")) done.push({ ...r, end: "RETURN" });
-            else next.push({ p: r.p, st: r.st });
-          } else done.push(r);
-        }
+      else returnFrom(run(rules, table, t, pkt, o, { p, st }, depth + 1), j.opts.has("goto"), next, done);
     }
     live = next;
   }
@@ -231,72 +180,29 @@ function run(
   return done;
 }
 
-/** builtin runs a built-in chain: falling off its end is its ACCEPT policy. A mangle chain the ruleset lacks is passed. */
-function builtin(rules: RuleSource, table: Table, chain: string, pkt: Packet, o: TraceOptions, start: { p: number; st: State }): Branch[] {
-  if (table === "mangle" && !rules(table, chain)) return [{ ...start, end: "ACCEPT" }];
-  return run(rules, table, chain, pkt, o, start).map((b) => (b.end === undefined || b.end === "RETURN" ? { ...b, end: "ACCEPT" } : b));
-}
+/** BUILTIN are the built-in chains a trace calls, by hook, with their tables' priorities. */
+const BUILTIN: [Table, string, Hook, number][] = [
+  ["mangle", "PREROUTING", "prerouting", -150],
+  ["nat", "PREROUTING", "prerouting", -100],
+  ["mangle", "INPUT", "input", -150],
+  ["filter", "INPUT", "input", 0],
+  ["mangle", "FORWARD", "forward", -150],
+  ["filter", "FORWARD", "forward", 0],
+  ["mangle", "OUTPUT", "output", -150],
+  ["nat", "OUTPUT", "output", -100],
+  ["filter", "OUTPUT", "output", 0],
+  ["mangle", "POSTROUTING", "postrouting", -150],
+  ["nat", "POSTROUTING", "postrouting", 100],
+];
 
-/** stages runs built-in chains one after another; a branch that does not ACCEPT stops there. */
-function stages(rules: RuleSource, pkt: Packet, o: TraceOptions, from: Branch[], chains: [Table, string][]): Branch[] {
-  let live = from;
-  for (const [table, chain] of chains)
-    live = live.flatMap((b) => (b.end === "ACCEPT" ? builtin(rules, table, chain, pkt, o, { p: b.p, st: b.st }) : [b]));
-  return live;
-}
-
-/** tracePacket lists every way the first packet of a connection can go through the ruleset. */
-export function tracePacket(rules: RuleSource, pkt: Packet, o: TraceOptions): Outcome[] {
-  const start: Branch = { p: 1, st: { dst: pkt.dst, dport: pkt.dport, mark: 0, masquerade: false, path: [] }, end: "ACCEPT" };
-  const node = o.from === "node";
-  const pre = stages(
-    rules,
-    pkt,
-    o,
-    [start],
-    node
-      ? [
-          ["mangle", "OUTPUT"],
-          ["nat", "OUTPUT"],
-        ]
-      : [
-          ["mangle", "PREROUTING"],
-          ["nat", "PREROUTING"],
-        ],
-  );
-  const out: Outcome[] = [];
-  for (const n of pre) {
-    const local = o.local(n.st.dst);
-    const filter: [Table, string][] = node
-      ? [["filter", "OUTPUT"]]
-      : local
-        ? [
-            ["mangle", "INPUT"],
-            ["filter", "INPUT"],
-          ]
-        : [
-            ["mangle", "FORWARD"],
-            ["filter", "FORWARD"],
-          ];
-    const post: [Table, string][] =
-      local && !node
-        ? []
-        : [
-            ["mangle", "POSTROUTING"],
-            ["nat", "POSTROUTING"],
-          ];
-    for (const f of stages(rules, pkt, o, [n], filter)) {
-      const verdict = f.end as Outcome["verdict"];
-      for (const x of verdict === "ACCEPT" ? stages(rules, pkt, o, [f], post) : [f])
-        out.push({
-          probability: x.p,
-          verdict,
-          masquerade: x.st.masquerade,
-          mark: x.st.mark,
-          rules: x.st.path,
-          ...(x.st.dnat ? { dnat: x.st.dnat } : {}),
-        });
-    }
-  }
-  return out;
+/** iptablesChains are the built-in chains a ruleset has, as base chains: falling off one is its ACCEPT policy. */
+export function iptablesChains(rules: RuleSource): HookChain[] {
+  return BUILTIN.filter(([table, chain]) => rules(table, chain) !== undefined).map(([table, chain, hook, priority]) => ({
+    hook,
+    priority,
+    nat: table === "nat",
+    name: `${table} ${chain}`,
+    run: (pkt, o, start) =>
+      run(rules, table, chain, pkt, o, start).map((b) => (b.end === undefined || b.end === "RETURN" ? { ...b, end: "ACCEPT" } : b)),
+  }));
 }

@@ -2,3 +2,5 @@
 export { type NftListing, type NftNode, parseNftList, RealNft } from "./node.js";
 export * from "./transaction.js";
 export * from "./types.js";
+export { type NftRuleset, parseNftRuleset } from "./ruleset.js";
+export { nftChains } from "./trace.js";
