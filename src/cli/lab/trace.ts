@@ -24,9 +24,17 @@ function outcome(p: Path): string {
   }
 }
 
-const DECIDING = /-j (DNAT|SNAT|MASQUERADE|REJECT|DROP|ACCEPT)\b|-j MARK --set-xmark 0x[1-9a-f]/;
-const chainOf = (r: string) => / -A (\S+) /.exec(` ${r.split(": ")[1] ?? ""}`)?.[1];
-const targetOf = (r: string) => / -[jg] (\S+)/.exec(r)?.[1];
+const DECIDING =
+  /-j (DNAT|SNAT|MASQUERADE|REJECT|DROP|ACCEPT)\b|-j MARK --set-xmark 0x[1-9a-f]|: (?:.* )?(?:dnat to|snat to|masquerade|reject|drop|accept)\b/;
+/** chainOf is the chain a traced rule sits in (`nat: -A CHAIN …` or `ip TABLE CHAIN: …`). */
+const chainOf = (r: string) => /^\w+: -A (\S+) /.exec(r)?.[1] ?? /^(?:ip|ip6|inet) \S+ (\S+): /.exec(r)?.[1];
+/** targetOf is the chain a rule sent the packet to: its jump or goto, or for a verdict map the chain the next rule sits in. */
+const targetOf = (rules: string[], j: number) => {
+  const r = rules[j] as string;
+  const named = / -[jg] (\S+)|\b(?:jump|goto) (\S+)$/.exec(r);
+  if (named) return named[1] ?? named[2];
+  return / vmap /.test(r) ? chainOf(rules[j + 1] ?? "") : undefined;
+};
 
 /** deciding keeps the rules that changed the packet's fate (DNAT, masquerade, a verdict, a policy's accept mark) and the jumps that led to them. */
 export function deciding(rules: string[]): string[] {
@@ -35,7 +43,7 @@ export function deciding(rules: string[]): string[] {
     if (!DECIDING.test(r)) return;
     keep.add(i);
     for (let chain = chainOf(r), j = i - 1; j >= 0 && chain; j--)
-      if (targetOf(rules[j] as string) === chain) {
+      if (targetOf(rules, j) === chain) {
         keep.add(j);
         chain = chainOf(rules[j] as string);
       }
@@ -59,6 +67,10 @@ export function formatTrace(r: TraceResult): string {
         );
     }
   });
+  for (const k of r.verify?.kernel ?? [])
+    out.push(
+      `kernel trace, ${k.node}: ${k.dnat ? `DNAT in ${k.dnat}, ` : ""}${k.masquerade ? "masqueraded, " : ""}${k.verdict}${k.rule ? ` by ${k.rule}` : ""}`,
+    );
   if (r.verify) out.push(`verify: ${r.verify.observed}; the kernel ${r.verify.agreed ? "agreed" : "DISAGREED"}`);
   return `${out.join("\n")}\n`;
 }

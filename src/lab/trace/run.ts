@@ -14,6 +14,7 @@ import type { Lab } from "../lab.js";
 import { externalNetns, LabError, nodeNetns, underlayNetns } from "../layout.js";
 import type { Sandbox } from "../sandbox.js";
 import { EXTERNAL } from "../topology.js";
+import { type KernelHop, kernelTrace, predictedHop, sameHop } from "./kernel.js";
 import { type NodeView, readNode } from "./view.js";
 import { type Flow, type LabMap, type Path, walk } from "./walk.js";
 
@@ -22,7 +23,7 @@ export interface TraceResult {
   from: string;
   flow: Flow;
   paths: Path[];
-  verify?: { agreed: boolean; observed: string };
+  verify?: Verdict;
 }
 
 const CLIENT = fileURLToPath(new URL("../echo/client.js", import.meta.url));
@@ -113,7 +114,10 @@ export async function runTrace(lab: Lab, o: { namespace: string; src: string; ds
     const iif = cfg.cniMode === "routed" ? hostVethName(s.containerId, "eth0") : "cni0";
     flow = { src: s.ips[0], dst: d.ip, proto: d.proto, dport: d.port };
     netns = s.netns;
-    paths = await walk(map, s.node, "outside", iif, flow);
+    // A pod's packets to its own address never leave its namespace: no node sees them.
+    paths = s.ips.includes(d.ip)
+      ? [{ probability: 1, hops: [], outcome: { kind: "delivered", pod: `${s.namespace}/${s.name}`, ip: d.ip, port: d.port } }]
+      : await walk(map, s.node, "outside", iif, flow);
   }
   const result: TraceResult = { from: o.src, flow, paths };
   if (o.verify) result.verify = await verify(lab, netns, flow, paths);
@@ -126,8 +130,20 @@ async function readUnderlayGateway(lab: Lab, dst: string): Promise<string | unde
   return route?.gateway;
 }
 
-/** verify opens one real connection of the flow and compares what answered with the paths. */
-async function verify(lab: Lab, netns: string, flow: Flow, paths: Path[]): Promise<{ agreed: boolean; observed: string }> {
+/** Verdict is what a real connection of the flow showed: what answered and, where the nodes offer it, the kernel's own trace. */
+export interface Verdict {
+  agreed: boolean;
+  observed: string;
+  /** kernel is what each node's kernel did with the first packet (nft trace), when the lab's rules are all nftables. */
+  kernel?: KernelHop[];
+}
+
+/** send opens one real connection of the flow from netns and says what answered. */
+async function send(
+  lab: Lab,
+  netns: string,
+  flow: Flow,
+): Promise<{ pod?: string; namespace?: string; error?: string; node?: string; line: string }> {
   const url = flow.proto === "udp" ? `udp://${flow.dst}:${flow.dport}` : `http://${flow.dst}:${flow.dport}/`;
   const r = await lab.exec.run({
     argv: [process.execPath, CLIENT, "--timeout=2000", "--count=1", url],
@@ -137,12 +153,45 @@ async function verify(lab: Lab, netns: string, flow: Flow, paths: Path[]): Promi
     okCodes: [0, 1],
   });
   const line = r.stdout.trim();
-  const answer = line.startsWith("{") ? (JSON.parse(line) as { pod?: string; namespace?: string; error?: string; node?: string }) : {};
+  return { ...(line.startsWith("{") ? (JSON.parse(line) as object) : {}), line };
+}
+
+/** kernelAgrees says whether some predicted path did on every node what the kernel's trace says it did there. */
+function kernelAgrees(kernel: KernelHop[], paths: Path[]): boolean {
+  return paths.some((p) => {
+    const mine = p.hops.map((h, i) => {
+      const last = i === p.hops.length - 1;
+      const verdict = last && p.outcome.kind === "rejected" ? "reject" : last && p.outcome.kind === "dropped" ? "drop" : "accept";
+      return predictedHop(h, verdict);
+    });
+    return mine.length === kernel.length && kernel.every((k) => mine.some((h) => sameHop(k, h)));
+  });
+}
+
+/** verify opens one real connection of the flow and compares what answered (and the kernel's trace) with the paths. */
+async function verify(lab: Lab, netns: string, flow: Flow, paths: Path[]): Promise<Verdict> {
+  const cfg = lab.config();
+  let answer: Awaited<ReturnType<typeof send>> = { line: "" };
+  const sending = async () => {
+    answer = await send(lab, netns, flow);
+  };
+  const traced = cfg.iptables !== "legacy";
+  const flows = [flow, ...paths.flatMap((p) => p.hops.map((h) => h.flow))];
+  const kernel = traced
+    ? await kernelTrace(
+        lab.exec,
+        cfg.nodes.map((n) => ({ name: n.name, netns: nodeNetns(lab.name, n.name) })),
+        flows,
+        sending,
+      )
+    : (await sending(), undefined);
+  const withKernel = (v: { agreed: boolean; observed: string }): Verdict =>
+    kernel ? { ...v, agreed: v.agreed && kernelAgrees(kernel, paths), kernel } : v;
   const failed = paths.filter((p) => p.outcome.kind === "rejected" || p.outcome.kind === "dropped" || p.outcome.kind === "no-route");
-  if (answer.error || !answer.pod) return { agreed: failed.length > 0, observed: `no answer (${answer.error ?? line})` };
+  if (answer.error || !answer.pod) return withKernel({ agreed: failed.length > 0, observed: `no answer (${answer.error ?? answer.line})` });
   const who = answer.node === "external" ? "the external host" : `${answer.namespace}/${answer.pod}`;
   const predicted = paths.some(
     (p) => (p.outcome.kind === "delivered" && p.outcome.pod === who) || (p.outcome.kind === "underlay" && answer.node === "external"),
   );
-  return { agreed: predicted, observed: `answered by ${who}` };
+  return withKernel({ agreed: predicted, observed: `answered by ${who}` });
 }
