@@ -19,6 +19,7 @@ const LAYERS = {
   qos: ["exec", "iproute", "tc", "dataplane", "model", "store", "util"],
   dns: ["exec", "model", "store", "util"],
   doctor: ["util"],
+  ui: ["model", "proxy", "store", "util"],
   lab: [
     "exec",
     "iproute",
@@ -36,6 +37,7 @@ const LAYERS = {
     "qos",
     "dns",
     "doctor",
+    "ui",
     "util",
   ],
   cli: [
@@ -56,6 +58,7 @@ const LAYERS = {
     "doctor",
     "tc",
     "lab",
+    "ui",
     "util",
   ],
 };

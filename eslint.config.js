@@ -30,6 +30,11 @@ export default tseslint.config(
     },
   },
   { files: ["src/exec/**"], rules: { "no-restricted-imports": "off" } },
-  { files: ["src/**/*.ts"], ignores: ["**/*.test.ts"], plugins: { podnet }, rules: { "podnet/doc-comments": "error" } },
+  {
+    files: ["src/**/*.ts", "web/**/*.{ts,tsx}"],
+    ignores: ["**/*.test.ts"],
+    plugins: { podnet },
+    rules: { "podnet/doc-comments": "error" },
+  },
   { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } } },
 );

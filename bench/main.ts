@@ -8,6 +8,7 @@ import { benchPolicy } from "./policy.js";
 import { benchProxy } from "./proxy.js";
 import { benchQos } from "./qos.js";
 import { benchRouting } from "./routing.js";
+import { benchUi } from "./ui.js";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cni: () => benchCni(process.argv[3] ? Number(process.argv[3]) : undefined, process.argv[4] ? Number(process.argv[4]) : undefined),
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   qos: () => benchQos(process.argv[3] ? Number(process.argv[3]) : undefined),
   proxy: () => benchProxy(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined),
   routing: () => benchRouting(process.argv[3]?.split(","), process.argv[4] ? Number(process.argv[4]) : undefined),
+  ui: () => benchUi(process.argv[3] ? Number(process.argv[3]) : undefined, process.argv[4] ? Number(process.argv[4]) : undefined),
 };
 
 const name = process.argv[2] ?? "";

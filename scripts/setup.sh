@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(iproute2 iptables nftables ipset conntrack nfacct iputils-ping curl dnsutils tcpdump iperf3 procps util-linux
   containernetworking-plugins bird2 podman runc busybox-static python3-minimal gcc libc6-dev
-  dnsmasq-base dnsperf)
+  dnsmasq-base dnsperf chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,6 +27,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npx --no-install tsc -p tsconfig.json
+# The web view's page is bundled here with everything it imports, so it works offline (dist/ui).
+mkdir -p dist/ui
+npx --no-install esbuild web/main.tsx --bundle --format=iife --target=es2020 --jsx=automatic --jsx-import-source=preact \
+  --minify --outfile=dist/ui/app.js --log-level=warning
+cp web/index.html web/app.css dist/ui/
 # podnet-cni runs from one bundled file: a runtime starts it for every call (see bin/podnet-cni).
 npx --no-install esbuild dist/src/cni/entry.js --bundle --platform=node --format=cjs --target=node20 \
   --external:fs-ext --outfile=dist/podnet-cni.cjs --log-level=warning

@@ -11,6 +11,7 @@ import { registerProxy } from "./proxy.js";
 import { registerDns } from "./dns.js";
 import { registerQos } from "./qos.js";
 import { registerRender } from "./render.js";
+import { registerUi } from "./ui.js";
 
 /** oneLine folds a message's lines into one. */
 export function oneLine(msg: string): string {
@@ -35,6 +36,7 @@ export function program(): Command {
   registerQos(p);
   registerDns(p);
   registerRender(p);
+  registerUi(p);
   return p;
 }
 

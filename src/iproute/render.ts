@@ -79,7 +79,7 @@ function linkSet(c: LinkChange): string[] {
 }
 
 function address(verb: string, a: Address): string {
-  return words([`address ${verb}`, tok(a.cidr), ["dev", a.dev], a.nodad === true && "nodad"]);
+  return words([`address ${verb}`, tok(a.cidr), ["dev", a.dev], a.nodad === true && "nodad", ["preferred_lft", a.preferredLft]]);
 }
 
 /** routeSpec is a route's selector and attributes as `ip route` takes them. */

@@ -50,11 +50,12 @@ export interface LinkChange {
   hairpin?: boolean;
 }
 
-/** Address is an address on a link; nodad skips IPv6 duplicate address detection. */
+/** Address is an address on a link; nodad skips IPv6 duplicate address detection; a preferred lifetime of 0 keeps it from being chosen as a source. */
 export interface Address {
   dev: string;
   cidr: string;
   nodad?: boolean;
+  preferredLft?: number;
 }
 
 /** Route is one route. dst is a CIDR (a bare address means a host route) or "default". */

@@ -89,7 +89,9 @@ export function externalTransaction(family: IpFamilyMode = "ipv4"): IpTransactio
     dev: "eth0",
     cidr: `${UPSTREAM_DNS[4]}/${EXTERNAL.prefix}`,
   });
-  return v6 ? tx.addAddress(v6addr(UPSTREAM_DNS[6], EXTERNAL6.prefix, "eth0")) : tx;
+  // The resolver's IPv6 address is deprecated (preferred_lft 0): the kernel would otherwise pick it as
+  // the source of the external host's own connections, as IPv6 source selection may.
+  return v6 ? tx.addAddress({ ...v6addr(UPSTREAM_DNS[6], EXTERNAL6.prefix, "eth0"), preferredLft: 0 }) : tx;
 }
 
 /** nodePort names a node's port on the underlay bridge. */

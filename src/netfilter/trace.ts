@@ -29,6 +29,8 @@ export interface TraceOptions {
   iif?: string;
   /** oif is the interface the packet leaves by, given its destination after DNAT (for `-o`, `oifname`). */
   oif?: (dst: string) => string | undefined;
+  /** recent says whether the kernel's `-m recent` list of that name holds the address (`/proc/net/xt_recent`). */
+  recent?: (name: string, ip: string) => boolean;
 }
 
 /** Outcome is one way the packet can go, with its probability. */

@@ -17,12 +17,12 @@ export interface BindAddress {
   port: number;
 }
 
-/** parseBindAddress splits `host:port` or `[v6]:port`; an empty address means disabled (undefined). */
-export function parseBindAddress(addr: string): BindAddress | undefined {
+/** parseBindAddress splits `host:port` or `[v6]:port`; an empty address means disabled (undefined); port 0 (any free port) only when allowed. */
+export function parseBindAddress(addr: string, anyPort = false): BindAddress | undefined {
   if (addr === "") return undefined;
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]*)):(\d{1,5})$/.exec(addr);
   const port = Number(m?.[3]);
-  if (!m || port < 1 || port > 65535) throw new Error(`invalid bind address "${addr}": use host:port, e.g. 0.0.0.0:10256`);
+  if (!m || port < (anyPort ? 0 : 1) || port > 65535) throw new Error(`invalid bind address "${addr}": use host:port, e.g. 0.0.0.0:10256`);
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
 }
 

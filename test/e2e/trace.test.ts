@@ -2,10 +2,11 @@
  * `lab trace` against the kernel (issue 24): random flows over several lab shapes — pod to pod,
  * pod to a ClusterIP (TCP and UDP), to a Service without endpoints, to the external host, and the
  * external host to a NodePort; on three shapes a NetworkPolicy isolates some pods, and one runs the
- * proxy in nftables mode — each traced from the nodes' live rules and routes and then sent for
- * real (--verify): the pod that answered must be among the predicted, a predicted reject or drop
- * must be a connection that failed, and on iptables-nft nodes the kernel's own nft trace must show
- * each node doing what one predicted path says (the same DNAT chain, verdict and dropping rule).
+ * proxy in nftables mode (on a dual-stack lab half the flows would be IPv6). Each flow is traced from
+ * the nodes' live rules and routes, then sent for real (--verify): the pod that answered must be
+ * among the predicted, a predicted reject or drop must be a connection that failed, and on
+ * iptables-nft nodes the kernel's own nft trace must show each node doing what one predicted path
+ * says (the same DNAT chain, verdict and dropping rule).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -31,6 +32,7 @@ kind: Service
 metadata: {name: web}
 spec:
   type: NodePort
+  ipFamilyPolicy: PreferDualStack
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, targetPort: dns, protocol: UDP}]
 ---
@@ -42,7 +44,7 @@ spec: {containers: [{name: c, ports: [{containerPort: 8080}]}]}
 apiVersion: v1
 kind: Service
 metadata: {name: empty}
-spec: {selector: {app: none}, ports: [{port: 80}]}
+spec: {ipFamilyPolicy: PreferDualStack, selector: {app: none}, ports: [{port: 80}]}
 `;
 
 const POLICY = `
@@ -61,26 +63,32 @@ async function flows(t: TestLab, n: number, policies: boolean): Promise<{ agreed
   const pods = (await t.json<{ items: Pod[] }>(["get", "pods"])).items.filter((p) => p.status?.podIP);
   const web = await t.json<Service>(["get", "service", "web"]);
   const nodePort = web.spec.ports?.[0]?.nodePort as number;
-  const nodeIPs = ["172.18.0.11", "172.18.0.12", "172.18.0.13"].slice(0, lab.config().nodes.length);
+  const count = lab.config().nodes.length;
+  const dual = lab.config().ipFamily === "dual";
   const kinds = new Map<string, number>();
   let agreed = 0;
   let kernel = 0;
   for (let i = 0; i < n; i++) {
+    // On a dual-stack lab half the flows are IPv6: pod addresses, the Services' IPv6 ClusterIPs, the external host, NodePorts.
+    const family = dual && Math.random() < 0.5 ? 6 : 4;
+    const at = (ip: string) => (family === 6 ? `[${ip}]` : ip);
+    const podIP = (p: Pod) => p.status?.podIPs?.map((x) => x.ip).find((ip) => ip.includes(":") === (family === 6)) ?? "";
+    const nodeIP = (k: number) => (family === 6 ? `fd00:172:18::${11 + k}` : `172.18.0.${11 + k}`);
     const src = pick(pods);
     const dst = pick([
-      () => ({ from: src.metadata.name, to: `${pick(pods).status?.podIP}:8080` }),
+      () => ({ from: src.metadata.name, to: `${at(podIP(pick(pods)))}:8080` }),
       () => ({ from: src.metadata.name, to: "svc/web" }),
       () => ({ from: src.metadata.name, to: "svc/web/udp" }),
       () => ({ from: src.metadata.name, to: "svc/empty" }),
-      () => ({ from: src.metadata.name, to: "198.51.100.10:80" }),
-      () => ({ from: "external", to: `${pick(nodeIPs)}:${nodePort}` }),
+      () => ({ from: src.metadata.name, to: `${at(family === 6 ? "2001:db8:100::10" : "198.51.100.10")}:80` }),
+      () => ({ from: "external", to: `${at(nodeIP(Math.floor(Math.random() * count)))}:${nodePort}` }),
     ])();
-    const r = await runTrace(lab, { namespace: "default", src: dst.from, dst: dst.to, verify: true });
+    const r = await runTrace(lab, { namespace: "default", src: dst.from, dst: dst.to, verify: true, family });
     const predicted = [...new Set(r.paths.map((p) => p.outcome.kind))].join("+");
     kinds.set(predicted, (kinds.get(predicted) ?? 0) + 1);
     assert.ok(
       r.verify?.agreed,
-      `${dst.from} -> ${dst.to}${policies ? " (policies)" : ""}: predicted ${predicted}, ${r.verify?.observed}\n${JSON.stringify(r.paths, null, 1)}`,
+      `${dst.from} -> ${dst.to} (IPv${family})${policies ? " (policies)" : ""}: predicted ${predicted}, ${r.verify?.observed}\n${JSON.stringify(r.paths, null, 1)}`,
     );
     agreed++;
     if (r.verify?.kernel) kernel++;

@@ -15,6 +15,7 @@ import { registerPolicyLog } from "./policylog.js";
 import { registerRules } from "./rules.js";
 import { registerStatus } from "./status.js";
 import { registerTrace } from "./trace.js";
+import { registerUi } from "./ui.js";
 import { registerUp } from "./up.js";
 
 /** registerLab adds the `lab` command tree. */
@@ -38,6 +39,7 @@ export function registerLab(program: Command): void {
     registerPolicyLog,
     registerDoctor,
     registerTrace,
+    registerUi,
     registerStatus,
     registerNode,
   ])

@@ -63,7 +63,7 @@ export function formatTrace(r: TraceResult): string {
       if (h.masquerade) out.push("    masqueraded");
       if (h.route)
         out.push(
-          `    route: dev ${h.route.dev ?? "?"}${h.route.via ? ` via ${h.route.via}` : ""}${h.route.encap ? `, ${h.route.encap}` : ""}`,
+          `    route: dev ${h.route.dev ?? "?"}${h.route.via ? ` via ${h.route.via}` : ""}${h.route.proto ? ` (proto ${h.route.proto})` : ""}${h.route.encap ? `, ${h.route.encap}` : ""}`,
         );
     }
   });
@@ -86,9 +86,16 @@ export function registerTrace(lab: Command): void {
     .argument("<dst>")
     .option("-n, --namespace <ns>", "namespace of SRC and DST pods and services", "default")
     .option("--verify", "send a real connection of that flow and compare", false)
+    .addOption(
+      new Option("--family <4|6>", "the IP family of a svc/NAME or pod destination in a dual-stack lab (default: IPv4)").choices([
+        "4",
+        "6",
+      ]),
+    )
     .addOption(new Option("-o, --output <format>", "output format").choices(["wide", "json"]).default("wide"))
-    .action(async (src: string, dst: string, o: { namespace: string; verify: boolean; output: string }, cmd: Command) => {
-      const r = await runTrace(openLab(cmd), { namespace: o.namespace, src, dst, verify: o.verify });
+    .action(async (src: string, dst: string, o: { namespace: string; verify: boolean; output: string; family?: string }, cmd: Command) => {
+      const family = o.family === "6" ? 6 : o.family === "4" ? 4 : undefined;
+      const r = await runTrace(openLab(cmd), { namespace: o.namespace, src, dst, verify: o.verify, ...(family ? { family } : {}) });
       process.stdout.write(o.output === "json" ? `${JSON.stringify(r, null, 2)}\n` : formatTrace(r));
       if (r.verify && !r.verify.agreed) process.exitCode = 1;
     });

@@ -55,3 +55,23 @@ test("a predicted hop compares with the kernel's by node, DNAT chain and verdict
   );
   assert.ok(!sameHop({ node: "node-1", masquerade: false, verdict: "drop", rule: "filter FORWARD: policy" }, predictedHop(rej, "drop")));
 });
+
+test("the kernel's trace of IPv6: the SYN's events (no IP id to go by), not the ACK's", () => {
+  const ev = (id: string, rest: string) => `trace id ${id} ip6 ${rest}`;
+  const syn =
+    'packet: iif "cni0" ip6 saddr fd00:10:244::3 ip6 daddr fd00:10:96::1 ip6 nexthdr tcp tcp sport 40000 tcp dport 80 tcp flags == syn';
+  const ack = syn.replace("flags == syn", "flags == ack");
+  const text = [
+    ev("a1", `kube-proxy nat-prerouting ${syn}`),
+    ev("a1", "kube-proxy nat-prerouting rule jump services (verdict jump services)"),
+    ev("a1", "kube-proxy endpoint-X rule meta l4proto tcp dnat to [fd00:10:244::5]:8080 (verdict accept)"),
+    ev("a1", `filter FORWARD ${ack}`),
+    ev("a1", 'filter PODNET-GI-Y rule xt target "REJECT" (verdict drop)'),
+  ].join("\n");
+  assert.deepEqual(parseMonitor("node-1", text, "t"), {
+    node: "node-1",
+    dnat: "kube-proxy endpoint-X",
+    masquerade: false,
+    verdict: "accept",
+  });
+});

@@ -22,20 +22,32 @@ export interface KernelHop {
   rule?: string;
 }
 
+/**
+ * packetKey tells packets apart in trace events, whose ids change between hooks and are reused: an
+ * IPv4 packet by its IP id; an IPv6 one (no id) by what it is — a SYN, a UDP datagram of the flow,
+ * or a later packet, each of which is unique.
+ */
+function packetKey(line: string): string {
+  const v4 = /\bip id (\d+)/.exec(line)?.[1];
+  if (v4 !== undefined) return v4;
+  if (/\btcp flags == syn\b/.test(line)) return "syn";
+  return /\budp sport\b/.test(line) ? "udp" : `later ${Math.random()}`;
+}
+
 const EVENT = /^trace id (\S+) (?:ip|ip6|inet) (\S+) (\S+) (.*)$/;
 
 /** parseMonitor reads one node's `nft monitor` output into what its kernel did with the first traced packet. */
 export function parseMonitor(node: string, text: string, skipTable: string): KernelHop | undefined {
-  const ipId = new Map<string, string>();
+  const packetOf = new Map<string, string>();
   let first: string | undefined;
   const hop: KernelHop = { node, masquerade: false, verdict: "accept" };
   for (const line of text.split("\n")) {
     const m = EVENT.exec(line.trim());
     if (!m) continue;
     const [, id = "", table = "", chain = "", rest = ""] = m;
-    if (rest.startsWith("packet:")) ipId.set(id, /\bip id (\d+)/.exec(rest)?.[1] ?? id);
-    first ??= ipId.get(id);
-    if (table === skipTable || ipId.get(id) !== first) continue;
+    if (rest.startsWith("packet:")) packetOf.set(id, packetKey(rest));
+    first ??= packetOf.get(id);
+    if (table === skipTable || packetOf.get(id) !== first) continue;
     const where = `${table} ${chain}`;
     if (/\bdnat to\b|xt target "DNAT"/.test(rest)) hop.dnat = where;
     if (/\bmasquerade\b|xt target "MASQUERADE"|\bsnat to\b|xt target "SNAT"/.test(rest)) hop.masquerade = true;
@@ -74,14 +86,21 @@ export const sameHop = (k: KernelHop, p: KernelHop) =>
   k.verdict === p.verdict &&
   (k.verdict === "accept" || chainOfRule(p.rule ?? "") === k.rule?.split(": ")[0]);
 
-/** traceRules is the trace table: nftrace set on the flows as each node sees them, before any other chain. */
-function traceTable(name: string, flows: Flow[]): string {
-  const match = [...new Set(flows.map((f) => `ip saddr ${f.src} ip daddr ${f.dst} meta l4proto ${f.proto} th dport ${f.dport}`))];
+/** traceTable is the trace table: nftrace set on the flows as each node sees them, before any other chain. */
+function traceTable(t: Table, flows: Flow[]): string {
+  const f = t.family;
+  const match = [...new Set(flows.map((x) => `${f} saddr ${x.src} ${f} daddr ${x.dst} meta l4proto ${x.proto} th dport ${x.dport}`))];
   const chain = (c: string, hook: string) => [
-    `add chain ip ${name} ${c} { type filter hook ${hook} priority -400 ; }`,
-    ...match.map((m) => `add rule ip ${name} ${c} ${m} meta nftrace set 1`),
+    `add chain ${f} ${t.name} ${c} { type filter hook ${hook} priority -400 ; }`,
+    ...match.map((m) => `add rule ${f} ${t.name} ${c} ${m} meta nftrace set 1`),
   ];
-  return [`add table ip ${name}`, ...chain("pre", "prerouting"), ...chain("out", "output")].join("\n");
+  return [`add table ${f} ${t.name}`, ...chain("pre", "prerouting"), ...chain("out", "output")].join("\n");
+}
+
+/** Table names the trace table: its family (that of the flow) and its name. */
+interface Table {
+  family: "ip" | "ip6";
+  name: string;
 }
 
 interface Monitor {
@@ -109,10 +128,10 @@ function monitor(exec: Executor, netns: string): Monitor {
 }
 
 /** listening returns once the monitor reports a change: a marker chain is added until it does. */
-async function listening(exec: Executor, netns: string, m: Monitor, table: string): Promise<void> {
+async function listening(exec: Executor, netns: string, m: Monitor, t: Table): Promise<void> {
   for (let k = 0; ; k++) {
-    await exec.run({ argv: ["nft", "add", "chain", "ip", table, `ready${k}`], netns });
-    const ok = await m.seen(`add chain ip ${table} ready${k}`, 250).then(
+    await exec.run({ argv: ["nft", "add", "chain", t.family, t.name, `ready${k}`], netns });
+    const ok = await m.seen(`add chain ${t.family} ${t.name} ready${k}`, 250).then(
       () => true,
       (e: unknown) => (k < 40 ? false : Promise.reject(e)),
     );
@@ -127,19 +146,18 @@ export async function kernelTrace(
   flows: Flow[],
   send: () => Promise<void>,
 ): Promise<KernelHop[]> {
-  const table = `podnet-trace-${randomBytes(3).toString("hex")}`;
+  const t: Table = { family: flows[0]?.dst.includes(":") ? "ip6" : "ip", name: `podnet-trace-${randomBytes(3).toString("hex")}` };
   const mons = nodes.map((n) => ({ ...n, m: monitor(exec, n.netns) }));
-  let added = false;
   try {
-    await Promise.all(nodes.map((n) => exec.run({ argv: ["nft", "-f", "-"], stdin: traceTable(table, flows), netns: n.netns })));
-    added = true;
-    await Promise.all(mons.map((x) => listening(exec, x.netns, x.m, table)));
+    await Promise.all(nodes.map((n) => exec.run({ argv: ["nft", "-f", "-"], stdin: traceTable(t, flows), netns: n.netns })));
+    await Promise.all(mons.map((x) => listening(exec, x.netns, x.m, t)));
     await send();
   } finally {
-    if (added)
-      await Promise.all(nodes.map((n) => exec.run({ argv: ["nft", "delete", "table", "ip", table], netns: n.netns, okCodes: [0, 1] })));
-    await Promise.all(mons.map((x) => x.m.seen(`delete table ip ${table}`).catch(() => undefined)));
+    // Removed on every node, also where the add failed (nothing to delete there): the monitors report the delete after the packets.
+    const del = ["nft", "delete", "table", t.family, t.name];
+    await Promise.all(nodes.map((n) => exec.run({ argv: del, netns: n.netns, okCodes: [0, 1] })));
+    await Promise.all(mons.map((x) => x.m.seen(`delete table ${t.family} ${t.name}`).catch(() => undefined)));
     for (const x of mons) x.m.stream.stop();
   }
-  return mons.flatMap((x) => parseMonitor(x.name, x.m.text, table) ?? []);
+  return mons.flatMap((x) => parseMonitor(x.name, x.m.text, t.name) ?? []);
 }

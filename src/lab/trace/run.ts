@@ -8,12 +8,12 @@
 import { fileURLToPath } from "node:url";
 import { hostVethName } from "../../cni/names.js";
 import { vxlanDev } from "../../routing/vxlan.js";
-import type { Node, Service } from "../../model/types.js";
-import { cidrContains, parseCIDR } from "../../util/ip.js";
+import type { Service } from "../../model/types.js";
+import { parseCIDR } from "../../util/ip.js";
 import type { Lab } from "../lab.js";
 import { externalNetns, LabError, nodeNetns, underlayNetns } from "../layout.js";
 import type { Sandbox } from "../sandbox.js";
-import { EXTERNAL } from "../topology.js";
+import { EXTERNAL, EXTERNAL6 } from "../topology.js";
 import { type KernelHop, kernelTrace, predictedHop, sameHop } from "./kernel.js";
 import { type NodeView, readNode } from "./view.js";
 import { type Flow, type LabMap, type Path, walk } from "./walk.js";
@@ -38,35 +38,52 @@ function sandboxes(lab: Lab): Sandbox[] {
   );
 }
 
-/** parseTarget splits `NAME[:PORT][/PROTO]`. */
-function parseTarget(s: string): { name: string; port?: number; proto: "tcp" | "udp" } {
-  const m = /^(.+?)(?::(\d+))?(?:\/(tcp|udp))?$/i.exec(s);
-  if (!m) throw new LabError(`failed to trace: bad destination "${s}": want IP, POD or svc/NAME, with :PORT and /tcp or /udp`);
-  return { name: m[1] as string, ...(m[2] ? { port: Number(m[2]) } : {}), proto: (m[3]?.toLowerCase() as "tcp" | "udp") ?? "tcp" };
+/** Target is a parsed destination: a name or address, its port and protocol. */
+interface Target {
+  name: string;
+  port?: number;
+  proto: "tcp" | "udp";
 }
 
-/** resolveDst turns the destination into an address and port. */
-async function resolveDst(lab: Lab, ns: string, dst: string): Promise<{ ip: string; port: number; proto: "tcp" | "udp" }> {
+/** parseTarget splits `NAME[:PORT][/PROTO]`; an IPv6 address takes a port in brackets (`[fd00::1]:80`). */
+export function parseTarget(s: string): Target {
+  const proto = (/\/(tcp|udp)$/i.exec(s)?.[1]?.toLowerCase() ?? "tcp") as "tcp" | "udp";
+  const rest = s.replace(/\/(tcp|udp)$/i, "");
+  const m = /^\[([0-9a-f:.]+)\](?::(\d+))?$/i.exec(rest) ?? (rest.split(":").length > 2 ? [rest, rest] : /^([^:]+)(?::(\d+))?$/.exec(rest));
+  if (!m?.[1]) throw new LabError(`failed to trace: bad destination "${s}": want IP, [IPv6], POD or svc/NAME, with :PORT and /tcp or /udp`);
+  return { name: m[1], ...(m[2] ? { port: Number(m[2]) } : {}), proto };
+}
+
+const familyOf = (ip: string): 4 | 6 => (ip.includes(":") ? 6 : 4);
+
+/** resolveDst turns the destination into an address of the family and a port. */
+async function resolveDst(
+  lab: Lab,
+  ns: string,
+  dst: string,
+  family: 4 | 6 | undefined,
+): Promise<{ ip: string; port: number; proto: "tcp" | "udp" }> {
   const t = parseTarget(dst);
+  const pick = (ips: string[]) => ips.find((ip) => family === undefined || familyOf(ip) === family);
   if (t.name.startsWith("svc/")) {
     const name = t.name.slice(4);
     const svc = await lab.store.read((tx) => tx.get<Service>({ kind: "Service", namespace: ns, name }));
-    if (!svc?.spec.clusterIP || svc.spec.clusterIP === "None")
-      throw new LabError(`failed to trace: service "${ns}/${name}" has no ClusterIP`);
-    const port = t.port ?? svc.spec.ports?.find((p) => (p.protocol ?? "TCP").toLowerCase() === t.proto)?.port;
+    const ip = pick((svc?.spec.clusterIPs ?? [svc?.spec.clusterIP ?? ""]).filter((x) => x && x !== "None"));
+    if (!ip) throw new LabError(`failed to trace: service "${ns}/${name}" has no${family ? ` IPv${family}` : ""} ClusterIP`);
+    const port = t.port ?? svc?.spec.ports?.find((p) => (p.protocol ?? "TCP").toLowerCase() === t.proto)?.port;
     if (!port) throw new LabError(`failed to trace: service "${ns}/${name}" has no ${t.proto} port`);
-    return { ip: svc.spec.clusterIP, port, proto: t.proto };
+    return { ip, port, proto: t.proto };
   }
-  if (parseCIDR(`${t.name}/32`) || t.name.includes(":")) return { ip: t.name, port: t.port ?? 80, proto: t.proto };
+  if (parseCIDR(`${t.name}/${t.name.includes(":") ? 128 : 32}`)) return { ip: t.name, port: t.port ?? 80, proto: t.proto };
   const pod = sandboxes(lab).find((s) => s.namespace === ns && s.name === t.name);
-  if (!pod?.ips[0]) throw new LabError(`failed to trace: no running pod "${ns}/${t.name}"`);
-  return { ip: pod.ips[0], port: t.port ?? (t.proto === "udp" ? pod.udp[0] : pod.tcp[0]) ?? 80, proto: t.proto };
+  const ip = pick(pod?.ips ?? []);
+  if (!pod || !ip) throw new LabError(`failed to trace: no running pod "${ns}/${t.name}"${family ? ` with an IPv${family} address` : ""}`);
+  return { ip, port: t.port ?? (t.proto === "udp" ? pod.udp[0] : pod.tcp[0]) ?? 80, proto: t.proto };
 }
 
 /** labMap builds the walk's view of the lab, reading each node when the walk first reaches it. */
 async function labMap(lab: Lab): Promise<LabMap> {
   const cfg = lab.config();
-  const nodes = await lab.store.read((tx) => tx.list<Node>("Node"));
   const views = new Map<string, Promise<NodeView>>();
   const pods = new Map(sandboxes(lab).flatMap((s) => s.ips.map((ip) => [ip, { pod: `${s.namespace}/${s.name}`, node: s.node }] as const)));
   return {
@@ -76,18 +93,18 @@ async function labMap(lab: Lab): Promise<LabMap> {
     },
     podAt: (ip) => pods.get(ip),
     nodeAt: (ip) => cfg.nodes.find((n) => n.ip === ip || n.ip6 === ip)?.name,
-    nodeOfBlock: (ip) =>
-      nodes.find((n) => (n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : [])).some((c) => cidrContains(parseCIDR(c)!, ip)))
-        ?.metadata.name,
     vxlanDev: vxlanDev(cfg.routing),
   };
 }
 
 /** runTrace walks the flow and, with verify, checks it against a real connection. */
-export async function runTrace(lab: Lab, o: { namespace: string; src: string; dst: string; verify: boolean }): Promise<TraceResult> {
+export async function runTrace(
+  lab: Lab,
+  o: { namespace: string; src: string; dst: string; verify: boolean; family?: 4 | 6 },
+): Promise<TraceResult> {
   const cfg = lab.config();
-  const d = await resolveDst(lab, o.namespace, o.dst);
-  if (d.ip.includes(":")) throw new LabError("failed to trace: IPv6 flows are not traced yet");
+  const d = await resolveDst(lab, o.namespace, o.dst, o.family);
+  const v6 = familyOf(d.ip) === 6;
   const map = await labMap(lab);
   let paths: Path[];
   let flow: Flow;
@@ -96,7 +113,7 @@ export async function runTrace(lab: Lab, o: { namespace: string; src: string; ds
     // The underlay hands the packet to the node it routes the address to, or to the node that owns it.
     const via = await readUnderlayGateway(lab, d.ip);
     const node = (via && map.nodeAt(via)) || map.nodeAt(d.ip);
-    flow = { src: EXTERNAL.host, dst: d.ip, proto: d.proto, dport: d.port };
+    flow = { src: v6 ? EXTERNAL6.host : EXTERNAL.host, dst: d.ip, proto: d.proto, dport: d.port };
     netns = externalNetns(lab.name);
     paths = node
       ? await walk(map, node, "outside", "eth0", flow)
@@ -104,15 +121,17 @@ export async function runTrace(lab: Lab, o: { namespace: string; src: string; ds
   } else if (o.src.startsWith("node/")) {
     const node = o.src.slice(5);
     const n = cfg.nodes.find((x) => x.name === node);
-    if (!n) throw new LabError(`failed to trace: no node "${node}"`);
-    flow = { src: n.ip, dst: d.ip, proto: d.proto, dport: d.port };
+    const src = v6 ? n?.ip6 : n?.ip;
+    if (!src) throw new LabError(`failed to trace: no node "${node}"${v6 ? " with an IPv6 address" : ""}`);
+    flow = { src, dst: d.ip, proto: d.proto, dport: d.port };
     netns = nodeNetns(lab.name, node);
     paths = await walk(map, node, "node", undefined, flow);
   } else {
     const s = sandboxes(lab).find((x) => x.namespace === o.namespace && x.name === o.src);
-    if (!s?.ips[0]) throw new LabError(`failed to trace: no running pod "${o.namespace}/${o.src}"`);
+    const src = s?.ips.find((ip) => familyOf(ip) === familyOf(d.ip));
+    if (!s || !src) throw new LabError(`failed to trace: no running pod "${o.namespace}/${o.src}" with an IPv${familyOf(d.ip)} address`);
     const iif = cfg.cniMode === "routed" ? hostVethName(s.containerId, "eth0") : "cni0";
-    flow = { src: s.ips[0], dst: d.ip, proto: d.proto, dport: d.port };
+    flow = { src, dst: d.ip, proto: d.proto, dport: d.port };
     netns = s.netns;
     // A pod's packets to its own address never leave its namespace: no node sees them.
     paths = s.ips.includes(d.ip)
@@ -144,7 +163,8 @@ async function send(
   netns: string,
   flow: Flow,
 ): Promise<{ pod?: string; namespace?: string; error?: string; node?: string; line: string }> {
-  const url = flow.proto === "udp" ? `udp://${flow.dst}:${flow.dport}` : `http://${flow.dst}:${flow.dport}/`;
+  const host = flow.dst.includes(":") ? `[${flow.dst}]` : flow.dst;
+  const url = flow.proto === "udp" ? `udp://${host}:${flow.dport}` : `http://${host}:${flow.dport}/`;
   const r = await lab.exec.run({
     argv: [process.execPath, CLIENT, "--timeout=2000", "--count=1", url],
     netns,

@@ -1,9 +1,10 @@
 /**
  * Walking a flow through the lab hop by hop, from what each node's kernel holds: at every node the
- * first packet is traced through the live iptables and nftables rulesets and ipsets (every DNAT candidate with its
- * probability, the rules that decided, masquerade), then routed by the kernel's own `ip route get`
- * — delivered to a pod or the node, handed to another node (directly, or encapsulated in VXLAN),
- * sent out to the underlay, or not routed at all.
+ * first packet is traced through the live iptables and nftables rulesets and ipsets of its family
+ * (every DNAT candidate with its probability, the rules that decided, masquerade), then routed by
+ * the kernel's own `ip route get` — delivered to a pod or the node, handed to another node
+ * (directly, or encapsulated in VXLAN towards the FDB entry of the next hop's neighbour MAC), sent
+ * out to the underlay, or not routed at all.
  */
 import { type Packet, tracePacket } from "../../netfilter/index.js";
 import type { KernelRoute, NodeView } from "./view.js";
@@ -25,7 +26,8 @@ export interface Hop {
   rules: string[];
   dnat?: string;
   masquerade: boolean;
-  route?: { dev?: string; via?: string; encap?: string };
+  /** route is the kernel's route: device, gateway, who installed it (`bird`…) and the encapsulation. */
+  route?: { dev?: string; via?: string; proto?: string; encap?: string };
 }
 
 /** Outcome is where a path ends. */
@@ -43,13 +45,11 @@ export interface Path {
   outcome: Outcome;
 }
 
-/** LabMap is what the walk knows of the lab: node views, pods and nodes by address, the VXLAN device. */
+/** LabMap is what the walk knows of the lab: node views, pods and nodes (underlay or VTEP) by address, the VXLAN device. */
 export interface LabMap {
   view(node: string): Promise<NodeView>;
   podAt(ip: string): { pod: string; node: string } | undefined;
   nodeAt(ip: string): string | undefined;
-  /** nodeOfBlock is the node whose pod block holds ip (for a VXLAN next hop). */
-  nodeOfBlock(ip: string): string | undefined;
   vxlanDev: string;
 }
 
@@ -66,13 +66,15 @@ export async function walk(
   depth = 0,
 ): Promise<Path[]> {
   const v = await map.view(node);
+  const family = flow.dst.includes(":") ? 6 : 4;
+  const chains = v.chains[family];
   const pkt: Packet = { src: flow.src, dst: flow.dst, proto: flow.proto, dport: flow.dport };
-  const base = { local: v.local, from, sets: v.sets, ...(iif ? { iif } : {}) };
+  const base = { local: v.local, from, sets: v.sets, recent: v.recent, ...(iif ? { iif } : {}) };
   // First pass finds the destinations (DNAT candidates); their routes give `-o` its answer in the second.
-  const dsts = new Set([flow.dst, ...tracePacket(v.chains, pkt, base).flatMap((o) => (o.dnat ? [ipOf(o.dnat)] : []))]);
+  const dsts = new Set([flow.dst, ...tracePacket(chains, pkt, base).flatMap((o) => (o.dnat ? [ipOf(o.dnat)] : []))]);
   const routes = new Map<string, KernelRoute>();
   for (const d of dsts) routes.set(d, await v.route(d, flow.src, from === "outside" ? iif : undefined));
-  const outcomes = tracePacket(v.chains, pkt, { ...base, oif: (d) => routes.get(d)?.dev });
+  const outcomes = tracePacket(chains, pkt, { ...base, oif: (d) => routes.get(d)?.dev });
   const paths: Path[] = [];
   for (const o of outcomes) {
     const hop: Hop = {
@@ -93,16 +95,30 @@ export async function walk(
     const dst = o.dnat ? ipOf(o.dnat) : flow.dst;
     const dport = o.dnat ? portOf(o.dnat) : flow.dport;
     const r = routes.get(dst) as KernelRoute;
-    const src = o.masquerade ? (r.prefsrc ?? (r.dev ? v.addressOf(r.dev) : undefined) ?? flow.src) : flow.src;
-    hop.route = { ...(r.dev ? { dev: r.dev } : {}), ...(r.gateway ? { via: r.gateway } : {}) };
+    const src = o.masquerade ? (r.prefsrc ?? (r.dev ? v.addressOf(r.dev, family) : undefined) ?? flow.src) : flow.src;
+    hop.route = {
+      ...(r.dev ? { dev: r.dev } : {}),
+      ...(r.gateway ? { via: r.gateway } : {}),
+      ...(r.protocol ? { proto: r.protocol } : {}),
+    };
     const end = (outcome: Outcome): Path => ({ probability: o.probability, hops: [hop], outcome });
     const pod = map.podAt(dst);
     if (r.error) paths.push(end({ kind: "no-route", node, error: r.error }));
     else if (r.local) paths.push(end({ kind: "node", node, port: dport }));
     else if (pod && pod.node === node) paths.push(end({ kind: "delivered", pod: pod.pod, ip: dst, port: dport }));
     else {
-      const next = r.dev === map.vxlanDev ? map.nodeOfBlock(dst) : r.gateway ? map.nodeAt(r.gateway) : undefined;
-      if (r.dev === map.vxlanDev) hop.route.encap = `VXLAN to ${next ?? "an unknown node"}`;
+      let next = r.gateway ? map.nodeAt(r.gateway) : undefined;
+      if (r.dev === map.vxlanDev) {
+        // The kernel encapsulates towards the FDB entry of the next hop's neighbour MAC; without either it has nowhere to send.
+        const t = await v.tunnel(r.dev, r.gateway ?? dst);
+        if (!t.remote) {
+          const why = t.mac ? `no FDB entry for ${t.mac} on ${r.dev}` : `no neighbour entry for ${r.gateway ?? dst} on ${r.dev}`;
+          paths.push(end({ kind: "dropped", node, rule: why }));
+          continue;
+        }
+        next = map.nodeAt(t.remote);
+        hop.route.encap = `VXLAN to ${next ?? t.remote} (VTEP MAC ${t.mac}, remote ${t.remote})`;
+      }
       if (!next || depth > 4) {
         paths.push(end({ kind: "underlay", dst, port: dport, src }));
         continue;

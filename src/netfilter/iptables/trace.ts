@@ -36,6 +36,7 @@ function judge(spec: string, pkt: Packet, st: TraceState, o: TraceOptions): Judg
   let p = 1;
   let target: string | undefined;
   const opts = new Map<string, string>();
+  let recentName = "DEFAULT";
   for (let i = 0; i < a.length; i++) {
     const neg = a[i] === "!";
     if (neg) i++;
@@ -106,19 +107,25 @@ function judge(spec: string, pkt: Packet, st: TraceState, o: TraceOptions): Judg
         break;
       }
       case "--rcheck":
-        holds(false);
+        // A client the kernel's recent list remembers (kube-proxy's ClientIP affinity) is pinned; the entry's age is not compared.
+        holds(o.recent?.(recentName, pkt.src) ?? false);
         i--;
-        break; // a first packet: no client is remembered yet
+        break;
+      case "--name":
+        recentName = v;
+        i++;
+        break;
       case "--nfacct-name": // a counter, not a condition
       case "-m":
       case "--comment":
       case "--mode":
-      case "--name":
       case "--seconds":
+      case "--mask":
         i++;
         break;
       case "--set":
       case "--reap":
+      case "--rsource":
         break;
       case "-j":
         target = v;
