@@ -94,14 +94,19 @@ type Change = { issued: number; inForce: number };
 
 /** FIRST_CHANGE_S is when the first change is issued; DWELL_S how long each rate holds (from when the kernel has it) before the next. */
 const FIRST_CHANGE_S = 4;
-const DWELL_S = 4;
+/**
+ * DWELL_S leaves each rate about six whole seconds to be judged by: with four, a slow machine (the
+ * CLI taking 2 s to start) left three, and one late-then-early pair of seconds (21.6, 35.8 under a
+ * 30 Mbit/s limit) moved their mean by more than 10 %.
+ */
+const DWELL_S = 7;
 /**
  * RUN3_S and RUN2_S are the runs' lengths for three and two changes: long enough for each change
  * to take up to 8 s to reach the kernel (CI saw 6 s: a loaded machine starts the CLI slowly) and
  * still leave each rate whole seconds.
  */
-const RUN3_S = 40;
-const RUN2_S = 26;
+const RUN3_S = 50;
+const RUN2_S = 34;
 
 /** annotateAt issues a change at second `at` after t0 and watches the shaper until the kernel holds the new rate (0: none). */
 async function annotateAt(
