@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- ui [nodes] [podsPerNode]`: the web view in headless Chromium on simulated data
  * (50 nodes × 30 pods by default, a Service per 10 pods): (1) first paint — from navigation start
- * to the graph drawn and laid out, as the page records it; (2) updates — 20 snapshots, each adding
+ * to the first frame drawn with the graph in it, as the page records it; (2) updates — 20 snapshots, each adding
  * a pod, pushed 250 ms apart while the page's long tasks (> 50 ms, the browser's measure of a
  * frozen page) are observed: how long each update took to show, and the longest task.
  */

@@ -23,6 +23,11 @@ function testFiles(dir: string): string[] {
 const exec = new RealExecutor();
 const only = process.argv[2];
 const files = [...testFiles(join(DIST, "src")), ...testFiles(join(DIST, "test"))].filter((f) => !only || f.includes(only)).sort();
+if (files.length === 0) {
+  // node --test with no file would look for tests everywhere and run the whole suite.
+  process.stderr.write(`no test file's path contains "${only}" (paths are dist/…/*.test.js)\n`);
+  process.exit(2);
+}
 const before = await snapshotRootNetns(exec);
 const netnsBefore = new Set(await listNetns(exec, "pn"));
 let code = await exec.interactive({

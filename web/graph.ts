@@ -1,152 +1,56 @@
 /**
- * The topology graph (Cytoscape.js, laid out by fcose): each node a box holding its pods (coloured by
- * namespace), the external host, the links the routing mode makes between nodes (routes, VXLAN or
- * IPIP tunnels, BGP sessions coloured by state) and, when a Service is selected, its fan-out to its
- * endpoints with each one's share. Elements are diffed against the snapshot, so a new pod is added
- * without redrawing the rest; the layout runs again only when elements come or go.
+ * The topology graph (Cytoscape.js) kept in step with snapshots. Elements are diffed against the
+ * snapshot, so a new pod is added without redrawing the rest. A lab-sized graph draws pods as
+ * elements inside compound node boxes laid out by fcose. A big one (hundreds of pods) is flat:
+ * each box draws its pods as one image and links go through hubs (podlayer.ts), laid out by
+ * Cytoscape's grid — fcose over 1 500 pods and compound restyles took seconds there.
  */
 import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
 import fcose from "cytoscape-fcose";
-import type { Snapshot, UiService } from "../src/ui/snapshot.js";
+import type { Snapshot } from "../src/ui/snapshot.js";
+import { elementsOf, STYLE } from "./elements.js";
 
 cytoscape.use(fcose);
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-
-/** nsColour gives each namespace a stable colour. */
-export function nsColour(ns: string): string {
-  let h = 0;
-  for (const ch of ns) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return PALETTE[h % PALETTE.length] as string;
-}
-
-const LINK_COLOUR: Record<string, string> = { route: "#8a94a6", vxlan: "#5aa7ff", ipip: "#9b6bd6", bgp: "#137a35" };
-
-/** elementsOf turns a snapshot into graph elements: node boxes, pods inside them, the external host and the links. */
-export function elementsOf(s: Snapshot): ElementDefinition[] {
-  const els: ElementDefinition[] = [];
-  for (const n of s.nodes)
-    els.push({ data: { id: `node/${n.name}`, label: `${n.name}\n${[...n.ips, ...n.podCIDRs].join("  ")}`, kind: "node" } });
-  els.push({ data: { id: "external", label: `${s.external.name}\n${s.external.ips.join("  ")}`, kind: "external" } });
-  for (const p of s.pods)
-    els.push({
-      data: {
-        id: `pod/${p.namespace}/${p.name}`,
-        label: `${p.name}\n${p.ips.join(" ")}`,
-        kind: "pod",
-        colour: nsColour(p.namespace),
-        ...(p.node ? { parent: `node/${p.node}` } : {}),
-      },
-    });
-  for (const l of s.links) {
-    const down = l.kind === "bgp" && l.state !== undefined && l.state !== "Established";
-    els.push({
-      data: {
-        id: `link/${l.from}/${l.to}`,
-        source: `node/${l.from}`,
-        target: `node/${l.to}`,
-        label: l.state ? `${l.kind} ${l.state}` : l.kind,
-        colour: down ? "#b3261e" : (LINK_COLOUR[l.kind] ?? "#8a94a6"),
-        dashed: l.kind === "vxlan" || l.kind === "ipip" ? "dashed" : "solid",
-      },
-    });
-  }
-  return els;
-}
-
-/** fanOut is a Service's elements: the Service and an edge to each endpoint pod with its share. */
-export function fanOut(svc: UiService): ElementDefinition[] {
-  const id = `svc/${svc.namespace}/${svc.name}`;
-  const els: ElementDefinition[] = [{ data: { id, label: `${svc.name}\n${svc.clusterIPs.join(" ")}`, kind: "service" } }];
-  for (const port of svc.ports)
-    for (const t of port.targets) {
-      if (!t.pod) continue;
-      const state = t.terminating ? "terminating" : t.ready ? "ready" : "not ready";
-      els.push({
-        data: {
-          id: `fan/${id}/${port.family}/${port.name}/${t.ip}`,
-          source: id,
-          target: `pod/${t.pod}`,
-          label: `${port.port}/${port.protocol} → ${t.port}: ${(t.probability * 100).toFixed(0)}% ${state}`,
-          colour: t.probability > 0 ? "#f28e2b" : "#bbb",
-          kind: "fan",
-        },
-      });
-    }
-  return els;
-}
-
-const STYLE: cytoscape.StylesheetJson = [
-  {
-    selector: "node",
-    style: { label: "data(label)", "text-wrap": "wrap", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3 },
-  },
-  {
-    selector: 'node[kind = "node"]',
-    style: {
-      shape: "round-rectangle",
-      "background-color": "#eef1f6",
-      "border-color": "#8a94a6",
-      "border-width": 1,
-      "text-valign": "top",
-      "font-size": 11,
-      "font-weight": "bold",
-    },
-  },
-  { selector: 'node[kind = "pod"]', style: { width: 14, height: 14, "background-color": "data(colour)", "font-size": 7 } },
-  { selector: 'node[kind = "external"]', style: { shape: "hexagon", "background-color": "#6c757d", width: 30, height: 30 } },
-  { selector: 'node[kind = "service"]', style: { shape: "diamond", "background-color": "#f28e2b", width: 26, height: 26 } },
-  {
-    selector: "edge",
-    style: {
-      width: 2,
-      "line-color": "data(colour)",
-      "line-style": "data(dashed)" as never,
-      label: "data(label)",
-      "font-size": 8,
-      "curve-style": "bezier",
-    },
-  },
-  {
-    selector: 'edge[kind = "fan"]',
-    style: { "target-arrow-shape": "triangle", "target-arrow-color": "data(colour)", "line-style": "solid" },
-  },
-  { selector: ".hop", style: { "border-color": "#b3261e", "border-width": 3, "line-color": "#b3261e", width: 4 } },
-  { selector: ".end", style: { "background-color": "#b3261e", width: 22, height: 22 } },
-];
+/** FLAT_OVER is the number of elements above which the graph is flat (podlayer.ts). */
+const FLAT_OVER = 300;
 
 /** Graph keeps a Cytoscape instance in step with snapshots. */
 export class Graph {
   readonly cy: Core;
   private shape = "";
+  private flat = false;
+  /** Each element's data as JSON when last set: a changed string is a changed element. */
+  private drawn = new Map<string, string>();
+  /** The node box each pod is drawn in, for marking a pod that a flat graph draws inside its box's image. */
+  private hostOf = new Map<string, string>();
 
-  constructor(container: HTMLElement) {
+  /** The graph calls onPick with a node's name when its box is tapped, and with nothing when the background is. */
+  constructor(container: HTMLElement, onPick: (node?: string) => void = () => {}) {
     this.cy = cytoscape({ container, style: STYLE, minZoom: 0.05 });
+    this.cy.on("tap", (e) => {
+      const t = e.target as cytoscape.SingularElementReturnValue | Core;
+      if (t === this.cy) onPick(undefined);
+      else if ((t as cytoscape.SingularElementReturnValue).data("kind") === "node")
+        onPick((t as cytoscape.SingularElementReturnValue).id().slice("node/".length));
+    });
   }
 
   /** update diffs the elements against the snapshot (plus any extra, such as a fan-out) and lays out again when they changed. */
   update(s: Snapshot, extra: ElementDefinition[] = []): void {
-    const want = [...elementsOf(s), ...extra];
-    const ids = new Set(want.map((e) => e.data.id as string));
-    const gone = this.cy.elements().filter((e) => !ids.has(e.id()));
-    const added = want.filter((e) => this.cy.getElementById(e.data.id as string).empty());
-    this.cy.batch(() => {
-      gone.remove();
-      // Parents before children and nodes before edges, as Cytoscape needs them.
-      this.cy.add(added.filter((e) => e.data.kind === "node" || e.data.kind === "external"));
-      this.cy.add(added.filter((e) => !("source" in e.data) && e.data.kind !== "node" && e.data.kind !== "external"));
-      this.cy.add(added.filter((e) => "source" in e.data));
-      for (const e of want) {
-        const el = this.cy.getElementById(e.data.id as string);
-        // A pod scheduled after it was drawn moves into its node's box: Cytoscape moves parents, not data.
-        if (el.isNode() && (el.data("parent") ?? null) !== (e.data.parent ?? null)) el.move({ parent: e.data.parent ?? null });
-        // Setting data restyles the element: only where something changed.
-        if (Object.entries(e.data).some(([k, v]) => el.data(k) !== v)) el.data(e.data);
-      }
-    });
-    // The boxes (nodes, the external host, a Service) decide the layout: when they change, fcose lays
-    // out everything (its fast spectral pass alone on big graphs); a pod that comes or goes only
-    // rearranges its own node's box, with Cytoscape's grid layout inside the box.
+    const flat = s.nodes.length + s.pods.length + s.links.length > FLAT_OVER;
+    if (flat !== this.flat) {
+      // Pods change from elements to images or back: start again.
+      this.cy.elements().remove();
+      this.drawn.clear();
+      this.shape = "";
+      this.flat = flat;
+    }
+    this.hostOf = new Map(s.pods.flatMap((p) => (p.node ? [[`pod/${p.namespace}/${p.name}`, `node/${p.node}`]] : [])));
+    const want = [...elementsOf(s, flat), ...extra];
+    const { added, changed } = this.apply(want);
+    // The boxes (nodes, the external host, a Service) decide the layout: when they change, everything
+    // is laid out again; a pod that comes or goes only rearranges its own node's box.
     const shape = want
       .filter((e) => e.data.kind !== "pod" && !("source" in e.data))
       .map((e) => e.data.id as string)
@@ -155,21 +59,66 @@ export class Graph {
     if (shape !== this.shape) {
       const first = this.shape === "";
       this.shape = shape;
-      const quality = want.length > 400 ? "draft" : "default";
-      this.cy
-        .layout({
-          name: "fcose",
-          quality,
-          randomize: first || quality === "draft",
-          animate: false,
-          nodeDimensionsIncludeLabels: true,
-          packComponents: true,
-        } as never)
-        .run();
+      if (flat) this.grid();
+      else this.force(first);
       return;
     }
-    const touched = new Set(added.flatMap((e) => (e.data.kind === "pod" && e.data.parent ? [e.data.parent as string] : [])));
-    for (const id of touched) {
+    if (!flat)
+      this.regrid(
+        new Set([...added, ...changed].flatMap((e) => (e.data.kind === "pod" && e.data.parent ? [e.data.parent as string] : []))),
+      );
+  }
+
+  /** apply adds, changes and removes elements to match `want`, and says what it added and changed. */
+  private apply(want: ElementDefinition[]): { added: ElementDefinition[]; changed: ElementDefinition[] } {
+    const json = new Map(want.map((e) => [e.data.id as string, JSON.stringify(e.data)]));
+    const added = want.filter((e) => !this.drawn.has(e.data.id as string));
+    const changed = want.filter((e) => {
+      const was = this.drawn.get(e.data.id as string);
+      return was !== undefined && was !== json.get(e.data.id as string);
+    });
+    const gone = [...this.drawn.keys()].filter((id) => !json.has(id));
+    this.drawn = json;
+    this.cy.batch(() => {
+      for (const id of gone) this.cy.getElementById(id).remove();
+      // Parents before children and nodes before edges, as Cytoscape needs them.
+      this.cy.add(added.filter((e) => e.data.kind === "node" || e.data.kind === "external"));
+      this.cy.add(added.filter((e) => !("source" in e.data) && e.data.kind !== "node" && e.data.kind !== "external"));
+      this.cy.add(added.filter((e) => "source" in e.data));
+      for (const e of changed) {
+        const el = this.cy.getElementById(e.data.id as string);
+        // A pod scheduled after it was drawn moves into its node's box: Cytoscape moves parents, not data.
+        if (el.isNode() && (el.data("parent") ?? null) !== (e.data.parent ?? null)) el.move({ parent: e.data.parent ?? null });
+        el.data(e.data);
+      }
+    });
+    return { added, changed };
+  }
+
+  /** force lays the whole graph out with fcose. */
+  private force(randomize: boolean): void {
+    this.cy.layout({ name: "fcose", randomize, animate: false, nodeDimensionsIncludeLabels: true, packComponents: true } as never).run();
+  }
+
+  /** grid lays a flat graph out with Cytoscape's grid layout: the node boxes first, then hubs, Services and the external host. */
+  private grid(): void {
+    const rank = (k: unknown) => (k === "node" ? 0 : k === "mesh" ? 1 : 2);
+    this.cy
+      .nodes()
+      .layout({
+        name: "grid",
+        avoidOverlap: true,
+        avoidOverlapPadding: 40,
+        condense: true,
+        animate: false,
+        sort: (a: cytoscape.NodeSingular, b: cytoscape.NodeSingular) => rank(a.data("kind")) - rank(b.data("kind")),
+      } as never)
+      .run();
+  }
+
+  /** regrid rearranges the pods of the given compound boxes with Cytoscape's grid layout inside each box. */
+  private regrid(boxes: Set<string>): void {
+    for (const id of boxes) {
       const box = this.cy.getElementById(id);
       const bb = box.boundingBox({});
       box
@@ -185,10 +134,40 @@ export class Graph {
     }
   }
 
-  /** mark highlights elements (a trace's hops and end), clearing earlier marks. */
+  /**
+   * fit zooms to the whole graph. It measures the nodes' bodies, not labels or edges: Cytoscape's
+   * own fit measures every label's text.
+   */
+  fit(padding = 20): void {
+    const bb = this.cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false });
+    const w = this.cy.width() - 2 * padding;
+    const h = this.cy.height() - 2 * padding;
+    if (bb.w <= 0 || bb.h <= 0 || w <= 0 || h <= 0) return;
+    const zoom = Math.min(this.cy.maxZoom(), Math.max(this.cy.minZoom(), Math.min(w / bb.w, h / bb.h)));
+    this.cy.viewport({
+      zoom,
+      pan: { x: padding + (w - zoom * bb.w) / 2 - zoom * bb.x1, y: padding + (h - zoom * bb.h) / 2 - zoom * bb.y1 },
+    });
+  }
+
+  /** tint outlines pods green or red (who may reach `chosen`), clearing earlier tints. */
+  tint(ok: Map<string, boolean>, chosen?: string): void {
+    this.cy.batch(() => {
+      this.cy.elements().removeClass("allowed denied chosen");
+      for (const [id, yes] of ok) this.cy.getElementById(id).addClass(yes ? "allowed" : "denied");
+      if (chosen) this.cy.getElementById(chosen).addClass("chosen");
+    });
+  }
+
+  /** mark highlights elements (a trace's hops and end), clearing earlier marks; a pod drawn in its box's image marks the box. */
   mark(hops: string[], end?: string): void {
     this.cy.elements().removeClass("hop end");
-    for (const id of hops) this.cy.getElementById(id).addClass("hop");
-    if (end) this.cy.getElementById(end).addClass("end");
+    const at = (id: string) => {
+      const el = this.cy.getElementById(id);
+      const host = this.hostOf.get(id);
+      return el.empty() && host ? this.cy.getElementById(host) : el;
+    };
+    for (const id of hops) at(id).addClass("hop");
+    if (end) at(end).addClass("end");
   }
 }

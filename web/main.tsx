@@ -7,12 +7,16 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Snapshot, UiService } from "../src/ui/snapshot.js";
-import { fanOut, Graph } from "./graph.js";
+import { fanOut, nsColour } from "./elements.js";
+import { Graph } from "./graph.js";
 import { DoctorPanel, PoliciesPanel, TracePanel } from "./panels.js";
 
 declare global {
   interface Window {
     podnet: { graph?: Graph; snapshot?: Snapshot; painted?: number; updates: number };
+    /** podnetEvents is the snapshot stream index.html opens before the bundle loads, and podnetFirst its first message. */
+    podnetEvents?: EventSource;
+    podnetFirst?: string;
   }
 }
 window.podnet = { updates: 0 };
@@ -86,6 +90,32 @@ function FanOut({ svc }: { svc: UiService }) {
   );
 }
 
+/** NodePods lists a node's pods: a big graph draws them as dots without names. */
+function NodePods({ s, node }: { s: Snapshot; node: string }) {
+  const n = s.nodes.find((x) => x.name === node);
+  const pods = s.pods.filter((p) => p.node === node);
+  return (
+    <div id="node-pods">
+      <h2>{node}</h2>
+      <p>{n ? [...n.ips, ...n.podCIDRs].join("  ") : "gone"}</p>
+      <table>
+        <tbody>
+          {pods.map((p) => (
+            <tr key={`${p.namespace}/${p.name}`}>
+              <td>
+                <span class="dot" style={{ background: nsColour(p.namespace) }} />
+                {`${p.namespace}/${p.name}`}
+              </td>
+              <td>{p.ips.join(" ")}</td>
+              <td>{p.phase}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function App() {
   const [snap, setSnap] = useState<Snapshot>();
   const [tab, setTab] = useState<Tab>("Topology");
@@ -94,8 +124,13 @@ function App() {
   const box = useRef<HTMLDivElement>(null);
   const graph = useRef<Graph | undefined>(undefined);
 
+  const [picked, setPicked] = useState<string>();
+
   useEffect(() => {
-    const events = new EventSource("/api/events");
+    // Cytoscape starts while the first snapshot is still on its way.
+    if (box.current) graph.current ??= new Graph(box.current, setPicked);
+    const events = window.podnetEvents ?? new EventSource("/api/events");
+    if (window.podnetFirst) setSnap(JSON.parse(window.podnetFirst) as Snapshot);
     events.addEventListener("snapshot", (e) => {
       setSnap(JSON.parse((e as MessageEvent<string>).data) as Snapshot);
       setError(undefined);
@@ -106,19 +141,23 @@ function App() {
 
   // The panel takes room from the graph: Cytoscape must learn its new size.
   useEffect(() => {
+    // Marks (a trace's path, doctor's failing nodes) belong to the tab that made them.
+    graph.current?.mark([]);
     graph.current?.cy.resize();
-    graph.current?.cy.fit(undefined, 20);
+    graph.current?.fit();
   }, [tab]);
 
   const svc = snap?.services.find((s) => `${s.namespace}/${s.name}` === svcKey);
   useEffect(() => {
     if (!snap || !box.current) return;
-    graph.current ??= new Graph(box.current);
+    graph.current ??= new Graph(box.current, setPicked);
     window.podnet.graph = graph.current;
     graph.current.update(snap, tab === "Services" && svc ? fanOut(svc) : []);
     window.podnet.snapshot = snap;
     window.podnet.updates++;
-    window.podnet.painted ??= performance.now();
+    // First paint is the first frame Cytoscape draws with the graph in it.
+    if (window.podnet.updates === 1)
+      graph.current.cy.one("render", () => requestAnimationFrame(() => (window.podnet.painted = performance.now())));
   }, [snap, svc, tab]);
 
   return (
@@ -138,12 +177,17 @@ function App() {
       </header>
       <main>
         <div id="graph" ref={box} />
+        {tab === "Topology" && snap && picked && (
+          <aside>
+            <NodePods s={snap} node={picked} />
+          </aside>
+        )}
         {tab !== "Topology" && snap && (
           <aside>
             {tab === "Services" && <Services s={snap} selected={svc} select={(x) => setSvcKey(`${x.namespace}/${x.name}`)} />}
             {tab === "Trace" && <TracePanel s={snap} graph={graph.current} />}
-            {tab === "Doctor" && <DoctorPanel graph={graph.current} />}
-            {tab === "Policies" && <PoliciesPanel s={snap} />}
+            {tab === "Doctor" && <DoctorPanel s={snap} graph={graph.current} />}
+            {tab === "Policies" && <PoliciesPanel s={snap} graph={graph.current} />}
           </aside>
         )}
       </main>

@@ -3,7 +3,7 @@
  * kernel's verdict beside it, doctor's checklist green and red with cause and evidence, and the
  * policies that select a pod with who may reach it.
  */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Snapshot } from "../src/ui/snapshot.js";
 import type { Graph } from "./graph.js";
 
@@ -142,12 +142,19 @@ interface Check {
   name: string;
   ok: boolean;
   cause?: string;
-  evidence?: string;
+  evidence?: string[];
   fix?: string;
 }
 
-/** DoctorPanel runs doctor and lists its checks. */
-export function DoctorPanel(_: { graph: Graph | undefined }) {
+/** namedNodes is the nodes a failed check's evidence names (its name, when it has none): the graph marks them. */
+function namedNodes(s: Snapshot, checks: Check[]): string[] {
+  const text = checks.filter((c) => !c.ok).flatMap((c) => (c.evidence?.length ? c.evidence : [c.name]));
+  const named = (n: string) => text.some((t) => t.split(/[^\w.-]+/).includes(n));
+  return s.nodes.filter((n) => named(n.name)).map((n) => `node/${n.name}`);
+}
+
+/** DoctorPanel runs doctor, lists its checks and marks on the graph the nodes that failed ones name. */
+export function DoctorPanel({ s, graph }: { s: Snapshot; graph: Graph | undefined }) {
   const [checks, setChecks] = useState<Check[]>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -155,7 +162,9 @@ export function DoctorPanel(_: { graph: Graph | undefined }) {
     setBusy(true);
     setError(undefined);
     try {
-      setChecks((await getJson<{ checks: Check[] }>("/api/doctor")).checks);
+      const { checks } = await getJson<{ checks: Check[] }>("/api/doctor");
+      setChecks(checks);
+      graph?.mark(namedNodes(s, checks));
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -172,7 +181,7 @@ export function DoctorPanel(_: { graph: Graph | undefined }) {
       {checks?.map((c) => (
         <div key={c.name} class={`check ${c.ok ? "" : "failed"}`} data-ok={String(c.ok)}>
           <b>{c.name}</b> <span class={c.ok ? "ok" : "bad"}>{c.ok ? "ok" : c.cause}</span>
-          {!c.ok && c.evidence && <pre>{c.evidence}</pre>}
+          {!c.ok && c.evidence && <pre>{c.evidence.join("\n")}</pre>}
           {!c.ok && c.fix && <div>fix: {c.fix}</div>}
         </div>
       ))}
@@ -180,18 +189,35 @@ export function DoctorPanel(_: { graph: Graph | undefined }) {
   );
 }
 
-/** PoliciesPanel shows which policies select a pod and who may reach it. */
-export function PoliciesPanel({ s }: { s: Snapshot }) {
+interface PodPolicies {
+  pod: string;
+  ingress: string[];
+  egress: string[];
+  reach: { port: string; from: { pod: string; ok: boolean; by: string[] }[] }[];
+}
+
+/** PoliciesPanel shows which policies select a pod and, as a matrix, who may reach it on each port; the graph tints the pods for the first port. */
+export function PoliciesPanel({ s, graph }: { s: Snapshot; graph: Graph | undefined }) {
   const [pod, setPod] = useState<string>();
-  const [data, setData] = useState<unknown>();
+  const [data, setData] = useState<PodPolicies>();
+  const [error, setError] = useState<string>();
+  useEffect(() => () => graph?.tint(new Map()), [graph]);
   const pick = async (key: string) => {
     setPod(key);
+    setData(undefined);
+    setError(undefined);
+    graph?.tint(new Map());
+    if (!key) return;
     try {
-      setData(await getJson(`/api/policies/${key}`));
+      const d = await getJson<PodPolicies>(`/api/policies/${key}`);
+      setData(d);
+      graph?.tint(new Map((d.reach[0]?.from ?? []).map((f) => [`pod/${f.pod}`, f.ok])), `pod/${key}`);
     } catch (e) {
-      setData({ error: (e as Error).message });
+      setError((e as Error).message);
     }
   };
+  const sources = data?.reach[0]?.from.map((f) => f.pod) ?? [];
+  const cell = (port: number, i: number) => data?.reach[port]?.from[i];
   return (
     <div>
       <h2>Policies</h2>
@@ -202,7 +228,52 @@ export function PoliciesPanel({ s }: { s: Snapshot }) {
           <option key={`${p.namespace}/${p.name}`} value={`${p.namespace}/${p.name}`}>{`${p.namespace}/${p.name}`}</option>
         ))}
       </select>
-      {data !== undefined && <pre>{JSON.stringify(data, null, 1)}</pre>}
+      {error && <p class="bad">{error}</p>}
+      {data && (
+        <div id="policies">
+          <p>
+            ingress: {data.ingress.length ? data.ingress.join(", ") : "no policy selects it: everyone may connect"}
+            <br />
+            egress: {data.egress.length ? data.egress.join(", ") : "no policy selects it: it may connect anywhere"}
+          </p>
+          <table class="matrix">
+            <thead>
+              <tr>
+                <th>from</th>
+                {data.reach.map((r) => (
+                  <th key={r.port}>{r.port}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {sources.map((src, i) => (
+                <tr key={src}>
+                  <td>{src}</td>
+                  {data.reach.map((r, j) => {
+                    const c = cell(j, i);
+                    return (
+                      <td
+                        key={r.port}
+                        class={c?.ok ? "allow" : "deny"}
+                        title={
+                          c?.ok
+                            ? c.by.length
+                              ? `allowed by ${c.by.join(", ")}`
+                              : "no policy selects either end"
+                            : "a policy selects one end and none of its rules admits this"
+                        }
+                      >
+                        {c?.ok ? "allowed" : "denied"}
+                        {c?.by.length ? <small>{` by ${c.by.join(", ")}`}</small> : null}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </div>
   );
 }

@@ -27,6 +27,14 @@ metadata: {name: web}
 spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
 `;
 
+const PEERS_ONLY = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-peers}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 8080}]}]
+`;
+
 type Win = {
   podnet: { graph?: { cy: { nodes(sel: string): { length: number; map<T>(f: (n: { id(): string }) => T): T[] } } }; updates: number };
 };
@@ -111,14 +119,29 @@ async function views(t: TestLab, page: Page, url: string): Promise<void> {
       failed.some((f) => f.includes("ip-forward-disabled")),
       `a red check with cause ip-forward-disabled: ${failed.join(" | ")}`,
     );
+    assert.deepEqual(await graphIds(page, ".hop"), ["node/node-2"], "the graph marks the node the failed checks' evidence names");
     await shot(page, "doctor");
   } finally {
     await exec.run({ argv: ["sysctl", "-qw", "net.ipv4.ip_forward=1"], netns: t.nodeNetns("node-2") });
   }
 
+  // Only web's own pods may reach web: the matrix and the graph say that late may not.
+  await t.ok(["apply", "-f", "-"], PEERS_ONLY);
   await tab(page, "Policies");
-  await page.select("select", "default/late");
-  await page.waitForSelector("aside pre");
+  const [webPod] = await graphIds(page, 'node[kind = "pod"][id ^= "pod/default/web-"]');
+  await page.select("select", (webPod as string).replace("pod/", ""));
+  await page.waitForSelector("#policies table.matrix");
+  const rows = await page.$$eval("#policies table.matrix tbody tr", (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.className || td.textContent)),
+  );
+  assert.deepEqual(
+    rows.map((r) => r.join(" ")).sort(),
+    ["default/late deny", ...rows.filter((r) => r[0] !== "default/late").map((r) => `${r[0]} allow`)].sort(),
+    "late is denied 8080/TCP, web's other pods are allowed",
+  );
+  assert.equal(rows.length, 3, "late and web's two other pods");
+  assert.match((await page.$eval("#policies p", (el) => el.textContent)) ?? "", /ingress: default\/web-peers/);
+  assert.deepEqual(await graphIds(page, ".denied"), ["pod/default/late"], "the graph outlines late in red");
   await shot(page, "policies");
 }
 
