@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(iproute2 iptables nftables ipset conntrack nfacct iputils-ping curl dnsutils tcpdump iperf3 procps util-linux
   containernetworking-plugins bird2 podman runc busybox-static python3-minimal gcc libc6-dev
-  dnsmasq-base dnsperf chromium)
+  dnsmasq-base dnsperf chromium etcd-server etcd-client)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,93 @@
+/**
+ * A throw-away single-member etcd for tests and benchmarks (the lab on etcd will start its members): it listens on loopback ports that were
+ * free, keeps its data in a temp dir, and is stopped by its PID and removed by stop().
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Etcd3 } from "etcd3";
+import type { Executor } from "../exec/types.js";
+
+/** freePort asks the kernel for a loopback port nobody holds. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** TestEtcd is a running etcd. */
+export interface TestEtcd {
+  endpoint: string;
+  /** wipe deletes every key. */
+  wipe(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** startTestEtcd starts etcd and returns once it answers. */
+export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-etcd-"));
+  const [client, peer] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  let log = "";
+  const proc = exec.stream(
+    {
+      argv: [
+        "etcd",
+        "--name",
+        "t",
+        "--data-dir",
+        join(dir, "data"),
+        "--listen-client-urls",
+        endpoint,
+        "--advertise-client-urls",
+        endpoint,
+        "--listen-peer-urls",
+        peerUrl,
+        "--initial-advertise-peer-urls",
+        peerUrl,
+        "--initial-cluster",
+        `t=${peerUrl}`,
+        "--logger",
+        "zap",
+        "--log-level",
+        "error",
+      ],
+      netns: null,
+    },
+    () => {},
+    (line) => (log += `${line}\n`),
+  );
+  const c = new Etcd3({ hosts: [endpoint], dialTimeout: 1_000 });
+  const stop = async () => {
+    c.close();
+    proc.stop();
+    await proc.done;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; ; i++) {
+    try {
+      await c.get("/ping").exec();
+      break;
+    } catch (e) {
+      if (i > 100) {
+        await stop();
+        throw new Error(`failed to start etcd "${endpoint}": ${(e as Error).message}\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    endpoint,
+    wipe: async () => {
+      await c.delete().all().exec();
+    },
+    stop,
+  };
+}

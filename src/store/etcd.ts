@@ -1,0 +1,246 @@
+/**
+ * EtcdDatastore: the datastore on etcd v3 (the `etcd3` client). An object is JSON under its key
+ * (etcdkeys.ts) without its resourceVersion, which is the key's mod revision when read. Creates,
+ * compare-and-swap updates and deletes are single etcd transactions; a list reads one revision
+ * and returns it; a watch starts just after a version and reports a compacted one as Gone.
+ */
+import { Etcd3, type IKeyValue, type IOptions, type Lease as EtcdLease } from "etcd3";
+import type { KubeObject } from "../model/types.js";
+import {
+  type Datastore,
+  DatastoreError,
+  describe,
+  type Lease,
+  type ListResult,
+  type Watch,
+  type WatchEvent,
+  type WriteOptions,
+  withoutVersion,
+} from "./datastore.js";
+import { apiGroupOf, etcdKey, groupOf, kindPrefix, PREFIX } from "./etcdkeys.js";
+import { keyOf, type ObjectKey } from "./types.js";
+
+/** EtcdOptions are the endpoints and, for TLS, the CA and this component's certificate and key (PEM). */
+export interface EtcdOptions {
+  endpoints: string[];
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer };
+  /** dialTimeoutMs bounds each call's wait for a connection (default 5 s). */
+  dialTimeoutMs?: number;
+}
+
+function decode<T extends KubeObject>(kv: IKeyValue): T {
+  const obj = JSON.parse(kv.value.toString("utf8")) as T;
+  obj.metadata.resourceVersion = kv.mod_revision;
+  return obj;
+}
+
+function encode(obj: KubeObject): string {
+  return JSON.stringify(withoutVersion(obj));
+}
+
+/** unavailable wraps a connection failure, naming the datastore. */
+function unavailable(verb: string, thing: string, e: unknown): DatastoreError {
+  if (e instanceof DatastoreError) return e;
+  return new DatastoreError("Unavailable", verb, thing, `the etcd datastore did not answer: ${(e as Error).message}`);
+}
+
+/** EtcdDatastore implements Datastore on etcd. */
+export class EtcdDatastore implements Datastore {
+  readonly kind = "etcd" as const;
+  private readonly client: Etcd3;
+
+  constructor(opts: EtcdOptions) {
+    const o: IOptions = { hosts: opts.endpoints, dialTimeout: opts.dialTimeoutMs ?? 5_000 };
+    if (opts.tls) o.credentials = { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key };
+    this.client = new Etcd3(o);
+  }
+
+  async get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
+    try {
+      const r = await this.client.get(etcdKey(key)).exec();
+      const kv = r.kvs[0];
+      return kv ? decode<T>(kv) : undefined;
+    } catch (e) {
+      throw unavailable("get", describe(key), e);
+    }
+  }
+
+  async list<T extends KubeObject>(kind: string, namespace?: string): Promise<ListResult<T>> {
+    try {
+      const r = await this.client.getAll().prefix(kindPrefix(kind, namespace)).sort("Key", "Ascend").exec();
+      return { items: r.kvs.map((kv) => decode<T>(kv)), resourceVersion: r.header.revision };
+    } catch (e) {
+      throw unavailable("list", `${kind}s`, e);
+    }
+  }
+
+  private check(obj: KubeObject, verb: string): string {
+    if (apiGroupOf(obj.apiVersion) !== groupOf(obj.kind))
+      throw new DatastoreError(
+        "Invalid",
+        verb,
+        describe(keyOf(obj)),
+        `apiVersion "${obj.apiVersion}" is not in group "${groupOf(obj.kind)}"`,
+      );
+    return etcdKey(keyOf(obj));
+  }
+
+  /** write puts obj at key when the comparison holds, and returns it as stored (or the txn failed: undefined). */
+  private async write<T extends KubeObject>(
+    obj: T,
+    key: string,
+    cmp: [string, string | number],
+    opts?: WriteOptions,
+  ): Promise<T | undefined> {
+    const put = this.client.put(key).value(encode(obj));
+    if (opts?.lease) put.lease(opts.lease.id);
+    const r = await this.client
+      .if(key, cmp[0] as "Create" | "Mod", "==", cmp[1])
+      .then(put)
+      .commit();
+    if (!r.succeeded) return undefined;
+    const stored = structuredClone(obj);
+    stored.metadata.resourceVersion = r.header.revision;
+    return stored;
+  }
+
+  async create<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    const key = this.check(obj, "create");
+    let out: T | undefined;
+    try {
+      out = await this.write(obj, key, ["Create", 0], opts);
+    } catch (e) {
+      throw unavailable("create", describe(keyOf(obj)), e);
+    }
+    if (!out) throw new DatastoreError("AlreadyExists", "create", describe(keyOf(obj)), "it already exists");
+    return out;
+  }
+
+  async update<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    const key = this.check(obj, "update");
+    const thing = describe(keyOf(obj));
+    try {
+      for (;;) {
+        const want = obj.metadata.resourceVersion;
+        const cur = (await this.client.get(key).exec()).kvs[0];
+        if (!cur) throw new DatastoreError("NotFound", "update", thing, "it does not exist");
+        if (want !== undefined && want !== cur.mod_revision)
+          throw new DatastoreError(
+            "Conflict",
+            "update",
+            thing,
+            `the object has been modified (have version ${want}, stored ${cur.mod_revision})`,
+          );
+        const out = await this.write(obj, key, ["Mod", cur.mod_revision], opts);
+        if (out) return out;
+        // Changed between the read and the write: an unconditional update tries again, a CAS one fails on the next read.
+      }
+    } catch (e) {
+      throw unavailable("update", thing, e);
+    }
+  }
+
+  async delete(key: ObjectKey, resourceVersion?: string): Promise<boolean> {
+    const k = etcdKey(key);
+    try {
+      if (resourceVersion === undefined) return (await this.client.delete().key(k).exec()).deleted !== "0";
+      const r = await this.client.if(k, "Mod", "==", resourceVersion).then(this.client.delete().key(k)).commit();
+      if (r.succeeded) return true;
+      const cur = (await this.client.get(k).exec()).kvs[0];
+      if (!cur) return false;
+      throw new DatastoreError(
+        "Conflict",
+        "delete",
+        describe(key),
+        `the object has been modified (have version ${resourceVersion}, stored ${cur.mod_revision})`,
+      );
+    } catch (e) {
+      throw unavailable("delete", describe(key), e);
+    }
+  }
+
+  watch<T extends KubeObject>(
+    kind: string,
+    resourceVersion: string,
+    onEvent: (e: WatchEvent<T>) => void,
+    onError: (e: DatastoreError) => void,
+  ): Watch {
+    let stopped = false;
+    let cancel: () => void = () => {};
+    const from = String(BigInt(resourceVersion) + 1n);
+    this.client
+      .watch()
+      .prefix(kindPrefix(kind))
+      .startRevision(from)
+      .withPreviousKV()
+      .create()
+      .then((w) => {
+        cancel = () => void w.cancel().catch(() => {});
+        if (stopped) cancel();
+        w.on("put", (kv) => {
+          const type = kv.create_revision === kv.mod_revision ? "ADDED" : "MODIFIED";
+          onEvent({ type, object: decode<T>(kv), resourceVersion: kv.mod_revision });
+        });
+        w.on("delete", (kv, prev) => {
+          if (!prev) return;
+          const object = decode<T>(prev);
+          object.metadata.resourceVersion = kv.mod_revision;
+          onEvent({ type: "DELETED", object, resourceVersion: kv.mod_revision });
+        });
+        // etcd 3.4 cancels a watch on a compacted revision without a reason: reading at that
+        // revision tells whether it is gone.
+        w.on("error", (e) => {
+          void this.compacted(from).then((gone) =>
+            onError(
+              new DatastoreError(
+                gone ? "Gone" : "Unavailable",
+                "watch",
+                `${kind}s from version ${resourceVersion}`,
+                gone ? "required revision has been compacted" : e.message,
+              ),
+            ),
+          );
+        });
+      })
+      .catch((e: Error) => onError(unavailable("watch", `${kind}s`, e)));
+    return {
+      stop: () => {
+        stopped = true;
+        cancel();
+      },
+    };
+  }
+
+  /** compacted says whether etcd no longer holds a revision. */
+  private async compacted(revision: string): Promise<boolean> {
+    try {
+      await this.client.get(PREFIX).revision(revision).exec();
+      return false;
+    } catch (e) {
+      return /compacted/.test((e as Error).message);
+    }
+  }
+
+  async grantLease(ttlSeconds: number, autoKeepAlive = true): Promise<Lease> {
+    const lease: EtcdLease = this.client.lease(ttlSeconds, { autoKeepAlive });
+    lease.on("lost", () => {});
+    let id: string;
+    try {
+      id = await lease.grant();
+    } catch (e) {
+      throw unavailable("grant", `a ${ttlSeconds} s lease`, e);
+    }
+    return {
+      id,
+      ttlSeconds,
+      keepAlive: async () => {
+        await lease.keepaliveOnce();
+      },
+      revoke: () => lease.revoke(),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
