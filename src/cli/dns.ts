@@ -5,7 +5,7 @@ import { DnsDaemon } from "../dns/daemon.js";
 import { parseUpstream, type Upstream } from "../dns/forward.js";
 import { dnsSubdomainError } from "../model/names.js";
 import { parseBindAddress } from "../util/http.js";
-import { intOption, logLine, serve } from "./flags.js";
+import { intOption, logLine, serve, storeOption } from "./flags.js";
 
 const collectUpstream = (v: string, prev: Upstream[] = []): Upstream[] => {
   try {
@@ -27,7 +27,7 @@ export function registerDns(program: Command): void {
   program
     .command("dns")
     .description("serve the cluster DNS: Services and pods of the cluster domain from the store, other names from the upstreams")
-    .requiredOption("--store <file>", "cluster store file to watch")
+    .addOption(storeOption())
     .option("--cluster-domain <domain>", "the cluster's DNS domain", domain, "cluster.local")
     .option("--listen <ip>", "an address to listen on (repeatable)", (v: string, p: string[] = []) => [...p, v])
     .addOption(intOption("--port <port>", "UDP and TCP port", 0, 65535, 53))

@@ -129,3 +129,11 @@ export async function serve(d: { start(): Promise<void>; run(): Promise<void>; s
   for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => d.stop());
   await d.run();
 }
+
+/** storeOption is `--store`: the cluster's store file, or a datastore URL (src/store/open.ts). */
+export function storeOption(): Option {
+  return new Option(
+    "--store <file|url>",
+    "cluster store file to watch, or a datastore URL: etcd://HOST:PORT[,…][?ca=FILE&cert=FILE&key=FILE]",
+  ).makeOptionMandatory();
+}

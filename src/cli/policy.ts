@@ -18,6 +18,7 @@ import {
   recursiveOption,
   logLine,
   serve,
+  storeOption,
 } from "./flags.js";
 import { readKinds } from "./manifests.js";
 
@@ -44,7 +45,7 @@ function policyOptions(cmd: Command): Command {
 /** registerPolicy adds `podnet policy`. */
 export function registerPolicy(program: Command): void {
   policyOptions(program.command("policy").description("run the node's NetworkPolicy agent (iptables and ipsets)"))
-    .requiredOption("--store <file>", "cluster store file to watch")
+    .addOption(storeOption())
     .option("--status-file <file>", "where to record each sync")
     .option("--denied-log <file>", "log the packets denied in namespaces annotated podnet.io/log-denied=true here (NFLOG via tcpdump)")
     .addOption(iptablesOption("the node uses"))

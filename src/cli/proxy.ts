@@ -17,6 +17,7 @@ import {
   proxyModeOption,
   logLine,
   serve,
+  storeOption,
 } from "./flags.js";
 import { CliError } from "./manifests.js";
 
@@ -94,7 +95,7 @@ interface DaemonFlags {
 /** registerProxy adds `podnet proxy`. */
 export function registerProxy(program: Command): void {
   nodeOptions(program.command("proxy").description("run the node's service proxy (kube-proxy's iptables or nftables mode)"))
-    .requiredOption("--store <file>", "cluster store file to watch")
+    .addOption(storeOption())
     .option("--status-file <file>", "where to record each sync")
     .addOption(proxyModeOption())
     .addOption(iptablesOption("the node uses"))

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { RealExecutor } from "../exec/real.js";
 import { QosDaemon } from "../qos/daemon.js";
-import { durationOption, ifaceName, logLine, serve } from "./flags.js";
+import { durationOption, ifaceName, logLine, serve, storeOption } from "./flags.js";
 
 /** registerQos adds `podnet qos`. */
 export function registerQos(program: Command): void {
@@ -10,7 +10,7 @@ export function registerQos(program: Command): void {
     .command("qos")
     .description("run the node's QoS agent: pod bandwidth limits (tc) and traffic mirroring, following pod annotations live")
     .requiredOption("--node-name <name>", "this node's name (the pods with this nodeName are shaped here)")
-    .requiredOption("--store <file>", "cluster store file to watch")
+    .addOption(storeOption())
     .option("--status-file <file>", "where to record what each pod has")
     .option("--enable-mirror", "make the mirror interface and mirror the pods annotated ovn.kubernetes.io/mirror=true", false)
     .option("--mirror-iface <name>", "the mirror interface", ifaceName, "mirror0")

@@ -5,6 +5,7 @@
 import { type Command, Option } from "commander";
 import { StoreUiSource } from "../ui/source.js";
 import { serveUi, type UiServer } from "../ui/serve.js";
+import { storeOption } from "./flags.js";
 
 /** untilSignal stops the source and server on SIGINT or SIGTERM. */
 export function untilSignal(source: { stop(): void }, server: UiServer): void {
@@ -21,7 +22,7 @@ export function registerUi(program: Command): void {
   program
     .command("ui")
     .description("serve the web view of a cluster store: topology, Services and their fan-out (read-only)")
-    .requiredOption("--store <file>", "cluster store file to watch")
+    .addOption(storeOption())
     .option("--listen <host:port>", "where to serve it (port 0: any free port)", "127.0.0.1:8088")
     .addOption(
       new Option("--routing-mode <mode>", "how the nodes are joined, for drawing")

@@ -5,7 +5,8 @@
  * answering from the last good index, as CoreDNS does from its informers' cache.
  */
 import type { EndpointSlice, Namespace, Pod, Service } from "../model/types.js";
-import { byKind, StoreFollower } from "../store/follow.js";
+import { byKind, type Follower } from "../store/follow.js";
+import { openFollower } from "../store/open.js";
 import { writeJsonAtomic } from "../util/jsonfile.js";
 import type { PodMode } from "./answer.js";
 import type { Upstream } from "./forward.js";
@@ -41,17 +42,19 @@ export interface DnsStatus {
 
 /** DnsDaemon runs the DNS server until stopped. */
 export class DnsDaemon {
-  private readonly store: StoreFollower;
+  private readonly store: Follower;
   private server: DnsServer | undefined;
   private endpoints: DnsEndpoints | undefined;
   private readonly dnsIPs: string[] = [];
 
   constructor(private readonly opts: DnsDaemonOptions) {
-    this.store = new StoreFollower(opts.storeFile, opts.log);
+    this.store = openFollower(opts.storeFile, opts.log);
   }
 
   /** start opens the metrics and health endpoints, reads the store once and listens; it throws if any of it fails. */
   async start(): Promise<void> {
+    // A datastore lists every kind first (a store file has nothing to wait for).
+    await this.store.open();
     const o = this.opts;
     this.endpoints = await serveDnsEndpoints(o.endpoints ?? {}, () => this.server);
     const observe = this.endpoints.observe;

@@ -4,6 +4,8 @@ import { after, before, test } from "node:test";
 import { RealExecutor } from "../exec/real.js";
 import type { KubeObject } from "../model/types.js";
 import { datastoreSuite } from "../store/datastore.suite.js";
+import { DatastoreFollower } from "../store/informer.js";
+import { informerSuite, services, until } from "../store/informer.suite.js";
 import { EtcdDatastore } from "../store/etcd.js";
 import { startTestEtcd, type TestEtcd } from "./etcd.js";
 
@@ -14,11 +16,14 @@ before(async () => {
 after(async () => {
   await etcd?.stop();
 });
-datastoreSuite("etcd", async () => {
+async function fresh() {
   const e = etcd as TestEtcd;
   await e.wipe();
   return { ds: new EtcdDatastore({ endpoints: [e.endpoint] }), done: async () => {} };
-});
+}
+
+datastoreSuite("etcd", fresh);
+informerSuite("etcd", fresh);
 
 test("etcd: a watch from a compacted version is Gone (the watcher re-lists)", async () => {
   const e = etcd as TestEtcd;
@@ -45,3 +50,39 @@ test("etcd: a watch from a compacted version is Gone (the watcher re-lists)", as
     await ds.close();
   }
 });
+
+test(
+  "etcd: a follower rides out an outage — it keeps its snapshot while etcd is down and follows again, without restarting, once it is back",
+  { timeout: 90_000 },
+  async () => {
+    const e = etcd as TestEtcd;
+    await e.wipe();
+    const ds = new EtcdDatastore({ endpoints: [e.endpoint] });
+    const f = new DatastoreFollower(ds, () => {});
+    try {
+      await ds.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } as KubeObject);
+      await ds.create({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "a", namespace: "default" },
+        spec: { ports: [{ port: 80 }] },
+      } as KubeObject);
+      await f.open();
+      assert.deepEqual(services(f), ["a:80"]);
+      await e.pause();
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.deepEqual(services(f), ["a:80"], "the last snapshot stands while etcd is down");
+      await e.resume();
+      await ds.create({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "b", namespace: "default" },
+        spec: { ports: [{ port: 81 }] },
+      } as KubeObject);
+      await until("b after the outage", () => JSON.stringify(services(f)) === JSON.stringify(["a:80", "b:81"]), 30_000);
+    } finally {
+      f.stop();
+      await ds.close();
+    }
+  },
+);

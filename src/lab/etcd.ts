@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
-import type { Executor } from "../exec/types.js";
+import type { Executor, Stream } from "../exec/types.js";
 
 /** freePort asks the kernel for a loopback port nobody holds. */
 export function freePort(): Promise<number> {
@@ -26,6 +26,9 @@ export interface TestEtcd {
   endpoint: string;
   /** wipe deletes every key. */
   wipe(): Promise<void>;
+  /** pause stops the member and keeps its data; resume starts it again on the same ports. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,57 +39,69 @@ export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
   const endpoint = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   let log = "";
-  const proc = exec.stream(
-    {
-      argv: [
-        "etcd",
-        "--name",
-        "t",
-        "--data-dir",
-        join(dir, "data"),
-        "--listen-client-urls",
-        endpoint,
-        "--advertise-client-urls",
-        endpoint,
-        "--listen-peer-urls",
-        peerUrl,
-        "--initial-advertise-peer-urls",
-        peerUrl,
-        "--initial-cluster",
-        `t=${peerUrl}`,
-        "--logger",
-        "zap",
-        "--log-level",
-        "error",
-      ],
-      netns: null,
-    },
-    () => {},
-    (line) => (log += `${line}\n`),
-  );
+  const argv = [
+    "etcd",
+    "--name",
+    "t",
+    "--data-dir",
+    join(dir, "data"),
+    "--listen-client-urls",
+    endpoint,
+    "--advertise-client-urls",
+    endpoint,
+    "--listen-peer-urls",
+    peerUrl,
+    "--initial-advertise-peer-urls",
+    peerUrl,
+    "--initial-cluster",
+    `t=${peerUrl}`,
+    "--logger",
+    "zap",
+    "--log-level",
+    "error",
+  ];
+  const launch = () =>
+    exec.stream(
+      { argv, netns: null },
+      () => {},
+      (line) => (log += `${line}\n`),
+    );
+  let proc: Stream | undefined = launch();
   const c = new Etcd3({ hosts: [endpoint], dialTimeout: 1_000 });
+  const halt = async () => {
+    proc?.stop();
+    await proc?.done;
+    proc = undefined;
+  };
   const stop = async () => {
     c.close();
-    proc.stop();
-    await proc.done;
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; ; i++) {
-    try {
-      await c.get("/ping").exec();
-      break;
-    } catch (e) {
-      if (i > 100) {
-        await stop();
-        throw new Error(`failed to start etcd "${endpoint}": ${(e as Error).message}\n${log}`);
+  const answers = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        await c.get("/ping").exec();
+        return;
+      } catch (e) {
+        if (i > 100) {
+          await stop();
+          throw new Error(`failed to start etcd "${endpoint}": ${(e as Error).message}\n${log}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
-  }
+  };
+  await answers();
   return {
     endpoint,
     wipe: async () => {
       await c.delete().all().exec();
+    },
+    pause: halt,
+    resume: async () => {
+      proc ??= launch();
+      await answers();
     },
     stop,
   };

@@ -9,7 +9,8 @@
 import { RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
 import { detectFlavour, type Flavour } from "../netfilter/index.js";
-import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
+import { byKind, type Follower, type StoreSnapshot } from "../store/follow.js";
+import { openFollower } from "../store/open.js";
 import { writeJsonAtomic } from "../util/jsonfile.js";
 import { clusterObjects, clusterView, type ResolvedPolicies } from "./cluster.js";
 import { DeniedLog } from "./deniedlog.js";
@@ -58,7 +59,7 @@ export function viewOf(snap: StoreSnapshot, cache?: ResolvedPolicies) {
 /** PolicyDaemon runs the policy agent's loop until stopped. */
 export class PolicyDaemon {
   private engine!: PolicyEngine;
-  private readonly store: StoreFollower;
+  private readonly store: Follower;
   private status: PolicyStatus;
   private snap: StoreSnapshot | undefined;
   private lastFull = 0;
@@ -71,13 +72,15 @@ export class PolicyDaemon {
     private readonly exec: Executor,
     private readonly opts: PolicyDaemonOptions,
   ) {
-    this.store = new StoreFollower(opts.storeFile, opts.log);
+    this.store = openFollower(opts.storeFile, opts.log);
     this.status = { pid: process.pid, node: opts.node, resourceVersion: 0, syncs: [] };
     if (opts.deniedLog) this.denied = new DeniedLog(exec, opts.nflogGroup, opts.deniedLog, opts.log);
   }
 
   /** start runs the first (full) sync; it throws if that fails. */
   async start(): Promise<void> {
+    // A datastore lists every kind first (a store file has nothing to wait for).
+    await this.store.open();
     const flavour = this.opts.iptables === "auto" ? await detectFlavour(this.exec, null) : this.opts.iptables;
     this.engine = new PolicyEngine(new RealNodeKernel(this.exec, null, flavour), this.opts);
     await this.syncOnce();

@@ -5,7 +5,8 @@
  * ports and its own `/healthz` and `/livez`, and records each sync in a status file that the lab waits on.
  */
 import { writeJsonAtomic } from "../util/jsonfile.js";
-import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
+import { byKind, type Follower, type StoreSnapshot } from "../store/follow.js";
+import { openFollower } from "../store/open.js";
 import type { Executor } from "../exec/types.js";
 import { readStored } from "../model/stored.js";
 import type { EndpointSlice, Node, Service } from "../model/types.js";
@@ -86,7 +87,7 @@ export class ProxyDaemon {
   private metrics: ProxyMetrics = NO_METRICS;
   private closers: (() => Promise<void>)[] = [];
   private status!: ProxyStatus;
-  private readonly store: StoreFollower;
+  private readonly store: Follower;
   private nfacct = false;
 
   constructor(
@@ -96,11 +97,13 @@ export class ProxyDaemon {
     // kube-proxy's health timeout: twice the sync period.
     this.proxyHealth = new ProxyHealth(2 * opts.syncPeriodMs);
     this.health = new HealthServers(() => this.proxyHealth.proxier().healthy);
-    this.store = new StoreFollower(opts.storeFile, opts.log);
+    this.store = openFollower(opts.storeFile, opts.log);
   }
 
   /** start detects the flavour and runs the first full sync; it throws if that fails. */
   async start(): Promise<void> {
+    // A datastore lists every kind first (a store file has nothing to wait for).
+    await this.store.open();
     const { mode } = this.opts;
     // kube-proxy's nfacct counters, in iptables mode where the kernel (and the nfacct tool) have them.
     this.nfacct = mode === "iptables" && (await ensureNfacct(this.exec, null));

@@ -7,7 +7,8 @@
 import { RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
 import type { KubeObject, Pod } from "../model/types.js";
-import { byKind, StoreFollower, type StoreSnapshot } from "../store/follow.js";
+import { byKind, type Follower, type StoreSnapshot } from "../store/follow.js";
+import { openFollower } from "../store/open.js";
 import { writeJsonAtomic } from "../util/jsonfile.js";
 import type { PodQos } from "./plan.js";
 import { type PodQosStatus, syncQos } from "./sync.js";
@@ -39,7 +40,7 @@ const done = (p: Pod) => p.status?.phase === "Failed" || p.status?.phase === "Su
 /** QosDaemon runs the QoS agent's loop until stopped. */
 export class QosDaemon {
   private readonly kernel: RealNodeKernel;
-  private readonly store: StoreFollower;
+  private readonly store: Follower;
   private readonly status: QosStatus;
   private snap: StoreSnapshot | undefined;
   private enforced = new Map<string, PodQos>();
@@ -50,7 +51,7 @@ export class QosDaemon {
     private readonly opts: QosDaemonOptions,
   ) {
     this.kernel = new RealNodeKernel(exec, null, "system");
-    this.store = new StoreFollower(opts.storeFile, opts.log);
+    this.store = openFollower(opts.storeFile, opts.log);
     this.status = {
       pid: process.pid,
       node: opts.node,
@@ -63,6 +64,8 @@ export class QosDaemon {
 
   /** start runs the first sync; it throws if that fails. */
   async start(): Promise<void> {
+    // A datastore lists every kind first (a store file has nothing to wait for).
+    await this.store.open();
     await this.tick();
   }
 

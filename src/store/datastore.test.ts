@@ -8,14 +8,18 @@ import { datastoreSuite } from "./datastore.suite.js";
 import { EmbeddedStore } from "./embedded.js";
 import { EmbeddedDatastore } from "./embedded-ds.js";
 import { etcdKey, parseEtcdKey } from "./etcdkeys.js";
+import { informerSuite } from "./informer.suite.js";
 import type { ObjectKey } from "./types.js";
 
-datastoreSuite("embedded", async () => {
+async function embedded() {
   const dir = mkdtempSync(join(tmpdir(), "podnet-ds-"));
   const store = new EmbeddedStore(join(dir, "store.json"));
   await store.create(() => {});
   return { ds: new EmbeddedDatastore(store), done: async () => rmSync(dir, { recursive: true, force: true }) };
-});
+}
+
+datastoreSuite("embedded", embedded);
+informerSuite("embedded", embedded);
 
 test("etcd keys: /podnet/v1/<group>/<kind>/<namespace>/<name>, `_` for cluster-scoped objects", () => {
   const cases: [ObjectKey, string][] = [

@@ -24,8 +24,38 @@ export function byKind<T extends KubeObject>(s: StoreSnapshot, kind: string): T[
   return out;
 }
 
+/** Follower is how a daemon follows the cluster: a store file (StoreFollower) or a Datastore (DatastoreFollower). */
+export interface Follower {
+  /** error is why the last read failed, until a read succeeds. */
+  error: Error | undefined;
+  /** open gets the follower ready to read (a datastore's first lists). */
+  open(): Promise<void>;
+  changed(): boolean;
+  read(): StoreSnapshot | undefined;
+  readIfChanged(): StoreSnapshot | undefined;
+  loop(tick: () => Promise<void>, wakeMs?: number): Promise<void>;
+  stop(): void;
+}
+
+/** tickLoop calls tick after each wake-up (whatever is given to onWake, or every wakeMs) until stopped(). */
+export async function tickLoop(
+  tick: () => Promise<void>,
+  wakeMs: number,
+  onWake: (wake: () => void) => void,
+  stopped: () => boolean,
+): Promise<void> {
+  while (!stopped()) {
+    await new Promise<void>((r) => {
+      onWake(r);
+      setTimeout(r, wakeMs);
+    });
+    if (stopped()) break;
+    await tick();
+  }
+}
+
 /** StoreFollower watches a store file and reads it when it changed. */
-export class StoreFollower {
+export class StoreFollower implements Follower {
   /** error is why the last read failed, until a read succeeds. */
   error: Error | undefined;
   private lastStamp = -1;
@@ -37,6 +67,9 @@ export class StoreFollower {
     private readonly log: (line: string) => void,
     private readonly required: ObjectKey[] = [{ kind: "Namespace", name: "default" }],
   ) {}
+
+  /** open has nothing to wait for: the file is read when asked. */
+  async open(): Promise<void> {}
 
   /** changed says whether the file's size or mtime moved since the last call. */
   changed(): boolean {
@@ -77,14 +110,12 @@ export class StoreFollower {
       if (f === name) this.wake();
     });
     try {
-      while (!this.stopped) {
-        await new Promise<void>((r) => {
-          this.wake = r;
-          setTimeout(r, wakeMs);
-        });
-        if (this.stopped) break;
-        await tick();
-      }
+      await tickLoop(
+        tick,
+        wakeMs,
+        (wake) => (this.wake = wake),
+        () => this.stopped,
+      );
     } finally {
       watcher.close();
     }

@@ -3,13 +3,14 @@
  * on every change and pushed to every subscriber. `podnet ui --store` serves it as is; the lab's
  * source adds traces, doctor, policies and BGP session states.
  */
-import { StoreFollower } from "../store/follow.js";
+import type { Follower } from "../store/follow.js";
+import { openFollower } from "../store/open.js";
 import type { UiSource } from "./server.js";
 import { type Snapshot, type SnapshotContext, snapshotOf } from "./snapshot.js";
 
 /** StoreUiSource follows a store file for the web view. */
 export class StoreUiSource implements UiSource {
-  protected readonly follower: StoreFollower;
+  protected readonly follower: Follower;
   private last: Snapshot | undefined;
   private readonly subscribers = new Set<(s: Snapshot) => void>();
 
@@ -18,7 +19,7 @@ export class StoreUiSource implements UiSource {
     private readonly context: () => SnapshotContext,
     log: (line: string) => void,
   ) {
-    this.follower = new StoreFollower(file, log);
+    this.follower = openFollower(file, log);
   }
 
   /** start reads the store once and follows it until stop(). */

@@ -1,0 +1,69 @@
+/**
+ * Where a daemon's cluster state lives, as one string: a store file path (or `file:///path`) for
+ * the embedded store, or `etcd://HOST:PORT[,HOST:PORT…]` for etcd, with `?ca=FILE&cert=FILE&key=FILE`
+ * for TLS with a client certificate.
+ */
+import { readFileSync } from "node:fs";
+import type { Datastore } from "./datastore.js";
+import { EmbeddedStore } from "./embedded.js";
+import { EmbeddedDatastore } from "./embedded-ds.js";
+import { EtcdDatastore, type EtcdOptions } from "./etcd.js";
+import { type Follower, StoreFollower } from "./follow.js";
+import { DatastoreFollower } from "./informer.js";
+import { StoreError } from "./types.js";
+
+/** DatastoreSpec is a parsed datastore location. */
+export type DatastoreSpec =
+  { kind: "embedded"; file: string } | { kind: "etcd"; endpoints: string[]; tls?: { ca: string; cert: string; key: string } };
+
+/** parseDatastore reads a datastore location; a bad one is an error naming it. */
+export function parseDatastore(s: string): DatastoreSpec {
+  if (!s.includes("://")) return { kind: "embedded", file: s };
+  const bad = (why: string) => new StoreError("parse", `datastore "${s}"`, why);
+  if (s.startsWith("file://")) {
+    try {
+      return { kind: "embedded", file: decodeURIComponent(new URL(s).pathname) };
+    } catch {
+      throw bad("not a file:// URL");
+    }
+  }
+  if (!s.startsWith("etcd://")) throw bad(`unknown scheme "${s.slice(0, s.indexOf("://") + 1)}" (want a file, file:// or etcd://)`);
+  // WHATWG URLs keep one host: the authority, a list of HOST:PORT, is read here.
+  const [authority = "", query = ""] = s.slice("etcd://".length).split("?", 2);
+  const hosts = authority.split(",").filter(Boolean);
+  if (hosts.length === 0 || hosts.some((h) => !/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/.test(h)))
+    throw bad("want etcd://HOST:PORT[,HOST:PORT…]");
+  const q = new URLSearchParams(query);
+  const files = ["ca", "cert", "key"].map((k) => q.get(k));
+  if (files.some(Boolean) && !files.every(Boolean)) throw bad("TLS needs all of ca, cert and key");
+  const [ca, cert, key] = files as string[];
+  const tls = ca && cert && key ? { ca, cert, key } : undefined;
+  return { kind: "etcd", endpoints: hosts.map((h) => `${tls ? "https" : "http"}://${h}`), ...(tls ? { tls } : {}) };
+}
+
+function etcdOptions(spec: Extract<DatastoreSpec, { kind: "etcd" }>): EtcdOptions {
+  if (!spec.tls) return { endpoints: spec.endpoints };
+  const read = (what: string, f: string) => {
+    try {
+      return readFileSync(f);
+    } catch (e) {
+      throw new StoreError("read", `the etcd ${what} "${f}"`, (e as Error).message);
+    }
+  };
+  return {
+    endpoints: spec.endpoints,
+    tls: { ca: read("CA", spec.tls.ca), cert: read("certificate", spec.tls.cert), key: read("key", spec.tls.key) },
+  };
+}
+
+/** openDatastore opens the datastore a location names. */
+export function openDatastore(s: string): Datastore {
+  const spec = parseDatastore(s);
+  return spec.kind === "embedded" ? new EmbeddedDatastore(new EmbeddedStore(spec.file)) : new EtcdDatastore(etcdOptions(spec));
+}
+
+/** openFollower follows the cluster at a location: a store file as StoreFollower does, etcd through informers. */
+export function openFollower(s: string, log: (line: string) => void): Follower {
+  const spec = parseDatastore(s);
+  return spec.kind === "embedded" ? new StoreFollower(spec.file, log) : new DatastoreFollower(new EtcdDatastore(etcdOptions(spec)), log);
+}
