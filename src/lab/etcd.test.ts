@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RealExecutor } from "../exec/real.js";
 import type { KubeObject } from "../model/types.js";
+import { electionSuite } from "../store/election.suite.js";
 import { datastoreSuite } from "../store/datastore.suite.js";
 import { DatastoreFollower } from "../store/informer.js";
 import { informerSuite, services, until } from "../store/informer.suite.js";
@@ -24,6 +25,7 @@ async function fresh() {
 
 datastoreSuite("etcd", fresh);
 informerSuite("etcd", fresh);
+electionSuite("etcd", fresh);
 
 test("etcd: a watch from a compacted version is Gone (the watcher re-lists)", async () => {
   const e = etcd as TestEtcd;

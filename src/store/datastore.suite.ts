@@ -159,5 +159,6 @@ export function datastoreSuite(name: string, make: () => Promise<{ ds: Datastore
     await new Promise((r) => setTimeout(r, 2_500));
     assert.ok(await ds.get({ kind: "Node", name: "kept" }), "a lease kept alive keeps its objects");
     await kept.revoke();
+    await rejects(ds.create(node("late"), { lease: kept }), "NotFound");
   });
 }

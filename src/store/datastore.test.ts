@@ -8,6 +8,7 @@ import { datastoreSuite } from "./datastore.suite.js";
 import { EmbeddedStore } from "./embedded.js";
 import { EmbeddedDatastore } from "./embedded-ds.js";
 import { etcdKey, parseEtcdKey } from "./etcdkeys.js";
+import { electionSuite } from "./election.suite.js";
 import { informerSuite } from "./informer.suite.js";
 import type { ObjectKey } from "./types.js";
 
@@ -20,6 +21,7 @@ async function embedded() {
 
 datastoreSuite("embedded", embedded);
 informerSuite("embedded", embedded);
+electionSuite("embedded", embedded);
 
 test("etcd keys: /podnet/v1/<group>/<kind>/<namespace>/<name>, `_` for cluster-scoped objects", () => {
   const cases: [ObjectKey, string][] = [

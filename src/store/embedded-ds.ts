@@ -43,6 +43,7 @@ export class EmbeddedDatastore implements Datastore {
   }
 
   async create<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    this.held("create", obj, opts);
     const out = await this.store.update((tx) => {
       if (tx.get(keyOf(obj))) throw new DatastoreError("AlreadyExists", "create", describe(keyOf(obj)), "it already exists");
       return tx.put(withoutVersion(obj));
@@ -52,6 +53,7 @@ export class EmbeddedDatastore implements Datastore {
   }
 
   async update<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    this.held("update", obj, opts);
     const thing = describe(keyOf(obj));
     const out = await this.store.update((tx) => {
       const cur = tx.get(keyOf(obj));
@@ -180,6 +182,12 @@ export class EmbeddedDatastore implements Datastore {
         await expire();
       },
     };
+  }
+
+  /** held checks, before a write, that its lease still runs (etcd refuses a write under an ended lease too). */
+  private held(verb: string, obj: KubeObject, opts?: WriteOptions): void {
+    if (opts?.lease && !this.leases.has(opts.lease.id))
+      throw new DatastoreError("NotFound", verb, describe(keyOf(obj)), `lease ${opts.lease.id} has ended (expired or revoked)`);
   }
 
   private attach(obj: KubeObject, opts?: WriteOptions): void {

@@ -41,6 +41,8 @@ function encode(obj: KubeObject): string {
 /** unavailable wraps a connection failure, naming the datastore. */
 function unavailable(verb: string, thing: string, e: unknown): DatastoreError {
   if (e instanceof DatastoreError) return e;
+  if (/requested lease not found/.test((e as Error).message))
+    return new DatastoreError("NotFound", verb, thing, "its lease has ended (expired or revoked)");
   return new DatastoreError("Unavailable", verb, thing, `the etcd datastore did not answer: ${(e as Error).message}`);
 }
 
