@@ -2,12 +2,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RealExecutor } from "../exec/real.js";
-import type { KubeObject } from "../model/types.js";
+import { DEFAULT_CLUSTER, runControllers } from "../cluster/index.js";
+import type { KubeObject, Node, Pod } from "../model/types.js";
 import { electionSuite } from "../store/election.suite.js";
 import { datastoreSuite } from "../store/datastore.suite.js";
 import { DatastoreFollower } from "../store/informer.js";
 import { informerSuite, services, until } from "../store/informer.suite.js";
 import { EtcdDatastore } from "../store/etcd.js";
+import { EtcdStore } from "../store/etcd-store.js";
+import { storeSuite } from "../store/store.suite.js";
 import { startTestEtcd, type TestEtcd } from "./etcd.js";
 
 let etcd: TestEtcd | undefined;
@@ -26,6 +29,17 @@ async function fresh() {
 datastoreSuite("etcd", fresh);
 informerSuite("etcd", fresh);
 electionSuite("etcd", fresh);
+storeSuite("etcd", async () => {
+  const e = etcd as TestEtcd;
+  await e.wipe();
+  const clients: EtcdDatastore[] = [];
+  const client = () => {
+    const ds = new EtcdDatastore({ endpoints: [e.endpoint] });
+    clients.push(ds);
+    return new EtcdStore(ds);
+  };
+  return { store: client(), again: client, done: async () => void (await Promise.all(clients.map((c) => c.close()))) };
+});
 
 test("etcd: a watch from a compacted version is Gone (the watcher re-lists)", async () => {
   const e = etcd as TestEtcd;
@@ -88,3 +102,50 @@ test(
     }
   },
 );
+
+test("etcd: the controllers run over EtcdStore as over the embedded store — node CIDRs, a Deployment's pods scheduled, scaled down in one transaction", async () => {
+  const e = etcd as TestEtcd;
+  await e.wipe();
+  const ds = new EtcdDatastore({ endpoints: [e.endpoint] });
+  const store = new EtcdStore(ds, [{ kind: "Namespace", name: "default" }]);
+  const deployment = (replicas: number) =>
+    ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "echo" }] } },
+      },
+    }) as KubeObject;
+  try {
+    await assert.rejects(
+      store.read((tx) => tx.list("Pod")),
+      /holds no Namespace "default"/,
+      "an empty etcd is not an empty cluster",
+    );
+    await ds.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } as KubeObject);
+    await store.update((tx) => {
+      for (const n of ["node-1", "node-2"]) tx.put({ apiVersion: "v1", kind: "Node", metadata: { name: n }, spec: {} } as KubeObject);
+      tx.put(deployment(4));
+      runControllers(tx, DEFAULT_CLUSTER);
+    });
+    const nodes = await ds.list<Node>("Node");
+    assert.deepEqual(nodes.items.map((n) => n.spec.podCIDR).sort(), ["10.244.0.0/24", "10.244.1.0/24"]);
+    const pods = await ds.list<Pod>("Pod");
+    assert.equal(pods.items.length, 4);
+    assert.ok(
+      pods.items.every((p) => p.spec.nodeName),
+      "every pod is scheduled",
+    );
+    assert.equal(new Set(pods.items.map((p) => p.metadata.resourceVersion)).size, 1, "one transaction, one revision");
+    await store.update((tx) => {
+      tx.put(deployment(2));
+      runControllers(tx, DEFAULT_CLUSTER);
+    });
+    assert.equal((await ds.list("Pod")).items.length, 2);
+  } finally {
+    await ds.close();
+  }
+});

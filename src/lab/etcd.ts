@@ -59,6 +59,9 @@ export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
     "zap",
     "--log-level",
     "error",
+    // EtcdStore commits a whole apply as one transaction: etcd's default allows 128 operations.
+    "--max-txn-ops",
+    "10000",
   ];
   const launch = () =>
     exec.stream(

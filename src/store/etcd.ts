@@ -17,8 +17,8 @@ import {
   type WriteOptions,
   withoutVersion,
 } from "./datastore.js";
-import { apiGroupOf, etcdKey, groupOf, kindPrefix, PREFIX } from "./etcdkeys.js";
-import { keyOf, type ObjectKey } from "./types.js";
+import { apiGroupOf, etcdKey, groupOf, kindPrefix, PREFIX, parseEtcdKey } from "./etcdkeys.js";
+import { keyOf, keyString, type ObjectKey } from "./types.js";
 
 /** EtcdOptions are the endpoints and, for TLS, the CA and this component's certificate and key (PEM). */
 export interface EtcdOptions {
@@ -211,6 +211,46 @@ export class EtcdDatastore implements Datastore {
         cancel();
       },
     };
+  }
+
+  /** snapshot reads every podnet object at one revision, keyed as the embedded store keys them. */
+  async snapshot(): Promise<{ revision: string; objects: Record<string, KubeObject>; marks: Record<string, string> }> {
+    try {
+      const r = await this.client.getAll().prefix(PREFIX).exec();
+      const objects: Record<string, KubeObject> = {};
+      const marks: Record<string, string> = {};
+      for (const kv of r.kvs) {
+        const key = parseEtcdKey(kv.key.toString("utf8"));
+        if (key) objects[keyString(key)] = decode(kv);
+        else marks[kv.key.toString("utf8")] = kv.mod_revision;
+      }
+      return { revision: r.header.revision, objects, marks };
+    } catch (e) {
+      throw unavailable("read", "the cluster", e);
+    }
+  }
+
+  /**
+   * commit writes puts and deletes in one transaction, if every guard holds: a key's mod revision
+   * still is the one read ("0": it still does not exist). It returns the revision, or undefined
+   * when a guard failed.
+   */
+  async commit(guards: [string, string][], puts: KubeObject[], deletes: ObjectKey[], mark: string): Promise<string | undefined> {
+    try {
+      const ops = [
+        ...puts.map((o) => this.client.put(this.check(o, "write")).value(encode(o))),
+        ...deletes.map((k) => this.client.delete().key(etcdKey(k))),
+        this.client.put(mark).value(""),
+      ];
+      const [first, ...rest] = guards;
+      if (!first) throw new Error("a commit needs a guard");
+      const txn = this.client.if(first[0], first[1] === "0" ? "Create" : "Mod", "==", first[1] === "0" ? 0 : first[1]);
+      for (const [k, rev] of rest) txn.and(k, rev === "0" ? "Create" : "Mod", "==", rev === "0" ? 0 : rev);
+      const r = await txn.then(...ops).commit();
+      return r.succeeded ? r.header.revision : undefined;
+    } catch (e) {
+      throw unavailable("write", "the cluster", e);
+    }
   }
 
   /** compacted says whether etcd no longer holds a revision. */

@@ -12,10 +12,19 @@ export interface StoreData {
 /** MemoryTxn applies reads and writes to a StoreData, tracking whether anything changed. */
 export class MemoryTxn implements Txn {
   dirty = false;
+  private bumped = false;
+  /** With oneRevision, every write of this transaction gets the same next version (etcd commits a transaction at one revision). */
   constructor(
     readonly data: StoreData,
     private readonly now: () => Date = () => new Date(),
+    private readonly oneRevision = false,
   ) {}
+
+  private bump(): void {
+    if (this.oneRevision && this.bumped) return;
+    this.data.resourceVersion++;
+    this.bumped = true;
+  }
 
   get<T extends KubeObject>(key: ObjectKey): T | undefined {
     const o = this.data.objects[keyString(key)];
@@ -47,7 +56,7 @@ export class MemoryTxn implements Txn {
       this.now()
         .toISOString()
         .replace(/\.\d+Z$/, "Z");
-    this.data.resourceVersion++;
+    this.bump();
     stored.metadata.resourceVersion = String(this.data.resourceVersion);
     this.data.objects[key] = stored;
     this.dirty = true;
@@ -58,7 +67,7 @@ export class MemoryTxn implements Txn {
     const k = keyString(key);
     if (!(k in this.data.objects)) return false;
     delete this.data.objects[k];
-    this.data.resourceVersion++;
+    this.bump();
     this.dirty = true;
     return true;
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { KubeObject } from "../model/types.js";
 import { EmbeddedStore } from "./index.js";
+import { storeSuite } from "./store.suite.js";
 
 const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: "v1",
@@ -19,63 +20,9 @@ async function tempStore(): Promise<{ store: EmbeddedStore; done: () => void }> 
   return { store, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test("objects survive a new store instance, with uid, timestamps and increasing versions", async () => {
+storeSuite("embedded", async () => {
   const { store, done } = await tempStore();
-  try {
-    const a = await store.update((tx) => tx.put(ns("a")));
-    const b = await store.update((tx) => tx.put(ns("b")));
-    assert.ok(Number(b.metadata.resourceVersion) > Number(a.metadata.resourceVersion));
-    const again = new EmbeddedStore(store.file);
-    const list = await again.read((tx) => tx.list("Namespace"));
-    assert.deepEqual(
-      list.map((o) => o.metadata.name),
-      ["a", "b"],
-    );
-    assert.equal(list[0]?.metadata.uid, a.metadata.uid);
-    const a2 = await again.update((tx) => tx.put({ ...ns("a", { x: "1" }) }));
-    assert.equal(a2.metadata.uid, a.metadata.uid, "uid is kept across updates");
-  } finally {
-    done();
-  }
-});
-
-test("optimistic concurrency rejects a stale version and a failed update writes nothing", async () => {
-  const { store, done } = await tempStore();
-  try {
-    const a = await store.update((tx) => tx.put(ns("a")));
-    await store.update((tx) => tx.put(ns("a", { v: "2" })));
-    await assert.rejects(
-      store.update((tx) => tx.put(ns("a", { v: "3" }), a.metadata.resourceVersion)),
-      /has been modified/,
-    );
-    await assert.rejects(
-      store.update((tx) => {
-        tx.put(ns("c"));
-        throw new Error("abort");
-      }),
-      /abort/,
-    );
-    assert.equal(await store.read((tx) => tx.get({ kind: "Namespace", name: "c" })), undefined);
-  } finally {
-    done();
-  }
-});
-
-test("concurrent updates are serialised: no lost writes", async () => {
-  const { store, done } = await tempStore();
-  try {
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        new EmbeddedStore(store.file).update(async (tx) => {
-          await new Promise((r) => setTimeout(r, 1));
-          tx.put(ns(`n${i}`));
-        }),
-      ),
-    );
-    assert.equal((await store.read((tx) => tx.list("Namespace"))).length, 20);
-  } finally {
-    done();
-  }
+  return { store, again: () => new EmbeddedStore(store.file), done };
 });
 
 test("a store that vanished, is not a store, or lost the objects every cluster has is an error, never an empty cluster", async () => {
