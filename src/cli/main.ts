@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { registerCni } from "./cni.js";
 import { registerLab } from "./lab/index.js";
 import { registerPolicy } from "./policy.js";
+import { registerController } from "./controller.js";
 import { registerProxy } from "./proxy.js";
 import { registerDns } from "./dns.js";
 import { registerQos } from "./qos.js";
@@ -32,6 +33,7 @@ export function program(): Command {
   registerLab(p);
   registerCni(p);
   registerProxy(p);
+  registerController(p);
   registerPolicy(p);
   registerQos(p);
   registerDns(p);

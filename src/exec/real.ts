@@ -191,10 +191,10 @@ export class RealExecutor implements Executor {
       child.on("close", (code, signal) => resolve(code ?? (signal ? signalExit(signal) : -1)));
     });
     return {
-      stop: () => {
+      stop: (signal = "SIGTERM") => {
         if (child.pid !== undefined && child.exitCode === null)
           try {
-            process.kill(child.pid, "SIGTERM");
+            process.kill(child.pid, signal);
           } catch {}
       },
       done,

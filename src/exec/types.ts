@@ -54,8 +54,8 @@ export interface DaemonSpec extends CommandSpec {
 
 /** Stream is a running command whose standard output the caller reads as it comes. */
 export interface Stream {
-  /** stop ends the command (SIGTERM to its PID). */
-  stop(): void;
+  /** stop ends the command: SIGTERM to its PID, or the signal given (SIGKILL: as `kill -9` would). */
+  stop(signal?: NodeJS.Signals): void;
   /** done resolves with the exit code once it ended (a signal counts as 128 + its number). */
   readonly done: Promise<number>;
 }

@@ -11,7 +11,7 @@ import { informerSuite, services, until } from "../store/informer.suite.js";
 import { EtcdDatastore } from "../store/etcd.js";
 import { EtcdStore } from "../store/etcd-store.js";
 import { storeSuite } from "../store/store.suite.js";
-import { startTestEtcd, type TestEtcd } from "./etcd.js";
+import { startTestEtcd, type TestEtcd, webDeployment } from "./etcd.js";
 
 let etcd: TestEtcd | undefined;
 before(async () => {
@@ -108,17 +108,6 @@ test("etcd: the controllers run over EtcdStore as over the embedded store — no
   await e.wipe();
   const ds = new EtcdDatastore({ endpoints: [e.endpoint] });
   const store = new EtcdStore(ds, [{ kind: "Namespace", name: "default" }]);
-  const deployment = (replicas: number) =>
-    ({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web", namespace: "default" },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: "web" } },
-        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "echo" }] } },
-      },
-    }) as KubeObject;
   try {
     await assert.rejects(
       store.read((tx) => tx.list("Pod")),
@@ -128,7 +117,7 @@ test("etcd: the controllers run over EtcdStore as over the embedded store — no
     await ds.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } as KubeObject);
     await store.update((tx) => {
       for (const n of ["node-1", "node-2"]) tx.put({ apiVersion: "v1", kind: "Node", metadata: { name: n }, spec: {} } as KubeObject);
-      tx.put(deployment(4));
+      tx.put(webDeployment(4));
       runControllers(tx, DEFAULT_CLUSTER);
     });
     const nodes = await ds.list<Node>("Node");
@@ -141,7 +130,7 @@ test("etcd: the controllers run over EtcdStore as over the embedded store — no
     );
     assert.equal(new Set(pods.items.map((p) => p.metadata.resourceVersion)).size, 1, "one transaction, one revision");
     await store.update((tx) => {
-      tx.put(deployment(2));
+      tx.put(webDeployment(2));
       runControllers(tx, DEFAULT_CLUSTER);
     });
     assert.equal((await ds.list("Pod")).items.length, 2);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import type { Executor, Stream } from "../exec/types.js";
+import type { KubeObject } from "../model/types.js";
 
 /** freePort asks the kernel for a loopback port nobody holds. */
 export function freePort(): Promise<number> {
@@ -108,4 +109,18 @@ export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
     },
     stop,
   };
+}
+
+/** webDeployment is the Deployment the etcd tests scale: `web`, app=web, in namespace default. */
+export function webDeployment(replicas: number): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "default" },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: "web" } },
+      template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "echo" }] } },
+    },
+  } as KubeObject;
 }

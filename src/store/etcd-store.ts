@@ -7,6 +7,7 @@
  * runs the function again on a fresh read (it must not have other side effects).
  */
 import type { KubeObject } from "../model/types.js";
+import { withoutVersion } from "./datastore.js";
 import { type EtcdDatastore } from "./etcd.js";
 import { PREFIX } from "./etcdkeys.js";
 import { MemoryTxn, type StoreData } from "./memory.js";
@@ -54,6 +55,8 @@ export class EtcdStore implements Store {
       for (const [k, o] of Object.entries(data.objects)) {
         const was = before[k];
         if (was?.metadata.resourceVersion === o.metadata.resourceVersion) continue;
+        // A put of what is stored already is no change: controllers that rewrite an unchanged status write nothing.
+        if (was && JSON.stringify(withoutVersion(was)) === JSON.stringify(withoutVersion(o))) continue;
         puts.push(o);
         guards.push([etcdKey(keyOf(o)), was?.metadata.resourceVersion ?? "0"]);
       }
@@ -62,6 +65,7 @@ export class EtcdStore implements Store {
           deletes.push(keyOf(was));
           guards.push([etcdKey(keyOf(was)), was.metadata.resourceVersion ?? "0"]);
         }
+      if (puts.length === 0 && deletes.length === 0) return result;
       if (await this.ds.commit(guards, puts, deletes, MARK)) return result;
     }
     throw new StoreError("update", "the etcd datastore", `another writer won ${ATTEMPTS} times in a row`);

@@ -10,7 +10,8 @@ import { EmbeddedDatastore } from "./embedded-ds.js";
 import { EtcdDatastore, type EtcdOptions } from "./etcd.js";
 import { type Follower, StoreFollower } from "./follow.js";
 import { DatastoreFollower } from "./informer.js";
-import { StoreError } from "./types.js";
+import { type Store, StoreError } from "./types.js";
+import { EtcdStore } from "./etcd-store.js";
 
 /** DatastoreSpec is a parsed datastore location. */
 export type DatastoreSpec =
@@ -66,4 +67,22 @@ export function openDatastore(s: string): Datastore {
 export function openFollower(s: string, log: (line: string) => void): Follower {
   const spec = parseDatastore(s);
   return spec.kind === "embedded" ? new StoreFollower(spec.file, log) : new DatastoreFollower(new EtcdDatastore(etcdOptions(spec)), log);
+}
+
+/** Cluster is a datastore location opened three ways: the datastore, a Store over it, and a follower of it. */
+export interface Cluster {
+  ds: Datastore;
+  store: Store;
+  follower: Follower;
+}
+
+/** openCluster opens a location for a control-plane process (one etcd client shared by all three). */
+export function openCluster(s: string, log: (line: string) => void): Cluster {
+  const spec = parseDatastore(s);
+  if (spec.kind === "embedded") {
+    const store = new EmbeddedStore(spec.file);
+    return { ds: new EmbeddedDatastore(store), store, follower: new StoreFollower(spec.file, log) };
+  }
+  const ds = new EtcdDatastore(etcdOptions(spec));
+  return { ds, store: new EtcdStore(ds), follower: new DatastoreFollower(ds, log) };
 }
