@@ -1,6 +1,7 @@
 /**
  * ControllerDaemon: `podnet controller` — the controllers `lab apply` runs in-process (node CIDRs,
  * LoadBalancer IPs, Deployments and scheduling, Subnet blocks, EndpointSlices, Deployment status)
+ * and node lifecycle (a node whose agent's lease ran out is NotReady, its endpoints not ready)
  * as a daemon over a datastore. Replicas elect a leader; only the leader writes, on every change
  * it sees and every resync period, in one store transaction.
  */
@@ -11,6 +12,7 @@ import { reconcileEndpointSlices } from "./endpointslice.js";
 import { runControllers } from "./index.js";
 import { updateDeploymentStatus } from "./deployment.js";
 import { clusterConfigOf } from "./information.js";
+import { reconcileNodeLifecycle } from "./nodelifecycle.js";
 
 /** ControllerDaemon runs the controllers while it leads. */
 export class ControllerDaemon {
@@ -43,7 +45,9 @@ export class ControllerDaemon {
   async pass(): Promise<void> {
     try {
       await this.store.update((tx) => {
-        runControllers(tx, clusterConfigOf(tx));
+        const cfg = clusterConfigOf(tx);
+        reconcileNodeLifecycle(tx);
+        runControllers(tx, cfg);
         reconcileEndpointSlices(tx);
         updateDeploymentStatus(tx);
       });

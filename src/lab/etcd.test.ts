@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RealExecutor } from "../exec/real.js";
 import { DEFAULT_CLUSTER, runControllers } from "../cluster/index.js";
+import { nodeLifecycleSuite } from "../cluster/nodelifecycle.suite.js";
 import type { KubeObject, Node, Pod } from "../model/types.js";
 import { electionSuite } from "../store/election.suite.js";
 import { datastoreSuite } from "../store/datastore.suite.js";
@@ -29,6 +30,10 @@ async function fresh() {
 datastoreSuite("etcd", fresh);
 informerSuite("etcd", fresh);
 electionSuite("etcd", fresh);
+nodeLifecycleSuite("etcd", async () => {
+  const { ds, done } = await fresh();
+  return { ds, store: new EtcdStore(ds), done };
+});
 storeSuite("etcd", async () => {
   const e = etcd as TestEtcd;
   await e.wipe();

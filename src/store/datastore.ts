@@ -30,6 +30,8 @@ export interface Lease {
   keepAlive(): Promise<void>;
   /** revoke ends the lease now, deleting its objects. */
   revoke(): Promise<void>;
+  /** release stops renewing it, as a killed process would: it runs out after its TTL. */
+  release(): void;
 }
 
 /** WriteOptions attach a write to a lease. */

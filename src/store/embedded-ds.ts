@@ -181,6 +181,7 @@ export class EmbeddedDatastore implements Datastore {
         clearTimeout(entry.timer);
         await expire();
       },
+      release: () => clearInterval(entry.renew),
     };
   }
 

@@ -279,6 +279,7 @@ export class EtcdDatastore implements Datastore {
         await lease.keepaliveOnce();
       },
       revoke: () => lease.revoke(),
+      release: () => lease.release(),
     };
   }
 

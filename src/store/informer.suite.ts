@@ -75,8 +75,8 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
         await until("the follower to yield nothing", () => f.read() === undefined);
         assert.match(f.error?.message ?? "", /holds no Namespace "default".*keeping the data plane as it is/);
         // Reported once per distinct reason: never twice in a row, however often the daemon reads.
-      const missing = logs.filter((l) => l.includes('no Namespace "default"'));
-      assert.ok(missing.length >= 1 && logs.every((l, i) => i === 0 || l !== logs[i - 1]), `reported once: ${logs.join(" | ")}`);
+        const missing = logs.filter((l) => l.includes('no Namespace "default"'));
+        assert.ok(missing.length >= 1 && logs.every((l, i) => i === 0 || l !== logs[i - 1]), `reported once: ${logs.join(" | ")}`);
         await ds.create(ns("default"));
         await until("the cluster to be back", () => services(f) !== undefined);
         assert.deepEqual(services(f), []);

@@ -12,7 +12,7 @@ import { type Follower, type StoreSnapshot, tickLoop } from "./follow.js";
 import { keyOf, keyString, type ObjectKey } from "./types.js";
 
 /** FOLLOWED_KINDS are the kinds the node daemons read. */
-export const FOLLOWED_KINDS = ["Namespace", "Node", "Pod", "Service", "EndpointSlice", "NetworkPolicy", "Deployment", "Subnet"];
+export const FOLLOWED_KINDS = ["Namespace", "Node", "Pod", "Service", "EndpointSlice", "NetworkPolicy", "Deployment", "Subnet", "Lease"];
 
 /** backoffMs is the retry delay: doubling from 200 ms to 10 s, each with ±20 % jitter. */
 export function backoffMs(attempt: number, random = Math.random): number {
