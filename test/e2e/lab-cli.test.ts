@@ -21,7 +21,8 @@ spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
 `;
 
 test("lab commands at their rough edges behave as kubectl and shells do", { timeout: 180_000 }, async () => {
-  const notUp = await new TestLab().cli(["curl", "external", "http://198.51.100.10/"]);
+  const idle = new TestLab();
+  const notUp = await idle.cli(["curl", "external", "http://198.51.100.10/"]).finally(() => idle.down());
   assert.notEqual(notUp.code, 0);
   assert.match(notUp.stderr, /is not up: run "podnet lab up" first/, "before lab up: says so, no nsenter error");
 

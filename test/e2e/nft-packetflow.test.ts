@@ -6,6 +6,7 @@
  * NodePorts on localhost), the flow says so.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { createNetns, deleteNetns } from "../../src/iproute/netns.js";
 import { nftChains, parseNftRuleset } from "../../src/netfilter/index.js";
@@ -30,4 +31,19 @@ test("packets through kube-proxy's overall scenario, nftables mode as the kernel
   ]);
   const chains = nftChains(parseNftRuleset(json.stdout, listing.stdout), 4);
   for (const f of FLOWS) assert.deepEqual(traceFlow(chains, f), flowExpected(f, "nftables"), f.name);
+});
+
+test("the IPv6 golden (src/proxy/testdata/ipv6.nft) loads into the kernel and lists back as ip6 kube-proxy with its sets, maps and chains", async () => {
+  const text = readFileSync(new URL("../../../src/proxy/testdata/ipv6.nft", import.meta.url), "utf8");
+  await exec.run({ argv: ["nft", "-f", "-"], stdin: text, netns: NETNS });
+  const listed = (await exec.run({ argv: ["nft", "list", "table", "ip6", "kube-proxy"], netns: NETNS })).stdout;
+  for (const want of [
+    /set cluster-ips \{\s+type ipv6_addr/,
+    /map service-ips \{\s+type ipv6_addr \. inet_proto \. inet_service : verdict/,
+    /fd00:30::10 \. tcp \. 80 : goto service-\S+-ns1\/web\/tcp\/p80/,
+    /dnat to \[fd00:10:0:1::5\]:8080/,
+    /ip6 saddr != 2001:db8:1::\/48 drop/,
+    /update @affinity-\S+ \{ ip6 saddr \}/,
+  ])
+    assert.match(listed, want);
 });
