@@ -9,10 +9,9 @@
 import type { KubeObject } from "../model/types.js";
 import { withoutVersion } from "./datastore.js";
 import { type EtcdDatastore } from "./etcd.js";
-import { PREFIX } from "./etcdkeys.js";
+import { etcdKey, PREFIX } from "./etcdkeys.js";
 import { MemoryTxn, type StoreData } from "./memory.js";
-import { keyOf, type ObjectKey, type Store, StoreError, type Txn } from "./types.js";
-import { etcdKey } from "./etcdkeys.js";
+import { keyOf, keyString, type ObjectKey, type Store, StoreError, type Txn } from "./types.js";
 
 /** MARK is the key every EtcdStore update writes: its revision guards against a concurrent update. */
 export const MARK = `${PREFIX}_updates`;
@@ -29,7 +28,7 @@ export class EtcdStore implements Store {
   private async load(): Promise<{ data: StoreData; mark: string }> {
     const s = await this.ds.snapshot();
     for (const k of this.required)
-      if (!s.objects[`${k.kind}/${k.namespace ?? ""}/${k.name}`])
+      if (!s.objects[keyString(k)])
         throw new StoreError(
           "read",
           "the etcd datastore",

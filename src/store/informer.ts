@@ -23,8 +23,6 @@ export function backoffMs(attempt: number, random = Math.random): number {
 /** DatastoreFollower keeps a snapshot of the followed kinds in step with a Datastore. */
 export class DatastoreFollower implements Follower {
   error: Error | undefined;
-  /** restarts counts the watches started again (after Gone or an outage). */
-  restarts = 0;
   private readonly objects = new Map<string, KubeObject>();
   private readonly watches = new Map<string, Watch>();
   private readonly synced = new Set<string>();
@@ -82,7 +80,6 @@ export class DatastoreFollower implements Follower {
 
   private restart(kind: string, e: DatastoreError): void {
     if (this.stopped) return;
-    this.restarts++;
     this.watches.get(kind)?.stop();
     this.watches.delete(kind);
     if (e.reason !== "Gone") this.note(e);
