@@ -5,12 +5,13 @@
  * chains that match the sets. Render only: this machine's kernel has no IPVS, so the lab cannot
  * run it; the ipset and iptables parts load in a namespace, and a test checks that they do.
  */
-import { renderSections, NodeTransaction, type Section } from "../../dataplane/index.js";
-import { comment, IptablesTransaction, IpsetTransaction } from "../../netfilter/index.js";
+import { NodeTransaction, renderSections, type Section } from "../../dataplane/index.js";
+import { cidrContains, parseCIDR } from "../../util/ip.js";
 import { categorizeEndpoints } from "../categorize.js";
 import type { ServiceTracker } from "../tracker.js";
-import { type EndpointInfo, type Family, type ProxyConfig, type ServicePortInfo } from "../types.js";
+import type { EndpointInfo, Family, ProxyConfig, ServicePortInfo } from "../types.js";
 import { computeUpdates } from "../updates.js";
+import { helperChains, type NoNodeAccess } from "./chains.js";
 import { setName, setSpecs } from "./sets.js";
 
 /** IpvsOptions are ipvs mode's flags. */
@@ -23,126 +24,80 @@ const DUMMY = "kube-ipvs0";
 const hostPort = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
 const protoFlag = (p: string) => (p === "TCP" ? "-t" : p === "UDP" ? "-u" : "--sctp-service");
 
-/** VirtualServer is one IPVS service and its real servers. */
-interface VirtualServer {
-  addr: string;
-  proto: string;
-  persistent: number;
-  reals: EndpointInfo[];
+/** IpvsState is a full sync as data: set entries by short name, virtual server lines, and what binds to the dummy. */
+interface IpvsState {
+  entries: Map<string, Set<string>>;
+  ipvsadm: string[];
+  bound: Set<string>;
+  noNodeAccess: NoNodeAccess[];
 }
 
-function virtualServers(sp: ServicePortInfo, eps: EndpointInfo[], cfg: ProxyConfig): VirtualServer[] {
-  const cat = categorizeEndpoints(eps, sp, cfg.nodeLabels);
-  const internal = sp.internalPolicyLocal ? cat.local : cat.cluster;
-  const external = sp.externalPolicyLocal ? cat.local : cat.cluster;
-  const vs = (ip: string, port: number, reals: EndpointInfo[]): VirtualServer => ({
-    addr: hostPort(ip, port),
-    proto: sp.protocol,
-    persistent: sp.affinityClientIP ? sp.stickyMaxAgeSeconds : 0,
-    reals,
-  });
-  const out = [vs(sp.clusterIP, sp.port, internal)];
-  for (const ip of [...sp.externalIPs, ...sp.loadBalancerVIPs]) out.push(vs(ip, sp.port, external));
-  if (sp.nodePort)
-    for (const ip of cfg.nodeIPs.filter((x) => x.includes(":") === (sp.family === 6))) out.push(vs(ip, sp.nodePort, external));
-  return out;
+function put(st: IpvsState, short: string, entry: string): void {
+  let set = st.entries.get(short);
+  if (!set) st.entries.set(short, (set = new Set()));
+  set.add(entry);
 }
 
-function fillSets(tx: IpsetTransaction, sp: ServicePortInfo, eps: EndpointInfo[], family: Family): void {
-  const set = (short: string) => setName(family, short);
+/** realServers is syncEndpoint's choice: local endpoints under a Local policy (all of them if none is local), else the cluster's. */
+function realServers(cat: ReturnType<typeof categorizeEndpoints>, local: boolean): EndpointInfo[] {
+  return local && cat.local.length > 0 ? cat.local : cat.cluster;
+}
+
+/** virtualServer writes one IPVS service and its real servers. */
+function virtualServer(st: IpvsState, sp: ServicePortInfo, addr: string, port: number, reals: EndpointInfo[], opts: IpvsOptions): void {
+  const p = protoFlag(sp.protocol);
+  const vs = hostPort(addr, port);
+  const persistent = sp.affinityClientIP ? ` -p ${sp.stickyMaxAgeSeconds}` : "";
+  const flags = opts.scheduler === "mh" ? " -b mh-port" : "";
+  st.ipvsadm.push(`-A ${p} ${vs} -s ${opts.scheduler}${flags}${persistent}`);
+  for (const ep of [...reals].sort((a, b) => a.hostPort.localeCompare(b.hostPort)))
+    st.ipvsadm.push(`-a ${p} ${vs} -r ${ep.hostPort} -m -w 1`);
+}
+
+/** servicePort fills the sets and virtual servers of one service port, as kube-proxy's syncProxyRules loop does. */
+function servicePort(st: IpvsState, sp: ServicePortInfo, eps: EndpointInfo[], cfg: ProxyConfig, family: Family, opts: IpvsOptions): void {
   const proto = sp.protocol.toLowerCase();
   const entry = (ip: string, port: number) => `${ip},${proto}:${port}`;
-  tx.add(set("CLUSTER-IP"), entry(sp.clusterIP, sp.port));
-  for (const ep of eps) tx.add(set("LOOP-BACK"), `${ep.ip},${proto}:${ep.port},${ep.ip}`);
-  for (const ip of [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerVIPs]) tx.add(set("IPVS-IPS"), ip);
+  const cat = categorizeEndpoints(eps, sp, cfg.nodeLabels);
+  const external = realServers(cat, sp.externalPolicyLocal);
+  const nodeIPs = cfg.nodeIPs.filter((x) => x.includes(":") === (family === 6));
+  for (const ep of eps) if (ep.local) put(st, "LOOP-BACK", `${ep.ip},${proto}:${ep.port},${ep.ip}`);
+  put(st, "CLUSTER-IP", entry(sp.clusterIP, sp.port));
+  virtualServer(st, sp, sp.clusterIP, sp.port, realServers(cat, sp.internalPolicyLocal), opts);
+  st.bound.add(sp.clusterIP);
   for (const ip of sp.externalIPs) {
-    tx.add(set("EXTERNAL-IP"), entry(ip, sp.port));
-    if (sp.externalPolicyLocal) tx.add(set("EXTERNAL-IP-LOCAL"), entry(ip, sp.port));
+    put(st, sp.externalPolicyLocal ? "EXTERNAL-IP-LOCAL" : "EXTERNAL-IP", entry(ip, sp.port));
+    virtualServer(st, sp, ip, sp.port, external, opts);
+    if (!cfg.nodeIPs.includes(ip)) st.bound.add(ip);
   }
   for (const ip of sp.loadBalancerVIPs) {
-    tx.add(set("LOAD-BALANCER"), entry(ip, sp.port));
-    if (sp.externalPolicyLocal) tx.add(set("LOAD-BALANCER-LOCAL"), entry(ip, sp.port));
+    put(st, "LOAD-BALANCER", entry(ip, sp.port));
+    if (sp.externalPolicyLocal) put(st, "LOAD-BALANCER-LOCAL", entry(ip, sp.port));
     if (sp.loadBalancerSourceRanges.length) {
-      tx.add(set("LOAD-BALANCER-FW"), entry(ip, sp.port));
-      for (const c of sp.loadBalancerSourceRanges) tx.add(set("LOAD-BALANCER-SOURCE-CIDR"), `${entry(ip, sp.port)},${c}`);
+      put(st, "LOAD-BALANCER-FW", entry(ip, sp.port));
+      for (const c of sp.loadBalancerSourceRanges) put(st, "LOAD-BALANCER-SOURCE-CIDR", `${entry(ip, sp.port)},${c}`);
+      const fromNode = sp.loadBalancerSourceRanges.some((c) => {
+        const cidr = parseCIDR(c);
+        return cidr !== undefined && nodeIPs.some((n) => cidrContains(cidr, n));
+      });
+      if (fromNode) put(st, "LOAD-BALANCER-SOURCE-IP", `${entry(ip, sp.port)},${ip}`);
+      else st.noNodeAccess.push({ ip, proto, port: sp.port });
     }
+    virtualServer(st, sp, ip, sp.port, external, opts);
+    if (!cfg.nodeIPs.includes(ip)) st.bound.add(ip);
   }
   if (sp.nodePort) {
-    if (sp.protocol === "SCTP") {
-      tx.add(set("NODE-PORT-SCTP-HASH"), entry(family === 6 ? "::" : "0.0.0.0", sp.nodePort));
-      if (sp.externalPolicyLocal) tx.add(set("NODE-PORT-LOCAL-SCTP-HASH"), entry(family === 6 ? "::" : "0.0.0.0", sp.nodePort));
-    } else {
-      tx.add(set(`NODE-PORT-${sp.protocol}`), String(sp.nodePort));
-      if (sp.externalPolicyLocal) tx.add(set(`NODE-PORT-LOCAL-${sp.protocol}`), String(sp.nodePort));
+    const sctp = sp.protocol === "SCTP";
+    const short = sctp ? "NODE-PORT-SCTP-HASH" : `NODE-PORT-${sp.protocol}`;
+    const local = sctp ? "NODE-PORT-LOCAL-SCTP-HASH" : `NODE-PORT-LOCAL-${sp.protocol}`;
+    const ports = sctp ? nodeIPs.map((n) => entry(n, sp.nodePort)) : [String(sp.nodePort)];
+    for (const e of ports) {
+      put(st, short, e);
+      if (sp.externalPolicyLocal) put(st, local, e);
     }
+    for (const n of nodeIPs) virtualServer(st, sp, n, sp.nodePort, external, opts);
   }
-  if (sp.healthCheckNodePort) tx.add(set("HEALTH-CHECK-NODE-PORT"), String(sp.healthCheckNodePort));
-}
-
-/** helperChains are the iptables rules ipvs mode adds around the sets (kube-proxy's KUBE-SERVICES, KUBE-POSTROUTING, …). */
-function helperChains(tx: IptablesTransaction, cfg: ProxyConfig, family: Family): void {
-  const s = (short: string) => setName(family, short);
-  const mark = `0x${(1 << cfg.masqueradeBit).toString(16)}`;
-  const local = cfg.clusterCIDRs.find((c) => c.includes(":") === (family === 6));
-  const nat = tx.table("nat");
-  nat.declare("KUBE-SERVICES", "KUBE-POSTROUTING", "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-MARK-MASQ");
-  nat.append("PREROUTING", `${comment("kubernetes service portals")} -j KUBE-SERVICES`);
-  nat.append("OUTPUT", `${comment("kubernetes service portals")} -j KUBE-SERVICES`);
-  nat.append("POSTROUTING", `${comment("kubernetes postrouting rules")} -j KUBE-POSTROUTING`);
-  nat.append(
-    "KUBE-POSTROUTING",
-    `${comment("Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose")} -m set --match-set ${s("LOOP-BACK")} dst,dst,src -j MASQUERADE`,
-    `-m mark ! --mark ${mark}/${mark} -j RETURN`,
-    `-j MARK --xor-mark ${mark}`,
-    `${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`,
-  );
-  nat.append("KUBE-MARK-MASQ", `-j MARK --or-mark ${mark}`);
-  nat.append(
-    "KUBE-SERVICES",
-    `${local ? `! -s ${local} ` : ""}${comment("Kubernetes service cluster ip + port for masquerade purpose")} -m set --match-set ${s("CLUSTER-IP")} dst,dst -j KUBE-MARK-MASQ`,
-    `${comment("Kubernetes service external ip + port for masquerade and filter purpose")} -m set --match-set ${s("EXTERNAL-IP")} dst,dst -j KUBE-MARK-MASQ`,
-    `${comment("Kubernetes service load balancer ip + port for load balancer with sourceRange")} -m set --match-set ${s("LOAD-BALANCER")} dst,dst -j KUBE-LOAD-BALANCER`,
-    `-m addrtype --dst-type LOCAL -j KUBE-NODE-PORT`,
-    `-m set --match-set ${s("CLUSTER-IP")} dst,dst -j ACCEPT`,
-    `-m set --match-set ${s("LOAD-BALANCER")} dst,dst -j ACCEPT`,
-  );
-  nat.append("KUBE-LOAD-BALANCER", `-m set --match-set ${s("LOAD-BALANCER-LOCAL")} dst,dst -j RETURN`, `-j KUBE-MARK-MASQ`);
-  nat.append(
-    "KUBE-NODE-PORT",
-    `-p tcp -m set --match-set ${s("NODE-PORT-LOCAL-TCP")} dst -j RETURN`,
-    `-p tcp ${comment("Kubernetes nodeport TCP port for masquerade purpose")} -m set --match-set ${s("NODE-PORT-TCP")} dst -j KUBE-MARK-MASQ`,
-    `-p udp -m set --match-set ${s("NODE-PORT-LOCAL-UDP")} dst -j RETURN`,
-    `-p udp ${comment("Kubernetes nodeport UDP port for masquerade purpose")} -m set --match-set ${s("NODE-PORT-UDP")} dst -j KUBE-MARK-MASQ`,
-  );
-  const filter = tx.table("filter");
-  filter.declare("KUBE-FORWARD", "KUBE-NODE-PORT", "KUBE-PROXY-FIREWALL", "KUBE-SOURCE-RANGES-FIREWALL", "KUBE-IPVS-FILTER");
-  filter.append("INPUT", "-j KUBE-PROXY-FIREWALL", "-j KUBE-NODE-PORT", "-j KUBE-IPVS-FILTER");
-  filter.append("FORWARD", `${comment("kubernetes forwarding rules")} -j KUBE-FORWARD`);
-  filter.append(
-    "KUBE-FORWARD",
-    "-m conntrack --ctstate INVALID -j DROP",
-    `${comment("kubernetes forwarding rules")} -m mark --mark ${mark}/${mark} -j ACCEPT`,
-    `${comment("kubernetes forwarding conntrack rule")} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-  );
-  filter.append(
-    "KUBE-NODE-PORT",
-    `${comment("Kubernetes health check node port")} -m set --match-set ${s("HEALTH-CHECK-NODE-PORT")} dst -j ACCEPT`,
-  );
-  filter.append("KUBE-PROXY-FIREWALL", `-m set --match-set ${s("LOAD-BALANCER-FW")} dst,dst -j KUBE-SOURCE-RANGES-FIREWALL`);
-  filter.append(
-    "KUBE-SOURCE-RANGES-FIREWALL",
-    `-m set --match-set ${s("LOAD-BALANCER-SOURCE-CIDR")} dst,dst,src -j RETURN`,
-    `-m set --match-set ${s("LOAD-BALANCER-SOURCE-IP")} dst,dst,src -j RETURN`,
-    "-j DROP",
-  );
-  filter.append(
-    "KUBE-IPVS-FILTER",
-    `-m set --match-set ${s("LOAD-BALANCER")} dst,dst -j RETURN`,
-    `-m set --match-set ${s("CLUSTER-IP")} dst,dst -j RETURN`,
-    `-m set --match-set ${s("EXTERNAL-IP")} dst,dst -j RETURN`,
-    `-m set --match-set ${s("HEALTH-CHECK-NODE-PORT")} dst -j RETURN`,
-    `-m conntrack --ctstate NEW -m set --match-set ${s("IPVS-IPS")} dst -j REJECT`,
-  );
+  if (sp.healthCheckNodePort) put(st, "HEALTH-CHECK-NODE-PORT", String(sp.healthCheckNodePort));
 }
 
 /** IpvsRender is ipvs mode's full sync for one family: the sections, and the services that could not render. */
@@ -155,29 +110,19 @@ export interface IpvsRender {
 /** renderIpvs renders ipvs mode for one family. */
 export function renderIpvs(tracker: ServiceTracker, cfg: ProxyConfig, family: Family, opts: IpvsOptions): IpvsRender {
   const errors: string[] = [];
-  const { updates } = computeUpdates(tracker, [...tracker.services.keys()].sort(), family, cfg.nodeName, new Map(), errors, (sp, eps) => ({
-    sp,
-    eps,
-  }));
+  const keys = [...tracker.services.keys()].sort();
+  const { updates } = computeUpdates(tracker, keys, family, cfg.nodeName, new Map(), errors, (sp, eps) => ({ sp, eps }));
+  const st: IpvsState = { entries: new Map(), ipvsadm: [], bound: new Set(), noNodeAccess: [] };
+  for (const r of updates.values()) if (r) servicePort(st, r.sp, r.eps, cfg, family, opts);
+  for (const ip of st.bound) put(st, "IPVS-IPS", ip);
+
   const node = new NodeTransaction();
   node.ip.addLink({ name: DUMMY, kind: "dummy" });
   for (const s of setSpecs(family)) node.ipsets.create(s);
-  const vips = new Set<string>();
-  const lines: string[] = [];
-  for (const r of updates.values()) {
-    if (!r) continue;
-    const { sp, eps } = r;
-    for (const ip of [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerVIPs]) vips.add(ip);
-    fillSets(node.ipsets, sp, eps, family);
-    for (const v of virtualServers(sp, eps, cfg)) {
-      const p = protoFlag(v.proto);
-      lines.push(`-A ${p} ${v.addr} -s ${opts.scheduler}${v.persistent ? ` -p ${v.persistent}` : ""}`);
-      for (const ep of v.reals) lines.push(`-a ${p} ${v.addr} -r ${ep.hostPort} -m -w 1`);
-    }
-  }
-  for (const ip of [...vips].sort()) node.ip.addAddress({ dev: DUMMY, cidr: `${ip}/${family === 6 ? 128 : 32}` });
-  helperChains(node.iptables[family], cfg, family);
-  const ipvsadm = lines.map((l) => `${l}\n`).join("");
+  for (const [short, entries] of st.entries) for (const e of [...entries].sort()) node.ipsets.add(setName(family, short), e);
+  for (const ip of [...st.bound].sort()) node.ip.addAddress({ dev: DUMMY, cidr: `${ip}/${family === 6 ? 128 : 32}` });
+  helperChains(node.iptables[family], cfg, family, new Set(st.entries.keys()), st.noNodeAccess);
+  const ipvsadm = st.ipvsadm.map((l) => `${l}\n`).join("");
   const sections = node.render();
   sections.splice(sections.findIndex((s) => s.title.startsWith("ipset")) + 1, 0, { title: "ipvsadm-restore", text: ipvsadm });
   return { sections, ipvsadm, errors };

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import type { NftListing, NftNode, NftTransaction } from "../../netfilter/index.js";
-import { makeService, makeSlice, overall, testConfig } from "../fixtures.js";
-import { ServiceTracker } from "../tracker.js";
+import { edge, makeSlice, overall, testConfig } from "../fixtures.js";
 import { NftablesProxier, renderNftFullSync } from "./proxier.js";
 
 const OPTS = { serviceCIDRs: ["172.30.0.0/16"], nodePortIPs: ["192.168.0.2"] };
@@ -109,43 +108,6 @@ test("nftables: a vanished table makes the next sync a full one that writes it a
 });
 
 const EDGE = new URL("../../../../src/proxy/testdata/edge.nft", import.meta.url);
-
-/** edge is what the overall scenario leaves out: terminating fallback, internalTrafficPolicy Local, SCTP, topology hints. */
-function edge(): ServiceTracker {
-  const t = new ServiceTracker();
-  const sctp = [{ name: "p80", port: 80, protocol: "SCTP" as const }];
-  t.replaceAll(
-    [
-      makeService("ns1", "terminating", {
-        clusterIP: "172.30.1.1",
-        type: "NodePort",
-        externalTrafficPolicy: "Local",
-        ports: [{ name: "p80", port: 80, protocol: "TCP", nodePort: 3101 }],
-        healthCheckNodePort: 30001,
-      }),
-      makeService("ns2", "internal-local", { clusterIP: "172.30.1.2", internalTrafficPolicy: "Local" }),
-      makeService("ns3", "sctp", { clusterIP: "172.30.1.3", ports: sctp }),
-      makeService("ns4", "zoned", { clusterIP: "172.30.1.4", trafficDistribution: "PreferClose" }),
-    ],
-    [
-      // No endpoint is ready; the local one is still serving while it terminates, so Local traffic goes there.
-      makeSlice("ns1", "terminating", [
-        { ip: "10.180.1.1", node: "test-node", ready: false, serving: true, terminating: true },
-        { ip: "10.180.1.2", node: "other", ready: false, serving: false, terminating: true },
-      ]),
-      makeSlice("ns2", "internal-local", [
-        { ip: "10.180.2.1", node: "test-node" },
-        { ip: "10.180.2.2", node: "other" },
-      ]),
-      { ...makeSlice("ns3", "sctp", [{ ip: "10.180.3.1" }]), ports: [{ name: "p80", port: 80, protocol: "SCTP" }] },
-      makeSlice("ns4", "zoned", [
-        { ip: "10.180.4.1", zones: ["zone-a"] },
-        { ip: "10.180.4.2", zones: ["zone-b"] },
-      ]),
-    ],
-  );
-  return t;
-}
 
 test("nftables full sync of the edge cases: terminating fallback, internal Local, SCTP, topology hints, masquerade-all (golden)", () => {
   const cfg = { ...testConfig, masqueradeAll: true, nodeLabels: { "topology.kubernetes.io/zone": "zone-a" } };
