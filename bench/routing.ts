@@ -5,86 +5,12 @@
  * share the pod MTU (1450 under vxlan). Also times a node joining: from `lab node add` until a pod
  * on the new node answers every existing pod. The same throughput runs on a hand-built copy of the
  * topology without podnet (ref-host-gw, ref-vxlan). A mode may name the nodes' iptables flavour
- * (`vxlan@legacy`; default nft). Prints JSON with every run and the medians.
+ * (`vxlan@legacy`; default nft), or a proxy mode (`vxlan/nftables`: routing-rules.ts, the default
+ * set). Prints JSON with every run and the medians.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { RealExecutor } from "../src/exec/real.js";
-import { trackDir, trackNetns } from "./interrupt.js";
+import { BenchLab, type Client, exec, pod, SECONDS, throughput } from "./routing-lab.js";
 import { RefLab } from "./routing-ref.js";
-
-const exec = new RealExecutor();
-const PODNET = fileURLToPath(new URL("../../bin/podnet", import.meta.url));
-const SECONDS = 5;
-
-const pod = (name: string, node: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, labels: {app: bench}}
-spec:
-  nodeName: ${node}
-  containers: [{name: echo, ports: [{containerPort: 8080}]}]
-`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-
-class BenchLab {
-  readonly name = `b${randomBytes(3).toString("hex")}`;
-  readonly netns = trackNetns(`pn-${this.name}-`);
-  readonly stateDir = trackDir(mkdtempSync(join(tmpdir(), "podnet-bench-")));
-  async cli(args: string[], stdin?: string): Promise<string> {
-    const [sub, ...rest] = args;
-    const r = await exec.run({
-      argv: [PODNET, "lab", sub as string, "--lab", this.name, "--state-dir", this.stateDir, ...rest],
-      netns: null,
-      timeoutMs: 120_000,
-      ...(stdin ? { stdin } : {}),
-    });
-    return r.stdout;
-  }
-  async podIP(name: string): Promise<string> {
-    return (JSON.parse(await this.cli(["get", "pod", name, "-o", "json"])) as { status: { podIP: string } }).status.podIP;
-  }
-  async down(): Promise<void> {
-    await this.cli(["down"]).catch(() => {});
-    rmSync(this.stateDir, { recursive: true, force: true });
-  }
-}
-
-/** Client runs an iperf3 client command in the client pod and returns its stdout. */
-type Client = (argv: string[]) => Promise<string>;
-
-/** iperf runs one TCP test to `ip` and returns Gbit/s received. */
-async function iperf(client: Client, ip: string): Promise<number> {
-  const out = await client(["iperf3", "-c", ip, "-t", String(SECONDS), "-J"]);
-  const j = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
-  return j.end.sum_received.bits_per_second / 1e9;
-}
-
-/** throughput alternates same-node and cross-node runs and summarises them. */
-async function throughput(client: Client, same: string, remote: string, runs: number): Promise<Record<string, unknown>> {
-  const sameNode: number[] = [];
-  const crossNode: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    sameNode.push(await iperf(client, same));
-    crossNode.push(await iperf(client, remote));
-  }
-  const s = median(sameNode);
-  const c = median(crossNode);
-  return {
-    sameNodeGbps: sameNode.map((x) => +x.toFixed(2)),
-    crossNodeGbps: crossNode.map((x) => +x.toFixed(2)),
-    medianSameNodeGbps: +s.toFixed(2),
-    medianCrossNodeGbps: +c.toFixed(2),
-    crossToSameRatio: +(c / s).toFixed(3),
-  };
-}
+import { benchWithRuleset, RULESET_MODES } from "./routing-rules.js";
 
 /** benchReference measures the hand-built topology without podnet (host-gw or vxlan by plain ip commands). */
 async function benchReference(mode: "host-gw" | "vxlan", runs: number): Promise<Record<string, unknown>> {
@@ -139,15 +65,17 @@ async function benchMode(mode: string, runs: number): Promise<Record<string, unk
   }
 }
 
-/** benchRouting measures every mode in one run, and the hand-built references ("ref-host-gw", "ref-vxlan"). */
-export async function benchRouting(
-  modes = ["host-gw", "vxlan", "bgp", "ref-host-gw", "ref-vxlan"],
-  runs = 3,
-): Promise<Record<string, unknown>> {
+/**
+ * benchRouting measures every mode in one run. By default: each routing mode with 1 000 Services in
+ * each proxy mode against its hand-built copy carrying the same rules ("host-gw/nftables"); also
+ * by name: a lab alone ("vxlan", "vxlan@legacy") and the rule-free copies ("ref-host-gw", "ref-vxlan").
+ */
+export async function benchRouting(modes = RULESET_MODES, runs = 3): Promise<Record<string, unknown>> {
   const results = [];
   for (const m of modes) {
     process.stderr.write(`routing bench: ${m}…\n`);
     if (m === "ref-host-gw" || m === "ref-vxlan") results.push(await benchReference(m.slice(4) as "host-gw" | "vxlan", runs));
+    else if (m.includes("/")) results.push(await benchWithRuleset(m, runs));
     else results.push(await benchMode(m, runs));
   }
   return { bench: "routing", iperfSeconds: SECONDS, runs, results };
