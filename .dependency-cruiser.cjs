@@ -20,6 +20,7 @@ const LAYERS = {
   dns: ["exec", "model", "store", "util"],
   doctor: ["util"],
   ui: ["model", "proxy", "store", "util"],
+  agent: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "cluster", "routing", "proxy", "util"],
   lab: [
     "exec",
     "iproute",
@@ -38,6 +39,7 @@ const LAYERS = {
     "dns",
     "doctor",
     "ui",
+    "agent",
     "util",
   ],
   cli: [
@@ -59,6 +61,7 @@ const LAYERS = {
     "tc",
     "lab",
     "ui",
+    "agent",
     "util",
   ],
 };

@@ -7,7 +7,7 @@
  * RSS is read at the end of each size.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,5 +118,6 @@ export async function benchDns(sizes = [100, 10_000], seconds = 5): Promise<Reco
     return { goal: { ratio: ">= 0.5", p99Us: "<= 2000" }, seconds, results };
   } finally {
     await deleteNetns(exec, netns);
+    rmSync(dir, { recursive: true, force: true });
   }
 }

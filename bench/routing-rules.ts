@@ -101,6 +101,9 @@ async function copyRuleset(lab: BenchLab, ref: RefLab, proxyMode: string): Promi
   for (const i of [1, 2]) {
     const rules = await proxyRuleset(`pn-${lab.name}-node-${i}`, proxyMode);
     const netns = ref.ns(`n${i}`);
+    // kube-proxy creates its nfacct counters before the rules that name them.
+    for (const name of new Set([...rules.matchAll(/--nfacct-name\s+(\S+)/g)].map((m) => m[1] as string)))
+      await exec.run({ argv: ["nfacct", "add", name], netns });
     if (proxyMode === "nftables") await exec.run({ argv: ["nft", "-f", "-"], netns, stdin: rules });
     else await exec.run({ argv: ["iptables-restore", "--noflush"], netns, stdin: rules });
     await exec.run({ argv: ["iptables-restore", "--noflush"], netns, stdin: flannelRules(i - 1) });

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { registerCni } from "./cni.js";
 import { registerLab } from "./lab/index.js";
 import { registerPolicy } from "./policy.js";
+import { registerAgent } from "./agent.js";
 import { registerController } from "./controller.js";
 import { registerProxy } from "./proxy.js";
 import { registerDns } from "./dns.js";
@@ -34,6 +35,7 @@ export function program(): Command {
   registerCni(p);
   registerProxy(p);
   registerController(p);
+  registerAgent(p);
   registerPolicy(p);
   registerQos(p);
   registerDns(p);

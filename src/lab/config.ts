@@ -25,6 +25,8 @@ export interface LabConfig {
   proxyMode?: "iptables" | "nftables";
   /** mirror turns on traffic mirroring on every node, to this interface (`lab up --mirror`). */
   mirror?: { iface: string };
+  /** nodeAgent says each node's routing runs in a `podnet agent` process (`lab up --node-agent`). */
+  nodeAgent?: boolean;
   /** dns says the lab runs the cluster DNS (kube-dns at 10.96.0.10, `lab up` without --no-dns). */
   dns?: boolean;
   createdAt: string;

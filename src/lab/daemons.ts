@@ -9,7 +9,7 @@ import { pidLooksLike } from "../util/proc.js";
 import type { LabPaths } from "./layout.js";
 
 /** DaemonName names a per-node daemon. */
-export type DaemonName = "proxy" | "policy" | "qos" | "cni-agent";
+export type DaemonName = "proxy" | "policy" | "qos" | "cni-agent" | "agent";
 
 /** DaemonRecord is a daemon's last start and how many starts there were. */
 export interface DaemonRecord {

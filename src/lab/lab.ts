@@ -20,9 +20,10 @@ import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
 import type { NodeRuntime } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
 import { syncRouting, syncServiceRoutes } from "./network.js";
+import { AGENT } from "./agent.js";
+import { ensureAgents, waitForAgents } from "./agents.js";
 import { reconcileLab } from "./reconcile.js";
 import { applyDefaults } from "../model/defaults.js";
-import { ensureAgents } from "./agents.js";
 import { POLICY } from "./policy.js";
 import { markIptablesFlavour, PROXY } from "./proxy.js";
 import { cniSocket, ensureCniAgents } from "./cniagent.js";
@@ -73,6 +74,7 @@ export class Lab {
       mirror?: { iface: string };
       proxyMode?: "iptables" | "nftables";
       dns?: boolean;
+      nodeAgent?: boolean;
     } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
@@ -87,6 +89,7 @@ export class Lab {
         ...(opts.mirror ? { mirror: opts.mirror } : {}),
         ...(opts.proxyMode && opts.proxyMode !== "iptables" ? { proxyMode: opts.proxyMode } : {}),
         ...(opts.dns !== false ? { dns: true } : {}),
+        ...(opts.nodeAgent ? { nodeAgent: true } : {}),
         name: this.name,
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },
@@ -213,7 +216,10 @@ export class Lab {
 
   /** syncNetwork programs the lab's routes: pod blocks between nodes (the routing mode), service addresses on the underlay. */
   async syncNetwork(cfg: LabConfig): Promise<void> {
-    await syncRouting(this.exec, this.paths, this.store, cfg);
+    if (cfg.nodeAgent) {
+      await ensureAgents(this.exec, this.paths, cfg, AGENT);
+      await waitForAgents(this.paths, cfg, AGENT, this.store.version(), 30_000);
+    } else await syncRouting(this.exec, this.paths, this.store, cfg);
     await syncServiceRoutes(this.exec, this.store, cfg);
   }
 }

@@ -56,6 +56,12 @@ export class LabPaths {
   proxyStatus(node: string): string {
     return join(this.nodeDir(node), "proxy-status.json");
   }
+  agentStatus(node: string): string {
+    return join(this.nodeDir(node), "agent-status.json");
+  }
+  agentLog(node: string): string {
+    return join(this.nodeDir(node), "agent.log");
+  }
   routingDir(node: string): string {
     return join(this.nodeDir(node), "routing");
   }

@@ -26,6 +26,7 @@ interface CurlFlags {
   data?: string;
   count?: number;
   sport?: number;
+  interval?: number;
 }
 
 /** registerCurl adds `lab curl`. */
@@ -40,6 +41,7 @@ export function registerCurl(lab: Command): void {
     .option("-d, --data <body>", "send a body (POST) or datagram")
     .addOption(intOption("-c, --count <n>", "make n requests, one answer per line", 1, 100_000))
     .addOption(intOption("--sport <port>", "UDP source port", 1, 65_535))
+    .addOption(durationOption("--interval <duration>", "with --count: start the requests this far apart (a steady client loop)", "0s"))
     .action(async (source: string, urls: string[], o: CurlFlags, cmd: Command) => {
       for (const u of urls) checkUrl(u);
       const l = openLab(cmd);
@@ -50,6 +52,7 @@ export function registerCurl(lab: Command): void {
         ...(o.data ? [`--data=${o.data}`] : []),
         ...(o.count !== undefined ? [`--count=${o.count}`] : []),
         ...(o.sport !== undefined ? [`--sport=${o.sport}`] : []),
+        ...(o.interval ? [`--interval=${o.interval}`] : []),
         "--",
         ...urls,
       ];

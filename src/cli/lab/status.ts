@@ -28,6 +28,7 @@ export function registerStatus(lab: Command): void {
           daemonState("policy", d.policy),
           daemonState("qos", d.qos),
           daemonState("cni-agent", d["cni-agent"]),
+          ...(cfg.nodeAgent ? [daemonState("agent", d.agent)] : []),
         ];
         if (cfg.routing.mode === "bgp") {
           const bird = new BirdDaemon(l.exec, nodeNetns(l.name, n.name), nodeRouting(l.exec, l.paths, cfg, n.name).bird).pid();

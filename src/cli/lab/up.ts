@@ -26,6 +26,7 @@ interface UpFlags {
   mirrorIface: string;
   proxyMode: "iptables" | "nftables" | "ipvs";
   dns?: boolean;
+  nodeAgent: boolean;
 }
 
 /** registerUp adds `lab up`. */
@@ -48,6 +49,7 @@ export function registerUp(lab: Command): void {
     .option("--mirror-iface <name>", "the nodes' mirror interface", ifaceName, "mirror0")
     .option("--dns", "run the cluster DNS: kube-dns at 10.96.0.10, two podnet dns pods, an upstream on the external host (the default)")
     .option("--no-dns", "run no cluster DNS (pods then use the machine's resolver)")
+    .option("--node-agent", "route each node's pods from a `podnet agent` in the node, as flanneld or calico-node do", false)
     .action(async (o: UpFlags, cmd: Command) => {
       if (o.proxyMode === "ipvs")
         throw new LabError(
@@ -69,6 +71,7 @@ export function registerUp(lab: Command): void {
           ...(o.mirror ? { mirror: { iface: o.mirrorIface } } : {}),
           proxyMode: o.proxyMode,
           dns: o.dns !== false,
+          nodeAgent: o.nodeAgent,
         });
         const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);

@@ -5,7 +5,8 @@
  * connection (a new source port), and prints one line per answer: the body, or {"error": …}.
  * Given several URLs it fetches each once (in parallel), one line per URL in order — a
  * reachability row for matrix tests.
- * --sport fixes the UDP source port, to exercise conntrack's memory of a "connection".
+ * --sport fixes the UDP source port, to exercise conntrack's memory of a "connection"; --interval
+ * spaces the --count requests (ms from one start to the next).
  */
 import { createSocket } from "node:dgram";
 import { request } from "node:http";
@@ -19,6 +20,7 @@ const { values, positionals } = parseArgs({
     data: { type: "string" },
     count: { type: "string" },
     sport: { type: "string" },
+    interval: { type: "string", default: "0" },
   },
 });
 const urls = positionals.map((u) => new URL(u));
@@ -93,5 +95,11 @@ if (!first) {
     process.exitCode = 1;
   }
 } else {
-  for (let i = 0; i < Number(values.count); i++) process.stdout.write(await line(first));
+  // With --interval, requests start that many ms apart (a steady client loop), each waiting for its answer.
+  const gap = Number(values.interval);
+  for (let i = 0; i < Number(values.count); i++) {
+    const t0 = Date.now();
+    process.stdout.write(await line(first));
+    if (gap > 0 && i + 1 < Number(values.count)) await new Promise((r) => setTimeout(r, Math.max(0, gap - (Date.now() - t0))));
+  }
 }

@@ -1,0 +1,144 @@
+/**
+ * `podnet agent`: one process per node, as flanneld or calico-node. This first part hosts the
+ * node's routing (host-gw, vxlan or bgp: routes, VXLAN entries, BIRD, egress NAT) over the
+ * cluster it follows (a store file or a datastore), programs only its own node, resyncs every
+ * resync period to repair drift, and records the version it has applied in a status file, so the
+ * lab waits for every node. A restarted agent adopts the kernel state it finds. The proxy, the CNI
+ * socket and the heartbeat still run as their own processes.
+ */
+import { RealNodeKernel } from "../dataplane/index.js";
+import type { Executor } from "../exec/types.js";
+import { detectFlavour, type Flavour } from "../netfilter/index.js";
+import { NodeRouting } from "../routing/agent.js";
+import type { RoutingSettings } from "../routing/types.js";
+import type { StoreSnapshot } from "../store/follow.js";
+import { type Cluster, openCluster } from "../store/open.js";
+import type { BindAddress } from "../util/http.js";
+import { writeJsonAtomic } from "../util/jsonfile.js";
+import { type AgentMetrics, NO_AGENT_METRICS, serveAgent } from "./metrics.js";
+import { RoutingLoop } from "./routing.js";
+
+/** AgentOptions configure `podnet agent`. */
+export interface AgentOptions {
+  node: string;
+  /** store is the store file or datastore URL (as --store). */
+  store: string;
+  statusFile?: string;
+  settings: RoutingSettings;
+  clusterCIDRs: string[];
+  /** stateDir holds BIRD's files. */
+  stateDir: string;
+  iptables: Flavour | "auto";
+  resyncPeriodMs: number;
+  /** bind serves /metrics, /healthz and /readyz; none when undefined. */
+  bind?: BindAddress;
+  log: (line: string) => void;
+}
+
+/** AgentStatus is the status file: the lab waits until resourceVersion reaches its change. */
+export interface AgentStatus {
+  pid: number;
+  node: string;
+  /** resourceVersion is the newest cluster version the node converged to. */
+  resourceVersion: number;
+  converged: boolean;
+  pending: string[];
+  passes: number;
+  error?: string;
+}
+
+/** AgentDaemon runs the node's loop until stopped. */
+export class AgentDaemon {
+  private readonly cluster: Cluster;
+  private loop!: RoutingLoop;
+  private metrics: AgentMetrics = NO_AGENT_METRICS;
+  private last: StoreSnapshot | undefined;
+  private lastPass = 0;
+  private readonly status: AgentStatus;
+
+  constructor(
+    private readonly exec: Executor,
+    private readonly o: AgentOptions,
+  ) {
+    this.cluster = openCluster(o.store, o.log);
+    this.status = { pid: process.pid, node: o.node, resourceVersion: 0, converged: false, pending: [], passes: 0 };
+  }
+
+  /** start opens the cluster, serves the endpoints and runs the first pass (whose failure is reported, not fatal). */
+  async start(): Promise<void> {
+    await this.cluster.follower.open();
+    const flavour = this.o.iptables === "auto" ? await detectFlavour(this.exec, null) : this.o.iptables;
+    const routing = new NodeRouting({
+      kernel: new RealNodeKernel(this.exec, null, flavour),
+      exec: this.exec,
+      settings: this.o.settings,
+      stateDir: this.o.stateDir,
+    });
+    this.loop = new RoutingLoop({
+      node: this.o.node,
+      routing,
+      settings: this.o.settings,
+      clusterCIDRs: this.o.clusterCIDRs,
+      store: this.cluster.store,
+      routedTimeoutMs: 20_000,
+    });
+    if (this.o.bind)
+      this.metrics = await serveAgent(this.o.bind, {
+        alive: () => Date.now() - this.lastPass < 2 * this.o.resyncPeriodMs,
+        ready: () => this.status.converged && !this.status.error,
+      });
+    await this.tick();
+  }
+
+  /** run follows the cluster until stop(). */
+  async run(): Promise<void> {
+    try {
+      await this.cluster.follower.loop(() => this.tick());
+    } finally {
+      await this.metrics.close();
+      await this.cluster.ds.close();
+    }
+  }
+
+  /** stop ends run() after the current pass. */
+  stop(): void {
+    this.cluster.follower.stop();
+  }
+
+  /** tick runs a pass when the cluster changed, or on the last snapshot when a resync is due. */
+  private async tick(): Promise<void> {
+    const f = this.cluster.follower;
+    const due = Date.now() - this.lastPass >= this.o.resyncPeriodMs;
+    const snap = f.changed() ? f.read() : due || !this.status.converged ? this.last : undefined;
+    if (f.error) {
+      this.metrics.datastoreError();
+      this.status.error = f.error.message;
+    }
+    if (!snap) return this.write();
+    this.last = snap;
+    this.lastPass = Date.now();
+    const t0 = performance.now();
+    try {
+      const r = await this.loop.sync(snap);
+      this.metrics.synced((performance.now() - t0) / 1000, r.converged ? "converged" : "pending");
+      if (r.changes > 0) this.o.log(`routing: ${r.changes} changes at version ${snap.resourceVersion}`);
+      if (r.pending.length && r.pending.join() !== this.status.pending.join())
+        this.o.log(`routing: waiting for ${r.pending.join(", ")} to publish their side`);
+      this.status.converged = r.converged;
+      this.status.pending = r.pending;
+      if (r.converged) this.status.resourceVersion = snap.resourceVersion;
+      if (!f.error) delete this.status.error;
+    } catch (e) {
+      this.metrics.synced((performance.now() - t0) / 1000, "error");
+      this.o.log((e as Error).message);
+      this.status.converged = false;
+      this.status.error = (e as Error).message;
+    }
+    this.status.passes++;
+    this.write();
+  }
+
+  private write(): void {
+    if (this.o.statusFile) writeJsonAtomic(this.o.statusFile, this.status);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * `podnet agent` (issue 20): with `lab up --node-agent` every node's routing runs in an agent
+ * process in the node's namespace, following the cluster store, instead of the lab's in-process
+ * reconcile. The routing suite's shared and membership cases pass in host-gw, vxlan and bgp; an
+ * agent killed with -9 under a steady client loop drops no request, and once restarted its node's
+ * routes, neighbours, FDB entries and rules are what they were (adopted, not rebuilt).
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import type { AgentStatus } from "../../src/agent/daemon.js";
+import { LabPaths } from "../../src/lab/layout.js";
+import type { Pod } from "../../src/model/types.js";
+import { deployment, withLab, type TestLab } from "./helpers.js";
+import { kernelRoutes, lines, membershipCases, nodeRun, sharedCases } from "./routing-cases.js";
+
+for (const mode of ["host-gw", "vxlan", "bgp"])
+  test(`${mode} with node agents: all pairs, egress, node add/remove/restart`, { timeout: 300_000 }, async () => {
+    await withLab(
+      3,
+      async (lab) => {
+        await sharedCases(lab, mode);
+        await membershipCases(lab, (l, n) => kernelRoutes(l, n, mode === "bgp" ? "bird" : "81"));
+        assert.match(await lab.ok(["status"]), /agent running \(pid \d+/);
+      },
+      ["--routing-mode", mode, "--node-agent"],
+    );
+  });
+
+const status = (lab: TestLab, node: string) =>
+  JSON.parse(readFileSync(new LabPaths(lab.stateDir, lab.name).agentStatus(node), "utf8")) as AgentStatus;
+
+/** kernelState is what the agent owns on a node, as the kernel lists it (counters dropped). */
+async function kernelState(lab: TestLab, node: string): Promise<string> {
+  const parts = await Promise.all([
+    nodeRun(lab, node, ["ip", "route", "show", "table", "all"]),
+    nodeRun(lab, node, ["ip", "rule"]),
+    nodeRun(lab, node, ["ip", "neigh", "show", "nud", "permanent"]),
+    nodeRun(lab, node, ["bridge", "fdb", "show", "dev", "podnet.1"]),
+    nodeRun(lab, node, ["iptables-save", "-t", "nat"]),
+  ]);
+  return parts
+    .join("\n")
+    .split("\n")
+    .filter((l) => !l.startsWith("#"))
+    .map((l) => l.replace(/\[\d+:\d+\]/, ""))
+    .join("\n");
+}
+
+test(
+  "kill -9 of a vxlan agent under a client loop: no request fails; restarted, it adopts its node's state unchanged",
+  { timeout: 240_000 },
+  async () => {
+    await withLab(
+      2,
+      async (lab) => {
+        await lab.ok(["apply", "-f", "-"], deployment("web", 4));
+        const pods = (await lab.json<{ items: Pod[] }>(["get", "pods"])).items;
+        const a = pods.find((p) => p.spec.nodeName === "node-1")!;
+        const b = pods.find((p) => p.spec.nodeName === "node-2")!;
+        const before = await kernelState(lab, "node-2");
+        const victim = status(lab, "node-2").pid;
+        // 10 requests a second for 8 s, from node-1 to a pod on node-2, through the victim's routes.
+        const loop = lab.ok([
+          "curl",
+          a.metadata.name,
+          `http://${b.status?.podIP}:8080/`,
+          "--count",
+          "80",
+          "--interval",
+          "100ms",
+          "--timeout",
+          "2s",
+        ]);
+        await new Promise((r) => setTimeout(r, 1500));
+        process.kill(victim, "SIGKILL");
+        await new Promise((r) => setTimeout(r, 1500));
+        // The next reconcile starts the agent again, and returns once every agent converged.
+        await lab.ok(["apply", "-f", "-"], deployment("web", 4));
+        const answers = lines(await loop);
+        assert.equal(answers.length, 80);
+        assert.deepEqual(
+          answers.filter((x) => x.error),
+          [],
+          "every request answered while the agent was dead and while it started",
+        );
+        const after = status(lab, "node-2");
+        assert.notEqual(after.pid, victim, "a new agent runs");
+        assert.equal(after.converged, true);
+        assert.equal(await kernelState(lab, "node-2"), before, "routes, rules, neighbours and FDB entries as before");
+        assert.match(await lab.ok(["status"]), /agent running \(pid \d+, restarted 1×\)/);
+      },
+      ["--routing-mode", "vxlan", "--node-agent"],
+    );
+  },
+);
