@@ -205,8 +205,22 @@ export class RealExecutor implements Executor {
     const [cmd, ...args] = wrapArgv(spec);
     return new Promise((resolve, reject) => {
       const child = spawn(cmd as string, args, { env: childEnv(spec.env), stdio: "inherit" });
-      child.on("error", (e) => reject(new ExecError(spec, null, "", e)));
-      child.on("close", (code, signal) => resolve(code ?? (signal ? signalExit(signal) : 1)));
+      // A terminal's Ctrl-C reaches the whole process group; a SIGTERM or SIGHUP sent to this process
+      // alone is passed on, so the child stops first and this process still runs what follows it.
+      const forward = (sig: NodeJS.Signals) => child.kill(sig);
+      const signals = ["SIGTERM", "SIGHUP"] as const;
+      for (const sig of signals) process.on(sig, forward);
+      const done = () => {
+        for (const sig of signals) process.removeListener(sig, forward);
+      };
+      child.on("error", (e) => {
+        done();
+        reject(new ExecError(spec, null, "", e));
+      });
+      child.on("close", (code, signal) => {
+        done();
+        resolve(code ?? (signal ? signalExit(signal) : 1));
+      });
     });
   }
 }
