@@ -1,6 +1,7 @@
 /**
- * A throw-away single-member etcd for tests and benchmarks (the lab on etcd will start its members): it listens on loopback ports that were
- * free, keeps its data in a temp dir, and is stopped by its PID and removed by stop().
+ * A throw-away single-member etcd for tests and benchmarks (the lab on etcd will start its members):
+ * it listens on loopback ports that were free, or in a namespace of the caller's on one of its
+ * addresses, keeps its data in a temp dir, and is stopped by its PID and removed by stop().
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -25,6 +26,8 @@ export function freePort(): Promise<number> {
 /** TestEtcd is a running etcd. */
 export interface TestEtcd {
   endpoint: string;
+  /** ctl runs etcdctl against the member (in its namespace) and returns its output. */
+  ctl(args: string[]): Promise<string>;
   /** wipe deletes every key. */
   wipe(): Promise<void>;
   /** pause stops the member and keeps its data; resume starts it again on the same ports. */
@@ -33,12 +36,20 @@ export interface TestEtcd {
   stop(): Promise<void>;
 }
 
-/** startTestEtcd starts etcd and returns once it answers. */
-export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
+/** EtcdPlace puts the member in a namespace of the caller's, on one of its addresses (ports 2379 and 2380). */
+export interface EtcdPlace {
+  netns: string;
+  host: string;
+}
+
+/** startTestEtcd starts etcd (on free loopback ports, or in a namespace) and returns once it answers. */
+export async function startTestEtcd(exec: Executor, place?: EtcdPlace): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), "podnet-etcd-"));
-  const [client, peer] = [await freePort(), await freePort()];
-  const endpoint = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
+  const [client, peer] = place ? [2379, 2380] : [await freePort(), await freePort()];
+  const host = place?.host ?? "127.0.0.1";
+  const netns = place?.netns ?? null;
+  const endpoint = `http://${host}:${client}`;
+  const peerUrl = `http://${host}:${peer}`;
   let log = "";
   const argv = [
     "etcd",
@@ -66,26 +77,33 @@ export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
   ];
   const launch = () =>
     exec.stream(
-      { argv, netns: null },
+      { argv, netns },
       () => {},
       (line) => (log += `${line}\n`),
     );
   let proc: Stream | undefined = launch();
-  const c = new Etcd3({ hosts: [endpoint], dialTimeout: 1_000 });
+  const ctl = async (args: string[]) =>
+    (await exec.run({ argv: ["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s", ...args], netns, timeoutMs: 10_000 })).stdout;
+  // From the caller's namespace a client answers; from another one, etcdctl run there.
+  const c = place ? undefined : new Etcd3({ hosts: [endpoint], dialTimeout: 1_000 });
+  const ping = async () => {
+    if (c) await c.get("/ping").exec();
+    else await ctl(["get", "/ping"]);
+  };
   const halt = async () => {
     proc?.stop();
     await proc?.done;
     proc = undefined;
   };
   const stop = async () => {
-    c.close();
+    c?.close();
     await halt();
     rmSync(dir, { recursive: true, force: true });
   };
   const answers = async () => {
     for (let i = 0; ; i++) {
       try {
-        await c.get("/ping").exec();
+        await ping();
         return;
       } catch (e) {
         if (i > 100) {
@@ -99,8 +117,10 @@ export async function startTestEtcd(exec: Executor): Promise<TestEtcd> {
   await answers();
   return {
     endpoint,
+    ctl,
     wipe: async () => {
-      await c.delete().all().exec();
+      if (c) await c.delete().all().exec();
+      else await ctl(["del", "", "--from-key"]);
     },
     pause: halt,
     resume: async () => {

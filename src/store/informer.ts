@@ -27,7 +27,9 @@ export class DatastoreFollower implements Follower {
   private readonly watches = new Map<string, Watch>();
   private readonly synced = new Set<string>();
   private version = 0;
-  private readVersion = -1;
+  /** generation counts the cache's changes: a kind listed again at the same version still changes it. */
+  private generation = 0;
+  private readGeneration = -1;
   private wake: () => void = () => {};
   private stopped = false;
   private opened: Promise<void> | undefined;
@@ -83,7 +85,11 @@ export class DatastoreFollower implements Follower {
     this.watches.get(kind)?.stop();
     this.watches.delete(kind);
     if (e.reason !== "Gone") this.note(e);
-    else this.log(`${e.message}: listing ${kind}s again`);
+    else {
+      // The kind's cache misses what was compacted away: no snapshot until it is listed again.
+      this.synced.delete(kind);
+      this.log(`${e.message}: listing ${kind}s again`);
+    }
     void new Promise((r) => setTimeout(r, e.reason === "Gone" ? 0 : backoffMs(0))).then(() => this.follow(kind, 1));
   }
 
@@ -94,18 +100,19 @@ export class DatastoreFollower implements Follower {
 
   private bump(rv: string): void {
     this.version = Math.max(this.version, Number(rv));
+    this.generation++;
     this.wake();
   }
 
   /** changed says whether anything arrived since the last read. */
   changed(): boolean {
-    return this.synced.size === this.kinds.length && this.version !== this.readVersion;
+    return this.synced.size === this.kinds.length && this.generation !== this.readGeneration;
   }
 
   /** read returns the snapshot, or undefined (with error set) before every kind listed or when a required object is missing. */
   read(): StoreSnapshot | undefined {
     if (this.synced.size < this.kinds.length) return undefined;
-    this.readVersion = this.version;
+    this.readGeneration = this.generation;
     const missing = this.required.find((k) => !this.objects.has(keyString(k)));
     if (missing) {
       this.note(
