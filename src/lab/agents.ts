@@ -4,6 +4,7 @@
  * reconcile if it died, and records the store version it last enforced in a status file, so that
  * `lab apply` returns only after every node programmed the change.
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Executor } from "../exec/types.js";
 import { readJson } from "../util/jsonfile.js";
@@ -33,15 +34,26 @@ export interface AgentStatus {
   error?: string;
 }
 
+/** heldDown is the set of daemons `lab stop` holds down ("agent/node-2"), from held.json. */
+export function heldDown(paths: LabPaths): Set<string> {
+  return new Set(readJson<string[]>(join(paths.dir, "held.json")) ?? []);
+}
+
 function alive(s: AgentStatus | undefined): boolean {
   return s !== undefined && pidLooksLike(s.pid, PODNET_BIN);
 }
 
-/** ensureAgents starts the agent of every node where it is not running. */
-export async function ensureAgents(exec: Executor, paths: LabPaths, cfg: LabConfig, kind: AgentKind): Promise<void> {
+/** ensureAgents starts the agent of every node where it is not running, but those `held` down (as "proxy/node-2"). */
+export async function ensureAgents(
+  exec: Executor,
+  paths: LabPaths,
+  cfg: LabConfig,
+  kind: AgentKind,
+  held = heldDown(paths),
+): Promise<void> {
   await Promise.all(
     cfg.nodes.map(async (n) => {
-      if (alive(readJson<AgentStatus>(kind.statusFile(paths, n.name)))) return;
+      if (held.has(`${kind.name}/${n.name}`) || alive(readJson<AgentStatus>(kind.statusFile(paths, n.name)))) return;
       const pid = await exec.daemon({
         argv: kind.argv(paths, cfg, n),
         netns: nodeNetns(cfg.name, n.name),
@@ -55,10 +67,11 @@ export async function ensureAgents(exec: Executor, paths: LabPaths, cfg: LabConf
   );
 }
 
-/** waitForAgents waits until every node's agent enforced store version `rv` (or fails with its error). */
+/** waitForAgents waits until every node's agent enforced store version `rv` (or fails with its error); held-down agents are not waited for. */
 export async function waitForAgents(paths: LabPaths, cfg: LabConfig, kind: AgentKind, rv: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (const n of cfg.nodes) {
+  const held = heldDown(paths);
+  for (const n of cfg.nodes.filter((x) => !held.has(`${kind.name}/${x.name}`))) {
     for (;;) {
       const s = readJson<AgentStatus>(kind.statusFile(paths, n.name));
       if (s && s.resourceVersion >= rv && !s.error) break;

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { FORBID_NETNS_ENV } from "../cni/datapath.js";
 import type { Executor } from "../exec/types.js";
 import { pidLooksLike } from "../util/proc.js";
+import { heldDown } from "./agents.js";
 import { recordStart } from "./daemons.js";
 import type { LabConfig } from "./config.js";
 import { type LabPaths, nodeNetns } from "./layout.js";
@@ -33,12 +34,12 @@ function agentPid(paths: LabPaths, node: string): number | undefined {
 }
 
 /** ensureCniAgents starts the agent of every node whose agent is not running. */
-export async function ensureCniAgents(exec: Executor, paths: LabPaths, cfg: LabConfig): Promise<void> {
+export async function ensureCniAgents(exec: Executor, paths: LabPaths, cfg: LabConfig, held = heldDown(paths)): Promise<void> {
   await Promise.all(
     cfg.nodes.map(async (n) => {
       const socket = cniSocket(paths, n.name);
       const pid = agentPid(paths, n.name);
-      if (socket === "none" || (pid !== undefined && pidLooksLike(pid, socket))) return;
+      if (held.has(`cni-agent/${n.name}`) || socket === "none" || (pid !== undefined && pidLooksLike(pid, socket))) return;
       const started = await exec.daemon({
         argv: [PODNET_CNI, "agent", "--socket", socket],
         netns: nodeNetns(cfg.name, n.name),

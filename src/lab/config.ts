@@ -27,6 +27,8 @@ export interface LabConfig {
   mirror?: { iface: string };
   /** nodeAgent says each node's routing runs in a `podnet agent` process (`lab up --node-agent`). */
   nodeAgent?: boolean;
+  /** supervise says a supervisor process restarts dead node daemons within a second (`lab up --supervise`, implied by --node-agent). */
+  supervise?: boolean;
   /** dns says the lab runs the cluster DNS (kube-dns at 10.96.0.10, `lab up` without --no-dns). */
   dns?: boolean;
   createdAt: string;

@@ -21,6 +21,7 @@ import type { NodeRuntime } from "./kubelet.js";
 import { LabError, LabPaths, nodeNetns } from "./layout.js";
 import { syncRouting, syncServiceRoutes } from "./network.js";
 import { AGENT } from "./agent.js";
+import { ensureSupervisor, stopSupervisor } from "./supervisor.js";
 import { ensureAgents, waitForAgents } from "./agents.js";
 import { reconcileLab } from "./reconcile.js";
 import { applyDefaults } from "../model/defaults.js";
@@ -75,6 +76,7 @@ export class Lab {
       proxyMode?: "iptables" | "nftables";
       dns?: boolean;
       nodeAgent?: boolean;
+      supervise?: boolean;
     } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
@@ -90,6 +92,7 @@ export class Lab {
         ...(opts.proxyMode && opts.proxyMode !== "iptables" ? { proxyMode: opts.proxyMode } : {}),
         ...(opts.dns !== false ? { dns: true } : {}),
         ...(opts.nodeAgent ? { nodeAgent: true } : {}),
+        ...(opts.supervise || opts.nodeAgent ? { supervise: true } : {}),
         name: this.name,
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },
@@ -113,6 +116,7 @@ export class Lab {
           ensureCniAgents(this.exec, this.paths, cfg),
         ]);
         if (cfg.dns) await this.startDns(cfg);
+        if (cfg.supervise) await ensureSupervisor(this.exec, this.paths);
         return cfg;
       } catch (e) {
         await this.teardown();
@@ -187,6 +191,7 @@ export class Lab {
   }
 
   private async teardown(): Promise<string[]> {
+    await stopSupervisor(this.paths);
     const removed = await destroyTopology(this.exec, this.name);
     removeLabResolvs(this.name);
     rmSync(this.paths.dir, { recursive: true, force: true, maxRetries: 3 });
@@ -210,8 +215,10 @@ export class Lab {
   }
 
   /** reconcile runs one pass of the lab's control loop (see reconcile.ts). */
-  reconcile(): Promise<{ failures: string[] }> {
-    return reconcileLab(this);
+  async reconcile(): Promise<{ failures: string[] }> {
+    const r = await reconcileLab(this);
+    if (this.config().supervise) await ensureSupervisor(this.exec, this.paths);
+    return r;
   }
 
   /** syncNetwork programs the lab's routes: pod blocks between nodes (the routing mode), service addresses on the underlay. */

@@ -27,7 +27,7 @@ export const DEFAULT_STATE_DIR = "/var/lib/podnet";
 export class LabPaths {
   readonly dir: string;
   constructor(
-    stateDir: string,
+    readonly stateDir: string,
     readonly lab: string,
   ) {
     this.dir = join(stateDir, "labs", checkLabName(lab));

@@ -5,6 +5,7 @@
  * and returns it; a watch starts just after a version and reports a compacted one as Gone.
  */
 import { Etcd3, type IKeyValue, type IOptions, type Lease as EtcdLease } from "etcd3";
+import "./etcdwatchfix.js";
 import type { KubeObject } from "../model/types.js";
 import {
   type Datastore,

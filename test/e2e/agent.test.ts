@@ -9,8 +9,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { AgentStatus } from "../../src/agent/daemon.js";
+import { readDaemons } from "../../src/lab/daemons.js";
 import { LabPaths } from "../../src/lab/layout.js";
 import type { Pod } from "../../src/model/types.js";
+import { processAlive } from "../../src/util/proc.js";
 import { deployment, withLab, type TestLab } from "./helpers.js";
 import { kernelRoutes, lines, membershipCases, nodeRun, sharedCases } from "./routing-cases.js";
 
@@ -91,6 +93,50 @@ test(
         assert.match(await lab.ok(["status"]), /agent running \(pid \d+, restarted 1×\)/);
       },
       ["--routing-mode", "vxlan", "--node-agent"],
+    );
+  },
+);
+
+test(
+  "the supervisor restarts a killed agent and proxy within seconds; lab stop holds one down until lab start",
+  { timeout: 180_000 },
+  async () => {
+    await withLab(
+      2,
+      async (lab) => {
+        const paths = new LabPaths(lab.stateDir, lab.name);
+        const restarted = async (what: string, pid: () => number | undefined, old: number) => {
+          const t0 = Date.now();
+          for (;;) {
+            const now = pid();
+            if (now !== undefined && now !== old && processAlive(now)) return Date.now() - t0;
+            if (Date.now() - t0 > 10_000) throw new Error(`${what} was not restarted within 10 s`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        };
+        const agentPid = () => readDaemons(paths, "node-2").agent?.pid;
+        const victim = agentPid() ?? 0;
+        process.kill(victim, "SIGKILL");
+        const agentMs = await restarted("agent/node-2", agentPid, victim);
+        const proxyPid = () => readDaemons(paths, "node-1").proxy?.pid;
+        const proxy = proxyPid() ?? 0;
+        process.kill(proxy, "SIGKILL");
+        const proxyMs = await restarted("proxy/node-1", proxyPid, proxy);
+        process.stdout.write(`  restarted by the supervisor, no lab command: agent in ${agentMs} ms, proxy in ${proxyMs} ms\n`);
+        assert.ok(agentMs < 5_000 && proxyMs < 5_000, "within a few seconds");
+
+        assert.equal((await lab.ok(["stop", "agent/node-2"])).trim(), "agent/node-2 stopped");
+        const held = agentPid() ?? 0;
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.equal(processAlive(held), false, "held down: not restarted");
+        assert.match(await lab.ok(["status"]), /agent DEAD \(pid \d+, restarted 1×\) held down by lab stop/);
+        await lab.ok(["apply", "-f", "-"], deployment("web", 2)); // does not wait for the held agent
+        assert.match((await lab.cli(["stop", "router/node-2"])).stderr, /invalid component "router\/node-2": use DAEMON\/NODE/);
+        await lab.ok(["start", "agent/node-2"]);
+        assert.ok(processAlive(agentPid() ?? 0), "running again");
+        assert.match(await lab.ok(["status"]), /supervisor running/);
+      },
+      ["--node-agent"],
     );
   },
 );

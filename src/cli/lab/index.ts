@@ -14,6 +14,7 @@ import { registerNode } from "./node.js";
 import { registerPolicyLog } from "./policylog.js";
 import { registerRules } from "./rules.js";
 import { registerStatus } from "./status.js";
+import { registerSupervise } from "./supervise.js";
 import { registerTrace } from "./trace.js";
 import { registerUi } from "./ui.js";
 import { registerUp } from "./up.js";
@@ -42,6 +43,7 @@ export function registerLab(program: Command): void {
     registerUi,
     registerStatus,
     registerNode,
+    registerSupervise,
   ])
     register(lab);
 }

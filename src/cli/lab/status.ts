@@ -1,9 +1,11 @@
 /** `podnet lab status`: the lab's nodes, their daemons (running or dead, restarts) and pods. */
 import type { Command } from "commander";
+import { heldDown } from "../../lab/agents.js";
 import { daemonState, readDaemons } from "../../lab/daemons.js";
 import { nodeNetns } from "../../lab/layout.js";
 import { nodeRouting } from "../../lab/network.js";
 import { SandboxDir } from "../../lab/sandbox.js";
+import { supervisorRunning } from "../../lab/supervisor.js";
 import { BirdDaemon } from "../../routing/birdd.js";
 import { processAlive } from "../../util/proc.js";
 import { openLab } from "./open.js";
@@ -17,19 +19,17 @@ export function registerStatus(lab: Command): void {
       const l = openLab(cmd);
       const cfg = l.config();
       const pods = await l.store.read((tx) => tx.list("Pod"));
-      const out = [`lab "${cfg.name}" (created ${cfg.createdAt}), state in ${l.paths.dir}`];
+      const out = [
+        `lab "${cfg.name}" (created ${cfg.createdAt}), state in ${l.paths.dir}${cfg.supervise ? `, supervisor ${supervisorRunning(l.paths) ? "running" : "DEAD"}` : ""}`,
+      ];
       for (const n of cfg.nodes) {
         const sandboxes = new SandboxDir(l.paths.sandboxDir(n.name)).list();
         const serving = sandboxes.filter((s) => !s.creating && (s.pid === undefined || processAlive(s.pid))).length;
         out.push(`  ${n.name}  ${n.ip}  netns ${nodeNetns(l.name, n.name)}  pods ${sandboxes.length} (${serving} serving)`);
         const d = readDaemons(l.paths, n.name);
-        const states = [
-          daemonState("proxy", d.proxy),
-          daemonState("policy", d.policy),
-          daemonState("qos", d.qos),
-          daemonState("cni-agent", d["cni-agent"]),
-          ...(cfg.nodeAgent ? [daemonState("agent", d.agent)] : []),
-        ];
+        const held = heldDown(l.paths);
+        const names = [...(cfg.nodeAgent ? (["agent"] as const) : []), "proxy", "policy", "qos", "cni-agent"] as const;
+        const states = names.map((x) => `${daemonState(x, d[x])}${held.has(`${x}/${n.name}`) ? " held down by lab stop" : ""}`);
         if (cfg.routing.mode === "bgp") {
           const bird = new BirdDaemon(l.exec, nodeNetns(l.name, n.name), nodeRouting(l.exec, l.paths, cfg, n.name).bird).pid();
           states.push(bird ? `bird running (pid ${bird})` : "bird DEAD");

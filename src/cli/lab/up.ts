@@ -27,6 +27,7 @@ interface UpFlags {
   proxyMode: "iptables" | "nftables" | "ipvs";
   dns?: boolean;
   nodeAgent: boolean;
+  supervise: boolean;
 }
 
 /** registerUp adds `lab up`. */
@@ -50,6 +51,11 @@ export function registerUp(lab: Command): void {
     .option("--dns", "run the cluster DNS: kube-dns at 10.96.0.10, two podnet dns pods, an upstream on the external host (the default)")
     .option("--no-dns", "run no cluster DNS (pods then use the machine's resolver)")
     .option("--node-agent", "route each node's pods from a `podnet agent` in the node, as flanneld or calico-node do", false)
+    .option(
+      "--supervise",
+      "restart dead node daemons within a second, as the kubelet restarts a DaemonSet's pods (on with --node-agent)",
+      false,
+    )
     .action(async (o: UpFlags, cmd: Command) => {
       if (o.proxyMode === "ipvs")
         throw new LabError(
@@ -72,6 +78,7 @@ export function registerUp(lab: Command): void {
           proxyMode: o.proxyMode,
           dns: o.dns !== false,
           nodeAgent: o.nodeAgent,
+          supervise: o.supervise,
         });
         const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);

@@ -1,0 +1,64 @@
+/**
+ * `lab stop DAEMON/NODE` and `lab start DAEMON/NODE` hold one node daemon down for a test and let
+ * it run again; `lab supervise` is the lab's supervisor process (started by `lab up`), which
+ * restarts dead daemons every half second while no lab command holds the lab lock.
+ */
+import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { readDaemons } from "../../lab/daemons.js";
+import { parseComponent, reviveDaemons, setHeld } from "../../lab/supervisor.js";
+import { LockTimeoutError, withFlock } from "../../util/flock.js";
+import { pidLooksLike, stopPids } from "../../util/proc.js";
+import { logLine } from "../flags.js";
+import { openLab } from "./open.js";
+
+/** registerSupervise adds `lab stop`, `lab start` and `lab supervise`. */
+export function registerSupervise(lab: Command): void {
+  lab
+    .command("stop")
+    .description("stop one node daemon and hold it down (the supervisor and lab commands leave it stopped): DAEMON/NODE, e.g. agent/node-2")
+    .argument("<component>", "DAEMON/NODE: agent, proxy, policy, qos or cni-agent on a node")
+    .action(async (component: string, _o, cmd: Command) => {
+      const l = openLab(cmd);
+      await l.locked(async () => {
+        const name = parseComponent(component, l.config());
+        const [daemon, node] = name.split("/") as [keyof ReturnType<typeof readDaemons>, string];
+        setHeld(l.paths, name, true);
+        const r = readDaemons(l.paths, node)[daemon];
+        if (r && pidLooksLike(r.pid, r.marker)) await stopPids([r.pid]);
+        process.stdout.write(`${name} stopped\n`);
+      });
+    });
+  lab
+    .command("start")
+    .description("let a daemon `lab stop` held down run again, and start it now")
+    .argument("<component>", "DAEMON/NODE")
+    .action(async (component: string, _o, cmd: Command) => {
+      const l = openLab(cmd);
+      await l.locked(async () => {
+        const cfg = l.config();
+        const name = parseComponent(component, cfg);
+        setHeld(l.paths, name, false);
+        await reviveDaemons(l.exec, l.paths, cfg);
+        process.stdout.write(`${name} started\n`);
+      });
+    });
+  lab
+    .command("supervise", { hidden: true })
+    .description("the lab's supervisor: restart dead node daemons (started by lab up)")
+    .action(async (_o, cmd: Command) => {
+      const l = openLab(cmd);
+      let stopped = false;
+      for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => (stopped = true));
+      process.stdout.write("ready\n");
+      while (!stopped && existsSync(l.paths.config)) {
+        await new Promise((r) => setTimeout(r, 500));
+        try {
+          // Only when no lab command holds the lock: a command restarts what died itself.
+          await withFlock(l.paths.lock, () => (existsSync(l.paths.config) ? reviveDaemons(l.exec, l.paths, l.config()) : undefined), 0);
+        } catch (e) {
+          if (!(e instanceof LockTimeoutError)) logLine(`failed to restart the lab's daemons: ${(e as Error).message}`);
+        }
+      }
+    });
+}

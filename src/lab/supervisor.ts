@@ -1,0 +1,82 @@
+/**
+ * The lab's supervisor, as the kubelet restarts a DaemonSet's dead pods: a process of its own
+ * (`lab supervise`, started by `lab up`, stopped by `lab down`) that every half second starts again
+ * the node daemons that died — the node agent, the proxy, the policy and QoS agents, the CNI agent
+ * — unless `lab stop` holds them down. It works only when the lab lock is free: a lab command that
+ * holds it restarts dead daemons itself.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Executor } from "../exec/types.js";
+import { pidLooksLike, stopPids } from "../util/proc.js";
+import { AGENT } from "./agent.js";
+import { type AgentKind, ensureAgents, heldDown, PODNET_BIN } from "./agents.js";
+import { ensureCniAgents } from "./cniagent.js";
+import type { LabConfig } from "./config.js";
+import type { DaemonName } from "./daemons.js";
+import { LabError, type LabPaths } from "./layout.js";
+import { POLICY } from "./policy.js";
+import { PROXY } from "./proxy.js";
+import { QOS } from "./qos.js";
+
+/** nodeKinds are the node agents the lab runs, in the order they start (policy after the proxy). */
+export function nodeKinds(cfg: LabConfig): AgentKind[] {
+  return [...(cfg.nodeAgent ? [AGENT] : []), PROXY, POLICY, QOS];
+}
+
+const DAEMONS: DaemonName[] = ["agent", "proxy", "policy", "qos", "cni-agent"];
+
+/** parseComponent checks a `lab stop`/`lab start` argument: DAEMON/NODE, e.g. agent/node-2. */
+export function parseComponent(s: string, cfg: LabConfig): string {
+  const [daemon, node, ...rest] = s.split("/");
+  const known = DAEMONS.filter((d) => d !== "agent" || cfg.nodeAgent);
+  if (rest.length || !daemon || !node || !known.includes(daemon as DaemonName))
+    throw new LabError(`invalid component "${s}": use DAEMON/NODE with DAEMON one of ${known.join(", ")}`);
+  if (!cfg.nodes.some((n) => n.name === node)) throw new LabError(`invalid component "${s}": the lab has no node "${node}"`);
+  return `${daemon}/${node}`;
+}
+
+const heldFile = (paths: LabPaths) => join(paths.dir, "held.json");
+
+/** setHeld holds a component down, or lets it run again. */
+export function setHeld(paths: LabPaths, component: string, held: boolean): void {
+  const all = heldDown(paths);
+  if (held) all.add(component);
+  else all.delete(component);
+  writeFileSync(heldFile(paths), JSON.stringify([...all].sort()));
+}
+
+/** reviveDaemons starts every node daemon that is not running and not held down. */
+export async function reviveDaemons(exec: Executor, paths: LabPaths, cfg: LabConfig): Promise<void> {
+  const held = heldDown(paths);
+  for (const kind of nodeKinds(cfg)) await ensureAgents(exec, paths, cfg, kind, held);
+  await ensureCniAgents(exec, paths, cfg, held);
+}
+
+const pidFile = (paths: LabPaths) => join(paths.dir, "supervisor.pid");
+const MARKER = "supervise";
+
+/** supervisorRunning says whether the lab's supervisor process runs. */
+export function supervisorRunning(paths: LabPaths): boolean {
+  if (!existsSync(pidFile(paths))) return false;
+  return pidLooksLike(Number(readFileSync(pidFile(paths), "utf8")), MARKER);
+}
+
+/** ensureSupervisor starts the lab's supervisor unless it runs. */
+export async function ensureSupervisor(exec: Executor, paths: LabPaths): Promise<void> {
+  if (supervisorRunning(paths)) return;
+  const pid = await exec.daemon({
+    argv: [process.execPath, PODNET_BIN, "lab", MARKER, "--lab", paths.lab, "--state-dir", paths.stateDir],
+    netns: null,
+    env: { NODE_EXTRA_CA_CERTS: undefined },
+    logFile: join(paths.dir, "supervisor.log"),
+    readyLine: "ready",
+    timeoutMs: 30_000,
+  });
+  writeFileSync(pidFile(paths), String(pid));
+}
+
+/** stopSupervisor stops the lab's supervisor, by its PID. */
+export async function stopSupervisor(paths: LabPaths): Promise<void> {
+  if (supervisorRunning(paths)) await stopPids([Number(readFileSync(pidFile(paths), "utf8"))]);
+}
