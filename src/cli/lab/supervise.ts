@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { readDaemons } from "../../lab/daemons.js";
+import { underlayNetns } from "../../lab/layout.js";
 import { parseComponent, reviveDaemons, setHeld } from "../../lab/supervisor.js";
 import { LockTimeoutError, withFlock } from "../../util/flock.js";
 import { pidLooksLike, stopPids } from "../../util/proc.js";
@@ -51,11 +52,14 @@ export function registerSupervise(lab: Command): void {
       let stopped = false;
       for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => (stopped = true));
       process.stdout.write("ready\n");
-      while (!stopped && existsSync(l.paths.config)) {
+      // It ends with its lab: when lab.json or the lab's underlay namespace is gone (a lab removed
+      // without `lab down`, e.g. by a test runner's cleanup), nothing is left to restart into.
+      const labGone = () => !existsSync(l.paths.config) || !existsSync(`/run/netns/${underlayNetns(l.name)}`);
+      while (!stopped && !labGone()) {
         await new Promise((r) => setTimeout(r, 500));
         try {
           // Only when no lab command holds the lock: a command restarts what died itself.
-          await withFlock(l.paths.lock, () => (existsSync(l.paths.config) ? reviveDaemons(l.exec, l.paths, l.config()) : undefined), 0);
+          await withFlock(l.paths.lock, () => (labGone() ? undefined : reviveDaemons(l.exec, l.paths, l.config())), 0);
         } catch (e) {
           if (!(e instanceof LockTimeoutError)) logLine(`failed to restart the lab's daemons: ${(e as Error).message}`);
         }
