@@ -66,21 +66,26 @@ export async function iperf(client: Client, ip: string): Promise<number> {
   return j.end.sum_received.bits_per_second / 1e9;
 }
 
+/** summary is a set of runs as the routing benchmarks print them: every run, the medians, cross / same. */
+export function summary(same: number[], cross: number[]) {
+  const s = median(same);
+  const c = median(cross);
+  return {
+    sameNodeGbps: same.map((x) => +x.toFixed(2)),
+    crossNodeGbps: cross.map((x) => +x.toFixed(2)),
+    medianSameNodeGbps: +s.toFixed(2),
+    medianCrossNodeGbps: +c.toFixed(2),
+    crossToSameRatio: +(c / s).toFixed(3),
+  };
+}
+
 /** throughput alternates same-node and cross-node runs and summarises them. */
-export async function throughput(client: Client, same: string, remote: string, runs: number): Promise<Record<string, unknown>> {
+export async function throughput(client: Client, same: string, remote: string, runs: number): Promise<ReturnType<typeof summary>> {
   const sameNode: number[] = [];
   const crossNode: number[] = [];
   for (let i = 0; i < runs; i++) {
     sameNode.push(await iperf(client, same));
     crossNode.push(await iperf(client, remote));
   }
-  const s = median(sameNode);
-  const c = median(crossNode);
-  return {
-    sameNodeGbps: sameNode.map((x) => +x.toFixed(2)),
-    crossNodeGbps: crossNode.map((x) => +x.toFixed(2)),
-    medianSameNodeGbps: +s.toFixed(2),
-    medianCrossNodeGbps: +c.toFixed(2),
-    crossToSameRatio: +(c / s).toFixed(3),
-  };
+  return summary(sameNode, crossNode);
 }

@@ -7,7 +7,7 @@
  * so both see the same machine at the same time. bgp is compared with the host-gw copy: BIRD
  * installs the same kernel routes host-gw does.
  */
-import { BenchLab, type Client, exec, iperf, median, pod } from "./routing-lab.js";
+import { BenchLab, type Client, exec, iperf, pod, summary } from "./routing-lab.js";
 import { RefLab } from "./routing-ref.js";
 
 /** RULESET_MODES are the routing / proxy-mode pairs `bench routing` measures by default. */
@@ -115,18 +115,6 @@ interface Side {
   client: Client;
   same: string;
   remote: string;
-}
-
-function summary(same: number[], cross: number[]) {
-  const s = median(same);
-  const c = median(cross);
-  return {
-    sameNodeGbps: same.map((x) => +x.toFixed(2)),
-    crossNodeGbps: cross.map((x) => +x.toFixed(2)),
-    medianSameNodeGbps: +s.toFixed(2),
-    medianCrossNodeGbps: +c.toFixed(2),
-    crossToSameRatio: +(c / s).toFixed(3),
-  };
 }
 
 /** benchWithRuleset measures one "routing/proxyMode" pair against its copy; runs alternate podnet and copy. */

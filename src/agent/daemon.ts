@@ -130,7 +130,8 @@ export class AgentDaemon {
       if (!f.error) delete this.status.error;
     } catch (e) {
       this.metrics.synced((performance.now() - t0) / 1000, "error");
-      this.o.log((e as Error).message);
+      // A failing pass is tried again on every wake-up: said once per distinct reason.
+      if ((e as Error).message !== this.status.error) this.o.log((e as Error).message);
       this.status.converged = false;
       this.status.error = (e as Error).message;
     }

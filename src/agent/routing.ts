@@ -6,6 +6,7 @@
  * routed, and the state is reported as not converged until the peer's Node carries it. Nothing is
  * flushed: a restarted agent observes what the kernel holds and changes only the difference.
  */
+import { annotateNode, hasAnnotations } from "../cluster/annotate.js";
 import type { Node, Subnet } from "../model/types.js";
 import type { NodeRouting } from "../routing/agent.js";
 import { egressPlan, egressSubnet } from "../routing/egressplan.js";
@@ -49,7 +50,9 @@ export class RoutingLoop {
     const bare = routeNodes([me], []).at(0);
     // A Node without an address or pod CIDR yet (the controllers allocate it) has nothing to route.
     if (!bare) return { changes: 0, converged: false, pending: [node] };
-    const published = await this.publish(me, await routing.prepare(bare));
+    const side = await routing.prepare(bare);
+    // Written only when the Node lacks it; the write is itself a change every agent sees next.
+    const published = !hasAnnotations(me.metadata.annotations, side) && (await annotateNode(this.o.store, node, side));
     const all = routeNodes(nodes, subnets);
     const self = all.find((n) => n.name === node) ?? bare;
     const desired: RoutingDesired = {
@@ -61,20 +64,5 @@ export class RoutingLoop {
     await routing.waitRouted(desired, this.o.routedTimeoutMs);
     const pending = settings.mode === "vxlan" ? all.filter((n) => n.name !== node && !n.vtepMac).map((n) => n.name) : [];
     return { changes, converged: !published && pending.length === 0, pending };
-  }
-
-  /** publish merges the annotations into the Node; it says whether it had to write. */
-  private async publish(me: Node, annotations: Record<string, string>): Promise<boolean> {
-    const have = me.metadata.annotations ?? {};
-    if (Object.entries(annotations).every(([k, v]) => have[k] === v)) return false;
-    return this.o.store.update((tx) => {
-      const n = tx.get<Node>({ kind: "Node", name: this.o.node });
-      if (!n) return false;
-      const now = n.metadata.annotations ?? {};
-      if (Object.entries(annotations).every(([k, v]) => now[k] === v)) return false;
-      n.metadata.annotations = { ...now, ...annotations };
-      tx.put(n);
-      return true;
-    });
   }
 }

@@ -3,6 +3,7 @@
  * or bgp) in two phases — every node prepares its own side and publishes it on its Node, then
  * every node reconciles routes to its peers and its egress NAT — and the underlay's service routes.
  */
+import { annotateNode } from "../cluster/annotate.js";
 import { RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
 import { RealIpNode } from "../iproute/index.js";
@@ -27,17 +28,6 @@ export function nodeRouting(exec: Executor, paths: LabPaths, cfg: LabConfig, nod
   });
 }
 
-async function publish(store: EmbeddedStore, node: string, annotations: Record<string, string>): Promise<void> {
-  await store.update((tx) => {
-    const n = tx.get<Node>({ kind: "Node", name: node });
-    if (!n) return;
-    const have = n.metadata.annotations ?? {};
-    if (Object.entries(annotations).every(([k, v]) => have[k] === v)) return;
-    n.metadata.annotations = { ...have, ...annotations };
-    tx.put(n);
-  });
-}
-
 /** routingDesired is every node's desired routing state, from the store's Nodes and Subnets. */
 export async function routingDesired(store: EmbeddedStore, cfg: LabConfig): Promise<Map<string, RoutingDesired>> {
   const subnets = await store.read((tx) => tx.list<Subnet>("Subnet"));
@@ -54,7 +44,7 @@ export async function syncRouting(exec: Executor, paths: LabPaths, store: Embedd
   const before = routeNodes(await store.read((tx) => tx.list<Node>("Node")), []);
   for (const { n, agent } of agents) {
     const self = before.find((r) => r.name === n.name);
-    if (self) await publish(store, n.name, await agent.prepare(self));
+    if (self) await annotateNode(store, n.name, await agent.prepare(self));
   }
   const desired = await routingDesired(store, cfg);
   const work = agents.flatMap(({ n, agent }) => {
