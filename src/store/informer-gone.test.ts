@@ -59,6 +59,6 @@ test("after a compacted watch the kind is listed again: no stale snapshot meanwh
   for (let i = 0; i < 50 && !f.changed(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(f.changed(), true, "the new list is a change, though at the same version");
   assert.deepEqual(nodes(), ["a"]);
-  assert.match(logs.join("\n"), /required revision has been compacted: listing Nodes again/);
+  assert.match(logs.join("\n"), /required revision has been compacted: listing every kind again/);
   f.stop();
 });

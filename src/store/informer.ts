@@ -58,20 +58,22 @@ export class DatastoreFollower implements Follower {
       this.bump(list.resourceVersion);
       this.synced.add(kind);
       this.watches.get(kind)?.stop();
-      this.watches.set(
+      // Callbacks of a watch that was replaced or stopped are late news: ignored.
+      const w: Watch = this.ds.watch(
         kind,
-        this.ds.watch(
-          kind,
-          list.resourceVersion,
-          (e) => {
-            const k = keyString(keyOf(e.object));
-            if (e.type === "DELETED") this.objects.delete(k);
-            else this.objects.set(k, e.object);
-            this.bump(e.resourceVersion);
-          },
-          (e) => this.restart(kind, e),
-        ),
+        list.resourceVersion,
+        (e) => {
+          if (this.watches.get(kind) !== w) return;
+          const k = keyString(keyOf(e.object));
+          if (e.type === "DELETED") this.objects.delete(k);
+          else this.objects.set(k, e.object);
+          this.bump(e.resourceVersion);
+        },
+        (e) => {
+          if (this.watches.get(kind) === w) this.restart(kind, e);
+        },
       );
+      this.watches.set(kind, w);
       if (attempt > 0) this.log(`following ${kind}s again at version ${list.resourceVersion}`);
     } catch (e) {
       this.note(e as Error);
@@ -82,15 +84,22 @@ export class DatastoreFollower implements Follower {
 
   private restart(kind: string, e: DatastoreError): void {
     if (this.stopped) return;
-    this.watches.get(kind)?.stop();
-    this.watches.delete(kind);
-    if (e.reason !== "Gone") this.note(e);
-    else {
-      // The kind's cache misses what was compacted away: no snapshot until it is listed again.
-      this.synced.delete(kind);
-      this.log(`${e.message}: listing ${kind}s again`);
+    if (e.reason !== "Gone") {
+      this.watches.get(kind)?.stop();
+      this.watches.delete(kind);
+      this.note(e);
+      void new Promise((r) => setTimeout(r, backoffMs(0))).then(() => this.follow(kind, 1));
+      return;
     }
-    void new Promise((r) => setTimeout(r, e.reason === "Gone" ? 0 : backoffMs(0))).then(() => this.follow(kind, 1));
+    // A compaction passed every watch started before it, though the others may learn it later:
+    // every kind is listed again, and there is no snapshot until all are (no stale kind in it).
+    this.log(`${e.message}: listing every kind again`);
+    for (const k of this.kinds) {
+      this.watches.get(k)?.stop();
+      this.watches.delete(k);
+      this.synced.delete(k);
+    }
+    for (const k of this.kinds) void this.follow(k, 1);
   }
 
   private note(e: Error): void {
