@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type EarlyCommand, ExecError, netnsPath, RealExecutor, RecordingExecutor, startEarly, wrapArgv } from "./index.js";
+import {
+  type CommandSpec,
+  type EarlyCommand,
+  ExecError,
+  netnsPath,
+  RealExecutor,
+  RecordingExecutor,
+  startEarly,
+  wrapArgv,
+} from "./index.js";
+
+type StartSpec = Omit<CommandSpec, "stdin">;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,37 +89,50 @@ test("startEarly starts a command before its input is known; a second feed runs 
   assert.equal(rec.calls[0]?.stdin, "link set lo up\n");
 });
 
-/** takeWaiting takes the executor's spare for spec and asserts it still waits for its input. */
-function takeWaiting(ex: RealExecutor, spec: { argv: string[]; netns: null }, why: string): EarlyCommand {
-  const spare = ex.takeSpare(spec);
-  if (!spare?.waiting()) assert.fail(why);
-  return spare;
+/** takeWaiting takes the executor's spare for spec once one is started (within 2 s) and asserts it still waits for its input. */
+async function takeWaiting(ex: RealExecutor, spec: StartSpec, why: string): Promise<EarlyCommand> {
+  for (let i = 0; i < 200; i++) {
+    const spare = ex.takeSpare(spec);
+    if (spare?.waiting()) return spare;
+    if (spare) break;
+    await sleep(10);
+  }
+  assert.fail(why);
+}
+
+/** withSpares runs body with an executor keeping spares for specs, and closes it even when body fails (a live spare would hang the test). */
+async function withSpares(specs: StartSpec[], body: (ex: RealExecutor) => Promise<void>): Promise<void> {
+  const ex = new RealExecutor({ spares: specs });
+  try {
+    await body(ex);
+  } finally {
+    ex.close();
+  }
 }
 
 test("RealExecutor keeps a spare started for startEarly, replaces it after use and ends it on close", async () => {
   const cat = { argv: ["cat"], netns: null };
-  const ex = new RealExecutor({ spares: [cat] });
-  assert.equal(ex.takeSpare({ argv: ["cat", "-"], netns: null }), undefined, "no spare for another command");
-  const first = startEarly(ex, cat);
-  assert.equal((await first.feed("one")).stdout, "one");
-  await sleep(0);
-  const second = takeWaiting(ex, cat, "a new spare is started once the taken one has answered");
-  assert.equal(ex.takeSpare(cat), undefined, "one spare at a time");
-  assert.equal((await second.feed("two")).stdout, "two");
-  await sleep(0);
-  ex.close();
-  assert.equal(ex.takeSpare(cat), undefined, "none after close (the test would hang on a live one)");
+  await withSpares([cat], async (ex) => {
+    assert.equal(ex.takeSpare({ argv: ["cat", "-"], netns: null }), undefined, "no spare for another command");
+    const first = startEarly(ex, cat);
+    assert.equal((await first.feed("one")).stdout, "one");
+    const second = await takeWaiting(ex, cat, "a new spare is started once the taken one has answered");
+    assert.equal(ex.takeSpare(cat), undefined, "one spare at a time");
+    assert.equal((await second.feed("two")).stdout, "two");
+    ex.close();
+    await sleep(20);
+    assert.equal(ex.takeSpare(cat), undefined, "none after close, not even the refill due after the last answer");
+  });
 });
 
 test("a spare that exited while it waited is not handed out; a fresh one replaces it", async () => {
   const spec = { argv: ["timeout", "0.3", "cat"], netns: null }; // waits for input, but only 0.3 s
-  const ex = new RealExecutor({ spares: [spec] });
-  await sleep(500);
-  assert.equal(ex.takeSpare(spec), undefined, "the spare has exited");
-  const fresh = takeWaiting(ex, spec, "a replacement was started at once");
-  assert.equal((await fresh.feed("in time")).stdout, "in time");
-  await sleep(0);
-  ex.close();
+  await withSpares([spec], async (ex) => {
+    await sleep(500);
+    assert.equal(ex.takeSpare(spec), undefined, "the spare has exited");
+    const fresh = await takeWaiting(ex, spec, "a replacement was started at once");
+    assert.equal((await fresh.feed("in time")).stdout, "in time");
+  });
   const cat = startEarly(new RecordingExecutor(), { argv: ["cat"], netns: null });
   assert.equal(cat.waiting(), true);
   await cat.feed("x");
@@ -117,12 +141,11 @@ test("a spare that exited while it waited is not handed out; a fresh one replace
 
 test("a command's time limit runs from when it gets its input, so a spare can wait longer than it", async () => {
   const spec = { argv: ["cat"], netns: null, timeoutMs: 100 };
-  const ex = new RealExecutor({ spares: [spec] });
-  await sleep(300);
-  const spare = takeWaiting(ex, spec, "still waiting after three times its limit");
-  assert.equal((await spare.feed("late")).stdout, "late");
-  await sleep(0);
-  ex.close();
+  await withSpares([spec], async (ex) => {
+    await sleep(300);
+    const spare = await takeWaiting(ex, spec, "still waiting after three times its limit");
+    assert.equal((await spare.feed("late")).stdout, "late");
+  });
   const slow = startEarly(new RealExecutor(), { argv: ["sleep", "5"], netns: null, timeoutMs: 100 });
   await assert.rejects(slow.feed(""), /killed by SIGKILL/);
 });
