@@ -3,6 +3,7 @@
  * own parse errors get a pointer to --help, podnet's errors their message with any continuation
  * lines folded in; `--debug` adds the stack.
  */
+import { closeLabs } from "./lab/open.js";
 import { Command } from "commander";
 import { registerCni } from "./cni.js";
 import { registerLab } from "./lab/index.js";
@@ -59,5 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     process.stderr.write(`${debug ? ((e as Error).stack ?? String(e)) : oneLine((e as Error).message ?? String(e))}\n`);
     process.exitCode = 1;
+  } finally {
+    await closeLabs();
   }
 }

@@ -140,10 +140,20 @@ export class RealExecutor implements Executor {
     return new Promise((resolve, reject) => {
       const child = spawn(cmd as string, args, {
         env: childEnv(spec.env),
-        stdio: ["ignore", "pipe", log],
+        stdio: ["ignore", spec.readyLine ? "pipe" : log, log],
         detached: true,
+        ...(spec.cwd ? { cwd: spec.cwd } : {}),
       });
       closeSync(log);
+      const ready = spec.readyLine;
+      if (!ready) {
+        child.once("error", (e) => reject(new ExecError(spec, null, `see ${spec.logFile}`, e)));
+        child.once("spawn", () => {
+          child.unref();
+          resolve(child.pid as number);
+        });
+        return;
+      }
       let seen = "";
       const timer = setTimeout(
         () => fail(new Error(`no "${spec.readyLine}" within ${spec.timeoutMs ?? 10_000} ms`)),
@@ -162,7 +172,7 @@ export class RealExecutor implements Executor {
       child.on("exit", (code) => fail(new Error(`exited with code ${code} before it was ready (log: ${spec.logFile})`)));
       child.stdout?.on("data", (b: Buffer) => {
         seen += b.toString();
-        if (!seen.split("\n").includes(spec.readyLine)) return;
+        if (!seen.split("\n").includes(ready)) return;
         clearTimeout(timer);
         child.removeAllListeners("exit");
         child.stdout?.destroy();

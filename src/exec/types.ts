@@ -49,7 +49,10 @@ export interface CommandResult {
 /** DaemonSpec starts a long-running process that prints `readyLine` on stdout once it serves. */
 export interface DaemonSpec extends CommandSpec {
   logFile: string;
-  readyLine: string;
+  /** readyLine is the stdout line that says the daemon is ready; without one it is started once it runs (the caller checks on it). */
+  readyLine?: string;
+  /** cwd is the daemon's working directory (etcd puts its unix sockets there). */
+  cwd?: string;
 }
 
 /** Stream is a running command whose standard output the caller reads as it comes. */

@@ -3,6 +3,8 @@
  * namespace (as flanneld or calico-node on a host) instead of the lab's in-process reconcile. The
  * lab starts it like its other node agents and waits until every agent converged to its change.
  */
+import { nodeIdentity } from "./etcdmembers.js";
+import { storeLocation } from "./labstore.js";
 import type { AgentKind } from "./agents.js";
 import { PODNET_BIN } from "./agents.js";
 import type { LabConfig } from "./config.js";
@@ -19,7 +21,7 @@ export function agentArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     "--node-name",
     node.name,
     "--store",
-    paths.store,
+    storeLocation(paths, cfg, nodeIdentity(node.name)),
     "--status-file",
     paths.agentStatus(node.name),
     ...cfg.cluster.clusterCIDRs.flatMap((c) => ["--cluster-cidr", c]),

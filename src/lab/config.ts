@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ClusterConfig } from "../cluster/config.js";
 import type { RoutingSettings } from "../routing/types.js";
+import type { EtcdMember } from "./etcdmembers.js";
 import { LabError } from "./layout.js";
 import type { IpFamilyMode, LabNode } from "./topology.js";
 
@@ -29,6 +30,8 @@ export interface LabConfig {
   nodeAgent?: boolean;
   /** supervise says a supervisor process restarts dead node daemons within a second (`lab up --supervise`, implied by --node-agent). */
   supervise?: boolean;
+  /** datastore is the lab's etcd cluster (`lab up --datastore etcd`); the embedded store file when absent. */
+  datastore?: { kind: "etcd"; members: EtcdMember[] };
   /** dns says the lab runs the cluster DNS (kube-dns at 10.96.0.10, `lab up` without --no-dns). */
   dns?: boolean;
   createdAt: string;

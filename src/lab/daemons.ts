@@ -20,30 +20,41 @@ export interface DaemonRecord {
   startedAt: string;
 }
 
-function file(paths: LabPaths, node: string): string {
-  return join(paths.nodeDir(node), "daemons.json");
-}
-
-/** readDaemons reads a node's daemon records. */
-export function readDaemons(paths: LabPaths, node: string): Partial<Record<DaemonName, DaemonRecord>> {
+/** readRecords reads the daemon records a directory keeps (daemons.json). */
+export function readRecords(dir: string): Record<string, DaemonRecord | undefined> {
   try {
-    return JSON.parse(readFileSync(file(paths, node), "utf8")) as Partial<Record<DaemonName, DaemonRecord>>;
+    return JSON.parse(readFileSync(join(dir, "daemons.json"), "utf8")) as Record<string, DaemonRecord>;
   } catch {
     return {};
   }
 }
 
+/** recordStartIn notes in a directory's records that a daemon was (re)started with this PID. */
+export function recordStartIn(dir: string, name: string, pid: number, marker: string): void {
+  const all = readRecords(dir);
+  all[name] = { pid, marker, starts: (all[name]?.starts ?? 0) + 1, startedAt: new Date().toISOString() };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "daemons.json"), JSON.stringify(all));
+}
+
+/** readDaemons reads a node's daemon records. */
+export function readDaemons(paths: LabPaths, node: string): Partial<Record<DaemonName, DaemonRecord>> {
+  return readRecords(paths.nodeDir(node));
+}
+
 /** recordStart notes that a node's daemon was (re)started with this PID. */
 export function recordStart(paths: LabPaths, node: string, name: DaemonName, pid: number, marker: string): void {
-  const all = readDaemons(paths, node);
-  all[name] = { pid, marker, starts: (all[name]?.starts ?? 0) + 1, startedAt: new Date().toISOString() };
-  mkdirSync(paths.nodeDir(node), { recursive: true });
-  writeFileSync(file(paths, node), JSON.stringify(all));
+  recordStartIn(paths.nodeDir(node), name, pid, marker);
+}
+
+/** running says whether a recorded daemon still runs (its PID, with its command line). */
+export function running(r: DaemonRecord | undefined): boolean {
+  return r !== undefined && pidLooksLike(r.pid, r.marker);
 }
 
 /** daemonState describes one daemon for `lab status`: running or dead, its PID, its restarts. */
 export function daemonState(name: string, r: DaemonRecord | undefined): string {
   if (!r) return `${name} never started`;
   const restarts = r.starts > 1 ? `, restarted ${r.starts - 1}×` : "";
-  return `${name} ${pidLooksLike(r.pid, r.marker) ? "running" : "DEAD"} (pid ${r.pid}${restarts})`;
+  return `${name} ${running(r) ? "running" : "DEAD"} (pid ${r.pid}${restarts})`;
 }

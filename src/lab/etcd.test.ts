@@ -143,3 +143,31 @@ test("etcd: the controllers run over EtcdStore as over the embedded store — no
     await ds.close();
   }
 });
+
+test("etcd: values written around podnet (not an object, or not the key's) are skipped by get, list, watch and snapshot", async () => {
+  const e = etcd as TestEtcd;
+  await e.wipe();
+  const ds = new EtcdDatastore({ endpoints: [e.endpoint] });
+  try {
+    const good = await ds.create({ apiVersion: "v1", kind: "Node", metadata: { name: "good" } } as KubeObject);
+    const seen: string[] = [];
+    const w = ds.watch(
+      "Node",
+      good.metadata.resourceVersion ?? "0",
+      (ev) => seen.push(ev.object.metadata.name),
+      () => {},
+    );
+    await e.ctl(["put", "/podnet/v1/core/Node/_/junk", "x"]);
+    await e.ctl(["put", "/podnet/v1/core/Node/_/empty", "{}"]);
+    await e.ctl(["put", "/podnet/v1/core/Node/_/other", JSON.stringify({ kind: "Node", metadata: { name: "good" } })]);
+    await ds.create({ apiVersion: "v1", kind: "Node", metadata: { name: "after" } } as KubeObject);
+    await until("the watch to pass the bad values", () => seen.includes("after"));
+    assert.deepEqual(seen, ["after"], "the watch delivered only the valid object");
+    assert.deepEqual((await ds.list("Node")).items.map((n) => n.metadata.name).sort(), ["after", "good"]);
+    assert.equal(await ds.get({ kind: "Node", name: "junk" }), undefined);
+    assert.deepEqual(Object.keys((await ds.snapshot()).objects).sort(), ["Node//after", "Node//good"]);
+    w.stop();
+  } finally {
+    await ds.close();
+  }
+});

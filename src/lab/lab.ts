@@ -12,7 +12,10 @@ import type { KubeObject, Node, Subnet } from "../model/types.js";
 import { type Flavour, systemFlavour } from "../netfilter/index.js";
 import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
 import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
-import { EmbeddedStore, withFileLock } from "../store/embedded.js";
+import { withFileLock } from "../store/embedded.js";
+import { startEtcd } from "./etcdcluster.js";
+import { etcdMembers } from "./etcdmembers.js";
+import { type LabStore, openLabStore, storeLocation } from "./labstore.js";
 import { buildTopology, destroyTopology, ownNetnsInode, startInternetServer } from "./bootstrap.js";
 import { nodeConfList } from "./cniconf.js";
 import { CLUSTER_DOMAIN, dnsObjects, dnsServers, removeLabResolvs, startUpstreamResolver } from "./dns.js";
@@ -43,14 +46,25 @@ const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-l
 /** Lab is one lab's handle: its paths, store and executor. */
 export class Lab {
   readonly paths: LabPaths;
-  readonly store: EmbeddedStore;
+  private opened: LabStore | undefined;
   constructor(
     readonly exec: Executor,
     stateDir: string,
     readonly name: string,
   ) {
     this.paths = new LabPaths(stateDir, name);
-    this.store = new EmbeddedStore(this.paths.store, { required: [{ kind: "Namespace", name: "default" }] });
+  }
+
+  /** store is the lab's store, the embedded file or its etcd cluster (opened on first use: the lab must be up). */
+  get store(): LabStore {
+    this.opened ??= openLabStore(this.paths, this.config());
+    return this.opened;
+  }
+
+  /** close ends the store's connections, so the process can exit. */
+  async close(): Promise<void> {
+    await this.opened?.close();
+    this.opened = undefined;
   }
 
   /** config reads lab.json (fails when the lab is not up). */
@@ -77,6 +91,7 @@ export class Lab {
       dns?: boolean;
       nodeAgent?: boolean;
       supervise?: boolean;
+      datastore?: "embedded" | "etcd";
     } = {},
   ): Promise<LabConfig> {
     const routing = { ...DEFAULT_ROUTING, ...opts.routing };
@@ -92,7 +107,8 @@ export class Lab {
         ...(opts.proxyMode && opts.proxyMode !== "iptables" ? { proxyMode: opts.proxyMode } : {}),
         ...(opts.dns !== false ? { dns: true } : {}),
         ...(opts.nodeAgent ? { nodeAgent: true } : {}),
-        ...(opts.supervise || opts.nodeAgent ? { supervise: true } : {}),
+        ...(opts.supervise || opts.nodeAgent || opts.datastore === "etcd" ? { supervise: true } : {}),
+        ...(opts.datastore === "etcd" ? { datastore: { kind: "etcd" as const, members: etcdMembers(this.name) } } : {}),
         name: this.name,
         nodes: labNodes(nodeCount, opts.ipFamily),
         cluster: { ...(opts.ipFamily === "dual" ? DUAL_STACK_CLUSTER : DEFAULT_CLUSTER), loadBalancerPool: LB_POOL },
@@ -102,10 +118,11 @@ export class Lab {
       };
       try {
         writeLabConfig(this.paths.config, cfg);
+        await buildTopology(this.exec, this.name, cfg.nodes, cfg.ipFamily);
+        if (cfg.datastore) await startEtcd(this.exec, this.paths, cfg);
         await this.store.create((tx) => {
           for (const ns of SYSTEM_NAMESPACES) tx.put(applyDefaults({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }));
         });
-        await buildTopology(this.exec, this.name, cfg.nodes, cfg.ipFamily);
         await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"), cfg.ipFamily);
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);
@@ -191,6 +208,7 @@ export class Lab {
   }
 
   private async teardown(): Promise<string[]> {
+    await this.close();
     await stopSupervisor(this.paths);
     const removed = await destroyTopology(this.exec, this.name);
     removeLabResolvs(this.name);
@@ -209,7 +227,7 @@ export class Lab {
       cniPath: CNI_PATH,
       sandboxes: new SandboxDir(this.paths.sandboxDir(node)),
       rootNetnsInode: cfg.rootNetnsInode,
-      storeFile: this.paths.store,
+      storeFile: storeLocation(this.paths, cfg, "dns", "socket"),
       ...(cfg.dns ? { dnsServers: dnsServers(cfg) } : {}),
     };
   }
@@ -225,7 +243,7 @@ export class Lab {
   async syncNetwork(cfg: LabConfig): Promise<void> {
     if (cfg.nodeAgent) {
       await ensureAgents(this.exec, this.paths, cfg, AGENT);
-      await waitForAgents(this.paths, cfg, AGENT, this.store.version(), 30_000);
+      await waitForAgents(this.paths, cfg, AGENT, await this.store.version(), 30_000);
     } else await syncRouting(this.exec, this.paths, this.store, cfg);
     await syncServiceRoutes(this.exec, this.store, cfg);
   }

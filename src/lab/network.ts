@@ -13,7 +13,7 @@ import { egressPlan, egressSubnet } from "../routing/egressplan.js";
 import { routeNodes } from "../routing/nodes.js";
 import type { RoutingDesired } from "../routing/plan.js";
 import { familyOfCidr, nodeAddress } from "../routing/types.js";
-import type { EmbeddedStore } from "../store/embedded.js";
+import type { Store } from "../store/types.js";
 import type { LabConfig } from "./config.js";
 import { type LabPaths, nodeNetns, underlayNetns } from "./layout.js";
 import { planServiceRoutes, SERVICE_ROUTE_PROTO, serviceRoutes } from "./netroutes.js";
@@ -29,7 +29,7 @@ export function nodeRouting(exec: Executor, paths: LabPaths, cfg: LabConfig, nod
 }
 
 /** routingDesired is every node's desired routing state, from the store's Nodes and Subnets. */
-export async function routingDesired(store: EmbeddedStore, cfg: LabConfig): Promise<Map<string, RoutingDesired>> {
+export async function routingDesired(store: Store, cfg: LabConfig): Promise<Map<string, RoutingDesired>> {
   const subnets = await store.read((tx) => tx.list<Subnet>("Subnet"));
   const nodes = routeNodes(await store.read((tx) => tx.list<Node>("Node")), subnets);
   const egress = subnets.map(egressSubnet);
@@ -39,7 +39,7 @@ export async function routingDesired(store: EmbeddedStore, cfg: LabConfig): Prom
 }
 
 /** syncRouting runs every lab node's routing agent and waits until each routes to every peer; returns the number of kernel changes. */
-export async function syncRouting(exec: Executor, paths: LabPaths, store: EmbeddedStore, cfg: LabConfig): Promise<number> {
+export async function syncRouting(exec: Executor, paths: LabPaths, store: Store, cfg: LabConfig): Promise<number> {
   const agents = cfg.nodes.map((n) => ({ n, agent: nodeRouting(exec, paths, cfg, n.name) }));
   const before = routeNodes(await store.read((tx) => tx.list<Node>("Node")), []);
   for (const { n, agent } of agents) {
@@ -61,7 +61,7 @@ export async function syncRouting(exec: Executor, paths: LabPaths, store: Embedd
  * and routes each block of a `natOutgoing: false` Subnet to its node: the outside world reaches
  * those pods by their own addresses.
  */
-export async function syncServiceRoutes(exec: Executor, store: EmbeddedStore, cfg: LabConfig): Promise<void> {
+export async function syncServiceRoutes(exec: Executor, store: Store, cfg: LabConfig): Promise<void> {
   const { services, slices, subnets } = await store.read((tx) => ({
     services: tx.list<Service>("Service"),
     slices: tx.list<EndpointSlice>("EndpointSlice"),

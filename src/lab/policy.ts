@@ -1,4 +1,6 @@
 /** The lab runs `podnet policy` on every node, as a cluster runs calico-node's felix (see agents.ts). */
+import { nodeIdentity } from "./etcdmembers.js";
+import { storeLocation } from "./labstore.js";
 import type { AgentKind } from "./agents.js";
 import { PODNET_BIN } from "./agents.js";
 
@@ -13,7 +15,7 @@ export const POLICY: AgentKind = {
     "--node-name",
     node.name,
     "--store",
-    paths.store,
+    storeLocation(paths, cfg, nodeIdentity(node.name)),
     "--status-file",
     paths.policyStatus(node.name),
     "--denied-log",

@@ -1,4 +1,6 @@
 /** The lab runs `podnet proxy` on every node, as a cluster runs kube-proxy (see agents.ts). */
+import { nodeIdentity } from "./etcdmembers.js";
+import { storeLocation } from "./labstore.js";
 import type { Executor } from "../exec/types.js";
 import { type Flavour, hintTransaction, RealIptables } from "../netfilter/index.js";
 import { type AgentKind, PODNET_BIN } from "./agents.js";
@@ -19,7 +21,7 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     ...(node.ip6 ? ["--node-ip", node.ip6] : []),
     ...cfg.cluster.clusterCIDRs.flatMap((c) => ["--cluster-cidr", c]),
     "--store",
-    paths.store,
+    storeLocation(paths, cfg, nodeIdentity(node.name)),
     "--status-file",
     paths.proxyStatus(node.name),
     "--iptables",

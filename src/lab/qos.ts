@@ -1,4 +1,6 @@
 /** The lab runs `podnet qos` on every node, as kube-ovn runs its CNI daemon's QoS and mirroring (see agents.ts). */
+import { nodeIdentity } from "./etcdmembers.js";
+import { storeLocation } from "./labstore.js";
 import type { Pod } from "../model/types.js";
 import type { Txn } from "../store/types.js";
 import type { QosStatus } from "../qos/daemon.js";
@@ -18,7 +20,7 @@ export const QOS: AgentKind = {
     "--node-name",
     node.name,
     "--store",
-    paths.store,
+    storeLocation(paths, cfg, nodeIdentity(node.name)),
     "--status-file",
     paths.qosStatus(node.name),
     ...(cfg.mirror ? ["--enable-mirror", "--mirror-iface", cfg.mirror.iface] : []),

@@ -16,7 +16,7 @@ import { syncPods } from "./kubelet.js";
 import { waitForDnsPods } from "./dns.js";
 import type { LabConfig } from "./config.js";
 import type { Executor } from "../exec/types.js";
-import type { EmbeddedStore } from "../store/embedded.js";
+import type { LabStore } from "./labstore.js";
 import type { NodeRuntime } from "./kubelet.js";
 import { type LabPaths, netnsPrefix } from "./layout.js";
 import { ensureAgents, waitForAgents } from "./agents.js";
@@ -30,7 +30,7 @@ export interface LabHandle {
   readonly exec: Executor;
   readonly name: string;
   readonly paths: LabPaths;
-  readonly store: EmbeddedStore;
+  readonly store: LabStore;
   config(): LabConfig;
   writeCniConfigs(cfg: LabConfig): Promise<void>;
   nodeRuntime(cfg: LabConfig, node: string): NodeRuntime;
@@ -85,7 +85,7 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   await lab.syncNetwork(cfg);
   // The policy agent after the proxy: both put their jumps first in FORWARD, and policy's must win.
   for (const k of [PROXY, POLICY, QOS]) await ensureAgents(lab.exec, lab.paths, cfg, k);
-  const rv = lab.store.version();
+  const rv = await lab.store.version();
   await Promise.all([PROXY, POLICY, QOS].map((k) => waitForAgents(lab.paths, cfg, k, rv)));
   await waitForDnsPods(
     results.flatMap((r) => r.sandboxes),
@@ -111,7 +111,7 @@ async function drainLeaving(lab: LabHandle, cfg: LabConfig, pods: Pod[]): Promis
   );
   if (!leaving) return;
   await ensureAgents(lab.exec, lab.paths, cfg, PROXY);
-  await waitForAgents(lab.paths, cfg, PROXY, lab.store.version());
+  await waitForAgents(lab.paths, cfg, PROXY, await lab.store.version());
 }
 
 /** removeStrayPodNetns deletes pod namespaces of the lab that no sandbox record names (what a killed start of an older version left). */

@@ -13,7 +13,8 @@ import { AGENT } from "./agent.js";
 import { type AgentKind, ensureAgents, heldDown, PODNET_BIN } from "./agents.js";
 import { ensureCniAgents } from "./cniagent.js";
 import type { LabConfig } from "./config.js";
-import type { DaemonName } from "./daemons.js";
+import { type DaemonName, readDaemons, running } from "./daemons.js";
+import { ensureMembers, memberRunning } from "./etcdcluster.js";
 import { LabError, type LabPaths } from "./layout.js";
 import { POLICY } from "./policy.js";
 import { PROXY } from "./proxy.js";
@@ -26,12 +27,15 @@ export function nodeKinds(cfg: LabConfig): AgentKind[] {
 
 const DAEMONS: DaemonName[] = ["agent", "proxy", "policy", "qos", "cni-agent"];
 
-/** parseComponent checks a `lab stop`/`lab start` argument: DAEMON/NODE, e.g. agent/node-2. */
+/** parseComponent checks a `lab stop`/`lab start` argument: DAEMON/NODE, e.g. agent/node-2, or an etcd member, e.g. etcd-2. */
 export function parseComponent(s: string, cfg: LabConfig): string {
+  const members = cfg.datastore?.members ?? [];
+  if (members.some((m) => m.name === s)) return s;
   const [daemon, node, ...rest] = s.split("/");
   const known = DAEMONS.filter((d) => d !== "agent" || cfg.nodeAgent);
+  const etcd = members.length ? `, or an etcd member (${members.map((m) => m.name).join(", ")})` : "";
   if (rest.length || !daemon || !node || !known.includes(daemon as DaemonName))
-    throw new LabError(`invalid component "${s}": use DAEMON/NODE with DAEMON one of ${known.join(", ")}`);
+    throw new LabError(`invalid component "${s}": use DAEMON/NODE with DAEMON one of ${known.join(", ")}${etcd}`);
   if (!cfg.nodes.some((n) => n.name === node)) throw new LabError(`invalid component "${s}": the lab has no node "${node}"`);
   return `${daemon}/${node}`;
 }
@@ -46,9 +50,22 @@ export function setHeld(paths: LabPaths, component: string, held: boolean): void
   writeFileSync(heldFile(paths), JSON.stringify([...all].sort()));
 }
 
-/** reviveDaemons starts every node daemon that is not running and not held down. */
+/** componentPid is the PID a component's last start recorded, if it still runs. */
+export function componentPid(paths: LabPaths, cfg: LabConfig, component: string): number | undefined {
+  const member = cfg.datastore?.members.find((m) => m.name === component);
+  if (member) {
+    const r = memberRunning(paths, member);
+    return r.running ? r.pid : undefined;
+  }
+  const [daemon, node = ""] = component.split("/") as [DaemonName, string];
+  const r = readDaemons(paths, node)[daemon];
+  return r && running(r) ? r.pid : undefined;
+}
+
+/** reviveDaemons starts every etcd member and node daemon that is not running and not held down. */
 export async function reviveDaemons(exec: Executor, paths: LabPaths, cfg: LabConfig): Promise<void> {
   const held = heldDown(paths);
+  if (cfg.datastore) await ensureMembers(exec, paths, cfg.datastore.members, held);
   for (const kind of nodeKinds(cfg)) await ensureAgents(exec, paths, cfg, kind, held);
   await ensureCniAgents(exec, paths, cfg, held);
 }

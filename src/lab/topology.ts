@@ -110,16 +110,25 @@ export function nodeMac(nodeNs: string): string {
 
 /** nodeUplinkTransaction plugs a node into the underlay bridge, inside the underlay namespace. */
 export function nodeUplinkTransaction(node: LabNode, nodeNs: string): IpTransaction {
-  const port = nodePort(node);
+  return uplinkTransaction(nodePort(node), nodeNs, nodeMac(nodeNs));
+}
+
+/** uplinkTransaction plugs a host's eth0 (with a fixed MAC) into the underlay bridge as port, inside the underlay namespace. */
+export function uplinkTransaction(port: string, hostNs: string, mac: string): IpTransaction {
   return new IpTransaction()
     .addLink({
       name: port,
       kind: "veth",
       mtu: UNDERLAY.mtu,
-      peer: { name: "eth0", mtu: UNDERLAY.mtu, address: nodeMac(nodeNs), netns: nodeNs },
+      peer: { name: "eth0", mtu: UNDERLAY.mtu, address: mac, netns: hostNs },
     })
     .setLink({ name: port, master: UNDERLAY.bridge })
     .setLink({ name: port, up: true });
+}
+
+/** underlayHostTransaction addresses a host on the underlay (IPv4) and routes it through the underlay router, inside its namespace. */
+export function underlayHostTransaction(ip: string): IpTransaction {
+  return hostTransaction(ip, UNDERLAY.prefix, UNDERLAY.gateway);
 }
 
 /** nodeTransaction addresses a node and routes it through the underlay, inside the node's namespace. */

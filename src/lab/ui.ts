@@ -4,6 +4,7 @@
  * few seconds), and the lab's trace, doctor and policy views on demand. Nothing here writes: the
  * trace's --verify only opens a connection (and a short-lived trace table) as `lab trace` does.
  */
+import { storeLocation } from "./labstore.js";
 import { protocolName } from "../routing/bird.js";
 import { birdFiles } from "../routing/birdd.js";
 import type { TraceQuery } from "../ui/server.js";
@@ -27,7 +28,7 @@ export class LabUiSource extends StoreUiSource {
     const cfg = lab.config();
     const dual = cfg.ipFamily === "dual";
     super(
-      lab.paths.store,
+      storeLocation(lab.paths, cfg, "ui", "socket"),
       () => ({
         routing: cfg.routing.mode,
         bgpState: (a, b) => this.bgp.get([a, b].sort().join(" ")),

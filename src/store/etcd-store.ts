@@ -20,6 +20,9 @@ const ATTEMPTS = 20;
 
 /** EtcdStore implements Store on an EtcdDatastore. */
 export class EtcdStore implements Store {
+  /** lastCommit is the revision of this store's last update that wrote, and the kinds it wrote. */
+  lastCommit: { revision: number; kinds: Set<string> } | undefined;
+
   constructor(
     readonly ds: EtcdDatastore,
     private readonly required: ObjectKey[] = [],
@@ -65,7 +68,10 @@ export class EtcdStore implements Store {
           guards.push([etcdKey(keyOf(was)), was.metadata.resourceVersion ?? "0"]);
         }
       if (puts.length === 0 && deletes.length === 0) return result;
-      if (await this.ds.commit(guards, puts, deletes, MARK)) return result;
+      const revision = await this.ds.commit(guards, puts, deletes, MARK);
+      if (revision === undefined) continue;
+      this.lastCommit = { revision: Number(revision), kinds: new Set([...puts, ...deletes].map((o) => o.kind)) };
+      return result;
     }
     throw new StoreError("update", "the etcd datastore", `another writer won ${ATTEMPTS} times in a row`);
   }

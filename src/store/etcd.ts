@@ -29,11 +29,40 @@ export interface EtcdOptions {
   dialTimeoutMs?: number;
 }
 
-function decode<T extends KubeObject>(kv: IKeyValue): T {
-  const obj = JSON.parse(kv.value.toString("utf8")) as T;
-  obj.metadata.resourceVersion = kv.mod_revision;
-  return obj;
+/** invalid says what is wrong with a stored value, or undefined when it is an object of the kind and name its key says. */
+function invalid(obj: unknown, key: ObjectKey | undefined): string | undefined {
+  if (typeof obj !== "object" || obj === null) return "not a JSON object";
+  const o = obj as Partial<KubeObject>;
+  if (typeof o.metadata !== "object" || o.metadata === null) return "no metadata";
+  if (key && (o.kind !== key.kind || o.metadata.name !== key.name))
+    return `its kind and name are not the key's (${key.kind} "${key.name}")`;
+  return undefined;
 }
+
+/**
+ * decode reads a stored object; a value that is not one (written around podnet, e.g. with etcdctl) is
+ * reported on stderr and skipped, so it cannot take down a daemon or hide the valid objects.
+ */
+function decode<T extends KubeObject>(kv: IKeyValue): T | undefined {
+  const key = kv.key.toString("utf8");
+  let obj: unknown;
+  let why: string | undefined;
+  try {
+    obj = JSON.parse(kv.value.toString("utf8"));
+    why = invalid(obj, parseEtcdKey(key));
+  } catch (e) {
+    why = `not JSON (${(e as Error).message})`;
+  }
+  if (why) {
+    process.stderr.write(`failed to read etcd key "${key}" at revision ${kv.mod_revision}: ${why}; ignoring it\n`);
+    return undefined;
+  }
+  const o = obj as T;
+  o.metadata.resourceVersion = kv.mod_revision;
+  return o;
+}
+
+const decoded = <T extends KubeObject>(kvs: IKeyValue[]): T[] => kvs.flatMap((kv) => decode<T>(kv) ?? []);
 
 function encode(obj: KubeObject): string {
   return JSON.stringify(withoutVersion(obj));
@@ -55,6 +84,8 @@ export class EtcdDatastore implements Datastore {
   constructor(opts: EtcdOptions) {
     const o: IOptions = { hosts: opts.endpoints, dialTimeout: opts.dialTimeoutMs ?? 5_000 };
     if (opts.tls) o.credentials = { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key };
+    // A unix socket has no address to check the member's certificate by: its certificate names localhost for it.
+    if (opts.tls && opts.endpoints.every((e) => e.startsWith("unix:"))) o.grpcOptions = { "grpc.ssl_target_name_override": "localhost" };
     this.client = new Etcd3(o);
   }
 
@@ -71,7 +102,7 @@ export class EtcdDatastore implements Datastore {
   async list<T extends KubeObject>(kind: string, namespace?: string): Promise<ListResult<T>> {
     try {
       const r = await this.client.getAll().prefix(kindPrefix(kind, namespace)).sort("Key", "Ascend").exec();
-      return { items: r.kvs.map((kv) => decode<T>(kv)), resourceVersion: r.header.revision };
+      return { items: decoded<T>(r.kvs), resourceVersion: r.header.revision };
     } catch (e) {
       throw unavailable("list", `${kind}s`, e);
     }
@@ -182,11 +213,12 @@ export class EtcdDatastore implements Datastore {
         if (stopped) cancel();
         w.on("put", (kv) => {
           const type = kv.create_revision === kv.mod_revision ? "ADDED" : "MODIFIED";
-          onEvent({ type, object: decode<T>(kv), resourceVersion: kv.mod_revision });
+          const object = decode<T>(kv);
+          if (object) onEvent({ type, object, resourceVersion: kv.mod_revision });
         });
         w.on("delete", (kv, prev) => {
-          if (!prev) return;
-          const object = decode<T>(prev);
+          const object = prev && decode<T>(prev);
+          if (!object) return;
           object.metadata.resourceVersion = kv.mod_revision;
           onEvent({ type: "DELETED", object, resourceVersion: kv.mod_revision });
         });
@@ -214,6 +246,15 @@ export class EtcdDatastore implements Datastore {
     };
   }
 
+  /** revision is the datastore's current revision (a read of one key: it also tells whether etcd answers). */
+  async revision(): Promise<string> {
+    try {
+      return (await this.client.get(PREFIX).exec()).header.revision;
+    } catch (e) {
+      throw unavailable("read", "the revision", e);
+    }
+  }
+
   /** snapshot reads every podnet object at one revision, keyed as the embedded store keys them. */
   async snapshot(): Promise<{ revision: string; objects: Record<string, KubeObject>; marks: Record<string, string> }> {
     try {
@@ -222,8 +263,11 @@ export class EtcdDatastore implements Datastore {
       const marks: Record<string, string> = {};
       for (const kv of r.kvs) {
         const key = parseEtcdKey(kv.key.toString("utf8"));
-        if (key) objects[keyString(key)] = decode(kv);
-        else marks[kv.key.toString("utf8")] = kv.mod_revision;
+        if (!key) marks[kv.key.toString("utf8")] = kv.mod_revision;
+        else {
+          const obj = decode(kv);
+          if (obj) objects[keyString(key)] = obj;
+        }
       }
       return { revision: r.header.revision, objects, marks };
     } catch (e) {

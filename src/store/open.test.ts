@@ -18,6 +18,14 @@ test("parseDatastore reads files, file:// and etcd:// locations", () => {
       "etcd://10.0.0.1:2379?ca=/pki/ca.pem&cert=/pki/agent.pem&key=/pki/agent-key.pem",
       { kind: "etcd", endpoints: ["https://10.0.0.1:2379"], tls: { ca: "/pki/ca.pem", cert: "/pki/agent.pem", key: "/pki/agent-key.pem" } },
     ],
+    [
+      "etcd://unix:/var/lib/podnet/labs/a/etcd/etcd-1:2379,unix:/var/lib/podnet/labs/a/etcd/etcd-2:2379?ca=/c&cert=/d&key=/e",
+      {
+        kind: "etcd",
+        endpoints: ["unix:///var/lib/podnet/labs/a/etcd/etcd-1:2379", "unix:///var/lib/podnet/labs/a/etcd/etcd-2:2379"],
+        tls: { ca: "/c", cert: "/d", key: "/e" },
+      },
+    ],
   ];
   for (const [s, want] of cases) assert.deepEqual(parseDatastore(s), want, s);
 });
@@ -29,6 +37,8 @@ test("parseDatastore names the location and what is wrong with it", () => {
     ["etcd://10.0.0.1", /want etcd:\/\/HOST:PORT/],
     ["etcd://a:1;rm -rf /:2", /want etcd:\/\/HOST:PORT/],
     ["etcd://10.0.0.1:2379?ca=/pki/ca.pem", /TLS needs all of ca, cert and key/],
+    ["etcd://unix:relative/sock", /want etcd:\/\/HOST:PORT/],
+    ["etcd://unix:/a b", /want etcd:\/\/HOST:PORT/],
   ];
   for (const [s, re] of cases) assert.throws(() => parseDatastore(s), re, s);
 });

@@ -1,7 +1,8 @@
 /**
  * Where a daemon's cluster state lives, as one string: a store file path (or `file:///path`) for
  * the embedded store, or `etcd://HOST:PORT[,HOST:PORT…]` for etcd, with `?ca=FILE&cert=FILE&key=FILE`
- * for TLS with a client certificate.
+ * for TLS with a client certificate. An endpoint may be `unix:/PATH`, a member's unix socket (the lab
+ * reaches its members, which live in network namespaces, through theirs).
  */
 import { readFileSync } from "node:fs";
 import type { Datastore } from "./datastore.js";
@@ -32,18 +33,20 @@ export function parseDatastore(s: string): DatastoreSpec {
   // WHATWG URLs keep one host: the authority, a list of HOST:PORT, is read here.
   const [authority = "", query = ""] = s.slice("etcd://".length).split("?", 2);
   const hosts = authority.split(",").filter(Boolean);
-  if (hosts.length === 0 || hosts.some((h) => !/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/.test(h)))
-    throw bad("want etcd://HOST:PORT[,HOST:PORT…]");
+  if (hosts.length === 0 || hosts.some((h) => !/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$|^unix:\/[\w./:@-]+$/.test(h)))
+    throw bad("want etcd://HOST:PORT[,HOST:PORT…] (or unix:/PATH)");
   const q = new URLSearchParams(query);
   const files = ["ca", "cert", "key"].map((k) => q.get(k));
   if (files.some(Boolean) && !files.every(Boolean)) throw bad("TLS needs all of ca, cert and key");
   const [ca, cert, key] = files as string[];
   const tls = ca && cert && key ? { ca, cert, key } : undefined;
-  return { kind: "etcd", endpoints: hosts.map((h) => `${tls ? "https" : "http"}://${h}`), ...(tls ? { tls } : {}) };
+  const endpoint = (h: string) => (h.startsWith("unix:") ? `unix://${h.slice(5)}` : `${tls ? "https" : "http"}://${h}`);
+  return { kind: "etcd", endpoints: hosts.map(endpoint), ...(tls ? { tls } : {}) };
 }
 
-function etcdOptions(spec: Extract<DatastoreSpec, { kind: "etcd" }>): EtcdOptions {
-  if (!spec.tls) return { endpoints: spec.endpoints };
+function etcdOptions(spec: Extract<DatastoreSpec, { kind: "etcd" }>, dialTimeoutMs?: number): EtcdOptions {
+  const base = { endpoints: spec.endpoints, ...(dialTimeoutMs ? { dialTimeoutMs } : {}) };
+  if (!spec.tls) return base;
   const read = (what: string, f: string) => {
     try {
       return readFileSync(f);
@@ -52,15 +55,24 @@ function etcdOptions(spec: Extract<DatastoreSpec, { kind: "etcd" }>): EtcdOption
     }
   };
   return {
-    endpoints: spec.endpoints,
+    ...base,
     tls: { ca: read("CA", spec.tls.ca), cert: read("certificate", spec.tls.cert), key: read("key", spec.tls.key) },
   };
 }
 
-/** openDatastore opens the datastore a location names. */
-export function openDatastore(s: string): Datastore {
+/** openDatastore opens the datastore a location names (dialTimeoutMs bounds an etcd call's wait for a connection). */
+export function openDatastore(s: string, dialTimeoutMs?: number): Datastore {
   const spec = parseDatastore(s);
-  return spec.kind === "embedded" ? new EmbeddedDatastore(new EmbeddedStore(spec.file)) : new EtcdDatastore(etcdOptions(spec));
+  return spec.kind === "embedded"
+    ? new EmbeddedDatastore(new EmbeddedStore(spec.file))
+    : new EtcdDatastore(etcdOptions(spec, dialTimeoutMs));
+}
+
+/** openEtcd opens an etcd location as an EtcdDatastore (a file location is an error). */
+export function openEtcd(s: string, dialTimeoutMs?: number): EtcdDatastore {
+  const spec = parseDatastore(s);
+  if (spec.kind !== "etcd") throw new StoreError("open", `datastore "${s}"`, "not an etcd:// location");
+  return new EtcdDatastore(etcdOptions(spec, dialTimeoutMs));
 }
 
 /** openFollower follows the cluster at a location: a store file as StoreFollower does, etcd through informers. */

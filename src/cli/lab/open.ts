@@ -10,10 +10,19 @@ interface Globals {
   stateDir: string;
 }
 
-/** openLab opens the lab the global flags name. */
+const opened: Lab[] = [];
+
+/** openLab opens the lab the global flags name (closeLabs closes it when the command ends). */
 export function openLab(cmd: Command): Lab {
   const g = cmd.optsWithGlobals() as Globals;
-  return new Lab(new RealExecutor(), g.stateDir, g.lab);
+  const lab = new Lab(new RealExecutor(), g.stateDir, g.lab);
+  opened.push(lab);
+  return lab;
+}
+
+/** closeLabs closes the labs this command opened: their etcd clients would keep the process alive. */
+export async function closeLabs(): Promise<void> {
+  await Promise.all(opened.splice(0).map((l) => l.close()));
 }
 
 /** findPodSandbox finds a running pod's sandbox on any node. */

@@ -5,11 +5,10 @@
  */
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { readDaemons } from "../../lab/daemons.js";
 import { underlayNetns } from "../../lab/layout.js";
-import { parseComponent, reviveDaemons, setHeld } from "../../lab/supervisor.js";
+import { componentPid, parseComponent, reviveDaemons, setHeld } from "../../lab/supervisor.js";
 import { LockTimeoutError, withFlock } from "../../util/flock.js";
-import { pidLooksLike, stopPids } from "../../util/proc.js";
+import { stopPids } from "../../util/proc.js";
 import { logLine } from "../flags.js";
 import { openLab } from "./open.js";
 
@@ -17,23 +16,25 @@ import { openLab } from "./open.js";
 export function registerSupervise(lab: Command): void {
   lab
     .command("stop")
-    .description("stop one node daemon and hold it down (the supervisor and lab commands leave it stopped): DAEMON/NODE, e.g. agent/node-2")
-    .argument("<component>", "DAEMON/NODE: agent, proxy, policy, qos or cni-agent on a node")
+    .description(
+      "stop one node daemon or etcd member and hold it down (the supervisor and lab commands leave it stopped): DAEMON/NODE, e.g. agent/node-2, or etcd-2",
+    )
+    .argument("<component>", "DAEMON/NODE (agent, proxy, policy, qos or cni-agent on a node), or an etcd member")
     .action(async (component: string, _o, cmd: Command) => {
       const l = openLab(cmd);
       await l.locked(async () => {
-        const name = parseComponent(component, l.config());
-        const [daemon, node] = name.split("/") as [keyof ReturnType<typeof readDaemons>, string];
+        const cfg = l.config();
+        const name = parseComponent(component, cfg);
         setHeld(l.paths, name, true);
-        const r = readDaemons(l.paths, node)[daemon];
-        if (r && pidLooksLike(r.pid, r.marker)) await stopPids([r.pid]);
+        const pid = componentPid(l.paths, cfg, name);
+        if (pid !== undefined) await stopPids([pid]);
         process.stdout.write(`${name} stopped\n`);
       });
     });
   lab
     .command("start")
     .description("let a daemon `lab stop` held down run again, and start it now")
-    .argument("<component>", "DAEMON/NODE")
+    .argument("<component>", "DAEMON/NODE or an etcd member")
     .action(async (component: string, _o, cmd: Command) => {
       const l = openLab(cmd);
       await l.locked(async () => {

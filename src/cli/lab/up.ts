@@ -28,6 +28,7 @@ interface UpFlags {
   dns?: boolean;
   nodeAgent: boolean;
   supervise: boolean;
+  datastore: "embedded" | "etcd";
 }
 
 /** registerUp adds `lab up`. */
@@ -56,6 +57,14 @@ export function registerUp(lab: Command): void {
       "restart dead node daemons within a second, as the kubelet restarts a DaemonSet's pods (on with --node-agent)",
       false,
     )
+    .addOption(
+      new Option(
+        "--datastore <kind>",
+        "where the cluster's state lives: a file (embedded) or a 3-member etcd cluster over TLS, one member per namespace (etcd)",
+      )
+        .choices(["embedded", "etcd"])
+        .default("embedded"),
+    )
     .action(async (o: UpFlags, cmd: Command) => {
       if (o.proxyMode === "ipvs")
         throw new LabError(
@@ -79,6 +88,7 @@ export function registerUp(lab: Command): void {
           dns: o.dns !== false,
           nodeAgent: o.nodeAgent,
           supervise: o.supervise,
+          datastore: o.datastore,
         });
         const names = cfg.nodes.map((n) => `${n.name} (${[n.ip, ...(n.ip6 ? [n.ip6] : [])].join(", ")})`).join(", ");
         if (!interrupted) process.stdout.write(`lab "${cfg.name}" is up with ${cfg.nodes.length} nodes: ${names}\n`);

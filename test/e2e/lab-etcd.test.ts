@@ -1,0 +1,108 @@
+/**
+ * The lab on etcd (issue 20): `lab up --datastore etcd` runs a 3-member etcd over TLS, one member per
+ * namespace on the underlay, and every node daemon reads it with its own certificate. The routing
+ * suite's shared cases pass on it with node agents; `lab status -o json` reports the members; a pod
+ * gets nothing from a member, a node's certificate cannot write what a controller writes; a member
+ * killed with -9 does not stop applies and is restarted into the cluster; `lab stop etcd-N` holds one down.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { certFiles } from "../../src/lab/pki.js";
+import { LabPaths } from "../../src/lab/layout.js";
+import { pkiDir } from "../../src/lab/etcdmembers.js";
+import type { StatusReport } from "../../src/lab/statusreport.js";
+import type { Pod } from "../../src/model/types.js";
+import { deployment, exec, type TestLab, waitFor, withLab } from "./helpers.js";
+import { sharedCases } from "./routing-cases.js";
+
+type Members = Extract<StatusReport["datastore"], { kind: "etcd" }>["members"];
+
+const members = async (lab: TestLab): Promise<Members> => {
+  const ds = (await lab.json<StatusReport>(["status"])).datastore;
+  assert.equal(ds.kind, "etcd");
+  return "members" in ds ? ds.members : [];
+};
+
+/** etcdctl runs etcdctl from a namespace against etcd-1 over the underlay, as who (no certificate: only the CA); it returns the exit code and output. */
+async function etcdctl(lab: TestLab, netns: string, who: string | undefined, args: string[]): Promise<{ code: number; out: string }> {
+  const f = certFiles(pkiDir(new LabPaths(lab.stateDir, lab.name)), who ?? "admin");
+  const tls = ["--cacert", f.ca, ...(who ? ["--cert", f.cert, "--key", f.key] : [])];
+  try {
+    const r = await exec.run({
+      argv: ["etcdctl", "--endpoints", "https://172.18.0.2:2379", "--dial-timeout", "2s", "--command-timeout", "3s", ...tls, ...args],
+      netns,
+      env: { ETCDCTL_API: "3" },
+      timeoutMs: 15_000,
+    });
+    return { code: 0, out: r.stdout };
+  } catch (e) {
+    const err = e as { code?: number; stderr?: string; message: string };
+    return { code: err.code ?? 1, out: err.stderr ?? err.message };
+  }
+}
+
+test(
+  "the lab on etcd: pods, services and vxlan agents; status, security, a member killed and held down",
+  { timeout: 480_000 },
+  async () => {
+    await withLab(
+      3,
+      async (lab) => {
+        await sharedCases(lab, "vxlan");
+
+        const report = await lab.json<StatusReport>(["status"]);
+        const up = await members(lab);
+        assert.deepEqual(
+          up.map((m) => [m.name, m.endpoint, m.running, m.healthy]),
+          [1, 2, 3].map((i) => [`etcd-${i}`, `https://172.18.0.${1 + i}:2379`, true, true]),
+        );
+        assert.deepEqual(
+          report.nodes.map((n) => [n.name, n.agent?.running, n.agent?.ready]),
+          [1, 2, 3].map((i) => [`node-${i}`, true, true]),
+        );
+
+        // A pod reaches a member's port, but without a client certificate it gets nothing.
+        const pod = (await lab.json<{ items: Pod[] }>(["get", "pods"])).items[0]!.metadata.name;
+        const fromPod = await etcdctl(lab, lab.podNetns(pod), undefined, ["get", "/podnet/", "--prefix", "--keys-only"]);
+        assert.notEqual(fromPod.code, 0, "a pod without a certificate reads nothing");
+        assert.doesNotMatch(fromPod.out, /\/podnet\/v1\//);
+        // Per-component identities: a node's certificate reads, writes its own Node, and cannot write a Deployment.
+        const node1 = lab.nodeNetns("node-1");
+        assert.match((await etcdctl(lab, node1, "node-node-1", ["get", "/podnet/v1/core/Node/_/node-2", "--keys-only"])).out, /node-2/);
+        const forged = await etcdctl(lab, node1, "node-node-1", ["put", "/podnet/v1/apps/Deployment/default/forged", "{}"]);
+        assert.notEqual(forged.code, 0);
+        assert.match(forged.out, /permission denied/);
+        assert.match((await etcdctl(lab, node1, "node-node-1", ["put", "/podnet/v1/core/Node/_/node-2", "{}"])).out, /permission denied/);
+
+        // kill -9 of a member: applies keep working on the other two; the supervisor restarts it and it rejoins.
+        const victim = up[1]!;
+        process.kill(victim.pid ?? 0, "SIGKILL");
+        await lab.ok(["apply", "-f", "-"], deployment("after", 2));
+        const after = (await lab.json<{ items: Pod[] }>(["get", "pods"])).items.filter((p) => p.metadata.name.startsWith("after-"));
+        assert.deepEqual(
+          after.map((p) => p.status?.phase),
+          ["Running", "Running"],
+        );
+        await waitFor(
+          "etcd-2 to be restarted and to answer",
+          async () => {
+            const m = (await members(lab)).find((x) => x.name === "etcd-2");
+            return m !== undefined && m.pid !== victim.pid && m.restarts >= 1 && m.healthy;
+          },
+          30_000,
+        );
+
+        // lab stop holds a member down; the cluster keeps a quorum; lab start brings it back.
+        assert.equal((await lab.ok(["stop", "etcd-3"])).trim(), "etcd-3 stopped");
+        await new Promise((r) => setTimeout(r, 2_000));
+        const held = (await members(lab)).find((x) => x.name === "etcd-3");
+        assert.deepEqual([held?.running, held?.held], [false, true], "held down: not restarted");
+        assert.match(await lab.ok(["status"]), /etcd-3 DEAD \(pid \d+\) held down by lab stop/);
+        await lab.ok(["apply", "-f", "-"], deployment("after", 3));
+        await lab.ok(["start", "etcd-3"]);
+        await waitFor("etcd-3 to answer again", async () => (await members(lab)).every((m) => m.healthy), 30_000);
+      },
+      ["--datastore", "etcd", "--node-agent", "--routing-mode", "vxlan"],
+    );
+  },
+);
