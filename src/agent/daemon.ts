@@ -3,9 +3,11 @@
  * node's routing (host-gw, vxlan or bgp: routes, VXLAN entries, BIRD, egress NAT) over the
  * cluster it follows (a store file or a datastore), programs only its own node, resyncs every
  * resync period to repair drift, and records the version it has applied in a status file, so the
- * lab waits for every node. A restarted agent adopts the kernel state it finds. The proxy, the CNI
- * socket and the heartbeat still run as their own processes.
+ * lab waits for every node. A restarted agent adopts the kernel state it finds. On etcd it also
+ * keeps the node's heartbeat (the kube-node-lease Lease), which the node lifecycle controller
+ * follows. The proxy and the CNI socket still run as their own processes.
  */
+import { NodeHeartbeat } from "../cluster/heartbeat.js";
 import { RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
 import { detectFlavour, type Flavour } from "../netfilter/index.js";
@@ -32,6 +34,8 @@ export interface AgentOptions {
   resyncPeriodMs: number;
   /** bind serves /metrics, /healthz and /readyz; none when undefined. */
   bind?: BindAddress;
+  /** heartbeatTtlSeconds is the node lease's TTL on a datastore with leases (etcd); 0: no heartbeat. */
+  heartbeatTtlSeconds?: number;
   log: (line: string) => void;
 }
 
@@ -55,6 +59,8 @@ export class AgentDaemon {
   private last: StoreSnapshot | undefined;
   private lastPass = 0;
   private readonly status: AgentStatus;
+  private readonly heartbeat: NodeHeartbeat | undefined;
+  private beating = false;
 
   constructor(
     private readonly exec: Executor,
@@ -62,6 +68,9 @@ export class AgentDaemon {
   ) {
     this.cluster = openCluster(o.store, o.log);
     this.status = { pid: process.pid, node: o.node, resourceVersion: 0, converged: false, pending: [], passes: 0 };
+    // An embedded store's leases live in the process that holds them: they would outlive a dead agent there.
+    const ttl = o.heartbeatTtlSeconds ?? 0;
+    if (ttl > 0 && this.cluster.ds.kind === "etcd") this.heartbeat = new NodeHeartbeat(this.cluster.ds, o.node, ttl, o.log);
   }
 
   /** start opens the cluster, serves the endpoints and runs the first pass (whose failure is reported, not fatal). */
@@ -100,13 +109,26 @@ export class AgentDaemon {
     }
   }
 
-  /** stop ends run() after the current pass. */
+  /** stop ends run() after the current pass; the node lease is left to run out (a restart within its TTL goes unnoticed). */
   stop(): void {
+    void this.heartbeat?.stop(false);
     this.cluster.follower.stop();
+  }
+
+  /** beat starts the heartbeat once the datastore takes it (it is tried on every wake-up until then). */
+  private async beat(): Promise<void> {
+    if (!this.heartbeat || this.beating) return;
+    try {
+      await this.heartbeat.start();
+      this.beating = true;
+    } catch (e) {
+      if ((e as Error).message !== this.status.error) this.o.log(`failed to start the node's heartbeat: ${(e as Error).message}`);
+    }
   }
 
   /** tick runs a pass when the cluster changed, or on the last snapshot when a resync is due. */
   private async tick(): Promise<void> {
+    await this.beat();
     const f = this.cluster.follower;
     const due = Date.now() - this.lastPass >= this.o.resyncPeriodMs;
     const snap = f.changed() ? f.read() : due || !this.status.converged ? this.last : undefined;

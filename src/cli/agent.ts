@@ -37,6 +37,7 @@ interface AgentFlags {
   iptables: IptablesFlag;
   resyncPeriod: number;
   bindAddress: string;
+  heartbeatTtl: number;
 }
 
 /** registerAgent adds `podnet agent`. */
@@ -59,6 +60,13 @@ export function registerAgent(program: Command): void {
     .addOption(iptablesOption("the node uses"))
     .addOption(durationOption("--resync-period <duration>", "how often to check the node's routes without a change", "10s"))
     .option("--bind-address <host:port>", "where to serve /metrics, /healthz and /readyz (empty: off)", "127.0.0.1:9099")
+    .addOption(
+      durationOption(
+        "--heartbeat-ttl <duration>",
+        "etcd: the node lease's TTL, after which the node turns NotReady (0: no heartbeat)",
+        "10s",
+      ),
+    )
     .action(async (o: AgentFlags) => {
       for (const c of o.clusterCidr) if (!isCIDR(c)) throw new CliError(`error: invalid --cluster-cidr "${c}": not a CIDR`);
       const bind = parseBindAddress(o.bindAddress);
@@ -79,6 +87,7 @@ export function registerAgent(program: Command): void {
         stateDir: o.stateDir,
         iptables: o.iptables,
         resyncPeriodMs: o.resyncPeriod,
+        heartbeatTtlSeconds: Math.round(o.heartbeatTtl / 1000),
         ...(bind ? { bind } : {}),
         log: logLine,
       });

@@ -3,9 +3,11 @@
  * runs here as on a real cluster; the lab supplies the store (embedded) and the kubelet (its own).
  * Every command that changes the lab holds the lab lock, and returns after the dataplane converged.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { clusterInformation } from "../cluster/information.js";
 import { admitWithAction, DEFAULT_CLUSTER, DUAL_STACK_CLUSTER, runControllers } from "../cluster/index.js";
 import type { Executor } from "../exec/types.js";
 import type { KubeObject, Node, Subnet } from "../model/types.js";
@@ -13,6 +15,7 @@ import { type Flavour, systemFlavour } from "../netfilter/index.js";
 import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
 import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
 import { withFileLock } from "../store/embedded.js";
+import { ensureControllers } from "./controllers.js";
 import { startEtcd } from "./etcdcluster.js";
 import { etcdMembers } from "./etcdmembers.js";
 import { type LabStore, openLabStore, storeLocation } from "./labstore.js";
@@ -122,7 +125,10 @@ export class Lab {
         if (cfg.datastore) await startEtcd(this.exec, this.paths, cfg);
         await this.store.create((tx) => {
           for (const ns of SYSTEM_NAMESPACES) tx.put(applyDefaults({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }));
+          // On etcd, the controller replicas read the cluster's layout from its identity record.
+          if (cfg.datastore) tx.put(clusterInformation(cfg.cluster, randomUUID()));
         });
+        await ensureControllers(this.exec, this.paths, cfg, new Set());
         await startInternetServer(this.exec, this.name, join(this.paths.dir, "internet.log"), cfg.ipFamily);
         await Promise.all(cfg.nodes.map((n) => markIptablesFlavour(this.exec, nodeNetns(this.name, n.name), cfg.iptables)));
         await this.registerNodes(cfg);

@@ -49,8 +49,11 @@ function embeddedLabStore(s: EmbeddedStore): LabStore {
 
 const followed = new Set(FOLLOWED_KINDS);
 
+/** DIAL_MS bounds a lab command's wait for a member: with none answering, it fails in seconds instead of hanging. */
+const DIAL_MS = 2_000;
+
 function etcdLabStore(location: string): LabStore {
-  const ds = openEtcd(location);
+  const ds = openEtcd(location, DIAL_MS);
   const store = new EtcdStore(ds, REQUIRED);
   return {
     read: (fn) => store.read(fn),

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { type AgentStatus, heldDown } from "./agents.js";
 import type { LabConfig } from "./config.js";
 import { type DaemonName, type DaemonRecord, readDaemons, running } from "./daemons.js";
+import { componentOf, controllerNames, controllerRecord } from "./controllers.js";
 import { memberHealthy, memberRunning } from "./etcdcluster.js";
 import { ETCD_PORTS } from "./etcdmembers.js";
 import { type LabPaths, nodeNetns } from "./layout.js";
@@ -54,8 +55,17 @@ function readStatus(file: string): AgentStatus | undefined {
   }
 }
 
-/** statusReport gathers the report; version is the store's, which an agent must have applied to be ready. */
-export async function statusReport(paths: LabPaths, cfg: LabConfig, version: number | undefined): Promise<StatusReport> {
+/** StoreView is what the report reads from the store (undefined when it does not answer). */
+export interface StoreView {
+  /** version is the store's, which an agent must have applied to be ready. */
+  version: number | undefined;
+  /** leader is the controller replica holding the election. */
+  leader: string | undefined;
+}
+
+/** statusReport gathers the report. */
+export async function statusReport(paths: LabPaths, cfg: LabConfig, view: StoreView): Promise<StatusReport> {
+  const version = view.version;
   const held = heldDown(paths);
   const members = cfg.datastore?.members ?? [];
   const health = await Promise.all(members.map((m) => memberHealthy(paths, m)));
@@ -93,7 +103,11 @@ export async function statusReport(paths: LabPaths, cfg: LabConfig, version: num
         daemons: Object.fromEntries(DAEMONS.map((x) => [x, daemon(d[x], held.has(`${x}/${n.name}`))])),
       };
     }),
-    controllers: [],
+    controllers: controllerNames(cfg).map((name) => ({
+      name,
+      ...daemon(controllerRecord(paths, name), held.has(componentOf(name))),
+      leader: view.leader === name,
+    })),
     supervisor: cfg.supervise ? { running: supervisorRunning(paths) } : null,
   };
 }

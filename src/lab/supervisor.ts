@@ -14,6 +14,7 @@ import { type AgentKind, ensureAgents, heldDown, PODNET_BIN } from "./agents.js"
 import { ensureCniAgents } from "./cniagent.js";
 import type { LabConfig } from "./config.js";
 import { type DaemonName, readDaemons, running } from "./daemons.js";
+import { componentOf, controllerNames, controllerRecord, ensureControllers } from "./controllers.js";
 import { ensureMembers, memberRunning } from "./etcdcluster.js";
 import { LabError, type LabPaths } from "./layout.js";
 import { POLICY } from "./policy.js";
@@ -31,9 +32,12 @@ const DAEMONS: DaemonName[] = ["agent", "proxy", "policy", "qos", "cni-agent"];
 export function parseComponent(s: string, cfg: LabConfig): string {
   const members = cfg.datastore?.members ?? [];
   if (members.some((m) => m.name === s)) return s;
+  if (controllerNames(cfg).map(componentOf).includes(s)) return s;
   const [daemon, node, ...rest] = s.split("/");
   const known = DAEMONS.filter((d) => d !== "agent" || cfg.nodeAgent);
-  const etcd = members.length ? `, or an etcd member (${members.map((m) => m.name).join(", ")})` : "";
+  const etcd = members.length
+    ? `, an etcd member (${members.map((m) => m.name).join(", ")}) or a controller (${controllerNames(cfg).map(componentOf).join(", ")})`
+    : "";
   if (rest.length || !daemon || !node || !known.includes(daemon as DaemonName))
     throw new LabError(`invalid component "${s}": use DAEMON/NODE with DAEMON one of ${known.join(", ")}${etcd}`);
   if (!cfg.nodes.some((n) => n.name === node)) throw new LabError(`invalid component "${s}": the lab has no node "${node}"`);
@@ -57,6 +61,10 @@ export function componentPid(paths: LabPaths, cfg: LabConfig, component: string)
     const r = memberRunning(paths, member);
     return r.running ? r.pid : undefined;
   }
+  if (component.startsWith("controller/")) {
+    const r = controllerRecord(paths, component.replace("/", "-"));
+    return r && running(r) ? r.pid : undefined;
+  }
   const [daemon, node = ""] = component.split("/") as [DaemonName, string];
   const r = readDaemons(paths, node)[daemon];
   return r && running(r) ? r.pid : undefined;
@@ -66,6 +74,7 @@ export function componentPid(paths: LabPaths, cfg: LabConfig, component: string)
 export async function reviveDaemons(exec: Executor, paths: LabPaths, cfg: LabConfig): Promise<void> {
   const held = heldDown(paths);
   if (cfg.datastore) await ensureMembers(exec, paths, cfg.datastore.members, held);
+  await ensureControllers(exec, paths, cfg, held);
   for (const kind of nodeKinds(cfg)) await ensureAgents(exec, paths, cfg, kind, held);
   await ensureCniAgents(exec, paths, cfg, held);
 }

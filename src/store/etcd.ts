@@ -73,7 +73,9 @@ function unavailable(verb: string, thing: string, e: unknown): DatastoreError {
   if (e instanceof DatastoreError) return e;
   if (/requested lease not found/.test((e as Error).message))
     return new DatastoreError("NotFound", verb, thing, "its lease has ended (expired or revoked)");
-  return new DatastoreError("Unavailable", verb, thing, `the etcd datastore did not answer: ${(e as Error).message}`);
+  // gRPC appends a resolution note, on more lines, to its first sentence, which says what failed.
+  const why = (e as Error).message.split(/\n| Resolution note:/)[0];
+  return new DatastoreError("Unavailable", verb, thing, `the etcd datastore did not answer: ${why}`);
 }
 
 /** EtcdDatastore implements Datastore on etcd. */

@@ -11,9 +11,9 @@ import { certFiles } from "../../src/lab/pki.js";
 import { LabPaths } from "../../src/lab/layout.js";
 import { pkiDir } from "../../src/lab/etcdmembers.js";
 import type { StatusReport } from "../../src/lab/statusreport.js";
-import type { Pod } from "../../src/model/types.js";
+import type { Node, Pod } from "../../src/model/types.js";
 import { deployment, exec, type TestLab, waitFor, withLab } from "./helpers.js";
-import { sharedCases } from "./routing-cases.js";
+import { lines, sharedCases } from "./routing-cases.js";
 
 type Members = Extract<StatusReport["datastore"], { kind: "etcd" }>["members"];
 
@@ -41,6 +41,55 @@ async function etcdctl(lab: TestLab, netns: string, who: string | undefined, arg
   }
 }
 
+/**
+ * allMembersDown stops every member for 20 s under two client loops (10 requests/s each, pod to a pod
+ * on another node, and pod to the ClusterIP): no request fails, `lab apply` fails within 10 s naming
+ * the datastore, and once the members are back every agent resyncs without a restart and the next
+ * change is applied.
+ */
+async function allMembersDown(lab: TestLab): Promise<void> {
+  const podsOf = async (app: string) =>
+    (await lab.json<{ items: Pod[] }>(["get", "pods"])).items.filter((p) => p.metadata.name.startsWith(`${app}-`));
+  const web = await podsOf("web");
+  const a = web[0]!;
+  const b = web.find((p) => p.spec.nodeName !== a.spec.nodeName)!;
+  const svc = (await lab.json<{ spec: { clusterIP: string } }>(["get", "service", "web"])).spec.clusterIP;
+  const restarts = async () => (await lab.json<StatusReport>(["status"])).nodes.map((n) => n.agent?.restarts);
+  const before = await restarts();
+  const loop = (url: string) => lab.ok(["curl", a.metadata.name, url, "--count", "300", "--interval", "100ms", "--timeout", "2s"]);
+  const loops = [loop(`http://${b.status?.podIP}:8080/`), loop(`http://${svc}/`)];
+  await new Promise((r) => setTimeout(r, 1_000));
+  const t0 = Date.now();
+  for (const m of ["etcd-1", "etcd-2", "etcd-3"]) await lab.ok(["stop", m]);
+  const a0 = Date.now();
+  const refused = await lab.cli(["apply", "-f", "-"], deployment("during", 1));
+  const took = Date.now() - a0;
+  process.stdout.write(`  every member down: lab apply failed after ${took} ms: ${refused.stderr.trim()}\n`);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /etcd/);
+  assert.ok(took < 10_000, `lab apply failed within 10 s (took ${took} ms)`);
+  await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - t0))));
+  for (const m of ["etcd-1", "etcd-2", "etcd-3"]) await lab.ok(["start", m]);
+  const answers = (await Promise.all(loops)).flatMap((out) => lines(out));
+  assert.equal(answers.length, 600);
+  assert.deepEqual(
+    answers.filter((x) => x.error),
+    [],
+    "every request answered while etcd was down",
+  );
+  await lab.ok(["apply", "-f", "-"], deployment("during", 1));
+  assert.deepEqual(
+    (await podsOf("during")).map((p) => p.status?.phase),
+    ["Running"],
+  );
+  assert.deepEqual(await restarts(), before, "no agent restarted");
+  assert.deepEqual(
+    (await lab.json<StatusReport>(["status"])).nodes.map((n) => n.agent?.ready),
+    [true, true, true],
+    "every agent resynced",
+  );
+}
+
 test(
   "the lab on etcd: pods, services and vxlan agents; status, security, a member killed and held down",
   { timeout: 480_000 },
@@ -49,6 +98,19 @@ test(
       3,
       async (lab) => {
         await sharedCases(lab, "vxlan");
+        // Each agent heartbeats (its node's Lease), and the controllers make its Node Ready by it.
+        await waitFor(
+          "every Node Ready by its agent's lease",
+          async () => {
+            const nodes = (await lab.json<{ items: Node[] }>(["get", "nodes"])).items;
+            const ready = (n: Node) =>
+              (n.status?.conditions as { type: string; status: string; reason?: string }[] | undefined)?.some(
+                (c) => c.type === "Ready" && c.status === "True" && c.reason === "AgentReady",
+              );
+            return nodes.length === 3 && nodes.every((n) => n.metadata.annotations?.["podnet.io/heartbeat"] === "lease" && ready(n));
+          },
+          20_000,
+        );
 
         const report = await lab.json<StatusReport>(["status"]);
         const up = await members(lab);
@@ -92,6 +154,37 @@ test(
           30_000,
         );
 
+        // Two controller replicas, one leader; kill -9 of it: the other leads, and acts on a change no lab command made.
+        const leaders = async () => (await lab.json<StatusReport>(["status"])).controllers.filter((c) => c.running && c.leader);
+        await waitFor("one controller to lead", async () => (await leaders()).length === 1, 15_000);
+        const [leader] = await leaders();
+        const t0 = Date.now();
+        process.kill(leader!.pid ?? 0, "SIGKILL");
+        await waitFor("the other controller to lead", async () => (await leaders()).some((c) => c.name !== leader!.name), 15_000);
+        process.stdout.write(`  after kill -9 of ${leader!.name}, the other replica led in ${Date.now() - t0} ms (lease 2 s)\n`);
+        const direct = {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "direct", namespace: "default", uid: "6f1c2a52-0000-4000-8000-000000000001" },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: "direct" } },
+            template: { metadata: { labels: { app: "direct" } }, spec: { containers: [{ name: "c", image: "echo" }] } },
+          },
+        };
+        const put = await etcdctl(lab, lab.nodeNetns("node-1"), "controller-2", [
+          "put",
+          "/podnet/v1/apps/Deployment/default/direct",
+          JSON.stringify(direct),
+        ]);
+        assert.equal(put.code, 0, put.out);
+        await waitFor(
+          "the leading controller to create the Deployment's pods",
+          async () =>
+            (await lab.json<{ items: Pod[] }>(["get", "pods"])).items.filter((p) => p.metadata.name.startsWith("direct-")).length === 2,
+          20_000,
+        );
+
         // lab stop holds a member down; the cluster keeps a quorum; lab start brings it back.
         assert.equal((await lab.ok(["stop", "etcd-3"])).trim(), "etcd-3 stopped");
         await new Promise((r) => setTimeout(r, 2_000));
@@ -101,6 +194,8 @@ test(
         await lab.ok(["apply", "-f", "-"], deployment("after", 3));
         await lab.ok(["start", "etcd-3"]);
         await waitFor("etcd-3 to answer again", async () => (await members(lab)).every((m) => m.healthy), 30_000);
+
+        await allMembersDown(lab);
       },
       ["--datastore", "etcd", "--node-agent", "--routing-mode", "vxlan"],
     );

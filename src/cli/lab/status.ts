@@ -5,11 +5,20 @@ import { daemonState, readDaemons } from "../../lab/daemons.js";
 import { nodeNetns } from "../../lab/layout.js";
 import { nodeRouting } from "../../lab/network.js";
 import { SandboxDir } from "../../lab/sandbox.js";
-import { statusReport } from "../../lab/statusreport.js";
+import { CONTROLLER_ELECTION } from "../../lab/controllers.js";
+import type { Lab } from "../../lab/lab.js";
+import { type DaemonReport, type StoreView, statusReport } from "../../lab/statusreport.js";
 import { supervisorRunning } from "../../lab/supervisor.js";
 import { BirdDaemon } from "../../routing/birdd.js";
 import { processAlive } from "../../util/proc.js";
 import { openLab } from "./open.js";
+
+/** storeView reads the store's version and the controllers' leader, or nothing when the store does not answer. */
+async function storeView(l: Lab): Promise<StoreView> {
+  const version = await l.store.version().catch(() => undefined);
+  const lease = await l.store.read((tx) => tx.get(CONTROLLER_ELECTION)).catch(() => undefined);
+  return { version, leader: (lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity };
+}
 
 /** registerStatus adds `lab status`. */
 export function registerStatus(lab: Command): void {
@@ -20,9 +29,9 @@ export function registerStatus(lab: Command): void {
     .action(async (o: { output: "text" | "json" }, cmd: Command) => {
       const l = openLab(cmd);
       const cfg = l.config();
+      const view = await storeView(l);
       if (o.output === "json") {
-        const version = await l.store.version().catch(() => undefined);
-        process.stdout.write(`${JSON.stringify(await statusReport(l.paths, cfg, version), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(await statusReport(l.paths, cfg, view), null, 2)}\n`);
         return;
       }
       const pods = await l.store
@@ -35,11 +44,14 @@ export function registerStatus(lab: Command): void {
         `lab "${cfg.name}" (created ${cfg.createdAt}), state in ${l.paths.dir}${cfg.supervise ? `, supervisor ${supervisorRunning(l.paths) ? "running" : "DEAD"}` : ""}`,
       ];
       if (cfg.datastore) {
-        const ds = (await statusReport(l.paths, cfg, undefined)).datastore;
-        const members = "members" in ds ? ds.members : [];
-        const one = (m: (typeof members)[number]) =>
-          `${m.name} ${m.running ? "running" : "DEAD"} (pid ${m.pid ?? "-"}${m.restarts ? `, restarted ${m.restarts}×` : ""})${m.running ? (m.healthy ? " healthy" : " NOT ANSWERING") : ""}${m.held ? " held down by lab stop" : ""}`;
-        out.push(`  etcd  ${members.map(one).join("  ·  ")}`);
+        const report = await statusReport(l.paths, cfg, view);
+        const members = "members" in report.datastore ? report.datastore.members : [];
+        const one = (name: string, m: DaemonReport, more: string) =>
+          `${name} ${m.running ? "running" : "DEAD"} (pid ${m.pid ?? "-"}${m.restarts ? `, restarted ${m.restarts}×` : ""})${more}${m.held ? " held down by lab stop" : ""}`;
+        out.push(
+          `  etcd  ${members.map((m) => one(m.name, m, m.running ? (m.healthy ? " healthy" : " NOT ANSWERING") : "")).join("  ·  ")}`,
+        );
+        out.push(`  controllers  ${report.controllers.map((c) => one(c.name, c, c.leader ? " leader" : "")).join("  ·  ")}`);
       }
       for (const n of cfg.nodes) {
         const sandboxes = new SandboxDir(l.paths.sandboxDir(n.name)).list();
