@@ -1,5 +1,5 @@
 /**
- * A throw-away single-member etcd for tests and benchmarks (the lab on etcd will start its members):
+ * A throw-away single-member etcd for tests and benchmarks (the lab on etcd runs its own, see etcdcluster.ts):
  * it listens on loopback ports that were free, or in a namespace of the caller's on one of its
  * addresses, keeps its data in a temp dir, and is stopped by its PID and removed by stop().
  */

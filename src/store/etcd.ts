@@ -4,7 +4,7 @@
  * compare-and-swap updates and deletes are single etcd transactions; a list reads one revision
  * and returns it; a watch starts just after a version and reports a compacted one as Gone.
  */
-import { Etcd3, type IKeyValue, type IOptions, type Lease as EtcdLease } from "etcd3";
+import { Etcd3, type IOptions, type Lease as EtcdLease } from "etcd3";
 import "./etcdwatchfix.js";
 import type { KubeObject } from "../model/types.js";
 import {
@@ -16,8 +16,8 @@ import {
   type Watch,
   type WatchEvent,
   type WriteOptions,
-  withoutVersion,
 } from "./datastore.js";
+import { decode, decoded, encode } from "./etcdcodec.js";
 import { apiGroupOf, etcdKey, groupOf, kindPrefix, PREFIX, parseEtcdKey } from "./etcdkeys.js";
 import { keyOf, keyString, type ObjectKey } from "./types.js";
 
@@ -27,45 +27,6 @@ export interface EtcdOptions {
   tls?: { ca: Buffer; cert: Buffer; key: Buffer };
   /** dialTimeoutMs bounds each call's wait for a connection (default 5 s). */
   dialTimeoutMs?: number;
-}
-
-/** invalid says what is wrong with a stored value, or undefined when it is an object of the kind and name its key says. */
-function invalid(obj: unknown, key: ObjectKey | undefined): string | undefined {
-  if (typeof obj !== "object" || obj === null) return "not a JSON object";
-  const o = obj as Partial<KubeObject>;
-  if (typeof o.metadata !== "object" || o.metadata === null) return "no metadata";
-  if (key && (o.kind !== key.kind || o.metadata.name !== key.name))
-    return `its kind and name are not the key's (${key.kind} "${key.name}")`;
-  return undefined;
-}
-
-/**
- * decode reads a stored object; a value that is not one (written around podnet, e.g. with etcdctl) is
- * reported on stderr and skipped, so it cannot take down a daemon or hide the valid objects.
- */
-function decode<T extends KubeObject>(kv: IKeyValue): T | undefined {
-  const key = kv.key.toString("utf8");
-  let obj: unknown;
-  let why: string | undefined;
-  try {
-    obj = JSON.parse(kv.value.toString("utf8"));
-    why = invalid(obj, parseEtcdKey(key));
-  } catch (e) {
-    why = `not JSON (${(e as Error).message})`;
-  }
-  if (why) {
-    process.stderr.write(`failed to read etcd key "${key}" at revision ${kv.mod_revision}: ${why}; ignoring it\n`);
-    return undefined;
-  }
-  const o = obj as T;
-  o.metadata.resourceVersion = kv.mod_revision;
-  return o;
-}
-
-const decoded = <T extends KubeObject>(kvs: IKeyValue[]): T[] => kvs.flatMap((kv) => decode<T>(kv) ?? []);
-
-function encode(obj: KubeObject): string {
-  return JSON.stringify(withoutVersion(obj));
 }
 
 /** unavailable wraps a connection failure, naming the datastore. */
