@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Executor } from "../exec/types.js";
 import { PODNET_BIN } from "./agents.js";
 import type { LabConfig } from "./config.js";
-import { type DaemonRecord, readRecords, recordStartIn, running } from "./daemons.js";
+import { type DaemonRecord, readRecords, recordStartIn, running, startedWithin } from "./daemons.js";
 import { CONTROLLERS } from "./etcdmembers.js";
 import { type LabPaths, underlayNetns } from "./layout.js";
 import { storeLocation } from "./labstore.js";
@@ -54,7 +54,7 @@ export function controllerRecord(paths: LabPaths, name: string): DaemonRecord | 
 export async function ensureControllers(exec: Executor, paths: LabPaths, cfg: LabConfig, held: Set<string>): Promise<void> {
   for (const name of controllerNames(cfg)) {
     const r = controllerRecord(paths, name);
-    if (held.has(componentOf(name)) || running(r) || Date.now() - Date.parse(r?.startedAt ?? "") < 1_000) continue;
+    if (held.has(componentOf(name)) || running(r) || startedWithin(r, 1_000)) continue;
     mkdirSync(controllersDir(paths), { recursive: true });
     const pid = await exec.daemon({
       argv: controllerArgv(paths, cfg, name),

@@ -47,6 +47,11 @@ export function recordStart(paths: LabPaths, node: string, name: DaemonName, pid
   recordStartIn(paths.nodeDir(node), name, pid, marker);
 }
 
+/** startedWithin says whether a daemon's last start is less than ms old: one that cannot start is not started again in a tight loop. */
+export function startedWithin(r: DaemonRecord | undefined, ms: number): boolean {
+  return Date.now() - Date.parse(r?.startedAt ?? "") < ms;
+}
+
 /** running says whether a recorded daemon still runs (its PID, with its command line). */
 export function running(r: DaemonRecord | undefined): boolean {
   return r !== undefined && pidLooksLike(r.pid, r.marker);

@@ -10,7 +10,7 @@ import { createNetns, IpTransaction, RealIpNode } from "../iproute/index.js";
 import { openEtcd } from "../store/open.js";
 import type { EtcdDatastore } from "../store/etcd.js";
 import { derivedMac } from "../util/mac.js";
-import { readRecords, recordStartIn, running } from "./daemons.js";
+import { readRecords, recordStartIn, running, startedWithin } from "./daemons.js";
 import type { LabConfig } from "./config.js";
 import { enableAuth } from "./etcdauth.js";
 import { certSpecs, type EtcdMember, etcdDir, etcdLocation, memberArgv, memberMarker, memberSocket, pkiDir } from "./etcdmembers.js";
@@ -54,8 +54,7 @@ export function memberRunning(paths: LabPaths, m: EtcdMember): { pid: number | u
 /** ensureMembers starts the members whose process died, unless held down (`lab stop etcd-2`) or started less than a second ago (one that cannot start is not started in a tight loop). */
 export async function ensureMembers(exec: Executor, paths: LabPaths, members: EtcdMember[], held: Set<string>): Promise<string[]> {
   const records = readRecords(etcdDir(paths));
-  const recent = (m: EtcdMember) => Date.now() - Date.parse(records[m.name]?.startedAt ?? "") < 1_000;
-  const dead = members.filter((m) => !held.has(m.name) && !memberRunning(paths, m).running && !recent(m));
+  const dead = members.filter((m) => !held.has(m.name) && !running(records[m.name]) && !startedWithin(records[m.name], 1_000));
   for (const m of dead) await startMember(exec, paths, members, m);
   return dead.map((m) => m.name);
 }

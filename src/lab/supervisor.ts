@@ -63,11 +63,11 @@ export function componentPid(paths: LabPaths, cfg: LabConfig, component: string)
   }
   if (component.startsWith("controller/")) {
     const r = controllerRecord(paths, component.replace("/", "-"));
-    return r && running(r) ? r.pid : undefined;
+    return running(r) ? r?.pid : undefined;
   }
   const [daemon, node = ""] = component.split("/") as [DaemonName, string];
   const r = readDaemons(paths, node)[daemon];
-  return r && running(r) ? r.pid : undefined;
+  return running(r) ? r?.pid : undefined;
 }
 
 /** reviveDaemons starts every etcd member and node daemon that is not running and not held down. */

@@ -60,15 +60,13 @@ function etcdOptions(spec: Extract<DatastoreSpec, { kind: "etcd" }>, dialTimeout
   };
 }
 
-/** openDatastore opens the datastore a location names (dialTimeoutMs bounds an etcd call's wait for a connection). */
-export function openDatastore(s: string, dialTimeoutMs?: number): Datastore {
+/** openDatastore opens the datastore a location names. */
+export function openDatastore(s: string): Datastore {
   const spec = parseDatastore(s);
-  return spec.kind === "embedded"
-    ? new EmbeddedDatastore(new EmbeddedStore(spec.file))
-    : new EtcdDatastore(etcdOptions(spec, dialTimeoutMs));
+  return spec.kind === "embedded" ? new EmbeddedDatastore(new EmbeddedStore(spec.file)) : new EtcdDatastore(etcdOptions(spec));
 }
 
-/** openEtcd opens an etcd location as an EtcdDatastore (a file location is an error). */
+/** openEtcd opens an etcd location as an EtcdDatastore (a file location is an error); dialTimeoutMs bounds a call's wait for a connection. */
 export function openEtcd(s: string, dialTimeoutMs?: number): EtcdDatastore {
   const spec = parseDatastore(s);
   if (spec.kind !== "etcd") throw new StoreError("open", `datastore "${s}"`, "not an etcd:// location");
