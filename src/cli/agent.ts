@@ -63,8 +63,8 @@ export function registerAgent(program: Command): void {
     .addOption(
       durationOption(
         "--heartbeat-ttl <duration>",
-        "etcd: the node lease's TTL, after which the node turns NotReady (0: no heartbeat)",
-        "10s",
+        "etcd: keep the node's lease with this TTL, after which the node turns NotReady (default: no heartbeat)",
+        "0s",
       ),
     )
     .action(async (o: AgentFlags) => {

@@ -40,6 +40,7 @@ export function agentArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     ...(r.routeReflectors.length ? ["--bgp-route-reflectors", r.routeReflectors.join(",")] : []),
     "--state-dir",
     paths.routingDir(node.name),
+    ...(cfg.datastore ? ["--heartbeat-ttl", "10s"] : []),
     "--iptables",
     cfg.iptables,
     "--resync-period",
