@@ -63,8 +63,8 @@ export function registerAgent(program: Command): void {
     .addOption(
       durationOption(
         "--heartbeat-ttl <duration>",
-        "etcd: keep the node's lease with this TTL, after which the node turns NotReady (default: no heartbeat)",
-        "0s",
+        "etcd: keep the node's lease (kube-node-lease) with this TTL, after which the node turns NotReady; 0s: none",
+        "40s",
       ),
     )
     .action(async (o: AgentFlags) => {

@@ -49,19 +49,25 @@ export interface Datastore {
   /** kind names the backend. */
   readonly kind: "embedded" | "etcd";
   get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined>;
-  list<T extends KubeObject>(kind: string, namespace?: string): Promise<ListResult<T>>;
+  /** list reads the objects of a kind, or of several kinds at one version. */
+  list<T extends KubeObject>(kind: string | readonly string[], namespace?: string): Promise<ListResult<T>>;
   /** create stores a new object; AlreadyExists when one has its key. */
   create<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T>;
   /** update replaces an object; with metadata.resourceVersion set, only if it is still the stored one (else Conflict). */
   update<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T>;
   /** delete removes an object, only at `resourceVersion` when given; false when there was none. */
   delete(key: ObjectKey, resourceVersion?: string): Promise<boolean>;
-  /** watch reports the changes to one kind after `resourceVersion`, in order; onError gets Gone when that version is no longer held. */
+  /**
+   * watch reports the changes to a kind, or to several kinds as one stream, after `resourceVersion`,
+   * in the store's order; onError gets Gone when that version is no longer held; onProgress gets
+   * a version up to which every change has been delivered (so a follower may claim it).
+   */
   watch<T extends KubeObject>(
-    kind: string,
+    kind: string | readonly string[],
     resourceVersion: string,
     onEvent: (e: WatchEvent<T>) => void,
     onError: (e: DatastoreError) => void,
+    onProgress?: (resourceVersion: string) => void,
   ): Watch;
   /** grantLease starts a lease; with autoKeepAlive the store renews it until revoke or close. */
   grantLease(ttlSeconds: number, autoKeepAlive?: boolean): Promise<Lease>;

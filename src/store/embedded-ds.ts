@@ -38,8 +38,12 @@ export class EmbeddedDatastore implements Datastore {
     return this.store.read((tx) => tx.get<T>(key));
   }
 
-  async list<T extends KubeObject>(kind: string, namespace?: string): Promise<ListResult<T>> {
-    return this.store.read((tx) => ({ items: tx.list<T>(kind, namespace), resourceVersion: String(dataOf(tx).resourceVersion) }));
+  async list<T extends KubeObject>(kind: string | readonly string[], namespace?: string): Promise<ListResult<T>> {
+    const kinds = typeof kind === "string" ? [kind] : kind;
+    return this.store.read((tx) => ({
+      items: kinds.flatMap((k) => tx.list<T>(k, namespace)),
+      resourceVersion: String(dataOf(tx).resourceVersion),
+    }));
   }
 
   async create<T extends KubeObject>(obj: T, opts?: WriteOptions): Promise<T> {
@@ -88,12 +92,14 @@ export class EmbeddedDatastore implements Datastore {
   }
 
   watch<T extends KubeObject>(
-    kind: string,
+    kind: string | readonly string[],
     resourceVersion: string,
     onEvent: (e: WatchEvent<T>) => void,
     onError: (e: DatastoreError) => void,
+    onProgress?: (resourceVersion: string) => void,
   ): Watch {
-    const prefix = `${kind}/`;
+    const kinds = typeof kind === "string" ? [kind] : kind;
+    const prefixes = kinds.map((k) => `${k}/`);
     let seen: Map<string, T> | undefined;
     let version = Number(resourceVersion);
     let busy = false;
@@ -102,7 +108,7 @@ export class EmbeddedDatastore implements Datastore {
       busy = true;
       try {
         const data = await this.store.read((tx) => structuredClone(dataOf(tx)));
-        const now = new Map(Object.entries(data.objects).filter(([k]) => k.startsWith(prefix)) as [string, T][]);
+        const now = new Map(Object.entries(data.objects).filter(([k]) => prefixes.some((p) => k.startsWith(p))) as [string, T][]);
         if (!seen) {
           if (data.resourceVersion !== version) {
             clearInterval(timer);
@@ -110,7 +116,7 @@ export class EmbeddedDatastore implements Datastore {
               new DatastoreError(
                 "Gone",
                 "watch",
-                `${kind}s from version ${resourceVersion}`,
+                `${kinds.join(", ")} from version ${resourceVersion}`,
                 `the embedded store is at version ${data.resourceVersion} and keeps no history`,
               ),
             );
@@ -138,8 +144,9 @@ export class EmbeddedDatastore implements Datastore {
         seen = now;
         version = data.resourceVersion;
         for (const e of events) onEvent(e);
+        onProgress?.(String(version));
       } catch (e) {
-        onError(e instanceof DatastoreError ? e : new DatastoreError("Unavailable", "watch", `${kind}s`, (e as Error).message));
+        onError(e instanceof DatastoreError ? e : new DatastoreError("Unavailable", "watch", kinds.join(", "), (e as Error).message));
       } finally {
         busy = false;
       }

@@ -17,7 +17,8 @@ import {
   type WatchEvent,
   type WriteOptions,
 } from "./datastore.js";
-import { decode, decoded, encode } from "./etcdcodec.js";
+import { decode, decoded, encode, unavailable } from "./etcdcodec.js";
+import { watchEtcd } from "./etcdwatch.js";
 import { apiGroupOf, etcdKey, groupOf, kindPrefix, PREFIX, parseEtcdKey } from "./etcdkeys.js";
 import { keyOf, keyString, type ObjectKey } from "./types.js";
 
@@ -27,16 +28,6 @@ export interface EtcdOptions {
   tls?: { ca: Buffer; cert: Buffer; key: Buffer };
   /** dialTimeoutMs bounds each call's wait for a connection (default 5 s). */
   dialTimeoutMs?: number;
-}
-
-/** unavailable wraps a connection failure, naming the datastore. */
-function unavailable(verb: string, thing: string, e: unknown): DatastoreError {
-  if (e instanceof DatastoreError) return e;
-  if (/requested lease not found/.test((e as Error).message))
-    return new DatastoreError("NotFound", verb, thing, "its lease has ended (expired or revoked)");
-  // gRPC appends a resolution note, on more lines, to its first sentence, which says what failed.
-  const why = (e as Error).message.split(/\n| Resolution note:/)[0];
-  return new DatastoreError("Unavailable", verb, thing, `the etcd datastore did not answer: ${why}`);
 }
 
 /** EtcdDatastore implements Datastore on etcd. */
@@ -62,12 +53,19 @@ export class EtcdDatastore implements Datastore {
     }
   }
 
-  async list<T extends KubeObject>(kind: string, namespace?: string): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(kind: string | readonly string[], namespace?: string): Promise<ListResult<T>> {
+    const kinds = typeof kind === "string" ? [kind] : kind;
+    const only = new Set(kinds);
     try {
-      const r = await this.client.getAll().prefix(kindPrefix(kind, namespace)).sort("Key", "Ascend").exec();
-      return { items: decoded<T>(r.kvs), resourceVersion: r.header.revision };
+      const prefix = kinds.length === 1 ? kindPrefix(kinds[0] ?? "", namespace) : PREFIX;
+      const r = await this.client.getAll().prefix(prefix).sort("Key", "Ascend").exec();
+      const mine = r.kvs.filter((kv) => {
+        const key = parseEtcdKey(kv.key.toString("utf8"));
+        return key && only.has(key.kind) && (namespace === undefined || (key.namespace ?? "") === namespace);
+      });
+      return { items: decoded<T>(mine), resourceVersion: r.header.revision };
     } catch (e) {
-      throw unavailable("list", `${kind}s`, e);
+      throw unavailable("list", `${kinds.join(", ")}s`, e);
     }
   }
 
@@ -157,56 +155,14 @@ export class EtcdDatastore implements Datastore {
   }
 
   watch<T extends KubeObject>(
-    kind: string,
+    kind: string | readonly string[],
     resourceVersion: string,
     onEvent: (e: WatchEvent<T>) => void,
     onError: (e: DatastoreError) => void,
+    onProgress?: (resourceVersion: string) => void,
   ): Watch {
-    let stopped = false;
-    let cancel: () => void = () => {};
-    const from = String(BigInt(resourceVersion) + 1n);
-    this.client
-      .watch()
-      .prefix(kindPrefix(kind))
-      .startRevision(from)
-      .withPreviousKV()
-      .create()
-      .then((w) => {
-        cancel = () => void w.cancel().catch(() => {});
-        if (stopped) cancel();
-        w.on("put", (kv) => {
-          const type = kv.create_revision === kv.mod_revision ? "ADDED" : "MODIFIED";
-          const object = decode<T>(kv);
-          if (object) onEvent({ type, object, resourceVersion: kv.mod_revision });
-        });
-        w.on("delete", (kv, prev) => {
-          const object = prev && decode<T>(prev);
-          if (!object) return;
-          object.metadata.resourceVersion = kv.mod_revision;
-          onEvent({ type: "DELETED", object, resourceVersion: kv.mod_revision });
-        });
-        // etcd 3.4 cancels a watch on a compacted revision without a reason: reading at that
-        // revision tells whether it is gone.
-        w.on("error", (e) => {
-          void this.compacted(from).then((gone) =>
-            onError(
-              new DatastoreError(
-                gone ? "Gone" : "Unavailable",
-                "watch",
-                `${kind}s from version ${resourceVersion}`,
-                gone ? "required revision has been compacted" : e.message,
-              ),
-            ),
-          );
-        });
-      })
-      .catch((e: Error) => onError(unavailable("watch", `${kind}s`, e)));
-    return {
-      stop: () => {
-        stopped = true;
-        cancel();
-      },
-    };
+    const kinds = typeof kind === "string" ? [kind] : kind;
+    return watchEtcd(this.client, kinds, resourceVersion, { onEvent, onError, onProgress }, (rev) => this.compacted(rev));
   }
 
   /** revision is the datastore's current revision (a read of one key: it also tells whether etcd answers). */

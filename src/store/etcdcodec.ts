@@ -1,11 +1,11 @@
 /**
  * How podnet's objects are kept in etcd: an object's JSON without its resourceVersion (the key's
  * mod revision is its version), and reading it back, where a value written around podnet that is
- * not one of its objects is reported and skipped rather than trusted.
+ * not one of its objects is reported and skipped rather than trusted; and how a failed call reads.
  */
 import type { IKeyValue } from "etcd3";
 import type { KubeObject } from "../model/types.js";
-import { withoutVersion } from "./datastore.js";
+import { DatastoreError, withoutVersion } from "./datastore.js";
 import { parseEtcdKey } from "./etcdkeys.js";
 import type { ObjectKey } from "./types.js";
 
@@ -48,4 +48,14 @@ export const decoded = <T extends KubeObject>(kvs: IKeyValue[]): T[] => kvs.flat
 /** encode is an object as podnet stores it: its JSON without its resourceVersion. */
 export function encode(obj: KubeObject): string {
   return JSON.stringify(withoutVersion(obj));
+}
+
+/** unavailable wraps a connection failure, naming the datastore. */
+export function unavailable(verb: string, thing: string, e: unknown): DatastoreError {
+  if (e instanceof DatastoreError) return e;
+  if (/requested lease not found/.test((e as Error).message))
+    return new DatastoreError("NotFound", verb, thing, "its lease has ended (expired or revoked)");
+  // gRPC appends a resolution note, on more lines, to its first sentence, which says what failed.
+  const why = (e as Error).message.split(/\n| Resolution note:/)[0];
+  return new DatastoreError("Unavailable", verb, thing, `the etcd datastore did not answer: ${why}`);
 }

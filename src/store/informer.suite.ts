@@ -9,8 +9,11 @@ import type { KubeObject } from "../model/types.js";
 import type { Datastore } from "./datastore.js";
 import { byKind } from "./follow.js";
 import { DatastoreFollower } from "./informer.js";
+import { keyOf, keyString } from "./types.js";
 
 const ns = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }) as KubeObject;
+const lease = (name: string): KubeObject =>
+  ({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" }, spec: {} }) as KubeObject;
 const svc = (name: string, port = 80): KubeObject =>
   ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ port }] } }) as KubeObject;
 
@@ -57,6 +60,45 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
     }
   });
 
+  test(`${name}: a snapshot holds every change up to its version, whatever kinds they were made to`, { timeout: 60_000 }, async () => {
+    const { ds, done } = await make();
+    const f = new DatastoreFollower(ds, () => {});
+    const written: { key: string; rv: number }[] = [];
+    let checked = 0;
+    let running = true;
+    // Reads as often as a busy agent would, and checks each against what had been written by then.
+    const reader = (async () => {
+      while (running) {
+        const s = f.read();
+        if (s)
+          for (const w of written)
+            if (w.rv <= s.resourceVersion) {
+              assert.ok(s.objects[w.key], `${w.key} (version ${w.rv}) is missing from the snapshot at version ${s.resourceVersion}`);
+              checked++;
+            }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    try {
+      await ds.create(ns("default"));
+      await f.open();
+      for (let i = 0; i < 20; i++) {
+        const o = i % 2 ? svc(`s${i}`) : lease(`l${i}`);
+        const made = await ds.create(o);
+        written.push({ key: keyString(keyOf(o)), rv: Number(made.metadata.resourceVersion) });
+      }
+      const last = written[written.length - 1]?.rv ?? 0;
+      await until("the last write", () => (f.read()?.resourceVersion ?? 0) >= last);
+      assert.ok(checked > 0);
+    } finally {
+      running = false;
+      await reader;
+      f.stop();
+      await ds.close();
+      await done();
+    }
+  });
+
   test(
     `${name}: an emptied datastore is not an empty cluster: the follower yields nothing and says why, until the cluster is back`,
     { timeout: 60_000 },
@@ -71,14 +113,12 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
         assert.deepEqual(services(f), ["a:80"]);
         await ds.delete({ kind: "Service", namespace: "default", name: "a" });
         await ds.delete({ kind: "Namespace", name: "default" });
-        // Each kind has its own watch: the Namespace's deletion may come after the Service's.
         await until("the follower to yield nothing", () => f.read() === undefined);
         assert.match(f.error?.message ?? "", /holds no Namespace "default".*keeping the data plane as it is/);
         // Reported once per distinct reason: never twice in a row, however often the daemon reads.
         const missing = logs.filter((l) => l.includes('no Namespace "default"'));
         assert.ok(missing.length >= 1 && logs.every((l, i) => i === 0 || l !== logs[i - 1]), `reported once: ${logs.join(" | ")}`);
         await ds.create(ns("default"));
-        // Kinds are watched apart: the Service's deletion may arrive after the Namespace's return.
         await until("the cluster to be back, without a", () => JSON.stringify(services(f)) === "[]");
         assert.equal(f.error, undefined);
       } finally {

@@ -1,10 +1,13 @@
 /**
- * DatastoreFollower: how a node daemon follows a Datastore (etcd) — an informer per kind lists,
- * then watches from the list's version; a watch that is Gone (compacted) lists again and the
- * cache is replaced, so deletions missed meanwhile go too; an unreachable datastore is retried
+ * DatastoreFollower: how a node daemon follows a Datastore (etcd), as an informer does — it lists
+ * the followed kinds at one version, then watches them as one stream from there, so its cache is
+ * always the cluster as of one version: changes to different kinds arrive in the store's order,
+ * and the version it reports (what an agent says it has applied) covers every change up to it.
+ * A watch that is Gone (compacted) or fails lists again and replaces the cache, so deletions
+ * missed meanwhile go too; meanwhile the last snapshot stands. An unreachable datastore is retried
  * with exponential backoff and jitter. Like the file follower, a datastore that lacks an object
- * every cluster has (it came back empty, or is a fresh etcd at the same endpoints) is reported and
- * yields nothing: the daemon keeps the data plane the last good state made.
+ * every cluster has (it came back empty, or is a fresh etcd at the same endpoints) is reported
+ * and yields nothing: the daemon keeps the data plane the last good state made.
  */
 import type { KubeObject } from "../model/types.js";
 import type { Datastore, DatastoreError, Watch } from "./datastore.js";
@@ -24,10 +27,10 @@ export function backoffMs(attempt: number, random = Math.random): number {
 export class DatastoreFollower implements Follower {
   error: Error | undefined;
   private readonly objects = new Map<string, KubeObject>();
-  private readonly watches = new Map<string, Watch>();
-  private readonly synced = new Set<string>();
+  private watch: Watch | undefined;
+  private listed = false;
   private version = 0;
-  /** generation counts the cache's changes: a kind listed again at the same version still changes it. */
+  /** generation counts the cache's changes: a list again at the same version still changes it. */
   private generation = 0;
   private readGeneration = -1;
   private wake: () => void = () => {};
@@ -41,65 +44,60 @@ export class DatastoreFollower implements Follower {
     readonly kinds: string[] = FOLLOWED_KINDS,
   ) {}
 
-  /** open lists every kind and starts the watches; it returns once all have listed (retrying until then). */
+  /** open lists the kinds and starts the watch; it returns once they have listed (retrying until then). */
   open(): Promise<void> {
-    this.opened ??= Promise.all(this.kinds.map((k) => this.follow(k, 0))).then(() => {});
+    this.opened ??= this.follow(0);
     return this.opened;
   }
 
-  /** follow lists a kind, replaces its part of the cache and watches from there; on failure it waits and starts again. */
-  private async follow(kind: string, attempt: number): Promise<void> {
+  /** follow lists the kinds, replaces the cache and watches from there; on failure it waits and starts again. */
+  private async follow(attempt: number): Promise<void> {
     if (this.stopped) return;
     try {
-      const list = await this.ds.list(kind);
-      const prefix = `${kind}/`;
-      for (const k of [...this.objects.keys()]) if (k.startsWith(prefix)) this.objects.delete(k);
+      const list = await this.ds.list(this.kinds);
+      if (this.stopped) return;
+      this.objects.clear();
       for (const o of list.items) this.objects.set(keyString(keyOf(o)), o);
-      this.bump(list.resourceVersion);
-      this.synced.add(kind);
-      this.watches.get(kind)?.stop();
+      this.listed = true;
+      this.version = Number(list.resourceVersion);
+      this.changedNow();
+      this.watch?.stop();
       // Callbacks of a watch that was replaced or stopped are late news: ignored.
       const w: Watch = this.ds.watch(
-        kind,
+        this.kinds,
         list.resourceVersion,
         (e) => {
-          if (this.watches.get(kind) !== w) return;
+          if (this.watch !== w) return;
           const k = keyString(keyOf(e.object));
           if (e.type === "DELETED") this.objects.delete(k);
           else this.objects.set(k, e.object);
-          this.bump(e.resourceVersion);
+          this.changedNow();
         },
         (e) => {
-          if (this.watches.get(kind) === w) this.restart(kind, e);
+          if (this.watch === w) this.restart(e);
+        },
+        (rv) => {
+          if (this.watch === w) this.version = Math.max(this.version, Number(rv));
         },
       );
-      this.watches.set(kind, w);
-      if (attempt > 0) this.log(`following ${kind}s again at version ${list.resourceVersion}`);
+      this.watch = w;
+      if (attempt > 0) this.log(`following the datastore again at version ${list.resourceVersion}`);
     } catch (e) {
       this.note(e as Error);
       await new Promise((r) => setTimeout(r, backoffMs(attempt)));
-      return this.follow(kind, attempt + 1);
+      return this.follow(attempt + 1);
     }
   }
 
-  private restart(kind: string, e: DatastoreError): void {
+  /** restart lists again after a failed watch: at once when it was compacted, after a backoff when it broke. */
+  private restart(e: DatastoreError): void {
     if (this.stopped) return;
-    if (e.reason !== "Gone") {
-      this.watches.get(kind)?.stop();
-      this.watches.delete(kind);
-      this.note(e);
-      void new Promise((r) => setTimeout(r, backoffMs(0))).then(() => this.follow(kind, 1));
-      return;
-    }
-    // A compaction passed every watch started before it, though the others may learn it later:
-    // every kind is listed again, and there is no snapshot until all are (no stale kind in it).
-    this.log(`${e.message}: listing every kind again`);
-    for (const k of this.kinds) {
-      this.watches.get(k)?.stop();
-      this.watches.delete(k);
-      this.synced.delete(k);
-    }
-    for (const k of this.kinds) void this.follow(k, 1);
+    this.watch?.stop();
+    this.watch = undefined;
+    if (e.reason === "Gone") this.log(`${e.message}: listing again`);
+    else this.note(e);
+    const delay = e.reason === "Gone" ? 0 : backoffMs(0);
+    setTimeout(() => void this.follow(1), delay);
   }
 
   private note(e: Error): void {
@@ -107,20 +105,19 @@ export class DatastoreFollower implements Follower {
     this.error = e;
   }
 
-  private bump(rv: string): void {
-    this.version = Math.max(this.version, Number(rv));
+  private changedNow(): void {
     this.generation++;
     this.wake();
   }
 
   /** changed says whether anything arrived since the last read. */
   changed(): boolean {
-    return this.synced.size === this.kinds.length && this.generation !== this.readGeneration;
+    return this.listed && this.generation !== this.readGeneration;
   }
 
-  /** read returns the snapshot, or undefined (with error set) before every kind listed or when a required object is missing. */
+  /** read returns the snapshot, or undefined (with error set) before the first list or when a required object is missing. */
   read(): StoreSnapshot | undefined {
-    if (this.synced.size < this.kinds.length) return undefined;
+    if (!this.listed) return undefined;
     this.readGeneration = this.generation;
     const missing = this.required.find((k) => !this.objects.has(keyString(k)));
     if (missing) {
@@ -154,8 +151,8 @@ export class DatastoreFollower implements Follower {
   /** stop ends loop() and the watches. */
   stop(): void {
     this.stopped = true;
-    for (const w of this.watches.values()) w.stop();
-    this.watches.clear();
+    this.watch?.stop();
+    this.watch = undefined;
     this.wake();
   }
 }
