@@ -20,7 +20,7 @@ const LAYERS = {
   dns: ["exec", "model", "store", "util"],
   doctor: ["util"],
   ui: ["model", "proxy", "store", "util"],
-  agent: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "cluster", "routing", "proxy", "util"],
+  agent: ["exec", "iproute", "netfilter", "dataplane", "model", "store", "ipam", "cni", "cluster", "routing", "proxy", "util"],
   lab: [
     "exec",
     "iproute",

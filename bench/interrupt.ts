@@ -8,6 +8,7 @@ import type { Executor } from "../src/exec/types.js";
 import { deleteNetns, listNetns } from "../src/iproute/netns.js";
 
 const dirs = new Set<string>();
+const cleanups = new Set<() => Promise<unknown>>();
 const prefixes = new Set<string>();
 
 /** trackDir removes dir on interrupt. */
@@ -22,10 +23,17 @@ export function trackNetns(prefix: string): string {
   return prefix;
 }
 
+/** trackCleanup runs fn first on interrupt (e.g. `lab down`, which stops what the lab started); the returned function forgets it. */
+export function trackCleanup(fn: () => Promise<unknown>): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
 /** cleanupOnInterrupt installs the SIGINT/SIGTERM handler. */
 export function cleanupOnInterrupt(exec: Executor): void {
   const onSignal = async () => {
     process.stderr.write("interrupted: removing the benchmark's namespaces…\n");
+    for (const fn of cleanups) await fn().catch(() => {});
     for (const p of prefixes) for (const n of await listNetns(exec, p)) await deleteNetns(exec, n).catch(() => {});
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     process.exit(130);

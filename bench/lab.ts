@@ -11,7 +11,8 @@ import { RealExecutor } from "../src/exec/real.js";
 import { trackDir, trackNetns } from "./interrupt.js";
 
 const exec = new RealExecutor();
-const PODNET = fileURLToPath(new URL("../../bin/podnet", import.meta.url));
+/** PODNET is the podnet executable the benchmarks run. */
+export const PODNET = fileURLToPath(new URL("../../bin/podnet", import.meta.url));
 
 const MANIFEST = `apiVersion: apps/v1
 kind: Deployment

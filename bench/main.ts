@@ -8,6 +8,7 @@ import { benchPolicy } from "./policy.js";
 import { benchProxy } from "./proxy.js";
 import { benchQos } from "./qos.js";
 import { benchRouting } from "./routing.js";
+import { benchScale } from "./scale.js";
 import { benchUi } from "./ui.js";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   qos: () => benchQos(process.argv[3] ? Number(process.argv[3]) : undefined),
   proxy: () => benchProxy(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined),
   routing: () => benchRouting(process.argv[3]?.split(","), process.argv[4] ? Number(process.argv[4]) : undefined),
+  scale: () => benchScale(process.argv[3] ? process.argv[3].split(",").map(Number) : undefined),
   ui: () => benchUi(process.argv[3] ? Number(process.argv[3]) : undefined, process.argv[4] ? Number(process.argv[4]) : undefined),
 };
 

@@ -8,17 +8,20 @@
  * follows. The proxy and the CNI socket still run as their own processes.
  */
 import { NodeHeartbeat } from "../cluster/heartbeat.js";
-import { RealNodeKernel } from "../dataplane/index.js";
+import { registerNode } from "../cluster/registration.js";
+import { type NodeKernel, RealNodeKernel } from "../dataplane/index.js";
 import type { Executor } from "../exec/types.js";
 import { detectFlavour, type Flavour } from "../netfilter/index.js";
 import { NodeRouting } from "../routing/agent.js";
-import type { RoutingSettings } from "../routing/types.js";
-import type { StoreSnapshot } from "../store/follow.js";
+import { podMtu, type RoutingSettings } from "../routing/types.js";
+import { byKind, type StoreSnapshot } from "../store/follow.js";
+import type { Node, Subnet } from "../model/types.js";
 import { type Cluster, openCluster } from "../store/open.js";
 import type { BindAddress } from "../util/http.js";
 import { writeJsonAtomic } from "../util/jsonfile.js";
 import { type AgentMetrics, NO_AGENT_METRICS, serveAgent } from "./metrics.js";
-import { RoutingLoop } from "./routing.js";
+import { ConfListWriter } from "./cniconf.js";
+import { RoutingLoop, routingInputs } from "./routing.js";
 
 /** AgentOptions configure `podnet agent`. */
 export interface AgentOptions {
@@ -36,6 +39,12 @@ export interface AgentOptions {
   bind?: BindAddress;
   /** heartbeatTtlSeconds is the node lease's TTL on a datastore with leases (etcd); 0: no heartbeat. */
   heartbeatTtlSeconds?: number;
+  /** nodeIPs register the node (its Node, when the cluster has none) with these InternalIPs. */
+  nodeIPs?: string[];
+  /** cni writes the node's conflist into confDir once it has a pod CIDR, with IPAM state in ipamDir. */
+  cni?: { confDir: string; ipamDir: string };
+  /** kernel replaces the node's kernel (the scale benchmark's simulated nodes); default: the real one. */
+  kernel?: NodeKernel;
   log: (line: string) => void;
 }
 
@@ -58,9 +67,11 @@ export class AgentDaemon {
   private metrics: AgentMetrics = NO_AGENT_METRICS;
   private last: StoreSnapshot | undefined;
   private lastPass = 0;
+  private inputs = "";
   private readonly status: AgentStatus;
   private readonly heartbeat: NodeHeartbeat | undefined;
-  private beating = false;
+  private joined = false;
+  private readonly conflist: ConfListWriter | undefined;
 
   constructor(
     private readonly exec: Executor,
@@ -69,6 +80,7 @@ export class AgentDaemon {
     this.cluster = openCluster(o.store, o.log);
     this.status = { pid: process.pid, node: o.node, resourceVersion: 0, converged: false, pending: [], passes: 0 };
     // An embedded store's leases live in the process that holds them: they would outlive a dead agent there.
+    if (o.cni) this.conflist = new ConfListWriter(o.cni.confDir, o.node, { ipamDataDir: o.cni.ipamDir, mtu: podMtu(o.settings) });
     const ttl = o.heartbeatTtlSeconds ?? 0;
     if (ttl > 0 && this.cluster.ds.kind === "etcd") this.heartbeat = new NodeHeartbeat(this.cluster.ds, o.node, ttl, o.log);
   }
@@ -76,9 +88,9 @@ export class AgentDaemon {
   /** start opens the cluster, serves the endpoints and runs the first pass (whose failure is reported, not fatal). */
   async start(): Promise<void> {
     await this.cluster.follower.open();
-    const flavour = this.o.iptables === "auto" ? await detectFlavour(this.exec, null) : this.o.iptables;
+    const flavour = async () => (this.o.iptables === "auto" ? await detectFlavour(this.exec, null) : this.o.iptables);
     const routing = new NodeRouting({
-      kernel: new RealNodeKernel(this.exec, null, flavour),
+      kernel: this.o.kernel ?? new RealNodeKernel(this.exec, null, await flavour()),
       exec: this.exec,
       settings: this.o.settings,
       stateDir: this.o.stateDir,
@@ -99,6 +111,11 @@ export class AgentDaemon {
     await this.tick();
   }
 
+  /** applied is the newest cluster version the node converged to. */
+  get applied(): number {
+    return this.status.resourceVersion;
+  }
+
   /** run follows the cluster until stop(). */
   async run(): Promise<void> {
     try {
@@ -115,20 +132,22 @@ export class AgentDaemon {
     this.cluster.follower.stop();
   }
 
-  /** beat starts the heartbeat once the datastore takes it (it is tried on every wake-up until then). */
-  private async beat(): Promise<void> {
-    if (!this.heartbeat || this.beating) return;
+  /** join registers the node, then starts its heartbeat, once the datastore takes them (tried on every wake-up until then). */
+  private async join(): Promise<void> {
+    if (this.joined || !(this.heartbeat || this.o.nodeIPs?.length)) return;
     try {
-      await this.heartbeat.start();
-      this.beating = true;
+      if (this.o.nodeIPs?.length && (await registerNode(this.cluster.ds, this.o.node, this.o.nodeIPs)))
+        this.o.log(`registered Node "${this.o.node}" (${this.o.nodeIPs.join(", ")})`);
+      await this.heartbeat?.start();
+      this.joined = true;
     } catch (e) {
-      if ((e as Error).message !== this.status.error) this.o.log(`failed to start the node's heartbeat: ${(e as Error).message}`);
+      if ((e as Error).message !== this.status.error) this.o.log(`failed to join the cluster: ${(e as Error).message}`);
     }
   }
 
   /** tick runs a pass when the cluster changed, or on the last snapshot when a resync is due. */
   private async tick(): Promise<void> {
-    await this.beat();
+    await this.join();
     const f = this.cluster.follower;
     const due = Date.now() - this.lastPass >= this.o.resyncPeriodMs;
     const snap = f.changed() ? f.read() : due || !this.status.converged ? this.last : undefined;
@@ -138,10 +157,20 @@ export class AgentDaemon {
     }
     if (!snap) return this.write();
     this.last = snap;
+    // A change to nothing routing reads (an endpoint, a policy) needs no pass: the node is in step at its version.
+    const inputs = routingInputs(snap);
+    if (!due && this.status.converged && inputs === this.inputs) {
+      this.status.resourceVersion = snap.resourceVersion;
+      if (!f.error) delete this.status.error;
+      return this.write();
+    }
+    this.inputs = inputs;
     this.lastPass = Date.now();
     const t0 = performance.now();
     try {
       const r = await this.loop.sync(snap);
+      const wrote = this.conflist?.write(byKind<Node>(snap, "Node"), byKind<Subnet>(snap, "Subnet"));
+      if (wrote) this.o.log(`wrote ${wrote}`);
       this.metrics.synced((performance.now() - t0) / 1000, r.converged ? "converged" : "pending");
       if (r.changes > 0) this.o.log(`routing: ${r.changes} changes at version ${snap.resourceVersion}`);
       if (r.pending.length && r.pending.join() !== this.status.pending.join())

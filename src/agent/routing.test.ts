@@ -8,7 +8,7 @@ import { settings } from "../routing/fixtures.js";
 import type { RoutingMode } from "../routing/types.js";
 import { emptyData, MemoryTxn, type StoreData } from "../store/memory.js";
 import type { Store } from "../store/types.js";
-import { RoutingLoop } from "./routing.js";
+import { RoutingLoop, routingInputs } from "./routing.js";
 
 function node(i: number): Node {
   return {
@@ -88,4 +88,23 @@ test("a node the cluster does not have is an error that names it; one without a 
   tx.put({ ...node(2), spec: {} } as Node);
   const r = await loop(data, new FakeNodeKernel(), "node-2", "host-gw").sync(snapshot(data));
   assert.deepEqual(r, { changes: 0, converged: false, pending: ["node-2"] });
+});
+
+test("routingInputs changes with what routes are made of and with nothing else: an endpoint or a label needs no routing pass", () => {
+  const data = cluster(2);
+  const before = routingInputs(snapshot(data));
+  const tx = new MemoryTxn(data);
+  tx.put({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", metadata: { name: "web-1", namespace: "default" } } as never);
+  tx.put({ ...node(2), metadata: { name: "node-2", labels: { zone: "b" }, annotations: { "podnet.io/heartbeat": "lease" } } });
+  assert.equal(routingInputs(snapshot(data)), before);
+  for (const changed of [
+    { ...node(2), spec: { podCIDR: "10.244.9.0/24", podCIDRs: ["10.244.9.0/24"] } },
+    { ...node(2), status: { addresses: [{ type: "InternalIP", address: "172.18.0.99" }] } },
+    { ...node(2), metadata: { name: "node-2", annotations: { "podnet.io/vtep-mac": "0a:00:00:00:00:02" } } },
+    node(3),
+  ]) {
+    const d = structuredClone(data);
+    new MemoryTxn(d).put(changed as Node);
+    assert.notEqual(routingInputs(snapshot(d)), before, JSON.stringify(changed));
+  }
 });

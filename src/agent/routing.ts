@@ -10,7 +10,7 @@ import { annotateNode, hasAnnotations } from "../cluster/annotate.js";
 import type { Node, Subnet } from "../model/types.js";
 import type { NodeRouting } from "../routing/agent.js";
 import { egressPlan, egressSubnet } from "../routing/egressplan.js";
-import { routeNodes } from "../routing/nodes.js";
+import { routeNodes, VTEP_MAC_ANNOTATION } from "../routing/nodes.js";
 import type { RoutingDesired } from "../routing/plan.js";
 import { RoutingError, type RoutingSettings } from "../routing/types.js";
 import { byKind, type StoreSnapshot } from "../store/follow.js";
@@ -34,6 +34,24 @@ export interface RoutingLoopOptions {
   store: Store;
   /** routedTimeoutMs bounds the wait for BGP routes after a sync. */
   routedTimeoutMs: number;
+}
+
+/**
+ * routingInputs fingerprints what a pass reads: each Node's addresses, pod CIDRs and published side,
+ * and each Subnet (by version). While it stays the same a pass would change nothing, so a change to
+ * anything else (an endpoint, a label, a heartbeat annotation) costs no pass on any node.
+ */
+export function routingInputs(snap: StoreSnapshot): string {
+  const parts: string[] = [];
+  for (const [k, o] of Object.entries(snap.objects)) {
+    if (k.startsWith("Subnet/")) parts.push(`${k}@${o.metadata.resourceVersion ?? ""}`);
+    if (!k.startsWith("Node/")) continue;
+    const n = o as Node;
+    const ips = (n.status?.addresses ?? []).filter((a) => a.type === "InternalIP").map((a) => a.address);
+    const cidrs = n.spec.podCIDRs ?? [n.spec.podCIDR ?? ""];
+    parts.push(`${k} ${ips.join(",")} ${cidrs.join(",")} ${n.metadata.annotations?.[VTEP_MAC_ANNOTATION] ?? ""}`);
+  }
+  return parts.sort().join("\n");
 }
 
 /** RoutingLoop syncs one node's routing to snapshots of the cluster. */

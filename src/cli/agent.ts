@@ -4,7 +4,7 @@ import { AgentDaemon } from "../agent/daemon.js";
 import { RealExecutor } from "../exec/real.js";
 import { DEFAULT_ROUTING, type RoutingMode } from "../routing/types.js";
 import { parseBindAddress } from "../util/http.js";
-import { isCIDR } from "../util/ip.js";
+import { isCIDR, isIP } from "../util/ip.js";
 import {
   collect,
   durationOption,
@@ -38,6 +38,9 @@ interface AgentFlags {
   resyncPeriod: number;
   bindAddress: string;
   heartbeatTtl: number;
+  nodeIp?: string[];
+  cniConfDir?: string;
+  cniIpamDir: string;
 }
 
 /** registerAgent adds `podnet agent`. */
@@ -67,8 +70,12 @@ export function registerAgent(program: Command): void {
         "40s",
       ),
     )
+    .option("--node-ip <ips>", "register the node (create its Node when missing) with these InternalIPs, comma-separated", listParser)
+    .option("--cni-conf-dir <dir>", "write the node's podnet conflist here once it has a pod CIDR (e.g. /etc/cni/net.d)")
+    .option("--cni-ipam-dir <dir>", "with --cni-conf-dir: where the conflist has podnet-cni keep address leases", "/var/lib/podnet/ipam")
     .action(async (o: AgentFlags) => {
       for (const c of o.clusterCidr) if (!isCIDR(c)) throw new CliError(`error: invalid --cluster-cidr "${c}": not a CIDR`);
+      for (const ip of o.nodeIp ?? []) if (!isIP(ip)) throw new CliError(`error: invalid --node-ip "${ip}": not an IP address`);
       const bind = parseBindAddress(o.bindAddress);
       const d = new AgentDaemon(new RealExecutor(), {
         node: o.nodeName,
@@ -88,6 +95,8 @@ export function registerAgent(program: Command): void {
         iptables: o.iptables,
         resyncPeriodMs: o.resyncPeriod,
         heartbeatTtlSeconds: Math.round(o.heartbeatTtl / 1000),
+        ...(o.nodeIp ? { nodeIPs: o.nodeIp } : {}),
+        ...(o.cniConfDir ? { cni: { confDir: o.cniConfDir, ipamDir: o.cniIpamDir } } : {}),
         ...(bind ? { bind } : {}),
         log: logLine,
       });

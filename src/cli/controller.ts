@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import { ControllerDaemon } from "../cluster/daemon.js";
 import { Elector } from "../store/election.js";
+import { CONTROLLER_KINDS } from "../store/informer.js";
 import { openCluster } from "../store/open.js";
 import { durationOption, logLine, storeOption } from "./flags.js";
 
@@ -22,7 +23,7 @@ export function registerController(program: Command): void {
     .addOption(durationOption("--resync-period <duration>", "how often the leader reconciles without a change", "10s"))
     .action(async (o: { store: string; identity: string; leaseDuration: number; resyncPeriod: number }) => {
       const log = (l: string) => logLine(l);
-      const { ds, store, follower } = openCluster(o.store, log);
+      const { ds, store, follower } = openCluster(o.store, log, CONTROLLER_KINDS);
       const elector = new Elector(ds, {
         name: "podnet-controller",
         identity: o.identity,

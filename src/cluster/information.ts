@@ -5,27 +5,33 @@
  * endpoints) is not a cluster to act on.
  */
 import type { KubeObject } from "../model/types.js";
+import { CLUSTER_IDENTITY, identityProblem } from "../store/informer.js";
 import type { Txn } from "../store/types.js";
 import type { ClusterConfig } from "./config.js";
 
-/** ClusterInformation is the identity record. */
+/** ClusterInformation is the identity record; datastoreReady false holds every daemon and controller off it. */
 export interface ClusterInformation extends KubeObject {
-  spec: ClusterConfig & { clusterGUID: string };
+  spec: ClusterConfig & { clusterGUID: string; datastoreReady?: boolean };
 }
 
 /** CLUSTER_INFORMATION is the record's key. */
-export const CLUSTER_INFORMATION = { kind: "ClusterInformation", name: "default" };
+export const CLUSTER_INFORMATION = CLUSTER_IDENTITY;
 
 /** clusterInformation makes the record for a layout. */
 export function clusterInformation(cfg: ClusterConfig, clusterGUID: string): ClusterInformation {
-  return { apiVersion: "podnet.io/v1", kind: "ClusterInformation", metadata: { name: "default" }, spec: { ...cfg, clusterGUID } };
+  return {
+    apiVersion: "podnet.io/v1",
+    kind: "ClusterInformation",
+    metadata: { name: "default" },
+    spec: { ...cfg, clusterGUID, datastoreReady: true },
+  };
 }
 
 /** clusterConfigOf reads the layout from the record; it throws when the record is missing or malformed. */
 export function clusterConfigOf(tx: Txn): ClusterConfig {
   const ci = tx.get<ClusterInformation>(CLUSTER_INFORMATION);
-  if (!ci)
-    throw new Error(`failed to read ClusterInformation "default": the datastore has none (emptied, or not this cluster's); doing nothing`);
+  const why = identityProblem(ci);
+  if (!ci || why) throw new Error(`failed to read the cluster's layout: ${why}; doing nothing`);
   const s = ci.spec;
   const strings = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string");
   if (!strings(s?.clusterCIDRs) || !strings(s.serviceCIDRs) || !Array.isArray(s.nodeMaskSizes) || typeof s.nodePortRange?.min !== "number")

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RealExecutor } from "../exec/real.js";
 import { DEFAULT_CLUSTER, runControllers } from "../cluster/index.js";
+import { clusterInformation } from "../cluster/information.js";
 import { nodeLifecycleSuite } from "../cluster/nodelifecycle.suite.js";
 import type { KubeObject, Node, Pod } from "../model/types.js";
 import { electionSuite } from "../store/election.suite.js";
@@ -81,7 +82,7 @@ test(
     const ds = new EtcdDatastore({ endpoints: [e.endpoint] });
     const f = new DatastoreFollower(ds, () => {});
     try {
-      await ds.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } as KubeObject);
+      await ds.create(clusterInformation(DEFAULT_CLUSTER, "test"));
       await ds.create({
         apiVersion: "v1",
         kind: "Service",

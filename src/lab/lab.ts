@@ -20,7 +20,7 @@ import { startEtcd } from "./etcdcluster.js";
 import { etcdMembers } from "./etcdmembers.js";
 import { type LabStore, openLabStore, storeLocation } from "./labstore.js";
 import { buildTopology, destroyTopology, ownNetnsInode, startInternetServer } from "./bootstrap.js";
-import { nodeConfList } from "./cniconf.js";
+import { CONFLIST_FILE, nodeConfList } from "../agent/cniconf.js";
 import { CLUSTER_DOMAIN, dnsObjects, dnsServers, removeLabResolvs, startUpstreamResolver } from "./dns.js";
 import { type LabConfig, readLabConfig, writeLabConfig } from "./config.js";
 import type { NodeRuntime } from "./kubelet.js";
@@ -204,7 +204,7 @@ export class Lab {
         ...(cfg.dns ? { dns: { nameservers: dnsServers(cfg), domain: CLUSTER_DOMAIN } } : {}),
       });
       const text = JSON.stringify(conf, null, 2);
-      writeFileSync(join(dir, "10-podnet.conflist"), text);
+      writeFileSync(join(dir, CONFLIST_FILE), text);
     }
   }
 

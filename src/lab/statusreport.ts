@@ -33,7 +33,8 @@ export interface StatusReport {
     netns: string;
     ip: string;
     pods: number;
-    agent: (DaemonReport & { ready: boolean }) | null;
+    /** agent is the node's podnet agent; error is what it last failed at (e.g. the datastore is not the cluster's). */
+    agent: (DaemonReport & { ready: boolean; error?: string }) | null;
     daemons: Partial<Record<DaemonName, DaemonReport>>;
   }[];
   controllers: (DaemonReport & { name: string; leader: boolean })[];
@@ -99,7 +100,13 @@ export async function statusReport(paths: LabPaths, cfg: LabConfig, view: StoreV
         netns: nodeNetns(cfg.name, n.name),
         ip: n.ip,
         pods: new SandboxDir(paths.sandboxDir(n.name)).list().length,
-        agent: cfg.nodeAgent ? { ...agent, ready: agent.running && status?.converged === true && !status.error && inStep } : null,
+        agent: cfg.nodeAgent
+          ? {
+              ...agent,
+              ready: agent.running && status?.converged === true && !status.error && inStep,
+              ...(status?.error ? { error: status.error } : {}),
+            }
+          : null,
         daemons: Object.fromEntries(DAEMONS.map((x) => [x, daemon(d[x], held.has(`${x}/${n.name}`))])),
       };
     }),

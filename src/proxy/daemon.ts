@@ -180,6 +180,11 @@ export class ProxyDaemon {
     }
   }
 
+  /** applied is the cluster version the last sync enforced. */
+  get applied(): number {
+    return this.status?.resourceVersion ?? 0;
+  }
+
   /** stop ends run() after the current sync. */
   stop(): void {
     this.store.stop();

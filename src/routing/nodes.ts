@@ -20,18 +20,38 @@ function canonical(cidr: string): string {
   return c ? formatCIDR(c) : cidr;
 }
 
+/** routeNode reads one Node as a peer hosting these extra blocks; undefined without an address or pod CIDR. */
+function routeNode(n: Node, hosted: string[]): RouteNode | undefined {
+  const ip = nodeInternalIP(n);
+  const own = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
+  const blocks = own.length ? [...own, ...hosted].map(canonical) : [];
+  if (!ip || blocks.length === 0) return undefined;
+  const mac = n.metadata.annotations?.[VTEP_MAC_ANNOTATION];
+  const ip6 = nodeInternalIP(n, true);
+  return { name: n.metadata.name, ip, ...(ip6 ? { ip6 } : {}), blocks, ...(mac ? { vtepMac: mac } : {}) };
+}
+
+/**
+ * Peers read from Node objects, by object: a follower hands out the same object until the Node
+ * changes, so an agent's pass over hundreds of nodes parses only the ones that did.
+ */
+const peers = new WeakMap<Node, { hosted: string; peer: RouteNode | undefined }>();
+const byName = new Intl.Collator().compare;
+
 /** routeNodes turns Node objects into routing peers, with their pod CIDRs and the Subnet blocks they host; nodes without an address or pod CIDR are skipped. */
 export function routeNodes(nodes: Node[], subnets: Subnet[] = []): RouteNode[] {
+  const hosted = new Map<string, string[]>();
+  for (const s of subnets) for (const b of s.status?.blocks ?? []) hosted.set(b.node, [...(hosted.get(b.node) ?? []), b.cidr]);
   const out: RouteNode[] = [];
   for (const n of nodes) {
-    const ip = nodeInternalIP(n);
-    const own = n.spec.podCIDRs ?? (n.spec.podCIDR ? [n.spec.podCIDR] : []);
-    const hosted = subnets.flatMap((s) => (s.status?.blocks ?? []).filter((b) => b.node === n.metadata.name).map((b) => b.cidr));
-    const blocks = own.length ? [...own, ...hosted].map(canonical) : [];
-    if (!ip || blocks.length === 0) continue;
-    const mac = n.metadata.annotations?.[VTEP_MAC_ANNOTATION];
-    const ip6 = nodeInternalIP(n, true);
-    out.push({ name: n.metadata.name, ip, ...(ip6 ? { ip6 } : {}), blocks: [...blocks], ...(mac ? { vtepMac: mac } : {}) });
+    const mine = hosted.get(n.metadata.name) ?? [];
+    const key = mine.join(",");
+    let known = peers.get(n);
+    if (known?.hosted !== key) {
+      known = { hosted: key, peer: routeNode(n, mine) };
+      peers.set(n, known);
+    }
+    if (known.peer) out.push({ ...known.peer, blocks: [...known.peer.blocks] });
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) => byName(a.name, b.name));
 }

@@ -63,7 +63,7 @@ function fakeDatastore(objects: KubeObject[]) {
 const empty = { resourceVersion: 0, objects: {} };
 
 test("after a compacted watch the kinds are listed again: the last snapshot stands meanwhile, and the new list is a change at the same version", async () => {
-  const objects = [obj("Namespace", "default"), obj("Node", "a"), obj("Node", "b")];
+  const objects = [obj("ClusterInformation", "default"), obj("Node", "a"), obj("Node", "b")];
   const fake = fakeDatastore(objects);
   const logs: string[] = [];
   const f = new DatastoreFollower(fake.ds, (l) => logs.push(l));
@@ -83,7 +83,7 @@ test("after a compacted watch the kinds are listed again: the last snapshot stan
 });
 
 test("a snapshot's version is what the watch vouched for: an event alone does not advance it, its progress does", async () => {
-  const fake = fakeDatastore([obj("Namespace", "default")]);
+  const fake = fakeDatastore([obj("ClusterInformation", "default")]);
   const f = new DatastoreFollower(fake.ds, () => {});
   await f.open();
   assert.equal(f.read()?.resourceVersion, 5);
@@ -99,7 +99,7 @@ test("a snapshot's version is what the watch vouched for: an event alone does no
 });
 
 test("a watch that breaks (not Gone) is followed again from a new list, after a backoff", async () => {
-  const fake = fakeDatastore([obj("Namespace", "default")]);
+  const fake = fakeDatastore([obj("ClusterInformation", "default")]);
   const logs: string[] = [];
   const f = new DatastoreFollower(fake.ds, (l) => logs.push(l));
   await f.open();

@@ -11,9 +11,9 @@ import { byKind } from "./follow.js";
 import { DatastoreFollower } from "./informer.js";
 import { keyOf, keyString } from "./types.js";
 
-const ns = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }) as KubeObject;
-const lease = (name: string): KubeObject =>
-  ({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" }, spec: {} }) as KubeObject;
+const identity = (spec: object = {}): KubeObject =>
+  ({ apiVersion: "podnet.io/v1", kind: "ClusterInformation", metadata: { name: "default" }, spec }) as KubeObject;
+const node = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Node", metadata: { name }, spec: {} }) as KubeObject;
 const svc = (name: string, port = 80): KubeObject =>
   ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ port }] } }) as KubeObject;
 
@@ -43,7 +43,7 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
     const { ds, done } = await make();
     const f = new DatastoreFollower(ds, () => {});
     try {
-      await ds.create(ns("default"));
+      await ds.create(identity());
       const a = await ds.create(svc("a"));
       await f.open();
       assert.deepEqual(services(f), ["a:80"]);
@@ -80,10 +80,10 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
       }
     })();
     try {
-      await ds.create(ns("default"));
+      await ds.create(identity());
       await f.open();
       for (let i = 0; i < 20; i++) {
-        const o = i % 2 ? svc(`s${i}`) : lease(`l${i}`);
+        const o = i % 2 ? svc(`s${i}`) : node(`n${i}`);
         const made = await ds.create(o);
         written.push({ key: keyString(keyOf(o)), rv: Number(made.metadata.resourceVersion) });
       }
@@ -92,10 +92,10 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
       assert.ok(checked > 0);
     } finally {
       running = false;
-      await reader;
       f.stop();
       await ds.close();
       await done();
+      await reader;
     }
   });
 
@@ -107,18 +107,22 @@ export function informerSuite(name: string, make: () => Promise<{ ds: Datastore;
       const logs: string[] = [];
       const f = new DatastoreFollower(ds, (l) => logs.push(l));
       try {
-        await ds.create(ns("default"));
+        await ds.create(identity());
         await ds.create(svc("a"));
         await f.open();
         assert.deepEqual(services(f), ["a:80"]);
         await ds.delete({ kind: "Service", namespace: "default", name: "a" });
-        await ds.delete({ kind: "Namespace", name: "default" });
+        await ds.delete({ kind: "ClusterInformation", name: "default" });
         await until("the follower to yield nothing", () => f.read() === undefined);
-        assert.match(f.error?.message ?? "", /holds no Namespace "default".*keeping the data plane as it is/);
+        assert.match(f.error?.message ?? "", /holds no ClusterInformation "default".*keeping the data plane as it is/);
         // Reported once per distinct reason: never twice in a row, however often the daemon reads.
-        const missing = logs.filter((l) => l.includes('no Namespace "default"'));
+        const missing = logs.filter((l) => l.includes('no ClusterInformation "default"'));
         assert.ok(missing.length >= 1 && logs.every((l, i) => i === 0 || l !== logs[i - 1]), `reported once: ${logs.join(" | ")}`);
-        await ds.create(ns("default"));
+        // A record that says the datastore is not ready (a restore under way) holds it off too.
+        await ds.create(identity({ datastoreReady: false }));
+        await until("the record to be read", () => f.read() === undefined && /datastoreReady: false/.test(f.error?.message ?? ""));
+        const held = await ds.get({ kind: "ClusterInformation", name: "default" });
+        await ds.update({ ...(held as KubeObject), spec: { datastoreReady: true } } as KubeObject);
         await until("the cluster to be back, without a", () => JSON.stringify(services(f)) === "[]");
         assert.equal(f.error, undefined);
       } finally {

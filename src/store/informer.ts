@@ -5,22 +5,51 @@
  * and the version it reports (what an agent says it has applied) covers every change up to it.
  * A watch that is Gone (compacted) or fails lists again and replaces the cache, so deletions
  * missed meanwhile go too; meanwhile the last snapshot stands. An unreachable datastore is retried
- * with exponential backoff and jitter. Like the file follower, a datastore that lacks an object
- * every cluster has (it came back empty, or is a fresh etcd at the same endpoints) is reported
- * and yields nothing: the daemon keeps the data plane the last good state made.
+ * with exponential backoff and jitter. As Calico's ClusterInformation does, the identity record
+ * ClusterInformation "default" marks the datastore as the cluster's: one without it (it came back
+ * empty, or is a fresh etcd at the same endpoints), or whose record says `datastoreReady: false`
+ * (a restore or migration under way), is reported and yields nothing, so the daemon keeps the data
+ * plane the last good state made.
  */
 import type { KubeObject } from "../model/types.js";
 import type { Datastore, DatastoreError, Watch } from "./datastore.js";
 import { type Follower, type StoreSnapshot, tickLoop } from "./follow.js";
-import { keyOf, keyString, type ObjectKey } from "./types.js";
+import { keyOf, keyString } from "./types.js";
 
-/** FOLLOWED_KINDS are the kinds the node daemons read. */
-export const FOLLOWED_KINDS = ["Namespace", "Node", "Pod", "Service", "EndpointSlice", "NetworkPolicy", "Deployment", "Subnet", "Lease"];
+/** CLUSTER_IDENTITY is the key of the record that marks a datastore as its cluster's. */
+export const CLUSTER_IDENTITY = { kind: "ClusterInformation", name: "default" };
+
+/**
+ * FOLLOWED_KINDS are the kinds the node daemons read. Not Leases: every node's heartbeat would wake
+ * every node (kubelets and kube-proxy do not watch them either).
+ */
+export const FOLLOWED_KINDS = [
+  "ClusterInformation",
+  "Namespace",
+  "Node",
+  "Pod",
+  "Service",
+  "EndpointSlice",
+  "NetworkPolicy",
+  "Deployment",
+  "Subnet",
+];
+
+/** CONTROLLER_KINDS add the Leases that node lifecycle and leader election follow. */
+export const CONTROLLER_KINDS = [...FOLLOWED_KINDS, "Lease"];
 
 /** backoffMs is the retry delay: doubling from 200 ms to 10 s, each with ±20 % jitter. */
 export function backoffMs(attempt: number, random = Math.random): number {
   const base = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
   return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** identityProblem says why a datastore is not to be acted on by its identity record, or undefined when it is. */
+export function identityProblem(record: KubeObject | undefined): string | undefined {
+  if (!record) return `it holds no ClusterInformation "default", which marks a datastore as its cluster's: it was replaced or emptied`;
+  if ((record.spec as { datastoreReady?: boolean } | undefined)?.datastoreReady === false)
+    return `ClusterInformation "default" says datastoreReady: false (a restore or migration is under way)`;
+  return undefined;
 }
 
 /** DatastoreFollower keeps a snapshot of the followed kinds in step with a Datastore. */
@@ -40,7 +69,6 @@ export class DatastoreFollower implements Follower {
   constructor(
     readonly ds: Datastore,
     private readonly log: (line: string) => void,
-    private readonly required: ObjectKey[] = [{ kind: "Namespace", name: "default" }],
     readonly kinds: string[] = FOLLOWED_KINDS,
   ) {}
 
@@ -119,13 +147,9 @@ export class DatastoreFollower implements Follower {
   read(): StoreSnapshot | undefined {
     if (!this.listed) return undefined;
     this.readGeneration = this.generation;
-    const missing = this.required.find((k) => !this.objects.has(keyString(k)));
-    if (missing) {
-      this.note(
-        new Error(
-          `failed to read the ${this.ds.kind} datastore: it holds no ${missing.kind} "${missing.name}", which every cluster has: it was replaced or emptied; keeping the data plane as it is`,
-        ),
-      );
+    const why = identityProblem(this.objects.get(keyString(CLUSTER_IDENTITY)));
+    if (why) {
+      this.note(new Error(`failed to read the ${this.ds.kind} datastore: ${why}; keeping the data plane as it is`));
       return undefined;
     }
     this.error = undefined;

@@ -10,7 +10,7 @@ import { EmbeddedStore } from "./embedded.js";
 import { EmbeddedDatastore } from "./embedded-ds.js";
 import { EtcdDatastore, type EtcdOptions } from "./etcd.js";
 import { type Follower, StoreFollower } from "./follow.js";
-import { DatastoreFollower } from "./informer.js";
+import { DatastoreFollower, FOLLOWED_KINDS } from "./informer.js";
 import { type Store, StoreError } from "./types.js";
 import { EtcdStore } from "./etcd-store.js";
 
@@ -86,13 +86,13 @@ export interface Cluster {
   follower: Follower;
 }
 
-/** openCluster opens a location for a control-plane process (one etcd client shared by all three). */
-export function openCluster(s: string, log: (line: string) => void): Cluster {
+/** openCluster opens a location for a process that reads and writes (one etcd client shared by all three); its follower follows kinds. */
+export function openCluster(s: string, log: (line: string) => void, kinds = FOLLOWED_KINDS): Cluster {
   const spec = parseDatastore(s);
   if (spec.kind === "embedded") {
     const store = new EmbeddedStore(spec.file);
     return { ds: new EmbeddedDatastore(store), store, follower: new StoreFollower(spec.file, log) };
   }
   const ds = new EtcdDatastore(etcdOptions(spec));
-  return { ds, store: new EtcdStore(ds), follower: new DatastoreFollower(ds, log) };
+  return { ds, store: new EtcdStore(ds), follower: new DatastoreFollower(ds, log, kinds) };
 }

@@ -6,6 +6,8 @@
  * resync without restarting, a change made afterwards is applied; and an agent frozen while the
  * cluster changes and etcd compacts past it re-lists and converges when it thaws.
  */
+import { clusterInformation } from "../../src/cluster/information.js";
+import { DEFAULT_CLUSTER } from "../../src/cluster/index.js";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -136,7 +138,7 @@ test(
     try {
       await topology();
       etcd = await startTestEtcd(exec, { netns: ns("ul"), host: "172.18.0.1" });
-      await put(etcd, { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } as never);
+      await put(etcd, clusterInformation(DEFAULT_CLUSTER, "e2e"));
       for (const i of [1, 2]) await put(etcd, node(i));
       agents = await startAgents(etcd);
       await converged(agents);

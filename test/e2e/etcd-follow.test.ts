@@ -3,6 +3,8 @@
  * loopback ports in this namespace), shows what is stored, and a pod written to etcd afterwards
  * appears in its snapshot.
  */
+import { clusterInformation } from "../../src/cluster/information.js";
+import { DEFAULT_CLUSTER } from "../../src/cluster/index.js";
 import { test } from "node:test";
 import { startTestEtcd } from "../../src/lab/etcd.js";
 import type { KubeObject } from "../../src/model/types.js";
@@ -27,7 +29,7 @@ test("podnet ui --store etcd://… shows what etcd holds and follows it", { time
     (chunk) => (out += chunk.toString()),
   );
   try {
-    await ds.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } } as KubeObject);
+    await ds.create(clusterInformation(DEFAULT_CLUSTER, "e2e"));
     await ds.create({ apiVersion: "v1", kind: "Node", metadata: { name: "node-1" }, spec: { podCIDR: "10.244.0.0/24" } } as KubeObject);
     await ds.create(pod("a", "10.244.0.2"));
     await waitFor("the ui's URL", async () => /serving (\S+)/.test(out));

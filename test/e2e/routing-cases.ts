@@ -19,7 +19,8 @@ interface Echo {
   error?: string;
 }
 
-const WEB = `
+/** WEB is a Deployment of 6 echo pods and its Service "web" (port 80 to the pods' "http" port). */
+export const WEB = `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}

@@ -3,11 +3,16 @@
  * bridge cni0 at the routing mode's pod MTU, IPAM from the node's pod CIDRs, plus one pool per
  * Subnet made of the blocks the Subnet controller gave this node, chosen by the pod's namespace.
  */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { subnetCidrs } from "../model/subnet.js";
 import type { ConfList } from "../cni/runtime.js";
 import type { IpamSubnet } from "../ipam/types.js";
 import type { Node, Subnet } from "../model/types.js";
 import { cidrContains, parseCIDR } from "../util/ip.js";
+
+/** CONFLIST_FILE is the name of podnet's network in a CNI config directory. */
+export const CONFLIST_FILE = "10-podnet.conflist";
 
 const defaultRoute = (cidr: string) => ({ dst: cidr.includes(":") ? "::/0" : "0.0.0.0/0" });
 
@@ -86,4 +91,29 @@ export function nodeConfList(node: Node, o: NodeNetOptions): ConfList {
       { type: "portmap", capabilities: { portMappings: true }, snat: true },
     ],
   };
+}
+
+/** ConfListWriter keeps a node's `10-podnet.conflist` in step with its Node and Subnets, as flanneld keeps subnet.env. */
+export class ConfListWriter {
+  private written = "";
+
+  constructor(
+    private readonly dir: string,
+    private readonly node: string,
+    private readonly opts: NodeNetOptions,
+  ) {}
+
+  /** write writes the conflist once the node has pod CIDRs, and again only when it changes; it returns the file when it wrote. */
+  write(nodes: Node[], subnets: Subnet[]): string | undefined {
+    const me = nodes.find((n) => n.metadata.name === this.node);
+    if (!me || !(me.spec.podCIDRs?.length || me.spec.podCIDR)) return undefined;
+    const text = `${JSON.stringify(nodeConfList(me, { ...this.opts, subnets }), null, 2)}\n`;
+    if (text === this.written) return undefined;
+    mkdirSync(this.dir, { recursive: true });
+    const file = join(this.dir, CONFLIST_FILE);
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+    this.written = text;
+    return file;
+  }
 }
