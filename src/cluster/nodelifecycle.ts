@@ -34,11 +34,17 @@ export function reconcileNodeLifecycle(tx: Txn, now = new Date()): void {
     const want: Condition = alive
       ? { type: "Ready", status: "True", reason: "AgentReady", message: "the podnet agent renews its lease" }
       : { type: "Ready", status: "Unknown", reason: "NodeStatusUnknown", message: "the podnet agent stopped renewing its lease" };
-    if (was?.status !== want.status)
+    // The reason too: a node registered Ready by someone else (the lab's kubelet) is Ready by its lease from now on.
+    if (was?.status !== want.status || was?.reason !== want.reason) {
+      const since = was?.status === want.status ? (was as { lastTransitionTime?: string }).lastTransitionTime : undefined;
       tx.put({
         ...node,
-        status: { ...node.status, conditions: withReady(node.status?.conditions as Condition[], { ...want, lastTransitionTime: at }) },
+        status: {
+          ...node.status,
+          conditions: withReady(node.status?.conditions as Condition[], { ...want, lastTransitionTime: since ?? at }),
+        },
       });
+    }
     for (const pod of tx.list<Pod>("Pod")) {
       if (pod.spec.nodeName !== node.metadata.name || pod.status?.phase !== "Running") continue;
       const r = readyOf(pod.status.conditions);
