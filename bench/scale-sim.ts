@@ -1,14 +1,15 @@
 /**
- * A simulated node for `bench scale`: the real `podnet agent` (routing, heartbeat) and `podnet
- * proxy` code, each with its own etcd client as on a real node, over an in-memory kernel
- * (FakeNodeKernel) and a recording executor in place of iptables — so hundreds fit in one process
- * and what is measured is the datastore path: watch, snapshot, compute, apply.
+ * A simulated node for `bench scale`: the real `podnet agent` code (routing, heartbeat, and the
+ * service proxy it hosts on the same follower), with its own etcd client as on a real node, over
+ * an in-memory kernel (FakeNodeKernel) and a recording executor in place of iptables — so
+ * hundreds fit in one process and what is measured is the datastore path: watch, snapshot,
+ * compute, apply.
  */
 import { AgentDaemon } from "../src/agent/daemon.js";
 import { FakeNodeKernel } from "../src/dataplane/index.js";
 import { RecordingExecutor } from "../src/exec/fake.js";
 import type { Node } from "../src/model/types.js";
-import { ProxyDaemon } from "../src/proxy/daemon.js";
+import { simDaemonOptions } from "../src/proxy/fixtures.js";
 import { DEFAULT_PROXY_CONFIG } from "../src/proxy/types.js";
 import { DEFAULT_ROUTING } from "../src/routing/types.js";
 
@@ -28,12 +29,11 @@ export function simNode(name: string, i: number): Node {
   } as Node;
 }
 
-/** SimNode is one simulated node's agent and proxy. */
+/** SimNode is one simulated node's agent, with its proxy. */
 export class SimNode {
   readonly agent: AgentDaemon;
-  readonly proxy: ProxyDaemon;
   readonly errors: string[] = [];
-  private runs: Promise<void>[] = [];
+  private run: Promise<void> | undefined;
 
   constructor(
     readonly node: Node,
@@ -53,33 +53,16 @@ export class SimNode {
       resyncPeriodMs: 60_000,
       heartbeatTtlSeconds: 40,
       kernel: new FakeNodeKernel(name),
-      log,
-    });
-    this.proxy = new ProxyDaemon(new RecordingExecutor(), {
-      cfg: {
-        ...DEFAULT_PROXY_CONFIG,
-        nodeName: name,
-        nodeIPs: [node.status?.addresses?.[0]?.address ?? ""],
-        clusterCIDRs: [SIM_CLUSTER_CIDR],
-        // The sysctl it needs would be the machine's: the simulated node has none.
-        localhostNodePorts: false,
-      },
-      storeFile: location,
-      families: [4],
-      mode: "iptables",
-      serviceCIDRs: [],
-      nodePortAddresses: [],
-      iptables: "legacy",
-      syncPeriodMs: 30_000,
-      fullSyncPeriodMs: 3_600_000,
+      // Node IPs from the Node, as the agent's proxy takes them without --node-ip.
+      proxy: simDaemonOptions({ ...DEFAULT_PROXY_CONFIG, nodeName: name, nodeIPs: [], clusterCIDRs: [SIM_CLUSTER_CIDR] }),
       log,
     });
   }
 
-  /** start opens both daemons' clients, runs their first passes and leaves them following. */
+  /** start opens the agent's client, runs its first pass (the proxy's first sync with it) and leaves it following. */
   async start(): Promise<void> {
-    await Promise.all([this.agent.start(), this.proxy.start()]);
-    this.runs = [this.agent.run(), this.proxy.run()];
+    await this.agent.start();
+    this.run = this.agent.run();
   }
 
   /** routesAt is the version the agent's routes converged to. */
@@ -89,13 +72,12 @@ export class SimNode {
 
   /** rulesAt is the version the proxy's rules were last synced to. */
   rulesAt(): number {
-    return this.proxy.applied;
+    return this.agent.proxyApplied;
   }
 
-  /** stop ends both daemons and closes their clients. */
+  /** stop ends the agent (and its proxy) and closes its client. */
   async stop(): Promise<void> {
     this.agent.stop();
-    this.proxy.stop();
-    await Promise.all(this.runs);
+    await this.run;
   }
 }

@@ -21,11 +21,8 @@ import {
 } from "./flags.js";
 import { CliError } from "./manifests.js";
 
-/** NodeFlags are the node settings every proxy command takes. */
-export interface NodeFlags {
-  nodeName: string;
-  nodeIp: string[];
-  clusterCidr: string[];
+/** ProxyTuningFlags are the proxy settings `podnet agent` takes too. */
+export interface ProxyTuningFlags {
   masqueradeBit: number;
   masqueradeAll?: boolean;
   localhostNodeports: boolean;
@@ -34,12 +31,26 @@ export interface NodeFlags {
   nodeportAddresses: string[];
 }
 
+/** NodeFlags are the node settings every proxy command takes. */
+export interface NodeFlags extends ProxyTuningFlags {
+  nodeName: string;
+  nodeIp: string[];
+  clusterCidr: string[];
+}
+
 /** nodeOptions adds the node flags to a proxy command. */
 export function nodeOptions(cmd: Command): Command {
+  return proxyTuningOptions(
+    cmd
+      .requiredOption("--node-name <name>", "this node's name (endpoints with this nodeName are local)")
+      .option("--node-ip <ip>", "a node IP (repeatable)", collect, [])
+      .option("--cluster-cidr <cidr>", "pod CIDR of the cluster, for the local-traffic detector (repeatable)", collect, []),
+  );
+}
+
+/** proxyTuningOptions adds the proxy's own settings (masquerading, localhost NodePorts, zone, service ranges). */
+export function proxyTuningOptions(cmd: Command): Command {
   return cmd
-    .requiredOption("--node-name <name>", "this node's name (endpoints with this nodeName are local)")
-    .option("--node-ip <ip>", "a node IP (repeatable)", collect, [])
-    .option("--cluster-cidr <cidr>", "pod CIDR of the cluster, for the local-traffic detector (repeatable)", collect, [])
     .addOption(intOption("--masquerade-bit <n>", "bit of the fwmark that asks for SNAT", 0, 31, 14))
     .option("--masquerade-all", "SNAT all traffic sent to service cluster IPs")
     .option("--no-localhost-nodeports", "do not answer NodePorts on 127.0.0.0/8")

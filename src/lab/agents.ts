@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FORBID_NETNS_ENV } from "../cni/datapath.js";
 import type { Executor } from "../exec/types.js";
 import { readJson } from "../util/jsonfile.js";
 import { pidLooksLike } from "../util/proc.js";
@@ -25,6 +26,8 @@ export interface AgentKind {
   argv(paths: LabPaths, cfg: LabConfig, node: LabNode): string[];
   statusFile(paths: LabPaths, node: string): string;
   logFile(paths: LabPaths, node: string): string;
+  /** hostedBy is the daemon this one runs inside when it is not a process of its own (the proxy in the node agent). */
+  hostedBy?(cfg: LabConfig): AgentKind | undefined;
 }
 
 /** AgentStatus is what every agent's status file holds. */
@@ -51,13 +54,16 @@ export async function ensureAgents(
   kind: AgentKind,
   held = heldDown(paths),
 ): Promise<void> {
+  const host = kind.hostedBy?.(cfg);
+  if (host) return ensureAgents(exec, paths, cfg, host, held);
   await Promise.all(
     cfg.nodes.map(async (n) => {
       if (held.has(`${kind.name}/${n.name}`) || alive(readJson<AgentStatus>(kind.statusFile(paths, n.name)))) return;
       const pid = await exec.daemon({
         argv: kind.argv(paths, cfg, n),
         netns: nodeNetns(cfg.name, n.name),
-        env: { NODE_EXTRA_CA_CERTS: undefined },
+        // The node agent's CNI socket wires pods: never in the machine's own namespace.
+        env: { [FORBID_NETNS_ENV]: cfg.rootNetnsInode, NODE_EXTRA_CA_CERTS: undefined },
         logFile: kind.logFile(paths, n.name),
         readyLine: "ready",
         timeoutMs: 30_000,
@@ -71,13 +77,16 @@ export async function ensureAgents(
 export async function waitForAgents(paths: LabPaths, cfg: LabConfig, kind: AgentKind, rv: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const held = heldDown(paths);
-  for (const n of cfg.nodes.filter((x) => !held.has(`${kind.name}/${x.name}`))) {
+  const host = kind.hostedBy?.(cfg);
+  for (const n of cfg.nodes.filter((x) => !held.has(`${(host ?? kind).name}/${x.name}`))) {
+    // A hosted daemon's lines are in its host's log (prefixed with its name).
+    const log = (host ?? kind).logFile(paths, n.name);
     for (;;) {
       const s = readJson<AgentStatus>(kind.statusFile(paths, n.name));
       if (s && s.resourceVersion >= rv && !s.error) break;
       if (Date.now() > deadline || (s && !alive(s)))
         throw new LabError(
-          `failed to ${kind.what} on node "${n.name}": ${s?.error ?? (s && !alive(s) ? `its ${kind.name} exited` : "timed out")} (log: ${kind.logFile(paths, n.name)})`,
+          `failed to ${kind.what} on node "${n.name}": ${s?.error ?? (s && !alive(s) ? `its ${(host ?? kind).name} exited` : "timed out")} (log: ${log})`,
         );
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -3,7 +3,8 @@
  * conflist names the socket (`agentSocket`, in the node's directory), so the podnet-cni executable
  * hands every runtime's calls to it — the lab's kubelet's and podman's alike. Started
  * at `lab up`, restarted by the next reconcile if it died; it dies with its node's namespace.
- * A state dir too deep for a unix socket path runs the plugin standalone instead.
+ * A state dir too deep for a unix socket path runs the plugin standalone instead. With node
+ * agents (`lab up --node-agent`, and on etcd) the node agent serves the same socket instead.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,6 +36,7 @@ function agentPid(paths: LabPaths, node: string): number | undefined {
 
 /** ensureCniAgents starts the agent of every node whose agent is not running. */
 export async function ensureCniAgents(exec: Executor, paths: LabPaths, cfg: LabConfig, held = heldDown(paths)): Promise<void> {
+  if (cfg.nodeAgent) return; // the node agent serves the socket
   await Promise.all(
     cfg.nodes.map(async (n) => {
       const socket = cniSocket(paths, n.name);

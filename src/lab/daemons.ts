@@ -6,10 +6,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidLooksLike } from "../util/proc.js";
+import type { LabConfig } from "./config.js";
 import type { LabPaths } from "./layout.js";
 
 /** DaemonName names a per-node daemon. */
 export type DaemonName = "proxy" | "policy" | "qos" | "cni-agent" | "agent";
+
+/** nodeDaemons are the daemons that run as processes of their own on every node: the node agent hosts the proxy and the CNI socket. */
+export function nodeDaemons(cfg: LabConfig): DaemonName[] {
+  return cfg.nodeAgent ? ["agent", "policy", "qos"] : ["proxy", "policy", "qos", "cni-agent"];
+}
 
 /** DaemonRecord is a daemon's last start and how many starts there were. */
 export interface DaemonRecord {

@@ -3,6 +3,7 @@ import { nodeIdentity } from "./etcdmembers.js";
 import { storeLocation } from "./labstore.js";
 import type { Executor } from "../exec/types.js";
 import { type Flavour, hintTransaction, RealIptables } from "../netfilter/index.js";
+import { AGENT, proxyModeArgs } from "./agent.js";
 import { type AgentKind, PODNET_BIN } from "./agents.js";
 import type { LabConfig } from "./config.js";
 import type { LabPaths } from "./layout.js";
@@ -26,12 +27,9 @@ export function proxyArgv(paths: LabPaths, cfg: LabConfig, node: LabNode): strin
     paths.proxyStatus(node.name),
     "--iptables",
     "auto",
-    ...(cfg.proxyMode === "nftables"
-      ? ["--proxy-mode", "nftables", ...cfg.cluster.serviceCIDRs.flatMap((c) => ["--service-cidr", c])]
-      : []),
+    ...proxyModeArgs(cfg),
     "--sync-period",
     "2s",
-    ...(cfg.ipFamily === "dual" ? ["--ip-family", "dual"] : []),
   ];
 }
 
@@ -47,4 +45,5 @@ export const PROXY: AgentKind = {
   argv: proxyArgv,
   statusFile: (paths, node) => paths.proxyStatus(node),
   logFile: (paths, node) => paths.proxyLog(node),
+  hostedBy: (cfg) => (cfg.nodeAgent ? AGENT : undefined),
 };

@@ -11,6 +11,7 @@ import { admitHostPorts, NODE_PORTS_REJECTED } from "../cluster/hostports.js";
 import { deleteNetns, listNetns } from "../iproute/index.js";
 import type { Pod } from "../model/types.js";
 import type { Txn } from "../store/types.js";
+import { AGENT } from "./agent.js";
 import { ensureCniAgents } from "./cniagent.js";
 import { syncPods } from "./kubelet.js";
 import { waitForDnsPods } from "./dns.js";
@@ -57,7 +58,9 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   });
   await drainLeaving(lab, cfg, pods);
   await lab.writeCniConfigs(cfg);
-  await ensureCniAgents(lab.exec, lab.paths, cfg);
+  // The pods' CNI calls go to the node's CNI agent, or to the node agent that hosts the socket.
+  if (cfg.nodeAgent) await ensureAgents(lab.exec, lab.paths, cfg, AGENT);
+  else await ensureCniAgents(lab.exec, lab.paths, cfg);
   const results: NodeResult[] = await Promise.all(
     cfg.nodes.map(async (n) => {
       const rt = lab.nodeRuntime(cfg, n.name);

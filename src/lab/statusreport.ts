@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { type AgentStatus, heldDown } from "./agents.js";
 import type { LabConfig } from "./config.js";
-import { type DaemonName, type DaemonRecord, readDaemons, running } from "./daemons.js";
+import { type DaemonName, type DaemonRecord, nodeDaemons, readDaemons, running } from "./daemons.js";
 import { componentOf, controllerNames, controllerRecord } from "./controllers.js";
 import { memberHealthy, memberRunning } from "./etcdcluster.js";
 import { ETCD_PORTS } from "./etcdmembers.js";
@@ -40,8 +40,6 @@ export interface StatusReport {
   controllers: (DaemonReport & { name: string; leader: boolean })[];
   supervisor: { running: boolean } | null;
 }
-
-const DAEMONS: DaemonName[] = ["proxy", "policy", "qos", "cni-agent"];
 
 function daemon(r: DaemonRecord | undefined, held: boolean): DaemonReport {
   return { pid: r?.pid ?? null, running: running(r), restarts: Math.max(0, (r?.starts ?? 0) - 1), held };
@@ -107,7 +105,11 @@ export async function statusReport(paths: LabPaths, cfg: LabConfig, view: StoreV
               ...(status?.error ? { error: status.error } : {}),
             }
           : null,
-        daemons: Object.fromEntries(DAEMONS.map((x) => [x, daemon(d[x], held.has(`${x}/${n.name}`))])),
+        daemons: Object.fromEntries(
+          nodeDaemons(cfg)
+            .filter((x) => x !== "agent")
+            .map((x) => [x, daemon(d[x], held.has(`${x}/${n.name}`))]),
+        ),
       };
     }),
     controllers: controllerNames(cfg).map((name) => ({

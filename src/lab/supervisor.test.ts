@@ -17,6 +17,9 @@ test("lab stop/start components: DAEMON/NODE of this lab, the agent only where t
     ["proxy/node-1", false, "proxy/node-1"],
     ["cni-agent/node-1", false, "cni-agent/node-1"],
     ["agent/node-2", false, /invalid component "agent\/node-2": use DAEMON\/NODE with DAEMON one of proxy, policy, qos, cni-agent/],
+    // The node agent hosts the proxy and the CNI socket: they stop and start with it.
+    ["proxy/node-1", true, /invalid component "proxy\/node-1": use DAEMON\/NODE with DAEMON one of agent, policy, qos$/],
+    ["cni-agent/node-1", true, /one of agent, policy, qos$/],
     ["proxy/node-9", false, /the lab has no node "node-9"/],
     ["proxy", false, /use DAEMON\/NODE/],
     ["proxy/node-1/x", false, /use DAEMON\/NODE/],
@@ -28,7 +31,7 @@ test("lab stop/start components: DAEMON/NODE of this lab, the agent only where t
   }
 });
 
-test("held components are kept in the lab's dir; the agent starts before the proxy, policy after it", () => {
+test("held components are kept in the lab's dir; the node agent hosts the proxy, policy starts after it", () => {
   const dir = mkdtempSync(join(tmpdir(), "podnet-test-held-"));
   try {
     const paths = new LabPaths(dir, "l");
@@ -41,7 +44,7 @@ test("held components are kept in the lab's dir; the agent starts before the pro
     assert.deepEqual([...heldDown(paths)], ["proxy/node-1"]);
     assert.deepEqual(
       nodeKinds(cfg(true)).map((k) => k.name),
-      ["agent", "proxy", "policy", "qos"],
+      ["agent", "policy", "qos"],
     );
     assert.deepEqual(
       nodeKinds(cfg(false)).map((k) => k.name),

@@ -13,7 +13,7 @@ import { AGENT } from "./agent.js";
 import { type AgentKind, ensureAgents, heldDown, PODNET_BIN } from "./agents.js";
 import { ensureCniAgents } from "./cniagent.js";
 import type { LabConfig } from "./config.js";
-import { type DaemonName, readDaemons, running } from "./daemons.js";
+import { type DaemonName, nodeDaemons, readDaemons, running } from "./daemons.js";
 import { componentOf, controllerNames, controllerRecord, ensureControllers } from "./controllers.js";
 import { ensureMembers, memberRunning } from "./etcdcluster.js";
 import { LabError, type LabPaths } from "./layout.js";
@@ -21,12 +21,10 @@ import { POLICY } from "./policy.js";
 import { PROXY } from "./proxy.js";
 import { QOS } from "./qos.js";
 
-/** nodeKinds are the node agents the lab runs, in the order they start (policy after the proxy). */
+/** nodeKinds are the node agents the lab runs as processes, in the order they start (policy after the proxy, which the node agent may host). */
 export function nodeKinds(cfg: LabConfig): AgentKind[] {
-  return [...(cfg.nodeAgent ? [AGENT] : []), PROXY, POLICY, QOS];
+  return [...(cfg.nodeAgent ? [AGENT] : []), PROXY, POLICY, QOS].filter((k) => !k.hostedBy?.(cfg));
 }
-
-const DAEMONS: DaemonName[] = ["agent", "proxy", "policy", "qos", "cni-agent"];
 
 /** parseComponent checks a `lab stop`/`lab start` argument: DAEMON/NODE, e.g. agent/node-2, or an etcd member, e.g. etcd-2. */
 export function parseComponent(s: string, cfg: LabConfig): string {
@@ -34,7 +32,7 @@ export function parseComponent(s: string, cfg: LabConfig): string {
   if (members.some((m) => m.name === s)) return s;
   if (controllerNames(cfg).map(componentOf).includes(s)) return s;
   const [daemon, node, ...rest] = s.split("/");
-  const known = DAEMONS.filter((d) => d !== "agent" || cfg.nodeAgent);
+  const known = nodeDaemons(cfg);
   const etcd = members.length
     ? `, an etcd member (${members.map((m) => m.name).join(", ")}) or a controller (${controllerNames(cfg).map(componentOf).join(", ")})`
     : "";

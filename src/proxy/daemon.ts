@@ -40,6 +40,8 @@ interface FamilyProxier {
 export interface DaemonOptions {
   cfg: ProxyConfig;
   storeFile: string;
+  /** follower, when given, is followed instead of storeFile (a tap of the agent's: see store/shared.ts). */
+  follower?: Follower;
   statusFile?: string;
   families: Family[];
   /** mode is the backend: kube-proxy's iptables or nftables layout. */
@@ -97,7 +99,7 @@ export class ProxyDaemon {
     // kube-proxy's health timeout: twice the sync period.
     this.proxyHealth = new ProxyHealth(2 * opts.syncPeriodMs);
     this.health = new HealthServers(() => this.proxyHealth.proxier().healthy);
-    this.store = openFollower(opts.storeFile, opts.log);
+    this.store = opts.follower ?? openFollower(opts.storeFile, opts.log);
   }
 
   /** start detects the flavour and runs the first full sync; it throws if that fails. */

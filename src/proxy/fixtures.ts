@@ -1,5 +1,6 @@
 /** Test fixtures shared by the proxy's unit tests and benchmarks: Services and EndpointSlices in a few lines. */
 import type { EndpointSlice, Service, ServiceSpec } from "../model/types.js";
+import type { DaemonOptions } from "./daemon.js";
 import { ServiceTracker } from "./tracker.js";
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from "./types.js";
 
@@ -10,6 +11,24 @@ export const testConfig: ProxyConfig = {
   nodeIPs: ["192.168.0.2"],
   clusterCIDRs: ["10.0.0.0/8"],
 };
+
+/**
+ * simDaemonOptions run a proxy daemon on a simulated node (an in-memory kernel, a recording
+ * executor): IPv4, iptables (legacy), kube-proxy's periods, nothing served, and no localhost
+ * NodePorts (their sysctl would be the machine's).
+ */
+export function simDaemonOptions(cfg: Omit<ProxyConfig, "localhostNodePorts">): Omit<DaemonOptions, "storeFile" | "follower" | "log"> {
+  return {
+    cfg: { ...cfg, localhostNodePorts: false },
+    families: [4],
+    mode: "iptables",
+    serviceCIDRs: [],
+    nodePortAddresses: [],
+    iptables: "legacy",
+    syncPeriodMs: 30_000,
+    fullSyncPeriodMs: 3_600_000,
+  };
+}
 
 /** makeService builds a Service with one TCP port p80 (override anything through spec). */
 export function makeService(ns: string, name: string, spec: Partial<ServiceSpec>, lbIPs: string[] = []): Service {

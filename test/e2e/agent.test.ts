@@ -12,6 +12,7 @@ import type { AgentStatus } from "../../src/agent/daemon.js";
 import { readDaemons } from "../../src/lab/daemons.js";
 import { LabPaths } from "../../src/lab/layout.js";
 import type { Pod } from "../../src/model/types.js";
+import type { ProxyStatus } from "../../src/proxy/daemon.js";
 import { processAlive } from "../../src/util/proc.js";
 import { deployment, withLab, type TestLab } from "./helpers.js";
 import { kernelRoutes, lines, membershipCases, nodeRun, sharedCases } from "./routing-cases.js";
@@ -98,7 +99,7 @@ test(
 );
 
 test(
-  "the supervisor restarts a killed agent and proxy with no lab command; lab stop holds one down until lab start",
+  "the supervisor restarts a killed agent (its proxy and CNI socket with it) and policy agent with no lab command; lab stop holds one down until lab start",
   { timeout: 180_000 },
   async () => {
     await withLab(
@@ -116,14 +117,26 @@ test(
           }
         };
         const agentPid = () => readDaemons(paths, "node-2").agent?.pid;
+        // One process per node: the agent hosts the proxy (its status file names the agent) and the CNI socket.
+        const proxyOf = (node: string) => (JSON.parse(readFileSync(paths.proxyStatus(node), "utf8")) as ProxyStatus).pid;
+        assert.equal(proxyOf("node-2"), agentPid(), "the proxy runs in the agent");
+        assert.deepEqual(Object.keys(readDaemons(paths, "node-2")).sort(), ["agent", "policy", "qos"]);
         const victim = agentPid() ?? 0;
         process.kill(victim, "SIGKILL");
         const agentMs = await restarted("agent/node-2", agentPid, victim);
-        const proxyPid = () => readDaemons(paths, "node-1").proxy?.pid;
-        const proxy = proxyPid() ?? 0;
-        process.kill(proxy, "SIGKILL");
-        const proxyMs = await restarted("proxy/node-1", proxyPid, proxy);
-        process.stdout.write(`  restarted by the supervisor, no lab command: agent in ${agentMs} ms, proxy in ${proxyMs} ms\n`);
+        const policyPid = () => readDaemons(paths, "node-1").policy?.pid;
+        const policy = policyPid() ?? 0;
+        process.kill(policy, "SIGKILL");
+        const policyMs = await restarted("policy/node-1", policyPid, policy);
+        process.stdout.write(`  restarted by the supervisor, no lab command: agent in ${agentMs} ms, policy agent in ${policyMs} ms\n`);
+        // The restarted agent's proxy syncs again and answers its health check; a pod still gets wired through its socket.
+        await lab.ok(["apply", "-f", "-"], deployment("web", 2));
+        assert.equal(proxyOf("node-2"), agentPid(), "the restarted agent's proxy wrote its status");
+        const pods = (await lab.json<{ items: Pod[] }>(["get", "pods"])).items;
+        assert.ok(
+          pods.some((p) => p.spec.nodeName === "node-2" && p.status?.podIP),
+          "a pod wired on node-2 through the restarted agent's CNI socket",
+        );
 
         assert.equal((await lab.ok(["stop", "agent/node-2"])).trim(), "agent/node-2 stopped");
         const held = agentPid() ?? 0;

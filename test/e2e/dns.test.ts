@@ -73,7 +73,8 @@ const status = async (lab: TestLab, ns: string, ...args: string[]) => /status: (
 
 test(
   "cluster DNS: every record type from pods of two namespaces, UDP and TCP, late Services, a DNS pod deleted",
-  { timeout: 240_000 },
+  // A liveness bound: some thirty CLI runs (dig through `lab exec`, applies) took over 240 s on a loaded machine.
+  { timeout: 480_000 },
   async () => {
     await withLab(
       2,

@@ -1,7 +1,7 @@
 /** `podnet lab status`: the lab's nodes, their daemons (running or dead, restarts) and pods. */
 import { type Command, Option } from "commander";
 import { heldDown } from "../../lab/agents.js";
-import { daemonState, readDaemons } from "../../lab/daemons.js";
+import { daemonState, nodeDaemons, readDaemons } from "../../lab/daemons.js";
 import { nodeNetns } from "../../lab/layout.js";
 import { nodeRouting } from "../../lab/network.js";
 import { SandboxDir } from "../../lab/sandbox.js";
@@ -59,8 +59,7 @@ export function registerStatus(lab: Command): void {
         out.push(`  ${n.name}  ${n.ip}  netns ${nodeNetns(l.name, n.name)}  pods ${sandboxes.length} (${serving} serving)`);
         const d = readDaemons(l.paths, n.name);
         const held = heldDown(l.paths);
-        const names = [...(cfg.nodeAgent ? (["agent"] as const) : []), "proxy", "policy", "qos", "cni-agent"] as const;
-        const states = names.map((x) => `${daemonState(x, d[x])}${held.has(`${x}/${n.name}`) ? " held down by lab stop" : ""}`);
+        const states = nodeDaemons(cfg).map((x) => `${daemonState(x, d[x])}${held.has(`${x}/${n.name}`) ? " held down by lab stop" : ""}`);
         if (cfg.routing.mode === "bgp") {
           const bird = new BirdDaemon(l.exec, nodeNetns(l.name, n.name), nodeRouting(l.exec, l.paths, cfg, n.name).bird).pid();
           states.push(bird ? `bird running (pid ${bird})` : "bird DEAD");
