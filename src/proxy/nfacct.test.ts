@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { overall, testConfig } from "./fixtures.js";
 import { renderFullSync } from "./iptables/proxier.js";
-import { parseNfacct } from "./nfacct.js";
+import { RecordingExecutor } from "../exec/fake.js";
+import { ensureNfacct, parseNfacct } from "./nfacct.js";
 
 test("nfacct: kube-proxy's counters on the INVALID drop and localhost NodePorts, only when the kernel has nfacct; read back from nfacct list", () => {
   const off = renderFullSync(overall(), testConfig, 4).text;
@@ -27,4 +28,20 @@ test("nfacct: kube-proxy's counters on the INVALID drop and localhost NodePorts,
       ["localhost_nps_accepted_pkts", 3],
     ],
   );
+});
+
+test("ensureNfacct: objects a previous proxy made are fine (add says busy, get finds them); no kernel support is false (table)", async () => {
+  const cases: [string, (argv: string[]) => { code: number; stderr?: string }, boolean][] = [
+    ["fresh", () => ({ code: 0 }), true],
+    [
+      "made by a previous run",
+      (a) => (a[1] === "add" ? { code: 1, stderr: "nfacct v1.0.2: error: Device or resource busy" } : { code: 0 }),
+      true,
+    ],
+    ["no nfacct in the kernel", () => ({ code: 1, stderr: "nfacct v1.0.2: error: Operation not supported" }), false],
+  ];
+  for (const [what, reply, want] of cases) {
+    const exec = new RecordingExecutor((c) => reply(c.argv));
+    assert.equal(await ensureNfacct(exec, "ns1"), want, what);
+  }
 });

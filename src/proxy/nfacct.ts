@@ -12,12 +12,19 @@ export const NFACCT_METRICS: Record<string, string> = {
   [NFACCT_LOCALHOST]: "kubeproxy_iptables_localhost_nodeports_accepted_packets_total",
 };
 
-/** ensureNfacct creates the objects (an existing one is fine); false when the kernel or the nfacct tool cannot. */
+/**
+ * ensureNfacct creates the objects (an existing one is fine); false when the kernel or the nfacct
+ * tool cannot. Adding one that exists fails with "Device or resource busy", which says nothing the
+ * kernel's missing nfacct would not: a restarted proxy that read it as "no nfacct" rewrote its
+ * rules without the counters. So a failed add is checked with `nfacct get`.
+ */
 export async function ensureNfacct(exec: Executor, netns: NetnsRef): Promise<boolean> {
   try {
     for (const name of Object.keys(NFACCT_METRICS)) {
       const r = await exec.run({ argv: ["nfacct", "add", name], netns, okCodes: [0, 1] });
-      if (r.code !== 0 && !/exists/i.test(r.stderr)) return false;
+      if (r.code === 0) continue;
+      const there = await exec.run({ argv: ["nfacct", "get", name], netns, okCodes: [0, 1] });
+      if (there.code !== 0) return false;
     }
     return true;
   } catch {
