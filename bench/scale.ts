@@ -166,7 +166,7 @@ export async function benchScale(counts = [10, 100, 500]): Promise<Record<string
     return {
       bench: "scale",
       shape:
-        "N simulated nodes in one process (each the real podnet agent, host-gw, and podnet proxy, iptables, with its own etcd client, on an in-memory kernel) against the lab's 3-member etcd over TLS; the bench writes the changes (controllers held down)",
+        "N simulated nodes in one process (each the real podnet agent, host-gw, with the proxy it hosts, iptables, on one etcd client and one watch, on an in-memory kernel) against the lab's 3-member etcd over TLS; the bench writes the changes (controllers held down)",
       runs,
       goal: { p99Ms: 1000, atNodes: 500, writesPerChange: "constant in N" },
     };
