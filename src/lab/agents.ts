@@ -77,16 +77,15 @@ export async function ensureAgents(
 export async function waitForAgents(paths: LabPaths, cfg: LabConfig, kind: AgentKind, rv: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const held = heldDown(paths);
-  const host = kind.hostedBy?.(cfg);
-  for (const n of cfg.nodes.filter((x) => !held.has(`${(host ?? kind).name}/${x.name}`))) {
-    // A hosted daemon's lines are in its host's log (prefixed with its name).
-    const log = (host ?? kind).logFile(paths, n.name);
+  // A hosted daemon is held down, dies and logs (its lines prefixed with its name) as its host.
+  const owner = kind.hostedBy?.(cfg) ?? kind;
+  for (const n of cfg.nodes.filter((x) => !held.has(`${owner.name}/${x.name}`))) {
     for (;;) {
       const s = readJson<AgentStatus>(kind.statusFile(paths, n.name));
       if (s && s.resourceVersion >= rv && !s.error) break;
       if (Date.now() > deadline || (s && !alive(s)))
         throw new LabError(
-          `failed to ${kind.what} on node "${n.name}": ${s?.error ?? (s && !alive(s) ? `its ${(host ?? kind).name} exited` : "timed out")} (log: ${log})`,
+          `failed to ${kind.what} on node "${n.name}": ${s?.error ?? (s && !alive(s) ? `its ${owner.name} exited` : "timed out")} (log: ${owner.logFile(paths, n.name)})`,
         );
       await new Promise((r) => setTimeout(r, 20));
     }
