@@ -21,7 +21,8 @@ export function registerController(program: Command): void {
     .option("--identity <name>", "this replica's name in the election", `${hostname()}/${process.pid}`)
     .addOption(durationOption("--lease-duration <duration>", "how long a dead leader keeps the lead", "4s"))
     .addOption(durationOption("--resync-period <duration>", "how often the leader reconciles without a change", "10s"))
-    .action(async (o: { store: string; identity: string; leaseDuration: number; resyncPeriod: number }) => {
+    .option("--status-file <path>", "record the revision of each pass as leader here (JSON), for clients waiting on their writes")
+    .action(async (o: { store: string; identity: string; leaseDuration: number; resyncPeriod: number; statusFile?: string }) => {
       const log = (l: string) => logLine(l);
       const { ds, store, follower } = openCluster(o.store, log, CONTROLLER_KINDS);
       const elector = new Elector(ds, {
@@ -31,7 +32,10 @@ export function registerController(program: Command): void {
         onChange: (leading) => log(`${o.identity} ${leading ? "leads" : "no longer leads"}`),
         log,
       });
-      const daemon = new ControllerDaemon(store, follower, elector, log, o.resyncPeriod);
+      const daemon = new ControllerDaemon(store, follower, elector, log, {
+        resyncMs: o.resyncPeriod,
+        ...(o.statusFile ? { statusFile: o.statusFile } : {}),
+      });
       let stopping: Promise<void> | undefined;
       const stop = () => {
         stopping ??= daemon.stop();

@@ -2,18 +2,22 @@
  * The lab on etcd runs the cluster's controllers as two `podnet controller` replicas, as a cluster
  * runs kube-controller-manager: in the underlay namespace (they reach the members over it), each
  * with its own certificate, electing a leader on a Lease; the supervisor restarts a dead one and
- * `lab stop controller/N` holds one down. (`lab apply` still runs the same controllers in its own
- * transaction, so it can return once the change is complete; both write the same result.)
+ * `lab stop controller/N` holds one down. Only the leader writes what controllers write: a lab
+ * command writes what a user or a kubelet writes, then waits until a leader's pass has read the
+ * cluster at or after its write (the revision each replica records in its status file).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Executor } from "../exec/types.js";
-import { PODNET_BIN } from "./agents.js";
+import type { ControllerStatus } from "../cluster/daemon.js";
+import { CONTROLLER_KINDS } from "../store/informer.js";
+import { readJson } from "../util/jsonfile.js";
+import { heldDown, PODNET_BIN } from "./agents.js";
 import type { LabConfig } from "./config.js";
 import { type DaemonRecord, readRecords, recordStartIn, running, startedWithin } from "./daemons.js";
 import { CONTROLLERS } from "./etcdmembers.js";
-import { type LabPaths, underlayNetns } from "./layout.js";
-import { storeLocation } from "./labstore.js";
+import { LabError, type LabPaths, underlayNetns } from "./layout.js";
+import { type LabStore, storeLocation } from "./labstore.js";
 
 /** CONTROLLER_ELECTION is the Lease the replicas elect their leader on (podnet-system/podnet-controller). */
 export const CONTROLLER_ELECTION = { kind: "Lease", namespace: "podnet-system", name: "podnet-controller" };
@@ -42,7 +46,55 @@ export function controllerArgv(paths: LabPaths, cfg: LabConfig, name: string): s
     "2s",
     "--resync-period",
     "5s",
+    "--status-file",
+    controllerStatusFile(paths, name),
   ];
+}
+
+/**
+ * awaitControllers waits, on etcd, until a controller leader has acted on the cluster as this
+ * command sees it: its own writes and the newest object of a kind they follow (a command that
+ * changed nothing still finishes what an earlier one, cut short, left to them).
+ */
+export async function awaitControllers(lab: { exec: Executor; paths: LabPaths; store: LabStore }, cfg: LabConfig): Promise<void> {
+  if (!cfg.datastore) return;
+  const rev = Math.max(lab.store.written(CONTROLLER_KINDS), await lab.store.version());
+  await waitForControllers(lab.exec, lab.paths, cfg, rev);
+}
+
+/** controllerStatusFile is where a replica records the revision of its last pass as leader. */
+export function controllerStatusFile(paths: LabPaths, name: string): string {
+  return join(controllersDir(paths), `${name}.status.json`);
+}
+
+/**
+ * waitForControllers returns once a leader's pass has read the cluster at revision rev or later, so
+ * what the controllers make of a write at rev is in the store; it starts replicas that should run,
+ * and fails naming each replica's state after timeoutMs.
+ */
+export async function waitForControllers(exec: Executor, paths: LabPaths, cfg: LabConfig, rev: number, timeoutMs = 20_000): Promise<void> {
+  const held = heldDown(paths);
+  await ensureControllers(exec, paths, cfg, held);
+  const deadline = Date.now() + timeoutMs;
+  const names = controllerNames(cfg);
+  for (;;) {
+    const statuses = names.map((n) => readJson<ControllerStatus>(controllerStatusFile(paths, n)));
+    if (statuses.some((s) => s && s.revision >= rev)) return;
+    if (Date.now() > deadline) {
+      const state = names.map((n, i) => `${n}: ${replicaState(paths, n, held, statuses[i])}`);
+      throw new LabError(
+        `failed to reconcile the cluster at revision ${rev}: no controller leader did within ${timeoutMs / 1000} s (${state.join("; ")}; logs: ${controllersDir(paths)})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function replicaState(paths: LabPaths, name: string, held: Set<string>, s: ControllerStatus | undefined): string {
+  if (held.has(componentOf(name))) return "held down";
+  if (!running(controllerRecord(paths, name))) return "not running";
+  if (!s) return "never led";
+  return s.error ? `last pass failed: ${s.error}` : `last pass as leader read revision ${s.revision}`;
 }
 
 /** controllerRecord is a replica's last start. */

@@ -15,7 +15,7 @@ import { type Flavour, systemFlavour } from "../netfilter/index.js";
 import { IPIP_UNSUPPORTED } from "../routing/ipip.js";
 import { DEFAULT_ROUTING, podMtu, type RoutingSettings } from "../routing/types.js";
 import { withFileLock } from "../store/embedded.js";
-import { ensureControllers } from "./controllers.js";
+import { awaitControllers, ensureControllers } from "./controllers.js";
 import { startEtcd } from "./etcdcluster.js";
 import { etcdMembers } from "./etcdmembers.js";
 import { type LabStore, openLabStore, storeLocation } from "./labstore.js";
@@ -183,8 +183,10 @@ export class Lab {
               conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
             },
           });
-      runControllers(tx, cfg.cluster);
+      // On etcd the controller leader gives the new Nodes their pod CIDRs.
+      if (!cfg.datastore) runControllers(tx, cfg.cluster);
     });
+    await awaitControllers(this, cfg);
     await this.writeCniConfigs(cfg);
   }
 

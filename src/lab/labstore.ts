@@ -18,6 +18,8 @@ import type { LabPaths } from "./layout.js";
 export interface LabStore extends Store {
   /** version is the resource version the node daemons must have applied to be in step with this store. */
   version(): Promise<number>;
+  /** written is the revision of this process's last write that touched one of kinds (0: none; always 0 on the embedded store, whose controllers run in the writer's own transaction). */
+  written(kinds: readonly string[]): number;
   /** create writes the first objects of a new, empty store. */
   create(seed: (tx: Txn) => void): Promise<void>;
   /** close ends the store's connections (an etcd client keeps the process alive). */
@@ -43,6 +45,7 @@ function embeddedLabStore(s: EmbeddedStore): LabStore {
     update: (fn) => s.update(fn),
     create: (seed) => s.create(seed),
     version: async () => s.version(),
+    written: () => 0,
     close: async () => {},
   };
 }
@@ -55,9 +58,17 @@ const DIAL_MS = 2_000;
 function etcdLabStore(location: string): LabStore {
   const ds = openEtcd(location, DIAL_MS);
   const store = new EtcdStore(ds, REQUIRED);
+  const writes = new Map<string, number>(); // kind → revision of the last write that touched it
+  const written = (kinds: Iterable<string>) => Math.max(0, ...[...kinds].map((k) => writes.get(k) ?? 0));
   return {
     read: (fn) => store.read(fn),
-    update: (fn) => store.update(fn),
+    update: async (fn) => {
+      const r = await store.update(fn);
+      const c = store.lastCommit;
+      if (c) for (const k of c.kinds) writes.set(k, Math.max(writes.get(k) ?? 0, c.revision));
+      return r;
+    },
+    written,
     create: async (seed) => {
       await new EtcdStore(ds).update((tx) => seed(tx));
     },
@@ -65,9 +76,7 @@ function etcdLabStore(location: string): LabStore {
       const s = await ds.snapshot();
       let v = 0;
       for (const o of Object.values(s.objects)) if (followed.has(o.kind)) v = Math.max(v, Number(o.metadata.resourceVersion));
-      const last = store.lastCommit;
-      if (last && [...last.kinds].some((k) => followed.has(k))) v = Math.max(v, last.revision);
-      return v;
+      return Math.max(v, written(followed));
     },
     close: () => ds.close(),
   };

@@ -1,6 +1,7 @@
 /**
  * One pass of the lab's control loop, run by every command that changes the lab and finishing
- * whatever an interrupted one left: the controllers run, pods being deleted leave their Services
+ * whatever an interrupted one left: the controllers run (on etcd: the controller leader has acted
+ * on the command's writes), pods being deleted leave their Services
  * (the proxies drop them) before they stop, each node's kubelet admits its pods (host
  * ports, as kubelet's admission), undoes half-made sandboxes and syncs the rest, pod namespaces no
  * sandbox owns are removed, pod status and EndpointSlices are published, and the network and the
@@ -12,6 +13,7 @@ import { deleteNetns, listNetns } from "../iproute/index.js";
 import type { Pod } from "../model/types.js";
 import type { Txn } from "../store/types.js";
 import { AGENT } from "./agent.js";
+import { awaitControllers } from "./controllers.js";
 import { ensureCniAgents } from "./cniagent.js";
 import { syncPods } from "./kubelet.js";
 import { waitForDnsPods } from "./dns.js";
@@ -51,11 +53,7 @@ interface NodeResult {
 /** reconcileLab runs one pass of the loop; it returns the pods that failed to start. */
 export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[] }> {
   const cfg = lab.config();
-  const pods = await lab.store.update((tx) => {
-    runControllers(tx, cfg.cluster);
-    reconcileEndpointSlices(tx);
-    return tx.list<Pod>("Pod");
-  });
+  const pods = await controllersPass(lab, cfg);
   await drainLeaving(lab, cfg, pods);
   await lab.writeCniConfigs(cfg);
   // The pods' CNI calls go to the node's CNI agent, or to the node agent that hosts the socket.
@@ -82,9 +80,12 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   );
   await lab.store.update((tx) => {
     for (const r of results) publishNode(tx, r);
-    reconcileEndpointSlices(tx);
-    updateDeploymentStatus(tx);
+    if (!cfg.datastore) {
+      reconcileEndpointSlices(tx);
+      updateDeploymentStatus(tx);
+    }
   });
+  await awaitControllers(lab, cfg);
   await lab.syncNetwork(cfg);
   // The policy agent after the proxy: both put their jumps first in FORWARD, and policy's must win.
   for (const k of [PROXY, POLICY, QOS]) await ensureAgents(lab.exec, lab.paths, cfg, k);
@@ -96,6 +97,23 @@ export async function reconcileLab(lab: LabHandle): Promise<{ failures: string[]
   );
   await lab.store.update((tx) => publishQosConditions(tx, lab.paths));
   return { failures: results.flatMap((r) => r.failed.map((f) => f.error.message)) };
+}
+
+/**
+ * controllersPass brings the controllers up to the command's writes and returns the pods: on the
+ * embedded store they run in the command's own transaction; on etcd only the controller leader
+ * writes what they write, and the command waits until it has.
+ */
+async function controllersPass(lab: LabHandle, cfg: LabConfig): Promise<Pod[]> {
+  if (cfg.datastore) {
+    await awaitControllers(lab, cfg);
+    return lab.store.read((tx) => tx.list<Pod>("Pod"));
+  }
+  return lab.store.update((tx) => {
+    runControllers(tx, cfg.cluster);
+    reconcileEndpointSlices(tx);
+    return tx.list<Pod>("Pod");
+  });
 }
 
 /**

@@ -34,6 +34,11 @@ export class Elector {
     private readonly opts: ElectionOptions,
   ) {}
 
+  /** identity is this candidate's name in the election. */
+  get identity(): string {
+    return this.opts.identity;
+  }
+
   /** start campaigns: it leads at once if nobody does, and otherwise waits for the leader's object to go. */
   async start(): Promise<void> {
     await this.campaign();

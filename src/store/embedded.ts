@@ -72,6 +72,8 @@ export function readStoreFile(file: string, required: ObjectKey[] = []): StoreDa
 
 /** EmbeddedStore is a Store backed by a file on disk. */
 export class EmbeddedStore implements Store {
+  /** lastRead is the version the last update that returned read at. */
+  lastRead: number | undefined;
   private readonly required: ObjectKey[];
   constructor(
     readonly file: string,
@@ -96,9 +98,12 @@ export class EmbeddedStore implements Store {
 
   async update<R>(fn: (tx: Txn) => R | Promise<R>): Promise<R> {
     return withFileLock(`${this.file}.lock`, async () => {
-      const tx = new MemoryTxn(this.load());
+      const data = this.load();
+      const readAt = data.resourceVersion;
+      const tx = new MemoryTxn(data);
       const result = await fn(tx);
       if (tx.dirty) this.save(tx.data);
+      this.lastRead = readAt;
       return result;
     });
   }

@@ -22,6 +22,8 @@ const ATTEMPTS = 20;
 export class EtcdStore implements Store {
   /** lastCommit is the revision of this store's last update that wrote, and the kinds it wrote. */
   lastCommit: { revision: number; kinds: Set<string> } | undefined;
+  /** lastRead is the revision the last update that returned read the cluster at. */
+  lastRead: number | undefined;
 
   constructor(
     readonly ds: EtcdDatastore,
@@ -47,10 +49,11 @@ export class EtcdStore implements Store {
   async update<R>(fn: (tx: Txn) => R | Promise<R>): Promise<R> {
     for (let i = 0; i < ATTEMPTS; i++) {
       const { data, mark } = await this.load();
+      const readAt = data.resourceVersion;
       const before = structuredClone(data.objects);
       const tx = new MemoryTxn(data, undefined, true);
       const result = await fn(tx);
-      if (!tx.dirty) return result;
+      if (!tx.dirty) return this.returned(readAt, result);
       const puts: KubeObject[] = [];
       const deletes: ObjectKey[] = [];
       const guards: [string, string][] = [[MARK, mark]];
@@ -67,12 +70,17 @@ export class EtcdStore implements Store {
           deletes.push(keyOf(was));
           guards.push([etcdKey(keyOf(was)), was.metadata.resourceVersion ?? "0"]);
         }
-      if (puts.length === 0 && deletes.length === 0) return result;
+      if (puts.length === 0 && deletes.length === 0) return this.returned(readAt, result);
       const revision = await this.ds.commit(guards, puts, deletes, MARK);
       if (revision === undefined) continue;
       this.lastCommit = { revision: Number(revision), kinds: new Set([...puts, ...deletes].map((o) => o.kind)) };
-      return result;
+      return this.returned(readAt, result);
     }
     throw new StoreError("update", "the etcd datastore", `another writer won ${ATTEMPTS} times in a row`);
+  }
+
+  private returned<R>(revision: number, result: R): R {
+    this.lastRead = revision;
+    return result;
   }
 }

@@ -26,6 +26,8 @@ export interface Store {
   read<R>(fn: (tx: Txn) => R): Promise<R>;
   /** update runs fn under the store's lock and commits its writes atomically if it returns normally. */
   update<R>(fn: (tx: Txn) => R | Promise<R>): Promise<R>;
+  /** lastRead is the resource version the last update that returned read the cluster at: all it saw was written by then. */
+  readonly lastRead?: number;
 }
 
 /** StoreError is a failed store operation. */

@@ -171,6 +171,25 @@ test(
         await lab.ok(["start", "etcd-3"]);
         await waitFor("etcd-3 to answer again", async () => (await members(lab)).every((m) => m.healthy), 30_000);
 
+        // Only the leader writes what controllers write: with both replicas held down, an applied
+        // Deployment gets no pods and lab apply fails naming them; once they are back, the same
+        // (unchanged) apply finds the pods the leader made and runs them.
+        for (const c of ["controller/1", "controller/2"]) await lab.ok(["stop", c]);
+        const leaderless = await lab.cli(["apply", "-f", "-"], deployment("leaderless", 2));
+        process.stdout.write(`  both controllers held down: ${leaderless.stderr.trim()}
+`);
+        assert.notEqual(leaderless.code, 0);
+        assert.match(leaderless.stderr, /no controller leader did within 20 s \(controller-1: held down; controller-2: held down;/);
+        const made = async () =>
+          (await lab.json<{ items: Pod[] }>(["get", "pods"])).items.filter((p) => p.metadata.name.startsWith("leaderless-"));
+        assert.deepEqual(await made(), [], "no pods without a controller leader");
+        for (const c of ["controller/1", "controller/2"]) await lab.ok(["start", c]);
+        await lab.ok(["apply", "-f", "-"], deployment("leaderless", 2));
+        assert.deepEqual(
+          (await made()).map((p) => p.status?.phase),
+          ["Running", "Running"],
+        );
+
         await allMembersDown(lab);
       },
       ["--datastore", "etcd", "--node-agent", "--routing-mode", "vxlan"],
