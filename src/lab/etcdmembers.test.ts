@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDatastore } from "../store/open.js";
 import type { LabConfig } from "./config.js";
-import { authCommands } from "./etcdauth.js";
+import { authCommands, nodeAuthCommands, nodeRevokeCommands } from "./etcdauth.js";
 import { certSpecs, etcdLocation, etcdMembers, memberArgv, memberSocket } from "./etcdmembers.js";
 import { LabPaths } from "./layout.js";
 import { extensions } from "./pki.js";
@@ -82,4 +82,13 @@ test("roles: controllers write everything, a node only its own Node, Lease and t
     assert.ok(cmds.includes(`user add ${u} --no-password`), u);
   assert.ok(cmds.includes("user grant-role admin root"));
   assert.equal(cmds.at(-1), "auth enable");
+  // A node added later gets the same user and role; a node removed loses both.
+  assert.deepEqual(
+    nodeAuthCommands("node-2").map((c) => c.join(" ")),
+    cmds.filter((c) => / node-node-2( |$)/.test(c)),
+  );
+  assert.deepEqual(
+    nodeRevokeCommands("node-2").map((c) => c.join(" ")),
+    ["user delete node-node-2", "role delete node-node-2"],
+  );
 });

@@ -3,6 +3,7 @@
  * registers it (it gets a pod CIDR) and reconciles, so every other node learns its routes. Removing
  * one stops its pods through CNI DEL, deletes its Node and pods (Deployments replace them
  * elsewhere) and its namespace, then reconciles so no route, neighbour or BGP session to it stays.
+ * On etcd, a node added gets its certificate and etcd user first, and a node removed loses them.
  * Restarting one simulates a crash: its namespace and its pods' namespaces vanish without any
  * cleanup, and the next reconcile has to converge from there.
  */
@@ -10,6 +11,7 @@ import { rmSync } from "node:fs";
 import type { Pod } from "../model/types.js";
 import { buildNode, destroyNode } from "./bootstrap.js";
 import { type LabConfig, writeLabConfig } from "./config.js";
+import { admitNode, revokeNode } from "./etcdauth.js";
 import { syncPods } from "./kubelet.js";
 import type { Lab } from "./lab.js";
 import { externalNetns, LabError, nodeNetns } from "./layout.js";
@@ -37,6 +39,7 @@ export function addNode(lab: Lab): Promise<LabNode> {
     if (i > MAX_NODES) throw new LabError(`failed to add a node to lab "${lab.name}": it has ${MAX_NODES} nodes`);
     const n = labNode(i, cfg.ipFamily);
     try {
+      if (cfg.datastore) await admitNode(lab.exec, lab.paths, cfg, n.name);
       await startNode(lab, cfg, n);
       cfg.nodes.push(n);
       writeLabConfig(lab.paths.config, cfg);
@@ -62,6 +65,7 @@ export function removeNode(lab: Lab, name: string): Promise<void> {
       tx.delete({ kind: "Node", name });
     });
     await destroyNode(lab.exec, lab.name, n);
+    if (cfg.datastore) await revokeNode(lab.exec, lab.paths, cfg, name);
     rmSync(lab.paths.nodeDir(name), { recursive: true, force: true });
     cfg.nodes = cfg.nodes.filter((x) => x.name !== name);
     writeLabConfig(lab.paths.config, cfg);

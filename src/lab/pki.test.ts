@@ -1,11 +1,11 @@
-/** The lab's PKI, made with the real openssl: the CA signs every certificate, names and uses are right, keys are 0600. */
+/** The lab's PKI, made with the real openssl: the CA signs every certificate (also one issued later), names and uses are right, keys are 0600. */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RealExecutor } from "../exec/real.js";
-import { makePki } from "./pki.js";
+import { issueCertificates, makePki } from "./pki.js";
 
 test("makePki: a CA, a server certificate with its addresses, a client one; keys 0600; a bad name is refused", async () => {
   const dir = mkdtempSync(join(tmpdir(), "podnet-pki-"));
@@ -32,6 +32,10 @@ test("makePki: a CA, a server certificate with its addresses, a client one; keys
     assert.match(client, /Subject: CN ?= ?node-node-1/);
     assert.doesNotMatch(client, /Server Authentication|Subject Alternative Name/);
     await assert.rejects(makePki(exec, join(dir, "bad"), [{ name: "../x" }]), /invalid certificate name "..\/x"/);
+    // A node added later gets its certificate from the same CA.
+    const later = (await issueCertificates(exec, join(dir, "pki"), [{ name: "node-node-9" }])).get("node-node-9")!;
+    assert.match((await exec.run({ argv: ["openssl", "verify", "-CAfile", later.ca, later.cert], netns: null })).stdout, /: OK/);
+    assert.equal(statSync(later.key).mode & 0o777, 0o600);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,8 @@
  * The lab's PKI for etcd, as kubeadm makes one for its etcd: a CA, a serving and peer certificate
  * per member, and a client certificate per component. etcd takes a client's identity from its
  * certificate's common name, so each component (the lab CLI, each controller, each node's
- * daemons) has its own. Made at `lab up` with openssl (EC P-256); private keys are 0600.
+ * daemons) has its own. Made at `lab up` with openssl (EC P-256), and for a node added later from
+ * the same CA; private keys are 0600.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -45,22 +46,35 @@ function checkName(name: string): void {
     throw new LabError(`invalid certificate name "${name}": use lower-case letters, digits and '-'`);
 }
 
+async function ssl(exec: Executor, dir: string, args: string[], what: string): Promise<void> {
+  try {
+    await exec.run({ argv: ["openssl", ...args], netns: null });
+  } catch (e) {
+    throw new LabError(`failed to make ${what} "${dir}": ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** makePki creates dir with a CA and the certificates specs name; it returns the files of each. */
 export async function makePki(exec: Executor, dir: string, specs: CertSpec[]): Promise<Map<string, CertFiles>> {
   for (const s of specs) checkName(s.name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ssl = async (args: string[], what: string) => {
-    try {
-      await exec.run({ argv: ["openssl", ...args], netns: null });
-    } catch (e) {
-      throw new LabError(`failed to make ${what} "${dir}": ${(e as Error).message}`, { cause: e });
-    }
-  };
+  const caKey = join(dir, "ca.key");
+  await ssl(exec, dir, ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", caKey], "the CA key");
+  chmodSync(caKey, 0o600);
+  await ssl(
+    exec,
+    dir,
+    ["req", "-x509", "-new", "-key", caKey, "-subj", "/CN=podnet-lab-etcd-ca", "-days", DAYS, "-out", join(dir, "ca.crt")],
+    "the CA",
+  );
+  return issueCertificates(exec, dir, specs);
+}
+
+/** issueCertificates signs the certificates specs name with the CA makePki made in dir (a node added later gets its own this way). */
+export async function issueCertificates(exec: Executor, dir: string, specs: CertSpec[]): Promise<Map<string, CertFiles>> {
+  for (const s of specs) checkName(s.name);
   const caKey = join(dir, "ca.key");
   const ca = join(dir, "ca.crt");
-  await ssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", caKey], "the CA key");
-  chmodSync(caKey, 0o600);
-  await ssl(["req", "-x509", "-new", "-key", caKey, "-subj", "/CN=podnet-lab-etcd-ca", "-days", DAYS, "-out", ca], "the CA");
   const out = new Map<string, CertFiles>();
   await Promise.all(
     specs.map(async (s) => {
@@ -68,10 +82,17 @@ export async function makePki(exec: Executor, dir: string, specs: CertSpec[]): P
       const csr = join(dir, `${s.name}.csr`);
       const ext = join(dir, `${s.name}.ext`);
       writeFileSync(ext, extensions(s));
-      await ssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f.key], `the key of ${s.name} in`);
-      chmodSync(f.key, 0o600);
-      await ssl(["req", "-new", "-key", f.key, "-subj", `/CN=${s.name}`, "-out", csr], `the request of ${s.name} in`);
       await ssl(
+        exec,
+        dir,
+        ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f.key],
+        `the key of ${s.name} in`,
+      );
+      chmodSync(f.key, 0o600);
+      await ssl(exec, dir, ["req", "-new", "-key", f.key, "-subj", `/CN=${s.name}`, "-out", csr], `the request of ${s.name} in`);
+      await ssl(
+        exec,
+        dir,
         [
           "x509",
           "-req",
