@@ -10,7 +10,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Executor } from "../exec/types.js";
 import type { ControllerStatus } from "../cluster/daemon.js";
-import { CONTROLLER_KINDS } from "../store/informer.js";
 import { readJson } from "../util/jsonfile.js";
 import { heldDown, PODNET_BIN } from "./agents.js";
 import type { LabConfig } from "./config.js";
@@ -53,13 +52,12 @@ export function controllerArgv(paths: LabPaths, cfg: LabConfig, name: string): s
 
 /**
  * awaitControllers waits, on etcd, until a controller leader has acted on the cluster as this
- * command sees it: its own writes and the newest object of a kind they follow (a command that
- * changed nothing still finishes what an earlier one, cut short, left to them).
+ * command sees it — the store's version: its own writes and the newest object of a kind the
+ * controllers follow (a command that changed nothing still finishes what an earlier one, cut
+ * short, left to them).
  */
 export async function awaitControllers(lab: { exec: Executor; paths: LabPaths; store: LabStore }, cfg: LabConfig): Promise<void> {
-  if (!cfg.datastore) return;
-  const rev = Math.max(lab.store.written(CONTROLLER_KINDS), await lab.store.version());
-  await waitForControllers(lab.exec, lab.paths, cfg, rev);
+  if (cfg.datastore) await waitForControllers(lab.exec, lab.paths, cfg, await lab.store.version());
 }
 
 /** controllerStatusFile is where a replica records the revision of its last pass as leader. */

@@ -18,8 +18,6 @@ import type { LabPaths } from "./layout.js";
 export interface LabStore extends Store {
   /** version is the resource version the node daemons must have applied to be in step with this store. */
   version(): Promise<number>;
-  /** written is the revision of this process's last write that touched one of kinds (0: none; always 0 on the embedded store, whose controllers run in the writer's own transaction). */
-  written(kinds: readonly string[]): number;
   /** create writes the first objects of a new, empty store. */
   create(seed: (tx: Txn) => void): Promise<void>;
   /** close ends the store's connections (an etcd client keeps the process alive). */
@@ -45,7 +43,6 @@ function embeddedLabStore(s: EmbeddedStore): LabStore {
     update: (fn) => s.update(fn),
     create: (seed) => s.create(seed),
     version: async () => s.version(),
-    written: () => 0,
     close: async () => {},
   };
 }
@@ -58,7 +55,8 @@ const DIAL_MS = 2_000;
 function etcdLabStore(location: string): LabStore {
   const ds = openEtcd(location, DIAL_MS);
   const store = new EtcdStore(ds, REQUIRED);
-  const writes = new Map<string, number>(); // kind → revision of the last write that touched it
+  // The revision of this process's last write of each kind: a deletion leaves no object to read it from.
+  const writes = new Map<string, number>();
   const written = (kinds: Iterable<string>) => Math.max(0, ...[...kinds].map((k) => writes.get(k) ?? 0));
   return {
     read: (fn) => store.read(fn),
@@ -68,7 +66,6 @@ function etcdLabStore(location: string): LabStore {
       if (c) for (const k of c.kinds) writes.set(k, Math.max(writes.get(k) ?? 0, c.revision));
       return r;
     },
-    written,
     create: async (seed) => {
       await new EtcdStore(ds).update((tx) => seed(tx));
     },
